@@ -1,0 +1,66 @@
+//! Configuration: flags and their environment variables, as SPEC's table lists them.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::store::sqlite::Durability;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "A real-time task board for teams of humans and AI agents"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `warroom` alone serves, with these settings.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Print the team key stored in the database (generated at first start).
+    Key {
+        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
+        database_path: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The team key for sockets and REST; generated, stored and printed once if unset.
+    #[arg(long, env = "WAAAH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    pub host: IpAddr,
+    /// The SQLite file (created with its folder).
+    #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
+    pub database_path: PathBuf,
+    /// `postgres://…` switches the store to PostgreSQL (not built yet).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Enables the Redis adapter for several instances (not built yet).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Commands per second per socket and per REST credential (bursts of twice that); 0 disables.
+    #[arg(long, env = "RATE_LIMIT", default_value_t = 200)]
+    pub rate_limit: u32,
+    /// How long an agent's claim lasts without a heartbeat.
+    #[arg(long, env = "LEASE_SECONDS", default_value_t = 300)]
+    pub lease_seconds: u64,
+    /// How hard each commit is pushed to disk.
+    #[arg(long, env = "DURABILITY", value_enum, default_value_t = Durability::Full)]
+    pub durability: Durability,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "LOG_JSON")]
+    pub log_json: bool,
+}

@@ -1,0 +1,386 @@
+//! The board service: the one door every write goes through, from any adapter.
+//!
+//! validate (parse the payload) → check what only memory knows (drag locks) → persist (one
+//! store transaction, `domain::write`) → publish the committed change on the bus. Socket.IO
+//! and REST call these methods with the raw payload and the caller; neither knows SQL or
+//! who receives which event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::activity::Activity;
+use super::agent::{Agent, AgentReport, parse_agent_id};
+use super::input::{self, Fields};
+use super::task::{NewTask, Task, TaskPatch};
+use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
+use crate::bus::{Bus, DomainEvent};
+use crate::error::{AppError, AppResult};
+use crate::presence::{PeopleChange, Presence};
+use crate::store::{Snapshot, Store, TaskFilter};
+
+/// An agent that reports only over REST goes offline after this long without a heartbeat.
+pub const AGENT_SILENCE: Duration = Duration::from_secs(60);
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Recorded as `createdBy`, `movedBy`, activity `user`…
+    pub name: String,
+    /// The credential's identity, which scopes `opId`s (socket and REST share it).
+    pub credential: String,
+    /// The asking socket, which may hold drag locks; `None` for REST.
+    pub connection: Option<String>,
+}
+
+/// The id a command names: from the route (REST) or from the payload (socket).
+#[derive(Debug, Clone, Copy)]
+pub enum TaskRef {
+    Route(i64),
+    Payload,
+}
+
+#[derive(Clone)]
+pub struct Board {
+    store: Arc<dyn Store>,
+    bus: Arc<Bus>,
+    presence: Arc<Presence>,
+}
+
+impl Board {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>) -> Board {
+        Board {
+            store,
+            bus,
+            presence,
+        }
+    }
+
+    pub fn presence(&self) -> &Arc<Presence> {
+        &self.presence
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    // ---- tasks ----
+
+    pub async fn create_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:create payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let new = NewTask::parse(&mut fields)?;
+        fields.finish()?;
+        task_of(
+            self.write(board, actor, op_id, WriteOp::CreateTask(new))
+                .await?,
+        )
+    }
+
+    /// `task:update` and `PUT`/`PATCH /api/tasks/:id`: only the given fields change.
+    pub async fn update_task(
+        &self,
+        board: &str,
+        actor: &Actor,
+        target: TaskRef,
+        payload: Value,
+    ) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:update payload")?;
+        let id = task_id(&mut fields, target)?;
+        let op_id = input::op_id(&mut fields)?;
+        let patch = TaskPatch::parse(&mut fields)?;
+        fields.finish()?;
+        self.presence
+            .check_unlocked(board, id, actor.connection.as_deref())?;
+        task_of(
+            self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch })
+                .await?,
+        )
+    }
+
+    /// `task:move { taskId, status, position? }`. The drag holder's move ends its drag.
+    pub async fn move_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:move payload")?;
+        let id = task_id(&mut fields, TaskRef::Payload)?;
+        let op_id = input::op_id(&mut fields)?;
+        let patch = TaskPatch::parse_move(&mut fields)?;
+        fields.finish()?;
+        self.presence
+            .check_unlocked(board, id, actor.connection.as_deref())?;
+        let task = task_of(
+            self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch })
+                .await?,
+        )?;
+        if let Some(conn) = &actor.connection {
+            self.presence.end_drag(conn, id);
+        }
+        Ok(task)
+    }
+
+    pub async fn delete_task(
+        &self,
+        board: &str,
+        actor: &Actor,
+        target: TaskRef,
+        payload: Value,
+    ) -> AppResult<()> {
+        let mut fields = Fields::new(payload, "task:delete payload")?;
+        let id = task_id(&mut fields, target)?;
+        let op_id = input::op_id(&mut fields)?;
+        fields.finish()?;
+        self.presence
+            .check_unlocked(board, id, actor.connection.as_deref())?;
+        self.write(board, actor, op_id, WriteOp::DeleteTask { id })
+            .await?;
+        Ok(())
+    }
+
+    /// `task:drag:start`: the task must exist; someone else's drag refuses it.
+    pub async fn start_drag(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
+        let id = drag_target(payload)?;
+        if self.store.task(board, id).await?.is_none() {
+            return Err(AppError::TaskNotFound(id));
+        }
+        self.presence.start_drag(conn, id)
+    }
+
+    pub fn end_drag(&self, conn: &str, payload: Value) -> AppResult<()> {
+        let id = drag_target(payload)?;
+        self.presence.end_drag(conn, id);
+        Ok(())
+    }
+
+    // ---- agents ----
+
+    /// `agent:status` and `PUT /api/agents/:id`: an upsert that is also the agent's heartbeat.
+    pub async fn report_agent(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route_id: Option<&str>,
+        payload: Value,
+    ) -> AppResult<Agent> {
+        let mut fields = Fields::new(payload, "agent:status payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let report = AgentReport::parse(&mut fields, route_id)?;
+        fields.finish()?;
+        let id = report.id.clone();
+        let applied = self
+            .write(board, actor, op_id, WriteOp::ReportAgent(report))
+            .await?;
+        if let Some(conn) = &actor.connection {
+            self.presence.own_agent(conn, &id);
+        }
+        match applied {
+            Applied::Committed(c) => {
+                Ok(serde_json::from_value(c.result).map_err(anyhow::Error::from)?)
+            }
+            Applied::Unchanged(v) | Applied::Replayed(v) => {
+                Ok(serde_json::from_value(v).map_err(anyhow::Error::from)?)
+            }
+        }
+    }
+
+    /// Agents whose REST heartbeats stopped go offline (socket agents go with their socket).
+    pub async fn sweep_silent_agents(&self, board: &str) -> AppResult<()> {
+        let silent = self
+            .store
+            .silent_agents(board, &crate::clock::ago(AGENT_SILENCE.as_secs() as i64))
+            .await?;
+        for id in silent
+            .into_iter()
+            .filter(|id| !self.presence.agent_is_connected(board, id))
+        {
+            self.mark_offline(board, &id, &id).await?;
+        }
+        Ok(())
+    }
+
+    async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
+        let actor = Actor {
+            name: actor.to_owned(),
+            credential: String::new(),
+            connection: None,
+        };
+        self.write(
+            board,
+            &actor,
+            None,
+            WriteOp::ReportAgent(offline_report(agent_id)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ---- people ----
+
+    /// Names a connection (`user:join` or `auth.name`) and tells the board who came or went.
+    pub async fn join(&self, board: &str, conn: &str, payload: Value) -> AppResult<String> {
+        let mut fields = Fields::new(payload, "user:join payload")?;
+        let name = input::name(
+            fields
+                .take(&["name"])?
+                .ok_or_else(|| AppError::validation("`name` is required"))?,
+            "name",
+        )?;
+        fields.finish()?;
+        self.join_as(board, conn, &name).await?;
+        Ok(name)
+    }
+
+    pub async fn join_as(&self, board: &str, conn: &str, name: &str) -> AppResult<()> {
+        let change = self.presence.set_name(conn, name);
+        self.settle_people(board, change).await
+    }
+
+    /// A connection closed: its person may leave, its agents go offline.
+    pub async fn disconnect(&self, conn: &str) -> AppResult<()> {
+        let Some(departure) = self.presence.disconnect(conn) else {
+            return Ok(());
+        };
+        for agent in &departure.agents {
+            self.mark_offline(&departure.board, agent, agent).await?;
+        }
+        self.settle_people(&departure.board, departure.people).await
+    }
+
+    /// People coming online or going offline are persisted changes; anything else that moves
+    /// the online list (a second tab) is announced without a sequence number.
+    pub async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
+        if change == PeopleChange::default() {
+            self.presence.announce_users(board);
+            return Ok(());
+        }
+        for (name, joined) in [(change.left, false), (change.joined, true)] {
+            if let Some(name) = name {
+                let actor = Actor {
+                    name: name.clone(),
+                    credential: String::new(),
+                    connection: None,
+                };
+                self.write(board, &actor, None, WriteOp::Presence { name, joined })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- reads ----
+
+    pub async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
+        self.store.snapshot(board).await
+    }
+
+    pub async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>> {
+        self.store.tasks(board, filter).await
+    }
+
+    pub async fn task(&self, board: &str, id: i64) -> AppResult<Task> {
+        self.store
+            .task(board, id)
+            .await?
+            .ok_or(AppError::TaskNotFound(id))
+    }
+
+    pub async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
+        self.store.agents(board).await
+    }
+
+    pub async fn agent(&self, board: &str, id: &str) -> AppResult<Agent> {
+        let id = parse_agent_id(Value::String(id.to_owned()), "id")?;
+        self.store
+            .agent(board, &id)
+            .await?
+            .ok_or(AppError::AgentNotFound(id))
+    }
+
+    pub async fn activity(
+        &self,
+        board: &str,
+        limit: i64,
+        before: Option<i64>,
+    ) -> AppResult<Vec<Activity>> {
+        self.store.activity(board, limit, before).await
+    }
+
+    pub async fn task_history(&self, board: &str, id: i64) -> AppResult<Vec<Activity>> {
+        self.store.task_history(board, id).await
+    }
+
+    /// Persists a change, then publishes it. The two run in their own task so that a caller
+    /// that goes away (a closed socket, a dropped HTTP request) cannot leave a committed change
+    /// unpublished, which would stall the bus for everyone.
+    async fn write(
+        &self,
+        board: &str,
+        actor: &Actor,
+        op_id: Option<String>,
+        op: WriteOp,
+    ) -> AppResult<Applied> {
+        let req = WriteRequest {
+            board: board.to_owned(),
+            actor: actor.name.clone(),
+            idempotency: op_id.map(|op| (actor.credential.clone(), op)),
+            op,
+        };
+        let (store, bus) = (self.store.clone(), self.bus.clone());
+        tokio::spawn(async move {
+            let board = req.board.clone();
+            let actor = req.actor.clone();
+            let applied = store.apply(req).await?;
+            if let Applied::Committed(c) = &applied {
+                bus.publish(DomainEvent {
+                    board,
+                    seq: c.seq,
+                    at: c.at.clone(),
+                    actor,
+                    change: c.change.clone(),
+                    activity: c.activity.clone(),
+                });
+            }
+            Ok(applied)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
+    }
+}
+
+fn task_id(fields: &mut Fields, target: TaskRef) -> AppResult<i64> {
+    let given = fields
+        .take(&["id", "taskId"])?
+        .map(|v| input::task_id(v, "id"))
+        .transpose()?;
+    match (target, given) {
+        (TaskRef::Route(route), Some(body)) if route != body => Err(AppError::validation(
+            "`id` in the body differs from the route's id",
+        )),
+        (TaskRef::Route(route), _) => Ok(route),
+        (TaskRef::Payload, Some(id)) => Ok(id),
+        (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
+    }
+}
+
+fn drag_target(payload: Value) -> AppResult<i64> {
+    let mut fields = Fields::new(payload, "drag payload")?;
+    let id = task_id(&mut fields, TaskRef::Payload)?;
+    fields.finish()?;
+    Ok(id)
+}
+
+fn task_of(applied: Applied) -> AppResult<Task> {
+    let value = match applied {
+        Applied::Committed(Committed {
+            change: Change::TaskCreated { task, .. } | Change::TaskUpdated { task, .. },
+            ..
+        }) => {
+            return Ok(task);
+        }
+        Applied::Committed(c) => c.result,
+        Applied::Unchanged(v) | Applied::Replayed(v) => v,
+    };
+    serde_json::from_value(value)
+        .map_err(|e| AppError::Internal(anyhow::Error::from(e).context("reading a stored result")))
+}
+
+use super::write::Committed;

@@ -1,0 +1,9 @@
+//! The domain: the board's types, the validation of every input, the write rules, and the
+//! one service through which every write passes.
+
+pub mod activity;
+pub mod agent;
+pub mod board;
+pub mod input;
+pub mod task;
+pub mod write;

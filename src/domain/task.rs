@@ -1,0 +1,384 @@
+//! Tasks: the card type, its status, and the validated inputs that create or change one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::input::{self, Fields};
+use crate::error::{AppError, AppResult};
+
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 10_000;
+
+/// A card on the board, exactly as clients see it (camelCase JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub assignee: Option<String>,
+    /// Order within the status column, ascending from the top.
+    pub position: i64,
+    pub created_by: String,
+    /// RFC3339, UTC.
+    pub created_at: String,
+    /// RFC3339, UTC.
+    pub updated_at: String,
+    /// Starts at 1 and increases by one on every change.
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Todo,
+    InProgress,
+    Blocked,
+    Review,
+    Done,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Todo,
+        Status::InProgress,
+        Status::Blocked,
+        Status::Review,
+        Status::Done,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Todo => "TODO",
+            Status::InProgress => "IN_PROGRESS",
+            Status::Blocked => "BLOCKED",
+            Status::Review => "REVIEW",
+            Status::Done => "DONE",
+        }
+    }
+
+    fn parse_value(value: Value) -> AppResult<Status> {
+        match value {
+            Value::String(s) => s.parse(),
+            other => Err(AppError::validation(format!(
+                "`status` must be a string, not {}",
+                input::kind(&other)
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = AppError;
+
+    /// Only the exact upper-case names: `done` is refused, so typos never silently land somewhere.
+    fn from_str(s: &str) -> AppResult<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                AppError::validation(format!(
+                    "`status` must be one of TODO, IN_PROGRESS, BLOCKED, REVIEW, DONE (got {:?})",
+                    s.chars().take(40).collect::<String>()
+                ))
+            })
+    }
+}
+
+/// A validated `task:create` / `POST /api/tasks`.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub assignee: Option<String>,
+    /// Index in the column; `None` puts the task at the end.
+    pub position: Option<i64>,
+}
+
+impl NewTask {
+    pub fn parse(fields: &mut Fields) -> AppResult<NewTask> {
+        let title = fields
+            .take(&["title", "text"])?
+            .ok_or_else(|| AppError::validation("`title` is required"))?;
+        let new = NewTask {
+            title: input::text(title, "title", 1, TITLE_MAX)?,
+            description: match fields.take(&["description"])? {
+                None | Some(Value::Null) => String::new(),
+                Some(v) => input::text(v, "description", 0, DESCRIPTION_MAX)?,
+            },
+            status: fields
+                .take(&["status"])?
+                .map(Status::parse_value)
+                .transpose()?
+                .unwrap_or(Status::Todo),
+            assignee: parse_assignee(fields)?.flatten(),
+            position: fields
+                .take(&["position"])?
+                .map(|v| input::non_negative_int(v, "position"))
+                .transpose()?,
+        };
+        Ok(new)
+    }
+}
+
+/// A validated change to some fields of a task (`task:update`, `task:move`, `PUT`/`PATCH`).
+#[derive(Debug, Clone, Default)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<Status>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<String>>,
+    /// Index in the (new) column.
+    pub position: Option<i64>,
+    /// Optimistic concurrency: refuse with CONFLICT unless the task is at this version.
+    pub expected_version: Option<i64>,
+}
+
+impl TaskPatch {
+    /// The fields `task:update` and the REST update routes accept besides the id.
+    pub fn parse(fields: &mut Fields) -> AppResult<TaskPatch> {
+        Ok(TaskPatch {
+            title: fields
+                .take(&["title", "text"])?
+                .map(|v| input::text(v, "title", 1, TITLE_MAX))
+                .transpose()?,
+            description: fields
+                .take(&["description"])?
+                .map(|v| input::text(v, "description", 0, DESCRIPTION_MAX))
+                .transpose()?,
+            status: fields
+                .take(&["status"])?
+                .map(Status::parse_value)
+                .transpose()?,
+            assignee: parse_assignee(fields)?,
+            position: fields
+                .take(&["position"])?
+                .map(|v| input::non_negative_int(v, "position"))
+                .transpose()?,
+            expected_version: fields
+                .take(&["version"])?
+                .map(|v| input::non_negative_int(v, "version"))
+                .transpose()?,
+        })
+    }
+
+    /// `task:move { taskId, status, position? }`: status is required.
+    pub fn parse_move(fields: &mut Fields) -> AppResult<TaskPatch> {
+        let status = fields
+            .take(&["status"])?
+            .ok_or_else(|| AppError::validation("`status` is required"))?;
+        Ok(TaskPatch {
+            status: Some(Status::parse_value(status)?),
+            position: fields
+                .take(&["position"])?
+                .map(|v| input::non_negative_int(v, "position"))
+                .transpose()?,
+            expected_version: fields
+                .take(&["version"])?
+                .map(|v| input::non_negative_int(v, "version"))
+                .transpose()?,
+            ..TaskPatch::default()
+        })
+    }
+}
+
+fn parse_assignee(fields: &mut Fields) -> AppResult<Option<Option<String>>> {
+    fields
+        .take(&["assignee", "assignedTo"])?
+        .map(|v| input::optional_text(v, "assignee", input::NAME_MAX))
+        .transpose()
+}
+
+/// One field's change, for history: `{ from, to }`.
+pub type Changes = Map<String, Value>;
+
+fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
+    changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
+}
+
+/// What an accepted patch does to a task, before positions are decided.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub task: Task,
+    pub changes: Changes,
+    /// The status before, when the patch changes it.
+    pub moved_from: Option<Status>,
+}
+
+impl TaskPatch {
+    /// Applies the non-positional fields. Values equal to the current ones are not changes.
+    /// Positions are decided by `place`, which needs the column.
+    pub fn apply(&self, current: &Task) -> Edit {
+        let mut task = current.clone();
+        let mut changes = Changes::new();
+        if let Some(title) = &self.title
+            && *title != task.title
+        {
+            record(&mut changes, "title", json!(task.title), json!(title));
+            task.title = title.clone();
+        }
+        if let Some(description) = &self.description
+            && *description != task.description
+        {
+            record(
+                &mut changes,
+                "description",
+                json!(task.description),
+                json!(description),
+            );
+            task.description = description.clone();
+        }
+        if let Some(assignee) = &self.assignee
+            && *assignee != task.assignee
+        {
+            record(
+                &mut changes,
+                "assignee",
+                json!(task.assignee),
+                json!(assignee),
+            );
+            task.assignee = assignee.clone();
+        }
+        let mut moved_from = None;
+        if let Some(status) = self.status
+            && status != task.status
+        {
+            record(&mut changes, "status", json!(task.status), json!(status));
+            moved_from = Some(task.status);
+            task.status = status;
+        }
+        Edit {
+            task,
+            changes,
+            moved_from,
+        }
+    }
+
+    /// Whether the task's place in its column must be decided again.
+    pub fn needs_placement(&self, edit: &Edit) -> bool {
+        edit.moved_from.is_some() || self.position.is_some()
+    }
+}
+
+/// A task that changes place only because another one was put before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub id: i64,
+    pub position: i64,
+}
+
+/// Decides where a task lands in a column. `others` are the column's other tasks in display
+/// order, as `(id, position)`. Without an index it goes to the end, touching nobody; with one,
+/// the column is renumbered 0, 1, 2… so that `position` is the index every client sees.
+pub fn place(others: &[(i64, i64)], index: Option<i64>) -> (i64, Vec<Shift>) {
+    match index {
+        None => (
+            others.iter().map(|(_, p)| p + 1).max().unwrap_or(0),
+            Vec::new(),
+        ),
+        Some(index) => {
+            let index = index.min(others.len() as i64);
+            let shifts = others
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &(id, position))| {
+                    let k = k as i64;
+                    let wanted = if k < index { k } else { k + 1 };
+                    (wanted != position).then_some(Shift {
+                        id,
+                        position: wanted,
+                    })
+                })
+                .collect();
+            (index, shifts)
+        }
+    }
+}
+
+/// The changes recorded for a new task: every field from nothing.
+pub fn creation_changes(task: &Task) -> Changes {
+    let mut changes = Changes::new();
+    record(&mut changes, "title", Value::Null, json!(task.title));
+    if !task.description.is_empty() {
+        record(
+            &mut changes,
+            "description",
+            Value::Null,
+            json!(task.description),
+        );
+    }
+    record(&mut changes, "status", Value::Null, json!(task.status));
+    if task.assignee.is_some() {
+        record(&mut changes, "assignee", Value::Null, json!(task.assignee));
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placing_without_an_index_goes_to_the_end_and_moves_nobody() {
+        assert_eq!(place(&[(1, 0), (2, 5)], None), (6, vec![]));
+        assert_eq!(place(&[], None), (0, vec![]));
+    }
+
+    #[test]
+    fn placing_at_an_index_renumbers_the_column_densely() {
+        let (pos, shifts) = place(&[(1, 0), (2, 1), (3, 7)], Some(1));
+        assert_eq!(pos, 1);
+        assert_eq!(
+            shifts,
+            vec![Shift { id: 2, position: 2 }, Shift { id: 3, position: 3 }]
+        );
+    }
+
+    #[test]
+    fn an_index_past_the_end_is_clamped() {
+        assert_eq!(place(&[(1, 0)], Some(99)), (1, vec![]));
+    }
+
+    #[test]
+    fn statuses_are_only_the_exact_upper_case_names() {
+        assert_eq!("DONE".parse::<Status>().unwrap(), Status::Done);
+        assert!("done".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn a_patch_with_current_values_changes_nothing() {
+        let task = Task {
+            id: 1,
+            title: "a".into(),
+            description: String::new(),
+            status: Status::Todo,
+            assignee: None,
+            position: 0,
+            created_by: "x".into(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        };
+        let patch = TaskPatch {
+            title: Some("a".into()),
+            assignee: Some(None),
+            ..Default::default()
+        };
+        let edit = patch.apply(&task);
+        assert!(edit.changes.is_empty());
+        assert!(edit.moved_from.is_none());
+    }
+}

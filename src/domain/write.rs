@@ -1,0 +1,371 @@
+//! The write rules: what each change does to the board, applied inside one store transaction.
+//!
+//! Every backend runs `apply` with its own `Tx`, so a rule (version checks, placement, what
+//! counts as a change, which activity is recorded) is written once, here, and the store only
+//! reads and writes rows. The transaction makes each change atomic: the task row, its
+//! activity entry, the board's sequence number and the idempotency record commit together.
+
+use serde_json::Value;
+
+use super::activity::{Activity, NewActivity};
+use super::agent::{Agent, AgentReport, AgentStatus};
+use super::task::{self, Changes, NewTask, Status, Task, TaskPatch};
+use crate::error::{AppError, AppResult};
+use crate::store::Tx;
+
+/// Who asks for a change, as far as the store must know.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    pub board: String,
+    /// The name recorded as `createdBy`, `movedBy`, activity `user`…
+    pub actor: String,
+    /// `(credential, opId)`: a repeated pair returns the first result and applies nothing.
+    pub idempotency: Option<(String, String)>,
+    pub op: WriteOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    CreateTask(NewTask),
+    UpdateTask {
+        id: i64,
+        patch: TaskPatch,
+    },
+    DeleteTask {
+        id: i64,
+    },
+    ReportAgent(AgentReport),
+    /// A person came online (first tab) or went offline (last tab).
+    Presence {
+        name: String,
+        joined: bool,
+    },
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// The change was made and committed under `seq`.
+    Committed(Committed),
+    /// The request changed nothing (every value was already current): no event, no version bump.
+    Unchanged(Value),
+    /// The `opId` was seen before: this is the first result, and nothing was applied.
+    Replayed(Value),
+}
+
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub seq: i64,
+    /// RFC3339 UTC time of the change.
+    pub at: String,
+    pub change: Change,
+    pub activity: Vec<Activity>,
+    /// What the command answers (a task, an agent, or null), as stored for idempotent replays.
+    pub result: Value,
+}
+
+/// What happened, for the event bus and its subscribers.
+#[derive(Debug, Clone)]
+pub enum Change {
+    TaskCreated {
+        task: Task,
+        /// Tasks renumbered because this one was put before them.
+        shifted: Vec<Task>,
+    },
+    TaskUpdated {
+        task: Task,
+        changes: Changes,
+        moved_from: Option<Status>,
+        /// Tasks renumbered because this one was put before them.
+        shifted: Vec<Task>,
+    },
+    TaskDeleted(Task),
+    AgentReported {
+        agent: Agent,
+        status_changed: bool,
+    },
+    Presence {
+        name: String,
+        joined: bool,
+    },
+}
+
+pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applied> {
+    if let Some((credential, op_id)) = &req.idempotency
+        && let Some(result) = tx.remembered(credential, op_id)?
+    {
+        return Ok(Applied::Replayed(result));
+    }
+    let outcome = match &req.op {
+        WriteOp::CreateTask(new) => create_task(tx, req, new, now)?,
+        WriteOp::UpdateTask { id, patch } => update_task(tx, req, *id, patch, now)?,
+        WriteOp::DeleteTask { id } => delete_task(tx, req, *id, now)?,
+        WriteOp::ReportAgent(report) => report_agent(tx, req, report, now)?,
+        WriteOp::Presence { name, joined } => presence(tx, req, name, *joined, now)?,
+    };
+    if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
+        tx.remember(credential, op_id, &c.result, now)?;
+    }
+    Ok(outcome)
+}
+
+/// Takes the next sequence number and stores the activity entries under it.
+fn commit(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    now: &str,
+    change: Change,
+    entries: Vec<NewActivity>,
+    result: Value,
+) -> AppResult<Applied> {
+    let seq = tx.next_seq(&req.board)?;
+    let activity = entries
+        .into_iter()
+        .map(|entry| tx.insert_activity(&req.board, seq, &entry, now))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Applied::Committed(Committed {
+        seq,
+        at: now.to_owned(),
+        change,
+        activity,
+        result,
+    }))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn create_task(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    new: &NewTask,
+    now: &str,
+) -> AppResult<Applied> {
+    let column = tx.column(&req.board, new.status)?;
+    let (position, shifts) = task::place(&column, new.position);
+    let mut shifted = Vec::with_capacity(shifts.len());
+    for shift in shifts {
+        shifted.push(tx.shift_task(&req.board, shift.id, shift.position, now)?);
+    }
+    let created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
+    let entry = NewActivity {
+        kind: "task.created",
+        user: req.actor.clone(),
+        message: format!("{} created #{} “{}”", req.actor, created.id, created.title),
+        task_id: Some(created.id),
+        changes: Some(task::creation_changes(&created)),
+    };
+    let result = to_json(&created);
+    commit(
+        tx,
+        req,
+        now,
+        Change::TaskCreated {
+            task: created,
+            shifted,
+        },
+        vec![entry],
+        result,
+    )
+}
+
+fn update_task(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    patch: &TaskPatch,
+    now: &str,
+) -> AppResult<Applied> {
+    let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    if let Some(expected) = patch.expected_version
+        && expected != current.version
+    {
+        return Err(AppError::Conflict(format!(
+            "Task {id} is at version {}, not {expected}: reload it and try again",
+            current.version
+        )));
+    }
+    let mut edit = patch.apply(&current);
+    let mut shifted = Vec::new();
+    if patch.needs_placement(&edit) {
+        let others: Vec<(i64, i64)> = tx
+            .column(&req.board, edit.task.status)?
+            .into_iter()
+            .filter(|(other, _)| *other != id)
+            .collect();
+        // A same-column move without a position changes nothing.
+        if edit.moved_from.is_some() || patch.position.is_some() {
+            let (position, shifts) = task::place(&others, patch.position);
+            let stays =
+                edit.moved_from.is_none() && shifts.is_empty() && position == current.position;
+            if !stays {
+                if position != current.position {
+                    edit.changes.insert(
+                        "position".into(),
+                        serde_json::json!({ "from": current.position, "to": position }),
+                    );
+                }
+                edit.task.position = position;
+                for shift in shifts {
+                    shifted.push(tx.shift_task(&req.board, shift.id, shift.position, now)?);
+                }
+            }
+        }
+    }
+    if edit.changes.is_empty() && shifted.is_empty() {
+        return Ok(Applied::Unchanged(to_json(&current)));
+    }
+    edit.task.version += 1;
+    edit.task.updated_at = now.to_owned();
+    tx.save_task(&req.board, &edit.task)?;
+    let mut entries = Vec::new();
+    if let Some(from) = edit.moved_from {
+        entries.push(NewActivity {
+            kind: "task.moved",
+            user: req.actor.clone(),
+            message: format!(
+                "{} moved #{} from {from} to {}",
+                req.actor, id, edit.task.status
+            ),
+            task_id: Some(id),
+            changes: Some(edit.changes.clone()),
+        });
+    } else {
+        let fields: Vec<&str> = edit.changes.keys().map(String::as_str).collect();
+        entries.push(NewActivity {
+            kind: "task.updated",
+            user: req.actor.clone(),
+            message: if fields.is_empty() {
+                format!("{} reordered #{}", req.actor, id)
+            } else {
+                format!("{} updated #{}: {}", req.actor, id, fields.join(", "))
+            },
+            task_id: Some(id),
+            changes: Some(edit.changes.clone()),
+        });
+    }
+    let result = to_json(&edit.task);
+    let change = Change::TaskUpdated {
+        task: edit.task,
+        changes: edit.changes,
+        moved_from: edit.moved_from,
+        shifted,
+    };
+    commit(tx, req, now, change, entries, result)
+}
+
+fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {
+    let task = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    tx.delete_task(&req.board, id)?;
+    let entry = NewActivity {
+        kind: "task.deleted",
+        user: req.actor.clone(),
+        message: format!("{} deleted #{} “{}”", req.actor, id, task.title),
+        task_id: Some(id),
+        changes: None,
+    };
+    commit(
+        tx,
+        req,
+        now,
+        Change::TaskDeleted(task),
+        vec![entry],
+        Value::Null,
+    )
+}
+
+fn report_agent(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    report: &AgentReport,
+    now: &str,
+) -> AppResult<Applied> {
+    if let Some(Some(task_id)) = report.current_task_id
+        && tx.task(&req.board, task_id)?.is_none()
+    {
+        return Err(AppError::TaskNotFound(task_id));
+    }
+    let before = tx.agent(&req.board, &report.id)?;
+    let agent = Agent {
+        id: report.id.clone(),
+        name: report
+            .name
+            .clone()
+            .or_else(|| before.as_ref().map(|a| a.name.clone()))
+            .unwrap_or_else(|| report.id.clone()),
+        status: report.status,
+        current_task_id: match report.current_task_id {
+            Some(task) => task,
+            None => before.as_ref().and_then(|a| a.current_task_id),
+        },
+        last_seen: now.to_owned(),
+    };
+    tx.save_agent(&req.board, &agent)?;
+    let status_changed = before.as_ref().map(|a| a.status) != Some(agent.status);
+    // Status changes, not heartbeats, are recorded as activity.
+    let entries = if status_changed {
+        vec![NewActivity {
+            kind: "agent.status",
+            user: agent.id.clone(),
+            message: format!("{} is {}", agent.name, agent.status.as_str()),
+            task_id: agent.current_task_id,
+            changes: None,
+        }]
+    } else {
+        Vec::new()
+    };
+    let result = to_json(&agent);
+    commit(
+        tx,
+        req,
+        now,
+        Change::AgentReported {
+            agent,
+            status_changed,
+        },
+        entries,
+        result,
+    )
+}
+
+/// Marks an agent offline (its socket went away, or its REST heartbeats stopped).
+pub fn offline_report(id: &str) -> AgentReport {
+    AgentReport {
+        id: id.to_owned(),
+        name: None,
+        status: AgentStatus::Offline,
+        current_task_id: None,
+    }
+}
+
+fn presence(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    name: &str,
+    joined: bool,
+    now: &str,
+) -> AppResult<Applied> {
+    let entry = NewActivity {
+        kind: if joined { "user.joined" } else { "user.left" },
+        user: name.to_owned(),
+        message: if joined {
+            format!("{name} joined the war room")
+        } else {
+            format!("{name} left the war room")
+        },
+        task_id: None,
+        changes: None,
+    };
+    commit(
+        tx,
+        req,
+        now,
+        Change::Presence {
+            name: name.to_owned(),
+            joined,
+        },
+        vec![entry],
+        Value::Null,
+    )
+}

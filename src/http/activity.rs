@@ -1,0 +1,47 @@
+//! `/api/activity`: the board's feed, newest first, paged by activity id.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde_json::Value;
+
+use super::{Caller, Params};
+use crate::App;
+use crate::domain::activity::Activity;
+use crate::domain::input;
+use crate::error::{AppResult, ErrorBody};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+pub fn router() -> Router<App> {
+    Router::new().route("/api/activity", get(list))
+}
+
+#[utoipa::path(get, path = "/api/activity", tag = "activity",
+    params(
+        ("limit" = Option<i64>, Query, description = "default 50; above 500 is clamped to 500"),
+        ("before" = Option<i64>, Query, description = "an activity id: entries older than it"),
+    ),
+    responses((status = 200, body = [Activity]), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn list(
+    State(app): State<App>,
+    _caller: Caller,
+    Params(params): Params,
+) -> AppResult<Json<Vec<Activity>>> {
+    let limit = params
+        .get("limit")
+        .map(|l| input::positive_int(Value::String(l.clone()), "limit"))
+        .transpose()?
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT);
+    let before = params
+        .get("before")
+        .map(|b| input::positive_int(Value::String(b.clone()), "before"))
+        .transpose()?;
+    Ok(Json(
+        app.board.activity(crate::MAIN_BOARD, limit, before).await?,
+    ))
+}

@@ -1,0 +1,174 @@
+//! The REST adapter: one file per resource, each with its `router()`, over the board service.
+//!
+//! Extractors here turn every kind of bad request (no key, a body that is too large or not
+//! JSON, a malformed query) into the one error type, so REST errors always have the same shape.
+
+pub mod activity;
+pub mod agents;
+pub mod health;
+pub mod openapi;
+pub mod tasks;
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::App;
+use crate::domain::board::Actor;
+use crate::error::AppError;
+
+/// SPEC: REST bodies over 1 MiB get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .merge(health::router())
+        .merge(tasks::router())
+        .merge(agents::router())
+        .merge(activity::router())
+        .merge(openapi::router())
+        .fallback(|| async { AppError::NotFound("No such API route".into()) })
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log("a REST request");
+        let status =
+            StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(serde_json::json!({ "error": self.body() }))).into_response()
+    }
+}
+
+/// An authenticated, rate-limited REST caller (`Authorization: Bearer` or `X-API-Key`).
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
+        let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
+        let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
+        app.limits.check_rest(&credential.id)?;
+        Ok(Caller(Actor {
+            name: credential.rest_name,
+            credential: credential.id,
+            connection: None,
+        }))
+    }
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+    }
+    headers.get("x-api-key").and_then(|v| v.to_str().ok())
+}
+
+/// A JSON body (any shape: the board service validates it), at most 1 MiB. An
+/// `Idempotency-Key` header becomes the command's `opId`.
+pub struct Body(pub Value);
+
+impl FromRequest<App> for Body {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, AppError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let idempotency_key = req
+            .headers()
+            .get("idempotency-key")
+            .map(|v| v.to_str().map(str::to_owned));
+        let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::validation(format!("could not read the body: {rejection}"))
+            }
+        })?;
+        let mut value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            let is_json = content_type.as_deref().is_some_and(|ct| {
+                let mime = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+            if !is_json {
+                return Err(AppError::validation(
+                    "the body must be JSON (Content-Type: application/json)",
+                ));
+            }
+            serde_json::from_slice(&bytes)
+                .map_err(|e| AppError::validation(format!("the body is not valid JSON: {e}")))?
+        };
+        if let Some(key) = idempotency_key {
+            let key =
+                key.map_err(|_| AppError::validation("`Idempotency-Key` must be visible ASCII"))?;
+            match &mut value {
+                Value::Object(map) if !map.contains_key("opId") => {
+                    map.insert("opId".into(), Value::String(key));
+                }
+                Value::Object(_) => {
+                    return Err(AppError::validation(
+                        "send either an `Idempotency-Key` header or an `opId`, not both",
+                    ));
+                }
+                // Not an object: the service refuses it with the right message.
+                _ => {}
+            }
+        }
+        Ok(Body(value))
+    }
+}
+
+/// Query parameters, with a malformed query answered as VALIDATION_ERROR.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::validation(format!("malformed query: {e}")))?;
+        Ok(Params(map))
+    }
+}
+
+/// A task id from the route.
+pub fn route_task_id(raw: &str) -> Result<i64, AppError> {
+    crate::domain::input::task_id(Value::String(raw.to_owned()), "id")
+}
+
+/// The `:id` segment of a route, with a malformed one answered as VALIDATION_ERROR.
+pub struct RouteId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RouteId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::validation(format!("malformed route: {e}")))?;
+        Ok(RouteId(id))
+    }
+}

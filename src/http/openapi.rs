@@ -1,0 +1,48 @@
+//! `/api/openapi.json`: the REST API's OpenAPI 3 document, generated from the handlers.
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::App;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "warroom", description = "A real-time task board for humans and AI agents. \
+        Every write here is also pushed to every Socket.IO client."),
+    paths(
+        super::health::health,
+        super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
+        super::tasks::remove, super::tasks::history,
+        super::agents::list, super::agents::read, super::agents::report,
+        super::activity::list,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+pub fn router() -> Router<App> {
+    Router::new().route(
+        "/api/openapi.json",
+        get(|| async { Json(ApiDoc::openapi()) }),
+    )
+}

@@ -1,0 +1,139 @@
+//! `/api/tasks`: list, create, read, change, delete, and a task's history.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use super::{Body, Caller, Params, RouteId, route_task_id};
+use crate::App;
+use crate::domain::activity::Activity;
+use crate::domain::board::TaskRef;
+use crate::domain::task::{Status, Task};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::store::TaskFilter;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/tasks", get(list).post(create))
+        .route(
+            "/api/tasks/{id}",
+            get(read).put(update).patch(update).delete(remove),
+        )
+        .route("/api/tasks/{id}/history", get(history))
+}
+
+/// Tasks in display order (column, then position), optionally filtered.
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+    params(
+        ("status" = Option<Status>, Query, description = "only this status"),
+        ("assignee" = Option<String>, Query, description = "only this assignee (case-insensitive)"),
+        ("q" = Option<String>, Query, description = "text in the title or description"),
+    ),
+    responses((status = 200, body = [Task]), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn list(
+    State(app): State<App>,
+    _caller: Caller,
+    Params(params): Params,
+) -> AppResult<Json<Vec<Task>>> {
+    let filter = TaskFilter {
+        status: params.get("status").map(|s| s.parse()).transpose()?,
+        assignee: params.get("assignee").filter(|a| !a.is_empty()).cloned(),
+        q: params.get("q").filter(|q| !q.is_empty()).cloned(),
+    };
+    Ok(Json(app.board.tasks(crate::MAIN_BOARD, filter).await?))
+}
+
+/// Creates a task: `{ title | text, description?, status?, assignee?, position? }`.
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks",
+    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position? }`"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe retries")),
+    responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn create(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Body(body): Body,
+) -> AppResult<impl IntoResponse> {
+    let task = app
+        .board
+        .create_task(crate::MAIN_BOARD, &actor, body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn read(
+    State(app): State<App>,
+    _caller: Caller,
+    RouteId(id): RouteId,
+) -> AppResult<Json<Task>> {
+    Ok(Json(
+        app.board
+            .task(crate::MAIN_BOARD, route_task_id(&id)?)
+            .await?,
+    ))
+}
+
+/// Changes only the given fields; `version` makes it conditional (409 when stale).
+#[utoipa::path(put, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Object, description = "`{ title?, description?, status?, assignee?, position?, version? }`"),
+    responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "stale version, or someone is dragging the task")),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn update(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    Body(body): Body,
+) -> AppResult<Json<Task>> {
+    let id = route_task_id(&id)?;
+    Ok(Json(
+        app.board
+            .update_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn remove(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    Body(body): Body,
+) -> AppResult<StatusCode> {
+    let id = route_task_id(&id)?;
+    app.board
+        .delete_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything that happened to a task, newest first; kept after it is deleted.
+#[utoipa::path(get, path = "/api/tasks/{id}/history", tag = "tasks",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = [Activity]), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn history(
+    State(app): State<App>,
+    _caller: Caller,
+    RouteId(id): RouteId,
+) -> AppResult<Json<Vec<Activity>>> {
+    let id = route_task_id(&id)?;
+    let entries = app.board.task_history(crate::MAIN_BOARD, id).await?;
+    if entries.is_empty() {
+        return Err(AppError::TaskNotFound(id));
+    }
+    Ok(Json(entries))
+}

@@ -1,0 +1,164 @@
+//! warroom: a self-hosted, real-time task board for teams of humans and AI agents.
+//!
+//! The path of every write is one straight line:
+//! adapter (`realtime` for Socket.IO, `http` for REST) → `domain::board` (validate, check
+//! drag locks) → `store` (one transaction, rules from `domain::write`) → `bus` (in sequence
+//! order) → `realtime::fanout` (both seeds' events to every socket that wants them).
+//! `presence` holds what lives only in memory: who is online, typing, dragging.
+//! See `docs/architecture.md` for the map and its invariants.
+
+pub mod auth;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod presence;
+pub mod ratelimit;
+pub mod realtime;
+pub mod store;
+pub mod web;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::auth::Keys;
+use crate::bus::{Bus, DomainEvent};
+use crate::config::ServeArgs;
+use crate::domain::board::{AGENT_SILENCE, Board};
+use crate::presence::{Presence, Signal};
+use crate::ratelimit::RateLimits;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// The only board until boards ("rooms") are built; every row and room already names it.
+pub const MAIN_BOARD: &str = "main";
+
+/// The server's shared state: one cheap-to-clone handle.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+pub struct AppInner {
+    pub board: Board,
+    pub keys: Keys,
+    pub limits: RateLimits,
+    pub started: Instant,
+    /// Handed to the Socket.IO fan-out when it starts (taken once).
+    events: Mutex<Option<mpsc::UnboundedReceiver<Arc<DomainEvent>>>>,
+    signals: Mutex<Option<mpsc::UnboundedReceiver<Signal>>>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// What opening the store decided about the team key.
+pub enum KeySource {
+    Configured,
+    Stored,
+    /// Generated now: print it once.
+    Generated(String),
+}
+
+const STORED_KEY: &str = "api_key";
+
+impl App {
+    /// Opens the store and assembles the service. `WAAAH_API_KEY` wins; otherwise the stored
+    /// key, or a new one generated and stored.
+    pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
+        if args.database_url.is_some() {
+            anyhow::bail!(
+                "DATABASE_URL: the PostgreSQL store is not built yet; unset it to use SQLite"
+            );
+        }
+        if args.redis_url.is_some() {
+            anyhow::bail!(
+                "REDIS_URL: the Redis adapter is not built yet; unset it to run one instance"
+            );
+        }
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&args.database_path, args.durability)?);
+        let (key, source) = match &args.api_key {
+            Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), KeySource::Configured),
+            _ => match store.setting(STORED_KEY).await? {
+                Some(key) => (key, KeySource::Stored),
+                None => {
+                    let key = auth::generate_key();
+                    store
+                        .set_setting(STORED_KEY, &key)
+                        .await
+                        .context("storing the generated key")?;
+                    (key.clone(), KeySource::Generated(key))
+                }
+            },
+        };
+        let bus = Arc::new(Bus::new());
+        bus.start_board(MAIN_BOARD, store.snapshot(MAIN_BOARD).await?.seq);
+        let events = bus.subscribe();
+        let (presence, signals) = Presence::new();
+        let app = App(Arc::new(AppInner {
+            board: Board::new(store, bus, presence),
+            keys: Keys::new(key),
+            limits: RateLimits::new(args.rate_limit),
+            started: Instant::now(),
+            events: Mutex::new(Some(events)),
+            signals: Mutex::new(Some(signals)),
+        }));
+        Ok((app, source))
+    }
+
+    /// The stored team key of a database, for `warroom key`.
+    pub async fn stored_key(path: &std::path::Path) -> anyhow::Result<Option<String>> {
+        let store = SqliteStore::open(path, store::sqlite::Durability::Full)?;
+        Ok(store.setting(STORED_KEY).await?)
+    }
+}
+
+/// Serves the dashboard, Socket.IO and REST on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let socket_layer = realtime::layer(app.clone()).await?;
+    let router = Router::new()
+        .merge(http::router())
+        .fallback(web::serve)
+        // Bodies are read by `http::Body`, which answers an oversized one with 413 in our shape.
+        .layer(DefaultBodyLimit::max(http::BODY_LIMIT))
+        .layer(socket_layer)
+        .with_state(app.clone());
+    let sweeper = tokio::spawn(sweep_agents(app.clone()));
+    let io_shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing connections");
+    };
+    axum::serve(listener, router)
+        .with_graceful_shutdown(io_shutdown)
+        .await
+        .context("serving")?;
+    sweeper.abort();
+    Ok(())
+}
+
+/// Agents that report only over REST go offline when their heartbeats stop.
+async fn sweep_agents(app: App) {
+    let mut tick = tokio::time::interval(AGENT_SILENCE / 12);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.board.sweep_silent_agents(MAIN_BOARD).await {
+            e.log("marking silent agents offline");
+        }
+    }
+}

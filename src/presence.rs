@@ -1,0 +1,438 @@
+//! Who is here right now: people online, who is typing, who is dragging which card, and which
+//! connection speaks for which agent. In memory only, with the timers that end each state.
+//!
+//! Connections are identified by an opaque id (the Socket.IO session id). Every timer (typing
+//! expiry, drag-lock expiry) is owned by the entry it ends and aborted when that entry goes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use utoipa::ToSchema;
+
+use crate::error::{AppError, AppResult};
+
+pub const TYPING_TIMEOUT: Duration = Duration::from_secs(3);
+pub const DRAG_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The name of a connection that never gave one.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// A person online: one entry however many tabs they have open.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct User {
+    /// Stable for the person: their name, case-folded.
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+}
+
+/// Ephemeral signals for the others on a board; `except` is the connection that caused them.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    Typing {
+        board: String,
+        except: String,
+        names: Vec<String>,
+    },
+    Drag {
+        board: String,
+        except: String,
+        task_id: i64,
+        user: Option<String>,
+    },
+    /// The online list changed without anyone coming or going (a second tab of someone present).
+    Users { board: String },
+}
+
+/// What a name change or disconnect did to the online list.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PeopleChange {
+    /// Came online: their first connection.
+    pub joined: Option<String>,
+    /// Went offline: their last connection closed or was renamed.
+    pub left: Option<String>,
+}
+
+/// What a closing connection leaves behind for the board service to settle.
+#[derive(Debug, Default)]
+pub struct Departure {
+    pub board: String,
+    pub people: PeopleChange,
+    /// Agents this connection was the last to report for: they go offline.
+    pub agents: Vec<String>,
+}
+
+pub struct Presence {
+    // Short critical sections only (map updates); timers and signals run outside the lock.
+    state: Mutex<State>,
+    signals: mpsc::UnboundedSender<Signal>,
+}
+
+#[derive(Default)]
+struct State {
+    connections: HashMap<String, Connection>,
+    /// (board, person id) → the person.
+    people: HashMap<(String, String), Person>,
+    /// (board, task id) → who holds the drag lock.
+    locks: HashMap<(String, i64), Lock>,
+    /// (board, agent id) → the connection that last reported for it.
+    agents: HashMap<(String, String), String>,
+}
+
+struct Connection {
+    board: String,
+    name: Option<String>,
+    typing: Option<AbortHandle>,
+}
+
+struct Person {
+    name: String,
+    connections: usize,
+}
+
+struct Lock {
+    holder: String,
+    user: String,
+    expiry: AbortHandle,
+}
+
+fn person_id(name: &str) -> String {
+    name.to_lowercase()
+}
+
+impl Presence {
+    /// The receiver carries typing and drag signals to whoever broadcasts them.
+    pub fn new() -> (Arc<Presence>, mpsc::UnboundedReceiver<Signal>) {
+        let (signals, rx) = mpsc::unbounded_channel();
+        (
+            Arc::new(Presence {
+                state: Mutex::new(State::default()),
+                signals,
+            }),
+            rx,
+        )
+    }
+
+    fn signal(&self, signal: Signal) {
+        // The receiver lives as long as the server; after shutdown there is nobody to tell.
+        let _ = self.signals.send(signal);
+    }
+
+    /// Authenticated connections open now.
+    pub fn connection_count(&self) -> usize {
+        self.state.lock().unwrap().connections.len()
+    }
+
+    pub fn connect(&self, conn: &str, board: &str) {
+        self.state.lock().unwrap().connections.insert(
+            conn.to_owned(),
+            Connection {
+                board: board.to_owned(),
+                name: None,
+                typing: None,
+            },
+        );
+    }
+
+    /// The connection's display name, or `anonymous`.
+    pub fn name_of(&self, conn: &str) -> String {
+        let state = self.state.lock().unwrap();
+        state
+            .connections
+            .get(conn)
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| ANONYMOUS.to_owned())
+    }
+
+    /// Names the connection (`user:join`, or `auth.name` at the handshake). A new name for a
+    /// connection that had one is a leave of the old person and a join of the new one.
+    pub fn set_name(&self, conn: &str, name: &str) -> PeopleChange {
+        let mut state = self.state.lock().unwrap();
+        let Some(c) = state.connections.get_mut(conn) else {
+            return PeopleChange::default();
+        };
+        let board = c.board.clone();
+        let old = c.name.replace(name.to_owned());
+        if old.as_deref().map(person_id) == Some(person_id(name)) {
+            return PeopleChange::default();
+        }
+        let mut change = PeopleChange::default();
+        if let Some(old) = old {
+            change.left = state.release_person(&board, &old);
+        }
+        let person = state
+            .people
+            .entry((board, person_id(name)))
+            .or_insert_with(|| Person {
+                name: name.to_owned(),
+                connections: 0,
+            });
+        person.connections += 1;
+        if person.connections == 1 {
+            change.joined = Some(person.name.clone());
+        }
+        change
+    }
+
+    /// Everyone online on a board, ordered by name.
+    pub fn users(&self, board: &str) -> Vec<User> {
+        let state = self.state.lock().unwrap();
+        let mut users: Vec<User> = state
+            .people
+            .iter()
+            .filter(|((b, _), _)| b == board)
+            .map(|((_, id), p)| User {
+                id: id.clone(),
+                name: p.name.clone(),
+                status: "online",
+            })
+            .collect();
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        users
+    }
+
+    /// Starts or renews typing; it ends by itself after `TYPING_TIMEOUT` without a new start.
+    pub fn start_typing(self: &Arc<Self>, conn: &str) {
+        let this = Arc::downgrade(self);
+        let id = conn.to_owned();
+        let expiry = tokio::spawn(async move {
+            tokio::time::sleep(TYPING_TIMEOUT).await;
+            if let Some(presence) = this.upgrade() {
+                presence.end_typing(&id, true);
+            }
+        })
+        .abort_handle();
+        let mut state = self.state.lock().unwrap();
+        let Some(c) = state.connections.get_mut(conn) else {
+            expiry.abort();
+            return;
+        };
+        let was_typing = c.typing.replace(expiry).map(|old| old.abort()).is_some();
+        let board = c.board.clone();
+        if !was_typing {
+            let names = state.typing_names(&board);
+            drop(state);
+            self.signal(Signal::Typing {
+                board,
+                except: conn.to_owned(),
+                names,
+            });
+        }
+    }
+
+    pub fn stop_typing(&self, conn: &str) {
+        self.end_typing(conn, false);
+    }
+
+    fn end_typing(&self, conn: &str, expired: bool) {
+        let mut state = self.state.lock().unwrap();
+        let Some(c) = state.connections.get_mut(conn) else {
+            return;
+        };
+        let Some(timer) = c.typing.take() else { return };
+        if !expired {
+            timer.abort();
+        }
+        let board = c.board.clone();
+        let names = state.typing_names(&board);
+        drop(state);
+        self.signal(Signal::Typing {
+            board,
+            except: conn.to_owned(),
+            names,
+        });
+    }
+
+    /// Takes the drag lock of a task for this connection (renewing it if already held).
+    pub fn start_drag(self: &Arc<Self>, conn: &str, task_id: i64) -> AppResult<()> {
+        let mut state = self.state.lock().unwrap();
+        let Some(c) = state.connections.get(conn) else {
+            return Ok(());
+        };
+        let (board, user) = (
+            c.board.clone(),
+            c.name.clone().unwrap_or_else(|| ANONYMOUS.to_owned()),
+        );
+        let key = (board.clone(), task_id);
+        if let Some(lock) = state.locks.get(&key) {
+            if lock.holder != conn {
+                return Err(AppError::TaskLocked {
+                    task_id,
+                    holder: lock.user.clone(),
+                });
+            }
+            lock.expiry.abort();
+        }
+        let this = Arc::downgrade(self);
+        let holder = conn.to_owned();
+        let expiry = tokio::spawn(async move {
+            tokio::time::sleep(DRAG_LOCK_TIMEOUT).await;
+            if let Some(presence) = this.upgrade() {
+                presence.end_drag(&holder, task_id);
+            }
+        })
+        .abort_handle();
+        let renewed = state
+            .locks
+            .insert(
+                key,
+                Lock {
+                    holder: conn.to_owned(),
+                    user: user.clone(),
+                    expiry,
+                },
+            )
+            .is_some();
+        drop(state);
+        if !renewed {
+            self.signal(Signal::Drag {
+                board,
+                except: conn.to_owned(),
+                task_id,
+                user: Some(user),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends this connection's drag of a task; true if it held the lock.
+    pub fn end_drag(&self, conn: &str, task_id: i64) -> bool {
+        let mut state = self.state.lock().unwrap();
+        let Some(board) = state.connections.get(conn).map(|c| c.board.clone()) else {
+            return false;
+        };
+        let key = (board.clone(), task_id);
+        if state.locks.get(&key).is_none_or(|l| l.holder != conn) {
+            return false;
+        }
+        let lock = state.locks.remove(&key).expect("checked above");
+        lock.expiry.abort();
+        drop(state);
+        self.signal(Signal::Drag {
+            board,
+            except: conn.to_owned(),
+            task_id,
+            user: None,
+        });
+        true
+    }
+
+    /// Refuses a change of a task that someone else is dragging. `conn` is the asking
+    /// connection (none for REST, which never holds a lock).
+    pub fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
+        let state = self.state.lock().unwrap();
+        match state.locks.get(&(board.to_owned(), task_id)) {
+            Some(lock) if Some(lock.holder.as_str()) != conn => Err(AppError::TaskLocked {
+                task_id,
+                holder: lock.user.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records that this connection speaks for an agent, so the agent goes offline with it.
+    pub fn own_agent(&self, conn: &str, agent_id: &str) {
+        let mut state = self.state.lock().unwrap();
+        let Some(board) = state.connections.get(conn).map(|c| c.board.clone()) else {
+            return;
+        };
+        state
+            .agents
+            .insert((board, agent_id.to_owned()), conn.to_owned());
+    }
+
+    /// Whether any open connection speaks for the agent.
+    pub fn agent_is_connected(&self, board: &str, agent_id: &str) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .agents
+            .contains_key(&(board.to_owned(), agent_id.to_owned()))
+    }
+
+    /// Forgets a closed connection: its typing, its drag locks, its person and its agents.
+    pub fn disconnect(&self, conn: &str) -> Option<Departure> {
+        let mut state = self.state.lock().unwrap();
+        let c = state.connections.remove(conn)?;
+        let mut departure = Departure {
+            board: c.board.clone(),
+            ..Departure::default()
+        };
+        let mut signals = Vec::new();
+        if let Some(timer) = c.typing {
+            timer.abort();
+            signals.push(Signal::Typing {
+                board: c.board.clone(),
+                except: conn.to_owned(),
+                names: state.typing_names(&c.board),
+            });
+        }
+        let held: Vec<(String, i64)> = state
+            .locks
+            .iter()
+            .filter(|(_, l)| l.holder == conn)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in held {
+            if let Some(lock) = state.locks.remove(&key) {
+                lock.expiry.abort();
+                signals.push(Signal::Drag {
+                    board: key.0,
+                    except: conn.to_owned(),
+                    task_id: key.1,
+                    user: None,
+                });
+            }
+        }
+        if let Some(name) = &c.name {
+            departure.people.left = state.release_person(&c.board, name);
+        }
+        state.agents.retain(|(_, agent), holder| {
+            let mine = holder == conn;
+            if mine {
+                departure.agents.push(agent.clone());
+            }
+            !mine
+        });
+        drop(state);
+        for signal in signals {
+            self.signal(signal);
+        }
+        Some(departure)
+    }
+
+    /// Asks whoever broadcasts to send the online list as it is now.
+    pub fn announce_users(&self, board: &str) {
+        self.signal(Signal::Users {
+            board: board.to_owned(),
+        });
+    }
+}
+
+impl State {
+    fn typing_names(&self, board: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .connections
+            .values()
+            .filter(|c| c.board == board && c.typing.is_some())
+            .map(|c| c.name.clone().unwrap_or_else(|| ANONYMOUS.to_owned()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// One connection of a person closed; returns their name if it was the last.
+    fn release_person(&mut self, board: &str, name: &str) -> Option<String> {
+        let key = (board.to_owned(), person_id(name));
+        let person = self.people.get_mut(&key)?;
+        person.connections -= 1;
+        if person.connections > 0 {
+            return None;
+        }
+        self.people.remove(&key).map(|p| p.name)
+    }
+}

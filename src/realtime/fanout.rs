@@ -1,0 +1,345 @@
+//! From the bus to every screen: turns each committed change into both seeds' events, sends
+//! each to the rooms that want it, keeps the recent ones for gap-free resume, and brings a
+//! (re)connecting socket up to date without a gap or a duplicate.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::extract::SocketRef;
+use tokio::sync::{Mutex, mpsc, watch};
+
+use super::subscriptions::{Patterns, Rooms};
+use crate::bus::DomainEvent;
+use crate::domain::board::Board;
+use crate::domain::task::{Status, Task};
+use crate::domain::write::Change;
+use crate::error::AppResult;
+use crate::presence::Signal;
+
+/// How many recent events are kept for clients that resume with `lastSeq`.
+const RETAINED_EVENTS: usize = 20_000;
+
+/// One event as sent: name, first argument, and the change's sequence number.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub seq: i64,
+    pub name: String,
+    pub payload: Value,
+}
+
+pub struct Fanout {
+    io: SocketIo,
+    board: Board,
+    rooms: Arc<Rooms>,
+    /// Emission and catch-up take turns under this lock, so a socket joining its room never
+    /// misses an event or sees one twice. Held across emits (which only queue), hence tokio's.
+    rings: Mutex<HashMap<String, Ring>>,
+    /// Bumped after every emitted change, for syncs waiting on the fan-out to catch up.
+    progress: watch::Sender<u64>,
+}
+
+/// The recent events of one board.
+struct Ring {
+    events: VecDeque<Outgoing>,
+    /// Every event with a seq in `first..=last` is in `events`.
+    first: i64,
+    last: i64,
+}
+
+impl Ring {
+    fn new(last: i64) -> Ring {
+        Ring {
+            events: VecDeque::new(),
+            first: last + 1,
+            last,
+        }
+    }
+
+    /// Whether a client that saw everything up to `seq` can be given exactly what it missed.
+    fn covers(&self, seq: i64) -> bool {
+        seq + 1 >= self.first && seq <= self.last
+    }
+
+    fn after(&self, seq: i64) -> impl Iterator<Item = &Outgoing> {
+        self.events.iter().filter(move |e| e.seq > seq)
+    }
+
+    fn push(&mut self, seq: i64, events: &[Outgoing]) {
+        self.events.extend(events.iter().cloned());
+        self.last = seq;
+        while self.events.len() > RETAINED_EVENTS {
+            let dropped = self.events.pop_front().map(|e| e.seq).unwrap_or(self.first);
+            // The oldest change may now be partly gone: keep only whole changes.
+            while self.events.front().is_some_and(|e| e.seq == dropped) {
+                self.events.pop_front();
+            }
+            self.first = dropped + 1;
+        }
+    }
+}
+
+/// What a connecting socket asked for in its handshake.
+pub struct SyncRequest<'a> {
+    pub board: &'a str,
+    pub last_seq: Option<i64>,
+    pub patterns: Option<&'a Patterns>,
+    /// The room the socket's patterns map to.
+    pub room: String,
+}
+
+impl Fanout {
+    pub fn new(
+        io: SocketIo,
+        board: Board,
+        rooms: Arc<Rooms>,
+        start: HashMap<String, i64>,
+    ) -> Arc<Fanout> {
+        let rings = start
+            .into_iter()
+            .map(|(b, seq)| (b, Ring::new(seq)))
+            .collect();
+        Arc::new(Fanout {
+            io,
+            board,
+            rooms,
+            rings: Mutex::new(rings),
+            progress: watch::channel(0).0,
+        })
+    }
+
+    /// Sends committed changes, in order, for as long as the bus lives.
+    pub async fn run(self: Arc<Self>, mut events: mpsc::UnboundedReceiver<Arc<DomainEvent>>) {
+        while let Some(event) = events.recv().await {
+            let outgoing = self.describe(&event);
+            let mut rings = self.rings.lock().await;
+            for out in &outgoing {
+                self.send(&event.board, out).await;
+            }
+            rings
+                .entry(event.board.clone())
+                .or_insert_with(|| Ring::new(event.seq - 1))
+                .push(event.seq, &outgoing);
+            drop(rings);
+            self.progress.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Sends ephemeral signals (typing, drags, a second tab) to the others on the board.
+    pub async fn run_signals(self: Arc<Self>, mut signals: mpsc::UnboundedReceiver<Signal>) {
+        while let Some(signal) = signals.recv().await {
+            let (board, except, name, payload) = match signal {
+                Signal::Typing {
+                    board,
+                    except,
+                    names,
+                } => (board, Some(except), "typing:update", json!(names)),
+                Signal::Drag {
+                    board,
+                    except,
+                    task_id,
+                    user,
+                } => (
+                    board,
+                    Some(except),
+                    "task:drag:other",
+                    json!({ "taskId": task_id, "user": user }),
+                ),
+                Signal::Users { board } => {
+                    let users = json!(self.board.presence().users(&board));
+                    (board, None, "users:update", users)
+                }
+            };
+            let mut op = self.io.to(self.rooms.for_event(&board, name));
+            if let Some(conn) = except {
+                op = op.except(connection_room(&conn));
+            }
+            if let Err(e) = op.emit(name, &payload).await {
+                tracing::debug!(error = %e, "broadcast of {name} failed");
+            }
+        }
+    }
+
+    async fn send(&self, board: &str, out: &Outgoing) {
+        let rooms = self.rooms.for_event(board, &out.name);
+        if let Err(e) = self
+            .io
+            .to(rooms)
+            .emit(&out.name, &(&out.payload, json!({ "seq": out.seq })))
+            .await
+        {
+            tracing::debug!(error = %e, "broadcast of {} failed", out.name);
+        }
+    }
+
+    /// Brings a socket up to date and puts it in its room: the events it missed (with
+    /// `lastSeq`) then `sync:resumed`, or else `sync:full`, then whatever happened meanwhile.
+    pub async fn sync(&self, socket: &SocketRef, req: SyncRequest<'_>) -> AppResult<()> {
+        if let Some(last_seq) = req.last_seq {
+            let rings = self.rings.lock().await;
+            if let Some(ring) = rings.get(req.board).filter(|r| r.covers(last_seq)) {
+                for out in ring.after(last_seq) {
+                    emit_to(socket, out, req.patterns);
+                }
+                let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
+                socket.join(req.room);
+                return Ok(());
+            }
+        }
+        loop {
+            let snapshot = self.board.snapshot(req.board).await?;
+            self.caught_up(req.board, snapshot.seq).await;
+            let rings = self.rings.lock().await;
+            let ring = rings.get(req.board);
+            // The snapshot is older than what is retained: rare; read it again.
+            if ring.is_some_and(|r| !r.covers(snapshot.seq)) {
+                continue;
+            }
+            let users = self.board.presence().users(req.board);
+            let sync = json!({
+                "tasks": snapshot.tasks,
+                "agents": snapshot.agents,
+                "users": users,
+                "seq": snapshot.seq,
+            });
+            let _ = socket.emit("sync:full", &sync);
+            for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
+                emit_to(socket, out, req.patterns);
+            }
+            socket.join(req.room);
+            return Ok(());
+        }
+    }
+
+    /// Waits (briefly) until the fan-out has sent everything up to `seq`.
+    async fn caught_up(&self, board: &str, seq: i64) {
+        let mut progress = self.progress.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            if self
+                .rings
+                .lock()
+                .await
+                .get(board)
+                .is_none_or(|r| r.last >= seq)
+            {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, progress.changed())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Every event one change produces, both seeds' families, in the order they are sent.
+    fn describe(&self, event: &DomainEvent) -> Vec<Outgoing> {
+        let seq = event.seq;
+        let out = |name: String, payload: Value| Outgoing { seq, name, payload };
+        let mut list = Vec::new();
+        match &event.change {
+            Change::TaskCreated { task, shifted } => {
+                list.push(out(format!("task:{}:created", task.id), json!(task)));
+                list.push(out(
+                    "task:created".into(),
+                    json!({ "task": task, "user": event.actor, "timestamp": event.at }),
+                ));
+                list.extend(
+                    shifted
+                        .iter()
+                        .map(|t| out(format!("task:{}:updated", t.id), position_patch(t))),
+                );
+            }
+            Change::TaskUpdated {
+                task,
+                changes,
+                moved_from,
+                shifted,
+            } => {
+                let mut patch = serde_json::Map::new();
+                patch.insert("id".into(), json!(task.id));
+                let full = json!(task);
+                for field in changes.keys() {
+                    patch.insert(field.clone(), full[field.as_str()].clone());
+                }
+                patch.insert("version".into(), json!(task.version));
+                patch.insert("updatedAt".into(), json!(task.updated_at));
+                list.push(out(
+                    format!("task:{}:updated", task.id),
+                    Value::Object(patch),
+                ));
+                if moved_from.is_some() {
+                    list.push(out(
+                        "task:moved".into(),
+                        json!({ "taskId": task.id, "newStatus": task.status, "movedBy": event.actor }),
+                    ));
+                    if task.status == Status::Done {
+                        list.push(out(
+                            "celebration".into(),
+                            json!({ "user": event.actor, "taskId": task.id }),
+                        ));
+                    }
+                }
+                list.extend(
+                    shifted
+                        .iter()
+                        .map(|t| out(format!("task:{}:updated", t.id), position_patch(t))),
+                );
+            }
+            Change::TaskDeleted(task) => {
+                list.push(out(
+                    format!("task:{}:deleted", task.id),
+                    json!({ "id": task.id }),
+                ));
+                list.push(out(
+                    "task:deleted".into(),
+                    json!({ "taskId": task.id, "deletedBy": event.actor }),
+                ));
+            }
+            Change::AgentReported { agent, .. } => {
+                list.push(out(
+                    format!("agent:{}:status", agent.id),
+                    json!({
+                        "id": agent.id,
+                        "name": agent.name,
+                        "status": agent.status,
+                        "lastSeen": agent.last_seen,
+                        "currentTaskId": agent.current_task_id,
+                    }),
+                ));
+            }
+            Change::Presence { .. } => {
+                list.push(out(
+                    "users:update".into(),
+                    json!(self.board.presence().users(&event.board)),
+                ));
+            }
+        }
+        list.extend(
+            event
+                .activity
+                .iter()
+                .map(|a| out("activity".into(), json!(a))),
+        );
+        list
+    }
+}
+
+fn position_patch(task: &Task) -> Value {
+    json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
+}
+
+/// The room every socket joins alone, so a broadcast can leave it out.
+pub fn connection_room(conn: &str) -> String {
+    format!("conn/{conn}")
+}
+
+fn emit_to(socket: &SocketRef, out: &Outgoing, patterns: Option<&Patterns>) {
+    if patterns.is_none_or(|p| p.matches(&out.name)) {
+        let _ = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq })));
+    }
+}

@@ -1,0 +1,347 @@
+//! The Socket.IO adapter: handshake authentication, the command dispatcher, and the fan-out.
+//!
+//! Handlers translate between packets and the board service; they never touch the store or
+//! decide who receives what (that is `fanout`).
+
+pub mod fanout;
+pub mod subscriptions;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{ParserError, SocketIo};
+
+use self::fanout::{Fanout, SyncRequest, connection_room};
+use self::subscriptions::{Patterns, Rooms};
+use crate::App;
+use crate::domain::board::{Actor, TaskRef};
+use crate::domain::input::{self, Fields};
+use crate::error::{AppError, AppResult};
+use crate::presence::User;
+use crate::ratelimit::Bucket;
+
+/// SPEC: a socket message over 1 MiB is refused with PAYLOAD_TOO_LARGE.
+pub const MESSAGE_LIMIT: usize = 1024 * 1024;
+/// What the transport accepts at all. Messages between the two limits get a proper refusal;
+/// beyond this the transport cannot read them and closes only that socket.
+const TRANSPORT_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// One authenticated socket's settings, fixed at the handshake except its subscription.
+struct Session {
+    board: String,
+    credential: String,
+    name: Option<String>,
+    last_seq: Option<i64>,
+    patterns: Mutex<Option<Patterns>>,
+    room: Mutex<String>,
+    bucket: Bucket,
+}
+
+pub struct Realtime {
+    app: App,
+    fanout: Arc<Fanout>,
+    rooms: Arc<Rooms>,
+}
+
+/// Builds the Socket.IO layer and starts the fan-out.
+pub async fn layer(app: App) -> AppResult<SocketIoLayer> {
+    let (layer, io) = SocketIo::builder()
+        .max_payload(TRANSPORT_LIMIT)
+        .max_buffer_size(4096)
+        .build_layer();
+    let rooms = Arc::new(Rooms::new());
+    let mut start = std::collections::HashMap::new();
+    start.insert(
+        crate::MAIN_BOARD.to_owned(),
+        app.board.snapshot(crate::MAIN_BOARD).await?.seq,
+    );
+    let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
+    tokio::spawn(
+        fanout
+            .clone()
+            .run(app.events.lock().unwrap().take().expect("layer built once")),
+    );
+    tokio::spawn(
+        fanout.clone().run_signals(
+            app.signals
+                .lock()
+                .unwrap()
+                .take()
+                .expect("layer built once"),
+        ),
+    );
+    let rt = Arc::new(Realtime { app, fanout, rooms });
+    let (on_connect, check) = (rt.clone(), rt);
+    io.ns(
+        "/",
+        (move |socket: SocketRef| {
+            let rt = on_connect.clone();
+            async move { rt.connected(socket).await }
+        })
+        .with(move |socket: SocketRef, TryData(auth): TryData<Value>| {
+            let rt = check.clone();
+            async move { rt.authenticate(&socket, auth) }
+        }),
+    );
+    Ok(layer)
+}
+
+/// Why a handshake was refused: the text becomes `connect_error.message`.
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Realtime {
+    /// Runs before the connection exists: a refused client receives nothing but `connect_error`.
+    fn authenticate(
+        &self,
+        socket: &SocketRef,
+        auth: Result<Value, ParserError>,
+    ) -> Result<(), Refusal> {
+        let unauthorized = || Refusal("Unauthorized".into());
+        let mut auth = match auth {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(unauthorized()),
+        };
+        let credential = match auth.remove("apiKey") {
+            Some(Value::String(key)) => self.app.keys.identify(&key).ok_or_else(unauthorized)?,
+            _ => return Err(unauthorized()),
+        };
+        let invalid = |e: AppError| Refusal(format!("VALIDATION_ERROR: {e}"));
+        let name = auth
+            .remove("name")
+            .filter(|v| !v.is_null())
+            .map(|v| input::name(v, "name"))
+            .transpose()
+            .map_err(invalid)?;
+        let patterns = auth
+            .remove("subscribe")
+            .filter(|v| !v.is_null())
+            .map(Patterns::parse)
+            .transpose()
+            .map_err(invalid)?;
+        let last_seq = auth
+            .remove("lastSeq")
+            .filter(|v| !v.is_null())
+            .map(|v| input::non_negative_int(v, "lastSeq"))
+            .transpose()
+            .map_err(invalid)?;
+        let board = match auth.remove("board") {
+            None | Some(Value::Null) => crate::MAIN_BOARD.to_owned(),
+            Some(Value::String(b)) if b == crate::MAIN_BOARD => b,
+            Some(_) => {
+                return Err(invalid(AppError::validation(
+                    "`board`: only the board `main` exists",
+                )));
+            }
+        };
+        socket.extensions.insert(Arc::new(Session {
+            board,
+            credential: credential.id,
+            name,
+            last_seq,
+            patterns: Mutex::new(patterns),
+            room: Mutex::new(String::new()),
+            bucket: self.app.limits.socket_bucket(),
+        }));
+        Ok(())
+    }
+
+    async fn connected(self: Arc<Self>, socket: SocketRef) {
+        let Some(session) = socket.extensions.get::<Arc<Session>>() else {
+            return;
+        };
+        let conn = socket.id.to_string();
+        // Handlers first: a client may send a command as soon as it sees the connection.
+        let rt = self.clone();
+        socket.on_fallback(
+            move |socket: SocketRef,
+                  Event(event): Event,
+                  TryData(data): TryData<Value>,
+                  ack: AckSender| {
+                let rt = rt.clone();
+                async move { rt.dispatch(socket, event, data, ack).await }
+            },
+        );
+        let rt = self.clone();
+        socket.on_disconnect(move |socket: SocketRef| {
+            let rt = rt.clone();
+            async move {
+                if let Some(session) = socket.extensions.get::<Arc<Session>>() {
+                    rt.rooms.leave(&session.room.lock().unwrap());
+                }
+                if let Err(e) = rt.app.board.disconnect(&socket.id.to_string()).await {
+                    e.log("settling a disconnect");
+                }
+            }
+        });
+        let presence = self.app.board.presence();
+        presence.connect(&conn, &session.board);
+        socket.join(connection_room(&conn));
+        let people = session
+            .name
+            .as_deref()
+            .map(|name| presence.set_name(&conn, name));
+        let patterns = session.patterns.lock().unwrap().clone();
+        let room = self.rooms.enter(&session.board, patterns.as_ref());
+        *session.room.lock().unwrap() = room.clone();
+        let req = SyncRequest {
+            board: &session.board,
+            last_seq: session.last_seq,
+            patterns: patterns.as_ref(),
+            room,
+        };
+        if let Err(e) = self.fanout.sync(&socket, req).await {
+            e.log("syncing a new socket");
+            let _ = socket.emit("error", &e.body());
+        }
+        // `auth.name` counts as a user:join, announced once the socket is in sync.
+        if let Some(people) = people
+            && let Err(e) = self.app.board.settle_people(&session.board, people).await
+        {
+            e.log("announcing a join");
+        }
+    }
+
+    /// Every command goes through here: rate limit, size limit, parse, run, answer.
+    async fn dispatch(
+        &self,
+        socket: SocketRef,
+        event: String,
+        data: Result<Value, ParserError>,
+        ack: AckSender,
+    ) {
+        let Some(session) = socket.extensions.get::<Arc<Session>>() else {
+            return;
+        };
+        match self.run(&socket, &session, &event, data).await {
+            Ok(reply) => {
+                let _ = ack.send(&reply);
+            }
+            Err(err) => {
+                err.log(&event);
+                let body = err.body();
+                let _ = ack.send(&json!({ "ok": false, "error": body }));
+                let _ = socket.emit("error", &body);
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        socket: &SocketRef,
+        session: &Session,
+        event: &str,
+        data: Result<Value, ParserError>,
+    ) -> AppResult<Value> {
+        session.bucket.check()?;
+        let data =
+            data.map_err(|e| AppError::validation(format!("the payload is not valid JSON: {e}")))?;
+        if serialized_len(&data) > MESSAGE_LIMIT {
+            return Err(AppError::PayloadTooLarge);
+        }
+        let conn = socket.id.to_string();
+        let board = &self.app.board;
+        let presence = board.presence();
+        let actor = Actor {
+            name: presence.name_of(&conn),
+            credential: session.credential.clone(),
+            connection: Some(conn.clone()),
+        };
+        let b = session.board.as_str();
+        Ok(match event {
+            "user:join" => {
+                let name = board.join(b, &conn, data).await?;
+                let user = User {
+                    id: name.to_lowercase(),
+                    name,
+                    status: "online",
+                };
+                json!({ "ok": true, "user": user })
+            }
+            "task:create" => {
+                json!({ "ok": true, "task": board.create_task(b, &actor, data).await? })
+            }
+            "task:update" => {
+                json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, data).await? })
+            }
+            "task:move" => json!({ "ok": true, "task": board.move_task(b, &actor, data).await? }),
+            "task:delete" => {
+                board.delete_task(b, &actor, TaskRef::Payload, data).await?;
+                json!({ "ok": true })
+            }
+            "task:drag:start" => {
+                board.start_drag(b, &conn, data).await?;
+                json!({ "ok": true })
+            }
+            "task:drag:end" => {
+                board.end_drag(&conn, data)?;
+                json!({ "ok": true })
+            }
+            "typing:start" | "typing:stop" => {
+                Fields::new(data, "typing payload")?;
+                if event == "typing:start" {
+                    presence.start_typing(&conn);
+                } else {
+                    presence.stop_typing(&conn);
+                }
+                json!({ "ok": true })
+            }
+            "agent:status" => {
+                json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
+            }
+            "subscribe" => {
+                let mut fields = Fields::new(data, "subscribe payload")?;
+                let patterns = Patterns::parse(
+                    fields
+                        .take(&["patterns"])?
+                        .ok_or_else(|| AppError::validation("`patterns` is required"))?,
+                )?;
+                fields.finish()?;
+                self.resubscribe(socket, session, patterns.clone());
+                json!({ "ok": true, "patterns": patterns.as_slice() })
+            }
+            other => {
+                let shown: String = other.chars().take(64).collect();
+                return Err(AppError::validation(format!("Unknown command `{shown}`")));
+            }
+        })
+    }
+
+    /// Moves the socket to the room of its new patterns (each `subscribe` replaces the last).
+    fn resubscribe(&self, socket: &SocketRef, session: &Session, patterns: Patterns) {
+        let room = self.rooms.enter(&session.board, Some(&patterns));
+        let old = std::mem::replace(&mut *session.room.lock().unwrap(), room.clone());
+        *session.patterns.lock().unwrap() = Some(patterns);
+        self.rooms.leave(&old);
+        if old != room {
+            socket.join(room);
+            socket.leave(old);
+        }
+    }
+}
+
+/// The size of a payload as JSON, without building the string.
+fn serialized_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}

@@ -1,0 +1,97 @@
+//! The storage interface: what the domain needs from a database, and nothing about sockets.
+//!
+//! `Store` is what the board service calls; `Tx` is what the write rules in `domain::write`
+//! use inside one transaction. A backend implements both. SQLite is the default; the
+//! interface is shaped so a PostgreSQL backend can be added without touching any handler.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::domain::activity::{Activity, NewActivity};
+use crate::domain::agent::Agent;
+use crate::domain::task::{NewTask, Status, Task};
+use crate::domain::write::{Applied, WriteRequest};
+use crate::error::AppResult;
+
+/// Everything a client needs to draw a board from scratch, as of `seq`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub tasks: Vec<Task>,
+    pub agents: Vec<Agent>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<Status>,
+    /// Exact assignee, compared case-insensitively.
+    pub assignee: Option<String>,
+    /// Case-insensitive substring of title or description.
+    pub q: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Runs `domain::write::apply` in one transaction and commits before answering.
+    async fn apply(&self, req: WriteRequest) -> AppResult<Applied>;
+    async fn snapshot(&self, board: &str) -> AppResult<Snapshot>;
+    async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>>;
+    async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>>;
+    async fn agents(&self, board: &str) -> AppResult<Vec<Agent>>;
+    async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>>;
+    /// Newest first; `before` is an activity id.
+    async fn activity(
+        &self,
+        board: &str,
+        limit: i64,
+        before: Option<i64>,
+    ) -> AppResult<Vec<Activity>>;
+    /// One task's entries, newest first, kept after the task is deleted.
+    async fn task_history(&self, board: &str, task_id: i64) -> AppResult<Vec<Activity>>;
+    /// Agents not offline whose last report is older than `before` (RFC3339).
+    async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>>;
+    async fn setting(&self, key: &str) -> AppResult<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str) -> AppResult<()>;
+}
+
+/// Row access inside one write transaction. Errors are internal: the rules decide what a
+/// client is told.
+pub trait Tx {
+    /// Increments and returns the board's sequence number.
+    fn next_seq(&mut self, board: &str) -> AppResult<i64>;
+    fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>>;
+    /// The column's tasks in display order, as `(id, position)`.
+    fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>>;
+    fn insert_task(
+        &mut self,
+        board: &str,
+        new: &NewTask,
+        position: i64,
+        by: &str,
+        now: &str,
+    ) -> AppResult<Task>;
+    fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()>;
+    /// Moves a task to `position` because another was put before it: a change of its own
+    /// (version + 1), returned as stored.
+    fn shift_task(&mut self, board: &str, id: i64, position: i64, now: &str) -> AppResult<Task>;
+    fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()>;
+    fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>>;
+    fn save_agent(&mut self, board: &str, agent: &Agent) -> AppResult<()>;
+    fn insert_activity(
+        &mut self,
+        board: &str,
+        seq: i64,
+        entry: &NewActivity,
+        now: &str,
+    ) -> AppResult<Activity>;
+    fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>>;
+    fn remember(
+        &mut self,
+        credential: &str,
+        op_id: &str,
+        result: &Value,
+        now: &str,
+    ) -> AppResult<()>;
+}
