@@ -134,6 +134,9 @@ pub async fn serve(
     let socket_layer = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
+        .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
+        })
         .fallback(web::serve)
         // Bodies are read by `http::Body`, which answers an oversized one with 413 in our shape.
         .layer(DefaultBodyLimit::max(http::BODY_LIMIT))

@@ -20,6 +20,10 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>warroom</titl
 The Socket.IO API is at <code>/socket.io/</code> and the REST API under <code>/api/</code>.</p>";
 
 pub async fn serve(uri: Uri) -> Response {
+    // Unknown API routes answer in the API's shape, not with the dashboard.
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        return crate::error::AppError::NotFound(format!("No such API route: {}", uri.path())).into_response();
+    }
     let path = uri.path().trim_start_matches('/');
     if let Some(file) = Assets::get(path).filter(|_| !path.is_empty()) {
         let mime = mime_guess::from_path(path).first_or_octet_stream();

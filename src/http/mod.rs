@@ -34,7 +34,6 @@ pub fn router() -> Router<App> {
         .merge(agents::router())
         .merge(activity::router())
         .merge(openapi::router())
-        .fallback(|| async { AppError::NotFound("No such API route".into()) })
 }
 
 impl IntoResponse for AppError {

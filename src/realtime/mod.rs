@@ -50,6 +50,7 @@ pub struct Realtime {
 pub async fn layer(app: App) -> AppResult<SocketIoLayer> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
+        .ws_max_message_size(TRANSPORT_LIMIT as usize)
         .max_buffer_size(4096)
         .build_layer();
     let rooms = Arc::new(Rooms::new());

@@ -1,0 +1,28 @@
+# warroom: `make run` serves the dashboard on SQLite; `make test` runs every test.
+.PHONY: run test build web web-deps check bench-smoke clean
+
+CARGO ?= cargo
+
+run: web
+	$(CARGO) run --release -- serve
+
+test:
+	bash scripts/test-all.sh
+
+build: web
+	$(CARGO) build --release
+
+web: web-deps
+	npm --prefix web run build
+
+web-deps:
+	@[ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+
+# Formatting and lints, as CI checks them.
+check:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf web/dist web/node_modules tests/protocol/node_modules

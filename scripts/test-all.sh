@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every test of warroom, in one run: Rust unit and integration tests, the web app's unit and
+# end-to-end tests (real Chromium), the Node protocol suite with the official socket.io-client,
+# and the public conformance kit. Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+logs=$(mktemp -d)
+total_pass=0
+total_fail=0
+failed_steps=()
+
+# step NAME COMMAND...: runs it, shows its output, adds up the counts its runner printed.
+step() {
+  local name=$1; shift
+  echo
+  echo "=== $name: $*"
+  local log="$logs/$name.log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local pass fail
+  # cargo: "test result: ok. 12 passed; 0 failed"; node: "ℹ pass 12"; vitest: "Tests  12 passed (12)".
+  pass=$( { grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+';
+            grep -E '^ℹ pass [0-9]+' "$log" | grep -Eo '[0-9]+';
+            grep -E '^\s*Tests\s+.*[0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+'; } | awk '{s+=$1} END {print s+0}')
+  fail=$( { grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+';
+            grep -E '^ℹ (fail|cancelled) [0-9]+' "$log" | grep -Eo '[0-9]+';
+            grep -E '^\s*Tests\s+.*[0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'; } | awk '{s+=$1} END {print s+0}')
+  pass=${pass:-0}; fail=${fail:-0}
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+  if [ "$rc" -ne 0 ]; then failed_steps+=("$name"); fi
+  echo "--- $name: exit $rc, $pass passed, $fail failed"
+}
+
+
+# The web app first: the debug server reads web/dist from disk.
+step web-install npm --prefix web ci --no-audit --no-fund
+step web-typecheck npm --prefix web run typecheck
+step web-unit npm --prefix web test
+step web-build npm --prefix web run build
+step cargo-build cargo build --locked
+step cargo-test cargo test --locked
+export WARROOM_BIN="$root/target/debug/warroom"
+step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
+step protocol bash -c 'cd tests/protocol && npm test'
+step conformance bash tests/protocol/run-kit.sh
+step e2e npm --prefix web run e2e
+
+echo
+if [ "${#failed_steps[@]}" -gt 0 ]; then echo "failed steps: ${failed_steps[*]}"; fi
+echo "$total_pass passed, $total_fail failed"
+[ "${#failed_steps[@]}" -eq 0 ]
