@@ -131,27 +131,35 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let socket_layer = realtime::layer(app.clone()).await?;
+    let (socket_layer, io) = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
-        .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
-            error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
-        })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
+            },
+        )
         .fallback(web::serve)
         // Bodies are read by `http::Body`, which answers an oversized one with 413 in our shape.
         .layer(DefaultBodyLimit::max(http::BODY_LIMIT))
         .layer(socket_layer)
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep_agents(app.clone()));
-    let io_shutdown = async move {
+    let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: closing connections");
+        // Closing the transports (not a Socket.IO disconnect) lets clients reconnect by
+        // themselves to the next instance.
+        io.close().await;
     };
+    // In-flight requests finish before this returns; their writes are committed by then.
     axum::serve(listener, router)
-        .with_graceful_shutdown(io_shutdown)
+        .with_graceful_shutdown(stop)
         .await
         .context("serving")?;
     sweeper.abort();
+    app.board.store().close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -22,7 +22,8 @@ The Socket.IO API is at <code>/socket.io/</code> and the REST API under <code>/a
 pub async fn serve(uri: Uri) -> Response {
     // Unknown API routes answer in the API's shape, not with the dashboard.
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
-        return crate::error::AppError::NotFound(format!("No such API route: {}", uri.path())).into_response();
+        return crate::error::AppError::NotFound(format!("No such API route: {}", uri.path()))
+            .into_response();
     }
     let path = uri.path().trim_start_matches('/');
     if let Some(file) = Assets::get(path).filter(|_| !path.is_empty()) {

@@ -46,8 +46,9 @@ pub struct Realtime {
     rooms: Arc<Rooms>,
 }
 
-/// Builds the Socket.IO layer and starts the fan-out.
-pub async fn layer(app: App) -> AppResult<SocketIoLayer> {
+/// Builds the Socket.IO layer and starts the fan-out. The `SocketIo` handle closes every
+/// connection at shutdown.
+pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
@@ -75,6 +76,7 @@ pub async fn layer(app: App) -> AppResult<SocketIoLayer> {
         ),
     );
     let rt = Arc::new(Realtime { app, fanout, rooms });
+    let handle = io.clone();
     let (on_connect, check) = (rt.clone(), rt);
     io.ns(
         "/",
@@ -87,7 +89,7 @@ pub async fn layer(app: App) -> AppResult<SocketIoLayer> {
             async move { rt.authenticate(&socket, auth) }
         }),
     );
-    Ok(layer)
+    Ok((layer, handle))
 }
 
 /// Why a handshake was refused: the text becomes `connect_error.message`.
@@ -244,8 +246,17 @@ impl Realtime {
         data: Result<Value, ParserError>,
     ) -> AppResult<Value> {
         session.bucket.check()?;
-        let data =
-            data.map_err(|e| AppError::validation(format!("the payload is not valid JSON: {e}")))?;
+        let data = match data {
+            Ok(data) => data,
+            // A command emitted with no argument at all (`emit("typing:start", ack)`) is `{}`.
+            // The parser reports that only through its message, hence the string match.
+            Err(e) if e.to_string().contains("first element not found") => Value::Null,
+            Err(e) => {
+                return Err(AppError::validation(format!(
+                    "the payload is not valid JSON: {e}"
+                )));
+            }
+        };
         if serialized_len(&data) > MESSAGE_LIMIT {
             return Err(AppError::PayloadTooLarge);
         }

@@ -54,6 +54,8 @@ pub trait Store: Send + Sync {
     async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>>;
     async fn setting(&self, key: &str) -> AppResult<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> AppResult<()>;
+    /// Commits what is queued, checkpoints, and refuses writes from then on (shutdown).
+    async fn close(&self);
 }
 
 /// Row access inside one write transaction. Errors are internal: the rules decide what a

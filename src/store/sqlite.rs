@@ -50,6 +50,8 @@ pub struct SqliteStore {
 enum Job {
     Apply(Box<WriteRequest>, oneshot::Sender<AppResult<Applied>>),
     SetSetting(String, String, oneshot::Sender<AppResult<()>>),
+    /// Finish: checkpoint the WAL into the main file and stop taking writes.
+    Close(oneshot::Sender<()>),
 }
 
 impl SqliteStore {
@@ -161,6 +163,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 
 fn run_writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
     let mut group = Vec::with_capacity(GROUP_MAX);
+    let mut closed = None;
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
         while group.len() < GROUP_MAX {
@@ -169,11 +172,23 @@ fn run_writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
+        // Writes queued before the close are committed; the close ends the loop.
+        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_))) {
+            if let Job::Close(reply) = group.remove(at) {
+                closed = Some(reply);
+            }
+        }
         commit_group(&mut conn, &mut group);
+        if closed.is_some() {
+            break;
+        }
     }
-    // Every sender is gone: the server is shutting down. Fold the WAL into the main file.
+    // Fold the WAL into the main file, so the database is one self-contained file at rest.
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "checkpoint at shutdown failed");
+    }
+    if let Some(reply) = closed {
+        let _ = reply.send(());
     }
 }
 
@@ -200,6 +215,7 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
                         );
                     }));
                 }
+                Job::Close(_) => unreachable!("taken out of the group before it commits"),
                 Job::SetSetting(key, value, reply) => {
                     let result = sp
                         .execute(
@@ -336,6 +352,13 @@ impl Store for SqliteStore {
             .optional()
         })
         .await
+    }
+
+    async fn close(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.writer.send(Job::Close(reply)).is_ok() {
+            let _ = done.await;
+        }
     }
 
     async fn set_setting(&self, key: &str, value: &str) -> AppResult<()> {
