@@ -25,10 +25,7 @@ impl Keys {
     /// Compares in constant time, so response timing reveals nothing about the key.
     pub fn identify(&self, presented: &str) -> Option<Credential> {
         let ok: bool = presented.as_bytes().ct_eq(self.team_key.as_bytes()).into();
-        ok.then(|| Credential {
-            id: "team".into(),
-            rest_name: "api".into(),
-        })
+        ok.then(|| Credential { id: "team".into(), rest_name: "api".into() })
     }
 }
 

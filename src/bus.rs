@@ -48,12 +48,7 @@ struct Sequencer {
 
 impl Bus {
     pub fn new() -> Bus {
-        Bus {
-            inner: Mutex::new(Inner {
-                boards: HashMap::new(),
-                subscribers: Vec::new(),
-            }),
-        }
+        Bus { inner: Mutex::new(Inner { boards: HashMap::new(), subscribers: Vec::new() }) }
     }
 
     /// Tells the bus the last sequence number already committed for a board (at start-up).
@@ -62,10 +57,7 @@ impl Bus {
         inner
             .boards
             .entry(board.to_owned())
-            .or_insert_with(|| Sequencer {
-                next: last_seq + 1,
-                pending: BTreeMap::new(),
-            });
+            .or_insert_with(|| Sequencer { next: last_seq + 1, pending: BTreeMap::new() });
     }
 
     /// Every event from now on, in order per board. Unbounded because the consumer never
@@ -78,38 +70,22 @@ impl Bus {
 
     pub fn publish(&self, event: DomainEvent) {
         let mut guard = self.inner.lock().unwrap();
-        let Inner {
-            boards,
-            subscribers,
-        } = &mut *guard;
+        let Inner { boards, subscribers } = &mut *guard;
         let seq = event.seq;
         let sequencer = boards
             .entry(event.board.clone())
-            .or_insert_with(|| Sequencer {
-                next: seq,
-                pending: BTreeMap::new(),
-            });
+            .or_insert_with(|| Sequencer { next: seq, pending: BTreeMap::new() });
         if seq < sequencer.next {
-            tracing::error!(
-                seq,
-                next = sequencer.next,
-                "an event arrived after its turn; dropped"
-            );
+            tracing::error!(seq, next = sequencer.next, "an event arrived after its turn; dropped");
             return;
         }
-        sequencer
-            .pending
-            .insert(seq, (Instant::now(), Arc::new(event)));
+        sequencer.pending.insert(seq, (Instant::now(), Arc::new(event)));
         loop {
             let next = sequencer.next;
             let ready = match sequencer.pending.first_key_value() {
                 Some((&first, _)) if first == next => true,
                 Some((&first, (since, _))) if since.elapsed() > GAP_PATIENCE => {
-                    tracing::error!(
-                        missing = next,
-                        resumed_at = first,
-                        "gave up waiting for an event"
-                    );
+                    tracing::error!(missing = next, resumed_at = first, "gave up waiting for an event");
                     sequencer.next = first;
                     true
                 }

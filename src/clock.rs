@@ -15,3 +15,8 @@ pub fn format_time(t: chrono::DateTime<Utc>) -> String {
 pub fn ago(seconds: i64) -> String {
     format_time(Utc::now() - chrono::Duration::seconds(seconds))
 }
+
+/// `duration` from now, in the same format.
+pub fn after(duration: std::time::Duration) -> String {
+    format_time(Utc::now() + chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX))
+}

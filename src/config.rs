@@ -8,11 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::store::sqlite::Durability;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "warroom",
-    version,
-    about = "A real-time task board for teams of humans and AI agents"
-)]
+#[command(name = "warroom", version, about = "A real-time task board for teams of humans and AI agents")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

@@ -70,10 +70,7 @@ impl AppError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code(),
-            message: self.to_string(),
-        }
+        ErrorBody { code: self.code(), message: self.to_string() }
     }
 
     /// Logs an internal failure once, with its cause chain; client errors are not logged.

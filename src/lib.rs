@@ -33,11 +33,15 @@ use tokio::sync::mpsc;
 use crate::auth::Keys;
 use crate::bus::{Bus, DomainEvent};
 use crate::config::ServeArgs;
-use crate::domain::board::{AGENT_SILENCE, Board};
+use crate::domain::board::Board;
 use crate::presence::{Presence, Signal};
 use crate::ratelimit::RateLimits;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+
+const LEASE_SWEEP: std::time::Duration = std::time::Duration::from_millis(500);
+/// Silent agents are looked for every 5 s (ten lease sweeps): a minute's silence is coarse.
+const AGENT_SWEEP_EVERY: u32 = 10;
 
 /// The only board until boards ("rooms") are built; every row and room already names it.
 pub const MAIN_BOARD: &str = "main";
@@ -78,27 +82,19 @@ impl App {
     /// key, or a new one generated and stored.
     pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
         if args.database_url.is_some() {
-            anyhow::bail!(
-                "DATABASE_URL: the PostgreSQL store is not built yet; unset it to use SQLite"
-            );
+            anyhow::bail!("DATABASE_URL: the PostgreSQL store is not built yet; unset it to use SQLite");
         }
         if args.redis_url.is_some() {
-            anyhow::bail!(
-                "REDIS_URL: the Redis adapter is not built yet; unset it to run one instance"
-            );
+            anyhow::bail!("REDIS_URL: the Redis adapter is not built yet; unset it to run one instance");
         }
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&args.database_path, args.durability)?);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.database_path, args.durability)?);
         let (key, source) = match &args.api_key {
             Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), KeySource::Configured),
             _ => match store.setting(STORED_KEY).await? {
                 Some(key) => (key, KeySource::Stored),
                 None => {
                     let key = auth::generate_key();
-                    store
-                        .set_setting(STORED_KEY, &key)
-                        .await
-                        .context("storing the generated key")?;
+                    store.set_setting(STORED_KEY, &key).await.context("storing the generated key")?;
                     (key.clone(), KeySource::Generated(key))
                 }
             },
@@ -108,7 +104,7 @@ impl App {
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
-            board: Board::new(store, bus, presence),
+            board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds)),
             keys: Keys::new(key),
             limits: RateLimits::new(args.rate_limit),
             started: Instant::now(),
@@ -134,17 +130,15 @@ pub async fn serve(
     let (socket_layer, io) = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
-        .method_not_allowed_fallback(
-            |method: axum::http::Method, uri: axum::http::Uri| async move {
-                error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
-            },
-        )
+        .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
+        })
         .fallback(web::serve)
         // Bodies are read by `http::Body`, which answers an oversized one with 413 in our shape.
         .layer(DefaultBodyLimit::max(http::BODY_LIMIT))
         .layer(socket_layer)
         .with_state(app.clone());
-    let sweeper = tokio::spawn(sweep_agents(app.clone()));
+    let sweeper = tokio::spawn(sweep(app.clone()));
     let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: closing connections");
@@ -153,22 +147,27 @@ pub async fn serve(
         io.close().await;
     };
     // In-flight requests finish before this returns; their writes are committed by then.
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
-        .context("serving")?;
+    axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
     app.board.store().close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Agents that report only over REST go offline when their heartbeats stop.
-async fn sweep_agents(app: App) {
-    let mut tick = tokio::time::interval(AGENT_SILENCE / 12);
+/// The board's clock: expired leases go back to TODO within half a second, and agents that
+/// report only over REST go offline when their heartbeats stop.
+async fn sweep(app: App) {
+    let mut tick = tokio::time::interval(LEASE_SWEEP);
+    let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
-        if let Err(e) = app.board.sweep_silent_agents(MAIN_BOARD).await {
+        if let Err(e) = app.board.requeue_expired(MAIN_BOARD).await {
+            e.log("requeueing expired leases");
+        }
+        ticks = ticks.wrapping_add(1);
+        if ticks % AGENT_SWEEP_EVERY == 0
+            && let Err(e) = app.board.sweep_silent_agents(MAIN_BOARD).await
+        {
             e.log("marking silent agents offline");
         }
     }

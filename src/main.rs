@@ -29,22 +29,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let (app, key) = App::open(&args).await?;
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
-    let shown_host = if args.host.is_unspecified() {
-        "localhost".to_owned()
-    } else {
-        args.host.to_string()
-    };
+    let shown_host = if args.host.is_unspecified() { "localhost".to_owned() } else { args.host.to_string() };
     let url = format!("http://{shown_host}:{}", local.port());
     match key {
         // Printed once, to the terminal only: never through the logs.
         KeySource::Generated(key) => {
-            println!(
-                "warroom: generated the team API key (shown only now; `warroom key` prints it again):"
-            );
+            println!("warroom: generated the team API key (shown only now; `warroom key` prints it again):");
             println!("  {key}");
             println!("warroom: open the dashboard at {url}/?key={key}");
         }
@@ -57,9 +49,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,socketioxide=warn,engineioxide=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -44,7 +44,9 @@ pub enum Signal {
         user: Option<String>,
     },
     /// The online list changed without anyone coming or going (a second tab of someone present).
-    Users { board: String },
+    Users {
+        board: String,
+    },
 }
 
 /// What a name change or disconnect did to the online list.
@@ -107,13 +109,7 @@ impl Presence {
     /// The receiver carries typing and drag signals to whoever broadcasts them.
     pub fn new() -> (Arc<Presence>, mpsc::UnboundedReceiver<Signal>) {
         let (signals, rx) = mpsc::unbounded_channel();
-        (
-            Arc::new(Presence {
-                state: Mutex::new(State::default()),
-                signals,
-            }),
-            rx,
-        )
+        (Arc::new(Presence { state: Mutex::new(State::default()), signals }), rx)
     }
 
     fn signal(&self, signal: Signal) {
@@ -127,24 +123,17 @@ impl Presence {
     }
 
     pub fn connect(&self, conn: &str, board: &str) {
-        self.state.lock().unwrap().connections.insert(
-            conn.to_owned(),
-            Connection {
-                board: board.to_owned(),
-                name: None,
-                typing: None,
-            },
-        );
+        self.state
+            .lock()
+            .unwrap()
+            .connections
+            .insert(conn.to_owned(), Connection { board: board.to_owned(), name: None, typing: None });
     }
 
     /// The connection's display name, or `anonymous`.
     pub fn name_of(&self, conn: &str) -> String {
         let state = self.state.lock().unwrap();
-        state
-            .connections
-            .get(conn)
-            .and_then(|c| c.name.clone())
-            .unwrap_or_else(|| ANONYMOUS.to_owned())
+        state.connections.get(conn).and_then(|c| c.name.clone()).unwrap_or_else(|| ANONYMOUS.to_owned())
     }
 
     /// Names the connection (`user:join`, or `auth.name` at the handshake). A new name for a
@@ -166,10 +155,7 @@ impl Presence {
         let person = state
             .people
             .entry((board, person_id(name)))
-            .or_insert_with(|| Person {
-                name: name.to_owned(),
-                connections: 0,
-            });
+            .or_insert_with(|| Person { name: name.to_owned(), connections: 0 });
         person.connections += 1;
         if person.connections == 1 {
             change.joined = Some(person.name.clone());
@@ -184,11 +170,7 @@ impl Presence {
             .people
             .iter()
             .filter(|((b, _), _)| b == board)
-            .map(|((_, id), p)| User {
-                id: id.clone(),
-                name: p.name.clone(),
-                status: "online",
-            })
+            .map(|((_, id), p)| User { id: id.clone(), name: p.name.clone(), status: "online" })
             .collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         users
@@ -215,11 +197,7 @@ impl Presence {
         if !was_typing {
             let names = state.typing_names(&board);
             drop(state);
-            self.signal(Signal::Typing {
-                board,
-                except: conn.to_owned(),
-                names,
-            });
+            self.signal(Signal::Typing { board, except: conn.to_owned(), names });
         }
     }
 
@@ -239,11 +217,7 @@ impl Presence {
         let board = c.board.clone();
         let names = state.typing_names(&board);
         drop(state);
-        self.signal(Signal::Typing {
-            board,
-            except: conn.to_owned(),
-            names,
-        });
+        self.signal(Signal::Typing { board, except: conn.to_owned(), names });
     }
 
     /// Takes the drag lock of a task for this connection (renewing it if already held).
@@ -252,17 +226,11 @@ impl Presence {
         let Some(c) = state.connections.get(conn) else {
             return Ok(());
         };
-        let (board, user) = (
-            c.board.clone(),
-            c.name.clone().unwrap_or_else(|| ANONYMOUS.to_owned()),
-        );
+        let (board, user) = (c.board.clone(), c.name.clone().unwrap_or_else(|| ANONYMOUS.to_owned()));
         let key = (board.clone(), task_id);
         if let Some(lock) = state.locks.get(&key) {
             if lock.holder != conn {
-                return Err(AppError::TaskLocked {
-                    task_id,
-                    holder: lock.user.clone(),
-                });
+                return Err(AppError::TaskLocked { task_id, holder: lock.user.clone() });
             }
             lock.expiry.abort();
         }
@@ -275,25 +243,11 @@ impl Presence {
             }
         })
         .abort_handle();
-        let renewed = state
-            .locks
-            .insert(
-                key,
-                Lock {
-                    holder: conn.to_owned(),
-                    user: user.clone(),
-                    expiry,
-                },
-            )
-            .is_some();
+        let renewed =
+            state.locks.insert(key, Lock { holder: conn.to_owned(), user: user.clone(), expiry }).is_some();
         drop(state);
         if !renewed {
-            self.signal(Signal::Drag {
-                board,
-                except: conn.to_owned(),
-                task_id,
-                user: Some(user),
-            });
+            self.signal(Signal::Drag { board, except: conn.to_owned(), task_id, user: Some(user) });
         }
         Ok(())
     }
@@ -311,12 +265,7 @@ impl Presence {
         let lock = state.locks.remove(&key).expect("checked above");
         lock.expiry.abort();
         drop(state);
-        self.signal(Signal::Drag {
-            board,
-            except: conn.to_owned(),
-            task_id,
-            user: None,
-        });
+        self.signal(Signal::Drag { board, except: conn.to_owned(), task_id, user: None });
         true
     }
 
@@ -325,10 +274,9 @@ impl Presence {
     pub fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
         let state = self.state.lock().unwrap();
         match state.locks.get(&(board.to_owned(), task_id)) {
-            Some(lock) if Some(lock.holder.as_str()) != conn => Err(AppError::TaskLocked {
-                task_id,
-                holder: lock.user.clone(),
-            }),
+            Some(lock) if Some(lock.holder.as_str()) != conn => {
+                Err(AppError::TaskLocked { task_id, holder: lock.user.clone() })
+            }
             _ => Ok(()),
         }
     }
@@ -339,28 +287,19 @@ impl Presence {
         let Some(board) = state.connections.get(conn).map(|c| c.board.clone()) else {
             return;
         };
-        state
-            .agents
-            .insert((board, agent_id.to_owned()), conn.to_owned());
+        state.agents.insert((board, agent_id.to_owned()), conn.to_owned());
     }
 
     /// Whether any open connection speaks for the agent.
     pub fn agent_is_connected(&self, board: &str, agent_id: &str) -> bool {
-        self.state
-            .lock()
-            .unwrap()
-            .agents
-            .contains_key(&(board.to_owned(), agent_id.to_owned()))
+        self.state.lock().unwrap().agents.contains_key(&(board.to_owned(), agent_id.to_owned()))
     }
 
     /// Forgets a closed connection: its typing, its drag locks, its person and its agents.
     pub fn disconnect(&self, conn: &str) -> Option<Departure> {
         let mut state = self.state.lock().unwrap();
         let c = state.connections.remove(conn)?;
-        let mut departure = Departure {
-            board: c.board.clone(),
-            ..Departure::default()
-        };
+        let mut departure = Departure { board: c.board.clone(), ..Departure::default() };
         let mut signals = Vec::new();
         if let Some(timer) = c.typing {
             timer.abort();
@@ -370,12 +309,8 @@ impl Presence {
                 names: state.typing_names(&c.board),
             });
         }
-        let held: Vec<(String, i64)> = state
-            .locks
-            .iter()
-            .filter(|(_, l)| l.holder == conn)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let held: Vec<(String, i64)> =
+            state.locks.iter().filter(|(_, l)| l.holder == conn).map(|(k, _)| k.clone()).collect();
         for key in held {
             if let Some(lock) = state.locks.remove(&key) {
                 lock.expiry.abort();
@@ -406,9 +341,7 @@ impl Presence {
 
     /// Asks whoever broadcasts to send the online list as it is now.
     pub fn announce_users(&self, board: &str) {
-        self.signal(Signal::Users {
-            board: board.to_owned(),
-        });
+        self.signal(Signal::Users { board: board.to_owned() });
     }
 }
 

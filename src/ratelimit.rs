@@ -25,10 +25,7 @@ impl RateLimits {
             let burst = NonZeroU32::new(per_second.saturating_mul(2)).unwrap_or(rate);
             Quota::per_second(rate).allow_burst(burst)
         });
-        RateLimits {
-            quota,
-            rest: quota.map(|q| Arc::new(RateLimiter::keyed(q))),
-        }
+        RateLimits { quota, rest: quota.map(|q| Arc::new(RateLimiter::keyed(q))) }
     }
 
     pub fn socket_bucket(&self) -> Bucket {
@@ -37,9 +34,7 @@ impl RateLimits {
 
     pub fn check_rest(&self, credential: &str) -> AppResult<()> {
         match &self.rest {
-            Some(limiter) if limiter.check_key(&credential.to_owned()).is_err() => {
-                Err(AppError::RateLimited)
-            }
+            Some(limiter) if limiter.check_key(&credential.to_owned()).is_err() => Err(AppError::RateLimited),
             _ => Ok(()),
         }
     }

@@ -38,34 +38,22 @@ impl AgentStatus {
     }
 
     pub fn parse(s: &str) -> AppResult<AgentStatus> {
-        [
-            AgentStatus::Idle,
-            AgentStatus::Busy,
-            AgentStatus::Error,
-            AgentStatus::Offline,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .ok_or_else(|| AppError::validation("`status` must be one of idle, busy, error, offline"))
+        [AgentStatus::Idle, AgentStatus::Busy, AgentStatus::Error, AgentStatus::Offline]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| AppError::validation("`status` must be one of idle, busy, error, offline"))
     }
 }
 
 /// An agent id: 1–64 characters of `A–Z a–z 0–9 _ . -`, safe in event names and URLs.
 pub fn parse_agent_id(value: Value, field: &str) -> AppResult<String> {
     let Value::String(id) = value else {
-        return Err(AppError::validation(format!(
-            "`{field}` must be a string, not {}",
-            input::kind(&value)
-        )));
+        return Err(AppError::validation(format!("`{field}` must be a string, not {}", input::kind(&value))));
     };
     let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if !ok {
-        return Err(AppError::validation(format!(
-            "`{field}` must be 1–64 characters of A–Z a–z 0–9 _ . -"
-        )));
+        return Err(AppError::validation(format!("`{field}` must be 1–64 characters of A–Z a–z 0–9 _ . -")));
     }
     Ok(id)
 }
@@ -83,15 +71,10 @@ pub struct AgentReport {
 impl AgentReport {
     /// `path_id` is the REST route's id; a body may repeat it but not contradict it.
     pub fn parse(fields: &mut Fields, path_id: Option<&str>) -> AppResult<AgentReport> {
-        let body_id = fields
-            .take(&["id"])?
-            .map(|v| parse_agent_id(v, "id"))
-            .transpose()?;
+        let body_id = fields.take(&["id"])?.map(|v| parse_agent_id(v, "id")).transpose()?;
         let id = match (path_id, body_id) {
             (Some(path), Some(body)) if path != body => {
-                return Err(AppError::validation(
-                    "`id` in the body differs from the route's id",
-                ));
+                return Err(AppError::validation("`id` in the body differs from the route's id"));
             }
             (Some(path), _) => parse_agent_id(Value::String(path.to_owned()), "id")?,
             (None, Some(body)) => body,
@@ -109,20 +92,11 @@ impl AgentReport {
         };
         Ok(AgentReport {
             id,
-            name: fields
-                .take(&["name"])?
-                .map(|v| input::name(v, "name"))
-                .transpose()?,
+            name: fields.take(&["name"])?.map(|v| input::name(v, "name")).transpose()?,
             status,
             current_task_id: fields
                 .take(&["currentTaskId"])?
-                .map(|v| {
-                    if v.is_null() {
-                        Ok(None)
-                    } else {
-                        input::task_id(v, "currentTaskId").map(Some)
-                    }
-                })
+                .map(|v| if v.is_null() { Ok(None) } else { input::task_id(v, "currentTaskId").map(Some) })
                 .transpose()?,
         })
     }

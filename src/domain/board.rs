@@ -46,15 +46,17 @@ pub struct Board {
     store: Arc<dyn Store>,
     bus: Arc<Bus>,
     presence: Arc<Presence>,
+    /// How long a claim lasts without a heartbeat (`LEASE_SECONDS`).
+    lease: Duration,
 }
 
 impl Board {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>) -> Board {
-        Board {
-            store,
-            bus,
-            presence,
-        }
+    pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
+        Board { store, bus, presence, lease }
+    }
+
+    fn lease_until(&self) -> String {
+        crate::clock::after(self.lease)
     }
 
     pub fn presence(&self) -> &Arc<Presence> {
@@ -72,10 +74,7 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let new = NewTask::parse(&mut fields)?;
         fields.finish()?;
-        task_of(
-            self.write(board, actor, op_id, WriteOp::CreateTask(new))
-                .await?,
-        )
+        task_of(self.write(board, actor, op_id, WriteOp::CreateTask(new)).await?)
     }
 
     /// `task:update` and `PUT`/`PATCH /api/tasks/:id`: only the given fields change.
@@ -91,12 +90,8 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let patch = TaskPatch::parse(&mut fields)?;
         fields.finish()?;
-        self.presence
-            .check_unlocked(board, id, actor.connection.as_deref())?;
-        task_of(
-            self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch })
-                .await?,
-        )
+        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)
     }
 
     /// `task:move { taskId, status, position? }`. The drag holder's move ends its drag.
@@ -106,12 +101,8 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let patch = TaskPatch::parse_move(&mut fields)?;
         fields.finish()?;
-        self.presence
-            .check_unlocked(board, id, actor.connection.as_deref())?;
-        let task = task_of(
-            self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch })
-                .await?,
-        )?;
+        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        let task = task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)?;
         if let Some(conn) = &actor.connection {
             self.presence.end_drag(conn, id);
         }
@@ -129,10 +120,8 @@ impl Board {
         let id = task_id(&mut fields, target)?;
         let op_id = input::op_id(&mut fields)?;
         fields.finish()?;
-        self.presence
-            .check_unlocked(board, id, actor.connection.as_deref())?;
-        self.write(board, actor, op_id, WriteOp::DeleteTask { id })
-            .await?;
+        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.write(board, actor, op_id, WriteOp::DeleteTask { id }).await?;
         Ok(())
     }
 
@@ -166,16 +155,13 @@ impl Board {
         let report = AgentReport::parse(&mut fields, route_id)?;
         fields.finish()?;
         let id = report.id.clone();
-        let applied = self
-            .write(board, actor, op_id, WriteOp::ReportAgent(report))
-            .await?;
+        let op = WriteOp::ReportAgent { report, lease_until: self.lease_until() };
+        let applied = self.write(board, actor, op_id, op).await?;
         if let Some(conn) = &actor.connection {
             self.presence.own_agent(conn, &id);
         }
         match applied {
-            Applied::Committed(c) => {
-                Ok(serde_json::from_value(c.result).map_err(anyhow::Error::from)?)
-            }
+            Applied::Committed(c) => Ok(serde_json::from_value(c.result).map_err(anyhow::Error::from)?),
             Applied::Unchanged(v) | Applied::Replayed(v) => {
                 Ok(serde_json::from_value(v).map_err(anyhow::Error::from)?)
             }
@@ -184,32 +170,109 @@ impl Board {
 
     /// Agents whose REST heartbeats stopped go offline (socket agents go with their socket).
     pub async fn sweep_silent_agents(&self, board: &str) -> AppResult<()> {
-        let silent = self
-            .store
-            .silent_agents(board, &crate::clock::ago(AGENT_SILENCE.as_secs() as i64))
-            .await?;
-        for id in silent
-            .into_iter()
-            .filter(|id| !self.presence.agent_is_connected(board, id))
-        {
+        let silent =
+            self.store.silent_agents(board, &crate::clock::ago(AGENT_SILENCE.as_secs() as i64)).await?;
+        for id in silent.into_iter().filter(|id| !self.presence.agent_is_connected(board, id)) {
             self.mark_offline(board, &id, &id).await?;
         }
         Ok(())
     }
 
     async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
-        let actor = Actor {
-            name: actor.to_owned(),
-            credential: String::new(),
-            connection: None,
-        };
-        self.write(
-            board,
-            &actor,
-            None,
-            WriteOp::ReportAgent(offline_report(agent_id)),
-        )
-        .await?;
+        let actor = Actor { name: actor.to_owned(), credential: String::new(), connection: None };
+        let op = WriteOp::ReportAgent { report: offline_report(agent_id), lease_until: self.lease_until() };
+        self.write(board, &actor, None, op).await?;
+        Ok(())
+    }
+
+    // ---- agents' claims ----
+
+    /// `task:claim { taskId, agentId }`: assign to the agent and start it, atomically.
+    pub async fn claim_task(
+        &self,
+        board: &str,
+        actor: &Actor,
+        target: TaskRef,
+        payload: Value,
+    ) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:claim payload")?;
+        let id = task_id(&mut fields, target)?;
+        let op_id = input::op_id(&mut fields)?;
+        let agent = agent_field(&mut fields)?;
+        fields.finish()?;
+        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        let actor = Actor { name: agent.clone(), ..actor.clone() };
+        let op = WriteOp::Claim { id: Some(id), agent, lease_until: self.lease_until() };
+        task_of(self.write(board, &actor, op_id, op).await?)
+    }
+
+    /// `task:next { agentId }`: claims the top unassigned TODO task, or answers `None`.
+    pub async fn next_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Option<Task>> {
+        let mut fields = Fields::new(payload, "task:next payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let agent = agent_field(&mut fields)?;
+        fields.finish()?;
+        let actor = Actor { name: agent.clone(), ..actor.clone() };
+        let op = WriteOp::Claim { id: None, agent, lease_until: self.lease_until() };
+        match self.write(board, &actor, op_id, op).await? {
+            Applied::Unchanged(Value::Null) | Applied::Replayed(Value::Null) => Ok(None),
+            applied => task_of(applied).map(Some),
+        }
+    }
+
+    /// `task:release { taskId }`: back to TODO, unassigned.
+    pub async fn release_task(
+        &self,
+        board: &str,
+        actor: &Actor,
+        target: TaskRef,
+        payload: Value,
+    ) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:release payload")?;
+        let id = task_id(&mut fields, target)?;
+        let op_id = input::op_id(&mut fields)?;
+        fields.finish()?;
+        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        let actor = self.as_claimer(board, id, actor).await?;
+        task_of(self.write(board, &actor, op_id, WriteOp::Release { id }).await?)
+    }
+
+    /// `task:progress { taskId, message, percent? }`: a note in the task's activity and on its card.
+    pub async fn report_progress(
+        &self,
+        board: &str,
+        actor: &Actor,
+        target: TaskRef,
+        payload: Value,
+    ) -> AppResult<Task> {
+        let mut fields = Fields::new(payload, "task:progress payload")?;
+        let id = task_id(&mut fields, target)?;
+        let op_id = input::op_id(&mut fields)?;
+        let message = input::text(
+            fields.take(&["message"])?.ok_or_else(|| AppError::validation("`message` is required"))?,
+            "message",
+            1,
+            PROGRESS_MAX,
+        )?;
+        let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
+        fields.finish()?;
+        let actor = self.as_claimer(board, id, actor).await?;
+        task_of(self.write(board, &actor, op_id, WriteOp::Progress { id, message, percent }).await?)
+    }
+
+    /// Agents' actions are recorded under the agent's id.
+    async fn as_claimer(&self, board: &str, id: i64, actor: &Actor) -> AppResult<Actor> {
+        let holder = self.store.task(board, id).await?.and_then(|t| t.claimed_by);
+        Ok(Actor { name: holder.unwrap_or_else(|| actor.name.clone()), ..actor.clone() })
+    }
+
+    /// Tasks whose lease ran out go back to TODO, so no task is stuck on a dead agent.
+    pub async fn requeue_expired(&self, board: &str) -> AppResult<()> {
+        for id in self.store.expired_leases(board, &crate::clock::now()).await? {
+            let holder = self.store.task(board, id).await?.and_then(|t| t.claimed_by).unwrap_or_default();
+            let actor = Actor { name: holder, credential: String::new(), connection: None };
+            self.write(board, &actor, None, WriteOp::Requeue { id }).await?;
+        }
         Ok(())
     }
 
@@ -219,9 +282,7 @@ impl Board {
     pub async fn join(&self, board: &str, conn: &str, payload: Value) -> AppResult<String> {
         let mut fields = Fields::new(payload, "user:join payload")?;
         let name = input::name(
-            fields
-                .take(&["name"])?
-                .ok_or_else(|| AppError::validation("`name` is required"))?,
+            fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?,
             "name",
         )?;
         fields.finish()?;
@@ -254,13 +315,8 @@ impl Board {
         }
         for (name, joined) in [(change.left, false), (change.joined, true)] {
             if let Some(name) = name {
-                let actor = Actor {
-                    name: name.clone(),
-                    credential: String::new(),
-                    connection: None,
-                };
-                self.write(board, &actor, None, WriteOp::Presence { name, joined })
-                    .await?;
+                let actor = Actor { name: name.clone(), credential: String::new(), connection: None };
+                self.write(board, &actor, None, WriteOp::Presence { name, joined }).await?;
             }
         }
         Ok(())
@@ -277,10 +333,7 @@ impl Board {
     }
 
     pub async fn task(&self, board: &str, id: i64) -> AppResult<Task> {
-        self.store
-            .task(board, id)
-            .await?
-            .ok_or(AppError::TaskNotFound(id))
+        self.store.task(board, id).await?.ok_or(AppError::TaskNotFound(id))
     }
 
     pub async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
@@ -289,18 +342,10 @@ impl Board {
 
     pub async fn agent(&self, board: &str, id: &str) -> AppResult<Agent> {
         let id = parse_agent_id(Value::String(id.to_owned()), "id")?;
-        self.store
-            .agent(board, &id)
-            .await?
-            .ok_or(AppError::AgentNotFound(id))
+        self.store.agent(board, &id).await?.ok_or(AppError::AgentNotFound(id))
     }
 
-    pub async fn activity(
-        &self,
-        board: &str,
-        limit: i64,
-        before: Option<i64>,
-    ) -> AppResult<Vec<Activity>> {
+    pub async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {
         self.store.activity(board, limit, before).await
     }
 
@@ -347,17 +392,29 @@ impl Board {
 }
 
 fn task_id(fields: &mut Fields, target: TaskRef) -> AppResult<i64> {
-    let given = fields
-        .take(&["id", "taskId"])?
-        .map(|v| input::task_id(v, "id"))
-        .transpose()?;
+    let given = fields.take(&["id", "taskId"])?.map(|v| input::task_id(v, "id")).transpose()?;
     match (target, given) {
-        (TaskRef::Route(route), Some(body)) if route != body => Err(AppError::validation(
-            "`id` in the body differs from the route's id",
-        )),
+        (TaskRef::Route(route), Some(body)) if route != body => {
+            Err(AppError::validation("`id` in the body differs from the route's id"))
+        }
         (TaskRef::Route(route), _) => Ok(route),
         (TaskRef::Payload, Some(id)) => Ok(id),
         (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
+    }
+}
+
+/// Progress notes are short: a line on a card.
+pub const PROGRESS_MAX: usize = 1000;
+
+fn agent_field(fields: &mut Fields) -> AppResult<String> {
+    let value = fields.take(&["agentId"])?.ok_or_else(|| AppError::validation("`agentId` is required"))?;
+    parse_agent_id(value, "agentId")
+}
+
+fn percent(value: Value) -> AppResult<f64> {
+    match value.as_f64() {
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(AppError::validation("`percent` must be a number from 0 to 100")),
     }
 }
 

@@ -21,10 +21,7 @@ impl Fields {
             Value::Object(map) => Ok(Fields { map }),
             // A command sent with no argument at all arrives as null: treat it as `{}`.
             Value::Null => Ok(Fields { map: Map::new() }),
-            other => Err(AppError::validation(format!(
-                "{what} must be a JSON object, not {}",
-                kind(&other)
-            ))),
+            other => Err(AppError::validation(format!("{what} must be a JSON object, not {}", kind(&other)))),
         }
     }
 
@@ -48,10 +45,7 @@ impl Fields {
     pub fn finish(self) -> AppResult<()> {
         match self.map.keys().next() {
             None => Ok(()),
-            Some(name) => Err(AppError::validation(format!(
-                "Unknown field `{}`",
-                truncate(name, 64)
-            ))),
+            Some(name) => Err(AppError::validation(format!("Unknown field `{}`", truncate(name, 64)))),
         }
     }
 }
@@ -74,15 +68,10 @@ fn truncate(s: &str, max: usize) -> String {
 /// A trimmed string of `min..=max` Unicode code points with no NUL character.
 pub fn text(value: Value, field: &str, min: usize, max: usize) -> AppResult<String> {
     let Value::String(raw) = value else {
-        return Err(AppError::validation(format!(
-            "`{field}` must be a string, not {}",
-            kind(&value)
-        )));
+        return Err(AppError::validation(format!("`{field}` must be a string, not {}", kind(&value))));
     };
     if raw.contains('\0') {
-        return Err(AppError::validation(format!(
-            "`{field}` must not contain NUL characters"
-        )));
+        return Err(AppError::validation(format!("`{field}` must not contain NUL characters")));
     }
     let trimmed = raw.trim();
     let len = trimmed.chars().count();
@@ -104,9 +93,7 @@ pub fn task_id(value: Value, field: &str) -> AppResult<i64> {
 pub fn positive_int(value: Value, field: &str) -> AppResult<i64> {
     let n = integer(value, field)?;
     if n < 1 {
-        return Err(AppError::validation(format!(
-            "`{field}` must be a positive integer"
-        )));
+        return Err(AppError::validation(format!("`{field}` must be a positive integer")));
     }
     Ok(n)
 }
@@ -115,9 +102,7 @@ pub fn positive_int(value: Value, field: &str) -> AppResult<i64> {
 pub fn non_negative_int(value: Value, field: &str) -> AppResult<i64> {
     let n = integer(value, field)?;
     if n < 0 {
-        return Err(AppError::validation(format!(
-            "`{field}` must not be negative"
-        )));
+        return Err(AppError::validation(format!("`{field}` must not be negative")));
     }
     Ok(n)
 }
@@ -134,10 +119,7 @@ fn integer(value: Value, field: &str) -> AppResult<i64> {
             }
             s.parse().map_err(|_| bad())
         }
-        _ => Err(AppError::validation(format!(
-            "`{field}` must be an integer, not {}",
-            kind(&value)
-        ))),
+        _ => Err(AppError::validation(format!("`{field}` must be an integer, not {}", kind(&value)))),
     }
 }
 
@@ -154,11 +136,7 @@ pub fn optional_text(value: Value, field: &str, max: usize) -> AppResult<Option<
 
 /// An optional client operation id for idempotent retries.
 pub fn op_id(fields: &mut Fields) -> AppResult<Option<String>> {
-    fields
-        .take(&["opId"])?
-        .filter(|v| !v.is_null())
-        .map(|v| text(v, "opId", 1, 128))
-        .transpose()
+    fields.take(&["opId"])?.filter(|v| !v.is_null()).map(|v| text(v, "opId", 1, 128)).transpose()
 }
 
 /// A display name or assignee: 1–64 code points after trimming.

@@ -31,6 +31,31 @@ pub struct Task {
     pub updated_at: String,
     /// Starts at 1 and increases by one on every change.
     pub version: i64,
+    /// The agent holding the task (`task:claim`), or null.
+    pub claimed_by: Option<String>,
+    /// RFC3339, UTC: when the claim runs out unless the agent sends a heartbeat; or null.
+    pub lease_expires_at: Option<String>,
+    /// The claiming agent's last progress note, or null.
+    pub progress: Option<Progress>,
+}
+
+/// An agent's note on how far it got (`task:progress`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub message: String,
+    /// 0–100, when the agent knows it.
+    pub percent: Option<f64>,
+    /// RFC3339, UTC.
+    pub at: String,
+}
+
+impl Task {
+    /// A claim lasts only while its task is being worked on by its agent.
+    pub fn claim_still_holds(&self) -> bool {
+        matches!(self.status, Status::InProgress | Status::Blocked)
+            && self.claimed_by.is_some()
+            && self.assignee == self.claimed_by
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -44,13 +69,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Todo,
-        Status::InProgress,
-        Status::Blocked,
-        Status::Review,
-        Status::Done,
-    ];
+    pub const ALL: [Status; 5] =
+        [Status::Todo, Status::InProgress, Status::Blocked, Status::Review, Status::Done];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,10 +85,9 @@ impl Status {
     fn parse_value(value: Value) -> AppResult<Status> {
         match value {
             Value::String(s) => s.parse(),
-            other => Err(AppError::validation(format!(
-                "`status` must be a string, not {}",
-                input::kind(&other)
-            ))),
+            other => {
+                Err(AppError::validation(format!("`status` must be a string, not {}", input::kind(&other))))
+            }
         }
     }
 }
@@ -84,15 +103,12 @@ impl FromStr for Status {
 
     /// Only the exact upper-case names: `done` is refused, so typos never silently land somewhere.
     fn from_str(s: &str) -> AppResult<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                AppError::validation(format!(
-                    "`status` must be one of TODO, IN_PROGRESS, BLOCKED, REVIEW, DONE (got {:?})",
-                    s.chars().take(40).collect::<String>()
-                ))
-            })
+        Status::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            AppError::validation(format!(
+                "`status` must be one of TODO, IN_PROGRESS, BLOCKED, REVIEW, DONE (got {:?})",
+                s.chars().take(40).collect::<String>()
+            ))
+        })
     }
 }
 
@@ -109,20 +125,15 @@ pub struct NewTask {
 
 impl NewTask {
     pub fn parse(fields: &mut Fields) -> AppResult<NewTask> {
-        let title = fields
-            .take(&["title", "text"])?
-            .ok_or_else(|| AppError::validation("`title` is required"))?;
+        let title =
+            fields.take(&["title", "text"])?.ok_or_else(|| AppError::validation("`title` is required"))?;
         let new = NewTask {
             title: input::text(title, "title", 1, TITLE_MAX)?,
             description: match fields.take(&["description"])? {
                 None | Some(Value::Null) => String::new(),
                 Some(v) => input::text(v, "description", 0, DESCRIPTION_MAX)?,
             },
-            status: fields
-                .take(&["status"])?
-                .map(Status::parse_value)
-                .transpose()?
-                .unwrap_or(Status::Todo),
+            status: fields.take(&["status"])?.map(Status::parse_value).transpose()?.unwrap_or(Status::Todo),
             assignee: parse_assignee(fields)?.flatten(),
             position: fields
                 .take(&["position"])?
@@ -159,10 +170,7 @@ impl TaskPatch {
                 .take(&["description"])?
                 .map(|v| input::text(v, "description", 0, DESCRIPTION_MAX))
                 .transpose()?,
-            status: fields
-                .take(&["status"])?
-                .map(Status::parse_value)
-                .transpose()?,
+            status: fields.take(&["status"])?.map(Status::parse_value).transpose()?,
             assignee: parse_assignee(fields)?,
             position: fields
                 .take(&["position"])?
@@ -177,9 +185,7 @@ impl TaskPatch {
 
     /// `task:move { taskId, status, position? }`: status is required.
     pub fn parse_move(fields: &mut Fields) -> AppResult<TaskPatch> {
-        let status = fields
-            .take(&["status"])?
-            .ok_or_else(|| AppError::validation("`status` is required"))?;
+        let status = fields.take(&["status"])?.ok_or_else(|| AppError::validation("`status` is required"))?;
         Ok(TaskPatch {
             status: Some(Status::parse_value(status)?),
             position: fields
@@ -233,23 +239,13 @@ impl TaskPatch {
         if let Some(description) = &self.description
             && *description != task.description
         {
-            record(
-                &mut changes,
-                "description",
-                json!(task.description),
-                json!(description),
-            );
+            record(&mut changes, "description", json!(task.description), json!(description));
             task.description = description.clone();
         }
         if let Some(assignee) = &self.assignee
             && *assignee != task.assignee
         {
-            record(
-                &mut changes,
-                "assignee",
-                json!(task.assignee),
-                json!(assignee),
-            );
+            record(&mut changes, "assignee", json!(task.assignee), json!(assignee));
             task.assignee = assignee.clone();
         }
         let mut moved_from = None;
@@ -260,11 +256,7 @@ impl TaskPatch {
             moved_from = Some(task.status);
             task.status = status;
         }
-        Edit {
-            task,
-            changes,
-            moved_from,
-        }
+        Edit { task, changes, moved_from }
     }
 
     /// Whether the task's place in its column must be decided again.
@@ -285,10 +277,7 @@ pub struct Shift {
 /// the column is renumbered 0, 1, 2… so that `position` is the index every client sees.
 pub fn place(others: &[(i64, i64)], index: Option<i64>) -> (i64, Vec<Shift>) {
     match index {
-        None => (
-            others.iter().map(|(_, p)| p + 1).max().unwrap_or(0),
-            Vec::new(),
-        ),
+        None => (others.iter().map(|(_, p)| p + 1).max().unwrap_or(0), Vec::new()),
         Some(index) => {
             let index = index.min(others.len() as i64);
             let shifts = others
@@ -297,10 +286,7 @@ pub fn place(others: &[(i64, i64)], index: Option<i64>) -> (i64, Vec<Shift>) {
                 .filter_map(|(k, &(id, position))| {
                     let k = k as i64;
                     let wanted = if k < index { k } else { k + 1 };
-                    (wanted != position).then_some(Shift {
-                        id,
-                        position: wanted,
-                    })
+                    (wanted != position).then_some(Shift { id, position: wanted })
                 })
                 .collect();
             (index, shifts)
@@ -313,12 +299,7 @@ pub fn creation_changes(task: &Task) -> Changes {
     let mut changes = Changes::new();
     record(&mut changes, "title", Value::Null, json!(task.title));
     if !task.description.is_empty() {
-        record(
-            &mut changes,
-            "description",
-            Value::Null,
-            json!(task.description),
-        );
+        record(&mut changes, "description", Value::Null, json!(task.description));
     }
     record(&mut changes, "status", Value::Null, json!(task.status));
     if task.assignee.is_some() {
@@ -341,10 +322,7 @@ mod tests {
     fn placing_at_an_index_renumbers_the_column_densely() {
         let (pos, shifts) = place(&[(1, 0), (2, 1), (3, 7)], Some(1));
         assert_eq!(pos, 1);
-        assert_eq!(
-            shifts,
-            vec![Shift { id: 2, position: 2 }, Shift { id: 3, position: 3 }]
-        );
+        assert_eq!(shifts, vec![Shift { id: 2, position: 2 }, Shift { id: 3, position: 3 }]);
     }
 
     #[test]
@@ -371,12 +349,11 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,
+            claimed_by: None,
+            lease_expires_at: None,
+            progress: None,
         };
-        let patch = TaskPatch {
-            title: Some("a".into()),
-            assignee: Some(None),
-            ..Default::default()
-        };
+        let patch = TaskPatch { title: Some("a".into()), assignee: Some(None), ..Default::default() };
         let edit = patch.apply(&task);
         assert!(edit.changes.is_empty());
         assert!(edit.moved_from.is_none());

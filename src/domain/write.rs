@@ -5,11 +5,11 @@
 //! reads and writes rows. The transaction makes each change atomic: the task row, its
 //! activity entry, the board's sequence number and the idempotency record commit together.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::activity::{Activity, NewActivity};
 use super::agent::{Agent, AgentReport, AgentStatus};
-use super::task::{self, Changes, NewTask, Status, Task, TaskPatch};
+use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
 use crate::store::Tx;
 
@@ -34,7 +34,29 @@ pub enum WriteOp {
     DeleteTask {
         id: i64,
     },
-    ReportAgent(AgentReport),
+    /// `lease_until`: the new expiry of the agent's claims, which any heartbeat renews.
+    ReportAgent {
+        report: AgentReport,
+        lease_until: String,
+    },
+    /// `task:claim` (`id`), or `task:next` (no `id`: the top unassigned TODO task).
+    Claim {
+        id: Option<i64>,
+        agent: String,
+        lease_until: String,
+    },
+    Release {
+        id: i64,
+    },
+    Progress {
+        id: i64,
+        message: String,
+        percent: Option<f64>,
+    },
+    /// Gives back a task whose lease ran out (checked again inside the transaction).
+    Requeue {
+        id: i64,
+    },
     /// A person came online (first tab) or went offline (last tab).
     Presence {
         name: String,
@@ -78,6 +100,8 @@ pub enum Change {
         moved_from: Option<Status>,
         /// Tasks renumbered because this one was put before them.
         shifted: Vec<Task>,
+        /// The agent whose current task this change set or cleared (claims, releases).
+        agent: Option<Agent>,
     },
     TaskDeleted(Task),
     AgentReported {
@@ -100,7 +124,11 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::CreateTask(new) => create_task(tx, req, new, now)?,
         WriteOp::UpdateTask { id, patch } => update_task(tx, req, *id, patch, now)?,
         WriteOp::DeleteTask { id } => delete_task(tx, req, *id, now)?,
-        WriteOp::ReportAgent(report) => report_agent(tx, req, report, now)?,
+        WriteOp::ReportAgent { report, lease_until } => report_agent(tx, req, report, lease_until, now)?,
+        WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
+        WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
+        WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
+        WriteOp::Progress { id, message, percent } => progress(tx, req, *id, message, *percent, now)?,
         WriteOp::Presence { name, joined } => presence(tx, req, name, *joined, now)?,
     };
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
@@ -123,25 +151,14 @@ fn commit(
         .into_iter()
         .map(|entry| tx.insert_activity(&req.board, seq, &entry, now))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Applied::Committed(Committed {
-        seq,
-        at: now.to_owned(),
-        change,
-        activity,
-        result,
-    }))
+    Ok(Applied::Committed(Committed { seq, at: now.to_owned(), change, activity, result }))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn create_task(
-    tx: &mut dyn Tx,
-    req: &WriteRequest,
-    new: &NewTask,
-    now: &str,
-) -> AppResult<Applied> {
+fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) -> AppResult<Applied> {
     let column = tx.column(&req.board, new.status)?;
     let (position, shifts) = task::place(&column, new.position);
     let mut shifted = Vec::with_capacity(shifts.len());
@@ -157,17 +174,7 @@ fn create_task(
         changes: Some(task::creation_changes(&created)),
     };
     let result = to_json(&created);
-    commit(
-        tx,
-        req,
-        now,
-        Change::TaskCreated {
-            task: created,
-            shifted,
-        },
-        vec![entry],
-        result,
-    )
+    commit(tx, req, now, Change::TaskCreated { task: created, shifted }, vec![entry], result)
 }
 
 fn update_task(
@@ -189,16 +196,12 @@ fn update_task(
     let mut edit = patch.apply(&current);
     let mut shifted = Vec::new();
     if patch.needs_placement(&edit) {
-        let others: Vec<(i64, i64)> = tx
-            .column(&req.board, edit.task.status)?
-            .into_iter()
-            .filter(|(other, _)| *other != id)
-            .collect();
+        let others: Vec<(i64, i64)> =
+            tx.column(&req.board, edit.task.status)?.into_iter().filter(|(other, _)| *other != id).collect();
         // A same-column move without a position changes nothing.
         if edit.moved_from.is_some() || patch.position.is_some() {
             let (position, shifts) = task::place(&others, patch.position);
-            let stays =
-                edit.moved_from.is_none() && shifts.is_empty() && position == current.position;
+            let stays = edit.moved_from.is_none() && shifts.is_empty() && position == current.position;
             if !stays {
                 if position != current.position {
                     edit.changes.insert(
@@ -213,6 +216,13 @@ fn update_task(
             }
         }
     }
+    // A claim ends when its task leaves IN_PROGRESS/BLOCKED or is reassigned.
+    if current.claimed_by.is_some() && !edit.task.claim_still_holds() {
+        record(&mut edit.changes, "claimedBy", json!(current.claimed_by), Value::Null);
+        record(&mut edit.changes, "leaseExpiresAt", json!(current.lease_expires_at), Value::Null);
+        edit.task.claimed_by = None;
+        edit.task.lease_expires_at = None;
+    }
     if edit.changes.is_empty() && shifted.is_empty() {
         return Ok(Applied::Unchanged(to_json(&current)));
     }
@@ -224,10 +234,7 @@ fn update_task(
         entries.push(NewActivity {
             kind: "task.moved",
             user: req.actor.clone(),
-            message: format!(
-                "{} moved #{} from {from} to {}",
-                req.actor, id, edit.task.status
-            ),
+            message: format!("{} moved #{} from {from} to {}", req.actor, id, edit.task.status),
             task_id: Some(id),
             changes: Some(edit.changes.clone()),
         });
@@ -251,6 +258,7 @@ fn update_task(
         changes: edit.changes,
         moved_from: edit.moved_from,
         shifted,
+        agent: None,
     };
     commit(tx, req, now, change, entries, result)
 }
@@ -265,20 +273,14 @@ fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppRe
         task_id: Some(id),
         changes: None,
     };
-    commit(
-        tx,
-        req,
-        now,
-        Change::TaskDeleted(task),
-        vec![entry],
-        Value::Null,
-    )
+    commit(tx, req, now, Change::TaskDeleted(task), vec![entry], Value::Null)
 }
 
 fn report_agent(
     tx: &mut dyn Tx,
     req: &WriteRequest,
     report: &AgentReport,
+    lease_until: &str,
     now: &str,
 ) -> AppResult<Applied> {
     if let Some(Some(task_id)) = report.current_task_id
@@ -302,6 +304,10 @@ fn report_agent(
         last_seen: now.to_owned(),
     };
     tx.save_agent(&req.board, &agent)?;
+    // Any heartbeat renews the agent's claims, silently: no version change, no event.
+    if agent.status != AgentStatus::Offline {
+        tx.renew_leases(&req.board, &agent.id, lease_until)?;
+    }
     let status_changed = before.as_ref().map(|a| a.status) != Some(agent.status);
     // Status changes, not heartbeats, are recorded as activity.
     let entries = if status_changed {
@@ -316,36 +322,214 @@ fn report_agent(
         Vec::new()
     };
     let result = to_json(&agent);
-    commit(
-        tx,
-        req,
-        now,
-        Change::AgentReported {
-            agent,
-            status_changed,
+    commit(tx, req, now, Change::AgentReported { agent, status_changed }, entries, result)
+}
+
+fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
+    changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
+}
+
+/// Saves a changed task (version + 1) with one activity entry, and commits.
+#[allow(clippy::too_many_arguments)]
+fn commit_task_change(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    now: &str,
+    current: &Task,
+    mut task: Task,
+    changes: Changes,
+    entry: NewActivity,
+    agent: Option<Agent>,
+) -> AppResult<Applied> {
+    task.version = current.version + 1;
+    task.updated_at = now.to_owned();
+    tx.save_task(&req.board, &task)?;
+    let moved_from = (task.status != current.status).then_some(current.status);
+    let result = to_json(&task);
+    let change = Change::TaskUpdated { task, changes, moved_from, shifted: Vec::new(), agent };
+    commit(tx, req, now, change, vec![entry], result)
+}
+
+/// Moves a task to the end of another column, recording the status and position changes.
+fn move_to_end(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    task: &mut Task,
+    status: Status,
+    changes: &mut Changes,
+) -> AppResult<()> {
+    if task.status == status {
+        return Ok(());
+    }
+    let column = tx.column(&req.board, status)?;
+    let (position, _) = task::place(&column, None);
+    record(changes, "status", json!(task.status), json!(status));
+    if position != task.position {
+        record(changes, "position", json!(task.position), json!(position));
+    }
+    task.status = status;
+    task.position = position;
+    Ok(())
+}
+
+fn claim(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: Option<i64>,
+    agent_id: &str,
+    lease_until: &str,
+    now: &str,
+) -> AppResult<Applied> {
+    let current = match id {
+        Some(id) => tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?,
+        None => match tx.next_claimable(&req.board)? {
+            Some(task) => task,
+            None => return Ok(Applied::Unchanged(Value::Null)),
         },
-        entries,
-        result,
-    )
+    };
+    let id = current.id;
+    if current.status == Status::Done {
+        return Err(AppError::Conflict(format!("Task {id} is done")));
+    }
+    if let Some(holder) = &current.claimed_by {
+        return Err(AppError::Conflict(format!("Task {id} is already claimed by {holder}")));
+    }
+    if let Some(assignee) = current.assignee.as_deref().filter(|a| *a != agent_id) {
+        return Err(AppError::Conflict(format!("Task {id} is assigned to {assignee}")));
+    }
+    let mut task = current.clone();
+    let mut changes = Changes::new();
+    move_to_end(tx, req, &mut task, Status::InProgress, &mut changes)?;
+    if task.assignee.as_deref() != Some(agent_id) {
+        record(&mut changes, "assignee", json!(task.assignee), json!(agent_id));
+        task.assignee = Some(agent_id.to_owned());
+    }
+    record(&mut changes, "claimedBy", Value::Null, json!(agent_id));
+    record(&mut changes, "leaseExpiresAt", Value::Null, json!(lease_until));
+    task.claimed_by = Some(agent_id.to_owned());
+    task.lease_expires_at = Some(lease_until.to_owned());
+    if task.progress.take().is_some() {
+        record(&mut changes, "progress", json!(current.progress), Value::Null);
+    }
+    // The agent is working on it now; an unknown agent is created.
+    let before = tx.agent(&req.board, agent_id)?;
+    let agent = Agent {
+        id: agent_id.to_owned(),
+        name: before.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| agent_id.to_owned()),
+        status: AgentStatus::Busy,
+        current_task_id: Some(id),
+        last_seen: now.to_owned(),
+    };
+    tx.save_agent(&req.board, &agent)?;
+    let entry = NewActivity {
+        kind: "task.claimed",
+        user: agent_id.to_owned(),
+        message: format!("{agent_id} claimed #{id} “{}”", task.title),
+        task_id: Some(id),
+        changes: Some(changes.clone()),
+    };
+    commit_task_change(tx, req, now, &current, task, changes, entry, Some(agent))
+}
+
+enum GiveBack {
+    /// `task:release`: the agent (or a person) hands it back.
+    Release,
+    /// The lease ran out.
+    Requeue,
+}
+
+/// Back to TODO, unassigned, unclaimed, without progress.
+fn give_back(tx: &mut dyn Tx, req: &WriteRequest, id: i64, why: GiveBack, now: &str) -> AppResult<Applied> {
+    let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    let Some(holder) = current.claimed_by.clone() else {
+        return match why {
+            GiveBack::Release => Err(AppError::Conflict(format!("Task {id} is not claimed"))),
+            // Released or changed since the sweep looked: nothing to do.
+            GiveBack::Requeue => Ok(Applied::Unchanged(to_json(&current))),
+        };
+    };
+    if matches!(why, GiveBack::Requeue) && current.lease_expires_at.as_deref().is_none_or(|until| until > now)
+    {
+        return Ok(Applied::Unchanged(to_json(&current)));
+    }
+    let mut task = current.clone();
+    let mut changes = Changes::new();
+    move_to_end(tx, req, &mut task, Status::Todo, &mut changes)?;
+    record(&mut changes, "assignee", json!(task.assignee), Value::Null);
+    record(&mut changes, "claimedBy", json!(holder), Value::Null);
+    record(&mut changes, "leaseExpiresAt", json!(task.lease_expires_at), Value::Null);
+    if task.progress.is_some() {
+        record(&mut changes, "progress", json!(task.progress), Value::Null);
+    }
+    task.assignee = None;
+    task.claimed_by = None;
+    task.lease_expires_at = None;
+    task.progress = None;
+    // The agent is no longer working on it.
+    let agent = match tx.agent(&req.board, &holder)? {
+        Some(mut agent) if agent.current_task_id == Some(id) => {
+            agent.current_task_id = None;
+            if agent.status == AgentStatus::Busy {
+                agent.status = AgentStatus::Idle;
+            }
+            tx.save_agent(&req.board, &agent)?;
+            Some(agent)
+        }
+        _ => None,
+    };
+    let entry = match why {
+        GiveBack::Release => NewActivity {
+            kind: "task.released",
+            user: holder.clone(),
+            message: format!("{holder} released #{id} “{}”", task.title),
+            task_id: Some(id),
+            changes: Some(changes.clone()),
+        },
+        GiveBack::Requeue => NewActivity {
+            kind: "task.requeued",
+            user: holder.clone(),
+            message: format!("#{id} “{}” went back to TODO: {holder}'s lease ran out", task.title),
+            task_id: Some(id),
+            changes: Some(changes.clone()),
+        },
+    };
+    commit_task_change(tx, req, now, &current, task, changes, entry, agent)
+}
+
+fn progress(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    message: &str,
+    percent: Option<f64>,
+    now: &str,
+) -> AppResult<Applied> {
+    let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    let note = Progress { message: message.to_owned(), percent, at: now.to_owned() };
+    let mut changes = Changes::new();
+    record(&mut changes, "progress", json!(current.progress), json!(note));
+    let mut task = current.clone();
+    task.progress = Some(note);
+    let shown = match percent {
+        Some(p) => format!("{p}% — {message}"),
+        None => message.to_owned(),
+    };
+    let entry = NewActivity {
+        kind: "task.progress",
+        user: req.actor.clone(),
+        message: format!("{} on #{id}: {shown}", req.actor),
+        task_id: Some(id),
+        changes: Some(changes.clone()),
+    };
+    commit_task_change(tx, req, now, &current, task, changes, entry, None)
 }
 
 /// Marks an agent offline (its socket went away, or its REST heartbeats stopped).
 pub fn offline_report(id: &str) -> AgentReport {
-    AgentReport {
-        id: id.to_owned(),
-        name: None,
-        status: AgentStatus::Offline,
-        current_task_id: None,
-    }
+    AgentReport { id: id.to_owned(), name: None, status: AgentStatus::Offline, current_task_id: None }
 }
 
-fn presence(
-    tx: &mut dyn Tx,
-    req: &WriteRequest,
-    name: &str,
-    joined: bool,
-    now: &str,
-) -> AppResult<Applied> {
+fn presence(tx: &mut dyn Tx, req: &WriteRequest, name: &str, joined: bool, now: &str) -> AppResult<Applied> {
     let entry = NewActivity {
         kind: if joined { "user.joined" } else { "user.left" },
         user: name.to_owned(),
@@ -357,15 +541,5 @@ fn presence(
         task_id: None,
         changes: None,
     };
-    commit(
-        tx,
-        req,
-        now,
-        Change::Presence {
-            name: name.to_owned(),
-            joined,
-        },
-        vec![entry],
-        Value::Null,
-    )
+    commit(tx, req, now, Change::Presence { name: name.to_owned(), joined }, vec![entry], Value::Null)
 }

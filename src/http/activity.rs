@@ -37,11 +37,7 @@ pub async fn list(
         .transpose()?
         .unwrap_or(DEFAULT_LIMIT)
         .min(MAX_LIMIT);
-    let before = params
-        .get("before")
-        .map(|b| input::positive_int(Value::String(b.clone()), "before"))
-        .transpose()?;
-    Ok(Json(
-        app.board.activity(crate::MAIN_BOARD, limit, before).await?,
-    ))
+    let before =
+        params.get("before").map(|b| input::positive_int(Value::String(b.clone()), "before")).transpose()?;
+    Ok(Json(app.board.activity(crate::MAIN_BOARD, limit, before).await?))
 }

@@ -11,9 +11,7 @@ use crate::domain::agent::Agent;
 use crate::error::{AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/agents", get(list))
-        .route("/api/agents/{id}", get(read).put(report))
+    Router::new().route("/api/agents", get(list)).route("/api/agents/{id}", get(read).put(report))
 }
 
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
@@ -27,11 +25,7 @@ pub async fn list(State(app): State<App>, _caller: Caller) -> AppResult<Json<Vec
     params(("id" = String, Path)),
     responses((status = 200, body = Agent), (status = 404, body = ErrorBody, description = "AGENT_NOT_FOUND")),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn read(
-    State(app): State<App>,
-    _caller: Caller,
-    RouteId(id): RouteId,
-) -> AppResult<Json<Agent>> {
+pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId) -> AppResult<Json<Agent>> {
     Ok(Json(app.board.agent(crate::MAIN_BOARD, &id).await?))
 }
 
@@ -47,9 +41,5 @@ pub async fn report(
     RouteId(id): RouteId,
     Body(body): Body,
 ) -> AppResult<Json<Agent>> {
-    Ok(Json(
-        app.board
-            .report_agent(crate::MAIN_BOARD, &actor, Some(&id), body)
-            .await?,
-    ))
+    Ok(Json(app.board.report_agent(crate::MAIN_BOARD, &actor, Some(&id), body).await?))
 }

@@ -39,8 +39,7 @@ pub fn router() -> Router<App> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log("a REST request");
-        let status =
-            StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(serde_json::json!({ "error": self.body() }))).into_response()
     }
 }
@@ -55,19 +54,12 @@ impl FromRequestParts<App> for Caller {
         let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
         app.limits.check_rest(&credential.id)?;
-        Ok(Caller(Actor {
-            name: credential.rest_name,
-            credential: credential.id,
-            connection: None,
-        }))
+        Ok(Caller(Actor { name: credential.rest_name, credential: credential.id, connection: None }))
     }
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = value.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
     }
@@ -82,15 +74,9 @@ impl FromRequest<App> for Body {
     type Rejection = AppError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, AppError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let idempotency_key = req
-            .headers()
-            .get("idempotency-key")
-            .map(|v| v.to_str().map(str::to_owned));
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let idempotency_key = req.headers().get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
         let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::PayloadTooLarge
@@ -102,25 +88,17 @@ impl FromRequest<App> for Body {
             Value::Object(Default::default())
         } else {
             let is_json = content_type.as_deref().is_some_and(|ct| {
-                let mime = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
+                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             });
             if !is_json {
-                return Err(AppError::validation(
-                    "the body must be JSON (Content-Type: application/json)",
-                ));
+                return Err(AppError::validation("the body must be JSON (Content-Type: application/json)"));
             }
             serde_json::from_slice(&bytes)
                 .map_err(|e| AppError::validation(format!("the body is not valid JSON: {e}")))?
         };
         if let Some(key) = idempotency_key {
-            let key =
-                key.map_err(|_| AppError::validation("`Idempotency-Key` must be visible ASCII"))?;
+            let key = key.map_err(|_| AppError::validation("`Idempotency-Key` must be visible ASCII"))?;
             match &mut value {
                 Value::Object(map) if !map.contains_key("opId") => {
                     map.insert("opId".into(), Value::String(key));
@@ -164,10 +142,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RouteId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let axum::extract::Path(id) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| AppError::validation(format!("malformed route: {e}")))?;
+        let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::validation(format!("malformed route: {e}")))?;
         Ok(RouteId(id))
     }
 }

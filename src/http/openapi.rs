@@ -16,6 +16,7 @@ use crate::App;
         super::health::health,
         super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
         super::tasks::remove, super::tasks::history,
+        super::tasks::claim, super::tasks::next, super::tasks::release, super::tasks::progress,
         super::agents::list, super::agents::read, super::agents::report,
         super::activity::list,
     ),
@@ -41,8 +42,5 @@ impl Modify for Security {
 }
 
 pub fn router() -> Router<App> {
-    Router::new().route(
-        "/api/openapi.json",
-        get(|| async { Json(ApiDoc::openapi()) }),
-    )
+    Router::new().route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
 }

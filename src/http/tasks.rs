@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
@@ -18,11 +18,12 @@ use crate::store::TaskFilter;
 pub fn router() -> Router<App> {
     Router::new()
         .route("/api/tasks", get(list).post(create))
-        .route(
-            "/api/tasks/{id}",
-            get(read).put(update).patch(update).delete(remove),
-        )
+        .route("/api/tasks/{id}", get(read).put(update).patch(update).delete(remove))
         .route("/api/tasks/{id}/history", get(history))
+        .route("/api/tasks/next", post(next))
+        .route("/api/tasks/{id}/claim", post(claim))
+        .route("/api/tasks/{id}/release", post(release))
+        .route("/api/tasks/{id}/progress", post(progress))
 }
 
 /// Tasks in display order (column, then position), optionally filtered.
@@ -59,10 +60,7 @@ pub async fn create(
     Caller(actor): Caller,
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
-    let task = app
-        .board
-        .create_task(crate::MAIN_BOARD, &actor, body)
-        .await?;
+    let task = app.board.create_task(crate::MAIN_BOARD, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -70,16 +68,8 @@ pub async fn create(
     params(("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn read(
-    State(app): State<App>,
-    _caller: Caller,
-    RouteId(id): RouteId,
-) -> AppResult<Json<Task>> {
-    Ok(Json(
-        app.board
-            .task(crate::MAIN_BOARD, route_task_id(&id)?)
-            .await?,
-    ))
+pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId) -> AppResult<Json<Task>> {
+    Ok(Json(app.board.task(crate::MAIN_BOARD, route_task_id(&id)?).await?))
 }
 
 /// Changes only the given fields; `version` makes it conditional (409 when stale).
@@ -96,11 +86,7 @@ pub async fn update(
     Body(body): Body,
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
-    Ok(Json(
-        app.board
-            .update_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body)
-            .await?,
-    ))
+    Ok(Json(app.board.update_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
@@ -114,9 +100,7 @@ pub async fn remove(
     Body(body): Body,
 ) -> AppResult<StatusCode> {
     let id = route_task_id(&id)?;
-    app.board
-        .delete_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body)
-        .await?;
+    app.board.delete_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,4 +120,70 @@ pub async fn history(
         return Err(AppError::TaskNotFound(id));
     }
     Ok(Json(entries))
+}
+
+/// Claims the task for an agent: assigned to it and IN_PROGRESS, atomically.
+#[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "agents",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Object, description = "`{ agentId }`"),
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "claimed, assigned to someone else, or DONE")),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn claim(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    Body(body): Body,
+) -> AppResult<Json<Task>> {
+    let id = route_task_id(&id)?;
+    Ok(Json(app.board.claim_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+}
+
+/// Claims the unassigned TODO task at the top of its column; 204 when there is none.
+#[utoipa::path(post, path = "/api/tasks/next", tag = "agents",
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Object, description = "`{ agentId }`"),
+    responses((status = 200, body = Task), (status = 204, description = "nothing left to do"),
+        (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn next(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Body(body): Body,
+) -> AppResult<axum::response::Response> {
+    Ok(match app.board.next_task(crate::MAIN_BOARD, &actor, body).await? {
+        Some(task) => Json(task).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// Gives the task back: TODO, unassigned, unclaimed.
+#[utoipa::path(post, path = "/api/tasks/{id}/release", tag = "agents",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn release(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    Body(body): Body,
+) -> AppResult<Json<Task>> {
+    let id = route_task_id(&id)?;
+    Ok(Json(app.board.release_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+}
+
+/// Records a progress note in the task's activity and on its card.
+#[utoipa::path(post, path = "/api/tasks/{id}/progress", tag = "agents",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Object, description = "`{ message, percent? }`"),
+    responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn progress(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    Body(body): Body,
+) -> AppResult<Json<Task>> {
+    let id = route_task_id(&id)?;
+    Ok(Json(app.board.report_progress(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
 }

@@ -13,6 +13,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 
 use super::subscriptions::{Patterns, Rooms};
 use crate::bus::DomainEvent;
+use crate::domain::agent::Agent;
 use crate::domain::board::Board;
 use crate::domain::task::{Status, Task};
 use crate::domain::write::Change;
@@ -51,11 +52,7 @@ struct Ring {
 
 impl Ring {
     fn new(last: i64) -> Ring {
-        Ring {
-            events: VecDeque::new(),
-            first: last + 1,
-            last,
-        }
+        Ring { events: VecDeque::new(), first: last + 1, last }
     }
 
     /// Whether a client that saw everything up to `seq` can be given exactly what it missed.
@@ -91,23 +88,9 @@ pub struct SyncRequest<'a> {
 }
 
 impl Fanout {
-    pub fn new(
-        io: SocketIo,
-        board: Board,
-        rooms: Arc<Rooms>,
-        start: HashMap<String, i64>,
-    ) -> Arc<Fanout> {
-        let rings = start
-            .into_iter()
-            .map(|(b, seq)| (b, Ring::new(seq)))
-            .collect();
-        Arc::new(Fanout {
-            io,
-            board,
-            rooms,
-            rings: Mutex::new(rings),
-            progress: watch::channel(0).0,
-        })
+    pub fn new(io: SocketIo, board: Board, rooms: Arc<Rooms>, start: HashMap<String, i64>) -> Arc<Fanout> {
+        let rings = start.into_iter().map(|(b, seq)| (b, Ring::new(seq))).collect();
+        Arc::new(Fanout { io, board, rooms, rings: Mutex::new(rings), progress: watch::channel(0).0 })
     }
 
     /// Sends committed changes, in order, for as long as the bus lives.
@@ -131,22 +114,12 @@ impl Fanout {
     pub async fn run_signals(self: Arc<Self>, mut signals: mpsc::UnboundedReceiver<Signal>) {
         while let Some(signal) = signals.recv().await {
             let (board, except, name, payload) = match signal {
-                Signal::Typing {
-                    board,
-                    except,
-                    names,
-                } => (board, Some(except), "typing:update", json!(names)),
-                Signal::Drag {
-                    board,
-                    except,
-                    task_id,
-                    user,
-                } => (
-                    board,
-                    Some(except),
-                    "task:drag:other",
-                    json!({ "taskId": task_id, "user": user }),
-                ),
+                Signal::Typing { board, except, names } => {
+                    (board, Some(except), "typing:update", json!(names))
+                }
+                Signal::Drag { board, except, task_id, user } => {
+                    (board, Some(except), "task:drag:other", json!({ "taskId": task_id, "user": user }))
+                }
                 Signal::Users { board } => {
                     let users = json!(self.board.presence().users(&board));
                     (board, None, "users:update", users)
@@ -164,12 +137,7 @@ impl Fanout {
 
     async fn send(&self, board: &str, out: &Outgoing) {
         let rooms = self.rooms.for_event(board, &out.name);
-        if let Err(e) = self
-            .io
-            .to(rooms)
-            .emit(&out.name, &(&out.payload, json!({ "seq": out.seq })))
-            .await
-        {
+        if let Err(e) = self.io.to(rooms).emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
             tracing::debug!(error = %e, "broadcast of {} failed", out.name);
         }
     }
@@ -218,19 +186,10 @@ impl Fanout {
         let mut progress = self.progress.subscribe();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         loop {
-            if self
-                .rings
-                .lock()
-                .await
-                .get(board)
-                .is_none_or(|r| r.last >= seq)
-            {
+            if self.rings.lock().await.get(board).is_none_or(|r| r.last >= seq) {
                 return;
             }
-            if tokio::time::timeout_at(deadline, progress.changed())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout_at(deadline, progress.changed()).await.is_err() {
                 return;
             }
         }
@@ -248,18 +207,9 @@ impl Fanout {
                     "task:created".into(),
                     json!({ "task": task, "user": event.actor, "timestamp": event.at }),
                 ));
-                list.extend(
-                    shifted
-                        .iter()
-                        .map(|t| out(format!("task:{}:updated", t.id), position_patch(t))),
-                );
+                list.extend(shifted.iter().map(|t| out(format!("task:{}:updated", t.id), position_patch(t))));
             }
-            Change::TaskUpdated {
-                task,
-                changes,
-                moved_from,
-                shifted,
-            } => {
+            Change::TaskUpdated { task, changes, moved_from, shifted, agent } => {
                 let mut patch = serde_json::Map::new();
                 patch.insert("id".into(), json!(task.id));
                 let full = json!(task);
@@ -268,10 +218,7 @@ impl Fanout {
                 }
                 patch.insert("version".into(), json!(task.version));
                 patch.insert("updatedAt".into(), json!(task.updated_at));
-                list.push(out(
-                    format!("task:{}:updated", task.id),
-                    Value::Object(patch),
-                ));
+                list.push(out(format!("task:{}:updated", task.id), Value::Object(patch)));
                 if moved_from.is_some() {
                     list.push(out(
                         "task:moved".into(),
@@ -284,49 +231,33 @@ impl Fanout {
                         ));
                     }
                 }
-                list.extend(
-                    shifted
-                        .iter()
-                        .map(|t| out(format!("task:{}:updated", t.id), position_patch(t))),
-                );
+                list.extend(shifted.iter().map(|t| out(format!("task:{}:updated", t.id), position_patch(t))));
+                list.extend(agent.iter().map(|a| out(format!("agent:{}:status", a.id), agent_status(a))));
             }
             Change::TaskDeleted(task) => {
-                list.push(out(
-                    format!("task:{}:deleted", task.id),
-                    json!({ "id": task.id }),
-                ));
-                list.push(out(
-                    "task:deleted".into(),
-                    json!({ "taskId": task.id, "deletedBy": event.actor }),
-                ));
+                list.push(out(format!("task:{}:deleted", task.id), json!({ "id": task.id })));
+                list.push(out("task:deleted".into(), json!({ "taskId": task.id, "deletedBy": event.actor })));
             }
             Change::AgentReported { agent, .. } => {
-                list.push(out(
-                    format!("agent:{}:status", agent.id),
-                    json!({
-                        "id": agent.id,
-                        "name": agent.name,
-                        "status": agent.status,
-                        "lastSeen": agent.last_seen,
-                        "currentTaskId": agent.current_task_id,
-                    }),
-                ));
+                list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));
             }
             Change::Presence { .. } => {
-                list.push(out(
-                    "users:update".into(),
-                    json!(self.board.presence().users(&event.board)),
-                ));
+                list.push(out("users:update".into(), json!(self.board.presence().users(&event.board))));
             }
         }
-        list.extend(
-            event
-                .activity
-                .iter()
-                .map(|a| out("activity".into(), json!(a))),
-        );
+        list.extend(event.activity.iter().map(|a| out("activity".into(), json!(a))));
         list
     }
+}
+
+fn agent_status(agent: &Agent) -> Value {
+    json!({
+        "id": agent.id,
+        "name": agent.name,
+        "status": agent.status,
+        "lastSeen": agent.last_seen,
+        "currentTaskId": agent.current_task_id,
+    })
 }
 
 fn position_patch(task: &Task) -> Value {

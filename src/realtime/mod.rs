@@ -56,25 +56,10 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
-    start.insert(
-        crate::MAIN_BOARD.to_owned(),
-        app.board.snapshot(crate::MAIN_BOARD).await?.seq,
-    );
+    start.insert(crate::MAIN_BOARD.to_owned(), app.board.snapshot(crate::MAIN_BOARD).await?.seq);
     let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
-    tokio::spawn(
-        fanout
-            .clone()
-            .run(app.events.lock().unwrap().take().expect("layer built once")),
-    );
-    tokio::spawn(
-        fanout.clone().run_signals(
-            app.signals
-                .lock()
-                .unwrap()
-                .take()
-                .expect("layer built once"),
-        ),
-    );
+    tokio::spawn(fanout.clone().run(app.events.lock().unwrap().take().expect("layer built once")));
+    tokio::spawn(fanout.clone().run_signals(app.signals.lock().unwrap().take().expect("layer built once")));
     let rt = Arc::new(Realtime { app, fanout, rooms });
     let handle = io.clone();
     let (on_connect, check) = (rt.clone(), rt);
@@ -104,11 +89,7 @@ impl std::fmt::Display for Refusal {
 
 impl Realtime {
     /// Runs before the connection exists: a refused client receives nothing but `connect_error`.
-    fn authenticate(
-        &self,
-        socket: &SocketRef,
-        auth: Result<Value, ParserError>,
-    ) -> Result<(), Refusal> {
+    fn authenticate(&self, socket: &SocketRef, auth: Result<Value, ParserError>) -> Result<(), Refusal> {
         let unauthorized = || Refusal("Unauthorized".into());
         let mut auth = match auth {
             Ok(Value::Object(map)) => map,
@@ -141,9 +122,7 @@ impl Realtime {
             None | Some(Value::Null) => crate::MAIN_BOARD.to_owned(),
             Some(Value::String(b)) if b == crate::MAIN_BOARD => b,
             Some(_) => {
-                return Err(invalid(AppError::validation(
-                    "`board`: only the board `main` exists",
-                )));
+                return Err(invalid(AppError::validation("`board`: only the board `main` exists")));
             }
         };
         socket.extensions.insert(Arc::new(Session {
@@ -166,10 +145,7 @@ impl Realtime {
         // Handlers first: a client may send a command as soon as it sees the connection.
         let rt = self.clone();
         socket.on_fallback(
-            move |socket: SocketRef,
-                  Event(event): Event,
-                  TryData(data): TryData<Value>,
-                  ack: AckSender| {
+            move |socket: SocketRef, Event(event): Event, TryData(data): TryData<Value>, ack: AckSender| {
                 let rt = rt.clone();
                 async move { rt.dispatch(socket, event, data, ack).await }
             },
@@ -189,10 +165,7 @@ impl Realtime {
         let presence = self.app.board.presence();
         presence.connect(&conn, &session.board);
         socket.join(connection_room(&conn));
-        let people = session
-            .name
-            .as_deref()
-            .map(|name| presence.set_name(&conn, name));
+        let people = session.name.as_deref().map(|name| presence.set_name(&conn, name));
         let patterns = session.patterns.lock().unwrap().clone();
         let room = self.rooms.enter(&session.board, patterns.as_ref());
         *session.room.lock().unwrap() = room.clone();
@@ -252,9 +225,7 @@ impl Realtime {
             // The parser reports that only through its message, hence the string match.
             Err(e) if e.to_string().contains("first element not found") => Value::Null,
             Err(e) => {
-                return Err(AppError::validation(format!(
-                    "the payload is not valid JSON: {e}"
-                )));
+                return Err(AppError::validation(format!("the payload is not valid JSON: {e}")));
             }
         };
         if serialized_len(&data) > MESSAGE_LIMIT {
@@ -272,11 +243,7 @@ impl Realtime {
         Ok(match event {
             "user:join" => {
                 let name = board.join(b, &conn, data).await?;
-                let user = User {
-                    id: name.to_lowercase(),
-                    name,
-                    status: "online",
-                };
+                let user = User { id: name.to_lowercase(), name, status: "online" };
                 json!({ "ok": true, "user": user })
             }
             "task:create" => {
@@ -306,6 +273,16 @@ impl Realtime {
                     presence.stop_typing(&conn);
                 }
                 json!({ "ok": true })
+            }
+            "task:claim" => {
+                json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, data).await? })
+            }
+            "task:next" => json!({ "ok": true, "task": board.next_task(b, &actor, data).await? }),
+            "task:release" => {
+                json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
+            }
+            "task:progress" => {
+                json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, data).await? })
             }
             "agent:status" => {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })

@@ -29,9 +29,7 @@ impl Patterns {
             )));
         };
         if items.len() > MAX_PATTERNS {
-            return Err(AppError::validation(format!(
-                "at most {MAX_PATTERNS} patterns"
-            )));
+            return Err(AppError::validation(format!("at most {MAX_PATTERNS} patterns")));
         }
         let mut patterns = items
             .into_iter()
@@ -74,9 +72,7 @@ pub struct Rooms {
 
 impl Rooms {
     pub fn new() -> Rooms {
-        Rooms {
-            sets: Mutex::new(HashMap::new()),
-        }
+        Rooms { sets: Mutex::new(HashMap::new()) }
     }
 
     /// The room of sockets that never subscribed: they get everything.
@@ -90,12 +86,7 @@ impl Rooms {
             return Rooms::everything(board);
         };
         let room = format!("{board}/sub/{}", patterns.0.join("\u{1f}"));
-        self.sets
-            .lock()
-            .unwrap()
-            .entry(room.clone())
-            .or_insert_with(|| (patterns.clone(), 0))
-            .1 += 1;
+        self.sets.lock().unwrap().entry(room.clone()).or_insert_with(|| (patterns.clone(), 0)).1 += 1;
         room
     }
 
@@ -117,9 +108,7 @@ impl Rooms {
         let sets = self.sets.lock().unwrap();
         rooms.extend(
             sets.iter()
-                .filter(|(room, (patterns, _))| {
-                    room.starts_with(&prefix) && patterns.matches(event)
-                })
+                .filter(|(room, (patterns, _))| room.starts_with(&prefix) && patterns.matches(event))
                 .map(|(room, _)| room.clone()),
         );
         rooms

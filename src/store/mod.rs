@@ -42,16 +42,13 @@ pub trait Store: Send + Sync {
     async fn agents(&self, board: &str) -> AppResult<Vec<Agent>>;
     async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>>;
     /// Newest first; `before` is an activity id.
-    async fn activity(
-        &self,
-        board: &str,
-        limit: i64,
-        before: Option<i64>,
-    ) -> AppResult<Vec<Activity>>;
+    async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>>;
     /// One task's entries, newest first, kept after the task is deleted.
     async fn task_history(&self, board: &str, task_id: i64) -> AppResult<Vec<Activity>>;
     /// Agents not offline whose last report is older than `before` (RFC3339).
     async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>>;
+    /// Claimed tasks whose lease ran out before `now` (RFC3339).
+    async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>>;
     async fn setting(&self, key: &str) -> AppResult<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> AppResult<()>;
     /// Commits what is queued, checkpoints, and refuses writes from then on (shutdown).
@@ -79,6 +76,10 @@ pub trait Tx {
     /// (version + 1), returned as stored.
     fn shift_task(&mut self, board: &str, id: i64, position: i64, now: &str) -> AppResult<Task>;
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()>;
+    /// The unassigned, unclaimed TODO task at the top of its column.
+    fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>>;
+    /// Moves the lease of every task the agent holds to `until`, without a version change.
+    fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()>;
     fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>>;
     fn save_agent(&mut self, board: &str, agent: &Agent) -> AppResult<()>;
     fn insert_activity(
@@ -89,11 +90,5 @@ pub trait Tx {
         now: &str,
     ) -> AppResult<Activity>;
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>>;
-    fn remember(
-        &mut self,
-        credential: &str,
-        op_id: &str,
-        result: &Value,
-        now: &str,
-    ) -> AppResult<()>;
+    fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()>;
 }

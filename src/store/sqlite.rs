@@ -24,7 +24,10 @@ use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_board.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_board.sql"),
+    include_str!("../../migrations/sqlite/0002_claims.sql"),
+];
 
 /// How many queued writes one commit may carry. Large enough to amortise an fsync, small
 /// enough that the first write in a group is not kept waiting for long.
@@ -60,8 +63,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let mut conn =
-            Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
         configure(&conn, durability)?;
         migrate(&mut conn)?;
         let readers = (0..READERS)
@@ -75,11 +77,7 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, rx))
             .context("starting the writer thread")?;
-        Ok(SqliteStore {
-            writer,
-            readers: Arc::new(Mutex::new(readers)),
-            path: path.to_owned(),
-        })
+        Ok(SqliteStore { writer, readers: Arc::new(Mutex::new(readers)), path: path.to_owned() })
     }
 
     pub fn path(&self) -> &Path {
@@ -127,9 +125,7 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 fn configure(conn: &Connection, durability: Durability) -> anyhow::Result<()> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(anyhow!(
-            "could not switch the database to WAL mode (got {mode})"
-        ));
+        return Err(anyhow!("could not switch the database to WAL mode (got {mode})"));
     }
     let synchronous = match durability {
         Durability::Full => "FULL",
@@ -153,8 +149,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .with_context(|| format!("applying migration {}", i + 1))?;
+        tx.execute_batch(sql).with_context(|| format!("applying migration {}", i + 1))?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }
@@ -208,11 +203,7 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
                         sp.rollback()?;
                     }
                     answers.push(Box::new(move |group: Result<(), String>| {
-                        let _ = reply.send(
-                            group
-                                .map_err(|e| AppError::Internal(anyhow!(e)))
-                                .and(result),
-                        );
+                        let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
                     }));
                 }
                 Job::Close(_) => unreachable!("taken out of the group before it commits"),
@@ -248,12 +239,8 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
 impl Store for SqliteStore {
     async fn apply(&self, req: WriteRequest) -> AppResult<Applied> {
         let (reply, answer) = oneshot::channel();
-        self.writer
-            .send(Job::Apply(Box::new(req), reply))
-            .map_err(|_| anyhow!("the writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow!("the writer dropped a write"))?
+        self.writer.send(Job::Apply(Box::new(req), reply)).map_err(|_| anyhow!("the writer has stopped"))?;
+        answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
     }
 
     async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
@@ -275,45 +262,32 @@ impl Store for SqliteStore {
 
     async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>> {
         let board = board.to_owned();
-        self.read("tasks", move |conn| query_tasks(conn, &board, &filter))
-            .await
+        self.read("tasks", move |conn| query_tasks(conn, &board, &filter)).await
     }
 
     async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>> {
         let board = board.to_owned();
-        self.read("a task", move |conn| load_task(conn, &board, id))
-            .await
+        self.read("a task", move |conn| load_task(conn, &board, id)).await
     }
 
     async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
         let board = board.to_owned();
-        self.read("agents", move |conn| query_agents(conn, &board))
-            .await
+        self.read("agents", move |conn| query_agents(conn, &board)).await
     }
 
     async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>> {
         let (board, id) = (board.to_owned(), id.to_owned());
-        self.read("an agent", move |conn| load_agent(conn, &board, &id))
-            .await
+        self.read("an agent", move |conn| load_agent(conn, &board, &id)).await
     }
 
-    async fn activity(
-        &self,
-        board: &str,
-        limit: i64,
-        before: Option<i64>,
-    ) -> AppResult<Vec<Activity>> {
+    async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {
         let board = board.to_owned();
         self.read("activity", move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, kind, user, message, task_id, timestamp, seq, changes FROM activity
                  WHERE board = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             )?;
-            stmt.query_map(
-                params![board, before.unwrap_or(i64::MAX), limit],
-                activity_row,
-            )?
-            .collect()
+            stmt.query_map(params![board, before.unwrap_or(i64::MAX), limit], activity_row)?.collect()
         })
         .await
     }
@@ -325,8 +299,7 @@ impl Store for SqliteStore {
                 "SELECT id, kind, user, message, task_id, timestamp, seq, changes FROM activity
                  WHERE board = ?1 AND task_id = ?2 ORDER BY id DESC",
             )?;
-            stmt.query_map(params![board, task_id], activity_row)?
-                .collect()
+            stmt.query_map(params![board, task_id], activity_row)?.collect()
         })
         .await
     }
@@ -337,8 +310,18 @@ impl Store for SqliteStore {
             let mut stmt = conn.prepare_cached(
                 "SELECT id FROM agents WHERE board = ?1 AND status <> 'offline' AND last_seen < ?2",
             )?;
-            stmt.query_map(params![board, before], |r| r.get(0))?
-                .collect()
+            stmt.query_map(params![board, before], |r| r.get(0))?.collect()
+        })
+        .await
+    }
+
+    async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>> {
+        let (board, now) = (board.to_owned(), now.to_owned());
+        self.read("expired leases", move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM tasks WHERE board = ?1 AND lease_expires_at IS NOT NULL AND lease_expires_at <= ?2",
+            )?;
+            stmt.query_map(params![board, now], |r| r.get(0))?.collect()
         })
         .await
     }
@@ -346,10 +329,7 @@ impl Store for SqliteStore {
     async fn setting(&self, key: &str) -> AppResult<Option<String>> {
         let key = key.to_owned();
         self.read("a setting", move |conn| {
-            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()
         })
         .await
     }
@@ -366,17 +346,15 @@ impl Store for SqliteStore {
         self.writer
             .send(Job::SetSetting(key.to_owned(), value.to_owned(), reply))
             .map_err(|_| anyhow!("the writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow!("the writer dropped a write"))?
+        answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
     }
 }
 
-const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, updated_at, version";
+const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, \
+     updated_at, version, claimed_by, lease_expires_at, progress";
 
 /// Display order: columns left to right, then top to bottom.
-const TASK_ORDER: &str =
-    "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
+const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
      WHEN 'REVIEW' THEN 3 ELSE 4 END, position, id";
 
 fn task_row(row: &Row) -> rusqlite::Result<Task> {
@@ -392,6 +370,12 @@ fn task_row(row: &Row) -> rusqlite::Result<Task> {
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
         version: row.get(9)?,
+        claimed_by: row.get(10)?,
+        lease_expires_at: row.get(11)?,
+        progress: row
+            .get::<_, Option<String>>(12)?
+            .map(|p| serde_json::from_str(&p).map_err(|_| bad_column(12, "progress")))
+            .transpose()?,
     })
 }
 
@@ -429,17 +413,13 @@ fn bad_column(index: usize, what: &str) -> rusqlite::Error {
 }
 
 fn board_seq(conn: &Connection, board: &str) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT seq FROM boards WHERE name = ?1", [board], |r| {
-        r.get(0)
-    })
+    conn.query_row("SELECT seq FROM boards WHERE name = ?1", [board], |r| r.get(0))
 }
 
 fn load_task(conn: &Connection, board: &str, id: i64) -> rusqlite::Result<Option<Task>> {
-    conn.prepare_cached(&format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE board = ?1 AND id = ?2"
-    ))?
-    .query_row(params![board, id], task_row)
-    .optional()
+    conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE board = ?1 AND id = ?2"))?
+        .query_row(params![board, id], task_row)
+        .optional()
 }
 
 fn load_agent(conn: &Connection, board: &str, id: &str) -> rusqlite::Result<Option<Agent>> {
@@ -452,10 +432,7 @@ fn load_agent(conn: &Connection, board: &str, id: &str) -> rusqlite::Result<Opti
 
 fn query_tasks(conn: &Connection, board: &str, filter: &TaskFilter) -> rusqlite::Result<Vec<Task>> {
     let q = filter.q.as_ref().map(|q| {
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         format!("%{escaped}%")
     });
     let mut stmt = conn.prepare_cached(&format!(
@@ -465,11 +442,7 @@ fn query_tasks(conn: &Connection, board: &str, filter: &TaskFilter) -> rusqlite:
            AND (?4 IS NULL OR title LIKE ?4 ESCAPE '\\' OR description LIKE ?4 ESCAPE '\\')
          ORDER BY {TASK_ORDER}"
     ))?;
-    stmt.query_map(
-        params![board, filter.status.map(Status::as_str), filter.assignee, q],
-        task_row,
-    )?
-    .collect()
+    stmt.query_map(params![board, filter.status.map(Status::as_str), filter.assignee, q], task_row)?.collect()
 }
 
 fn query_agents(conn: &Connection, board: &str) -> rusqlite::Result<Vec<Agent>> {
@@ -490,11 +463,7 @@ fn internal(what: &'static str) -> impl FnOnce(rusqlite::Error) -> AppError {
 impl Tx for SqliteTx<'_> {
     fn next_seq(&mut self, board: &str) -> AppResult<i64> {
         self.0
-            .query_row(
-                "UPDATE boards SET seq = seq + 1 WHERE name = ?1 RETURNING seq",
-                [board],
-                |r| r.get(0),
-            )
+            .query_row("UPDATE boards SET seq = seq + 1 WHERE name = ?1 RETURNING seq", [board], |r| r.get(0))
             .map_err(internal("taking the next sequence number"))
     }
 
@@ -505,13 +474,13 @@ impl Tx for SqliteTx<'_> {
     fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {
         let mut stmt = self
             .0
-            .prepare_cached("SELECT id, position FROM tasks WHERE board = ?1 AND status = ?2 ORDER BY position, id")
+            .prepare_cached(
+                "SELECT id, position FROM tasks WHERE board = ?1 AND status = ?2 ORDER BY position, id",
+            )
             .map_err(internal("loading a column"))?;
-        stmt.query_map(params![board, status.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(internal("loading a column"))
+        stmt.query_map(params![board, status.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(internal("loading a column"))
     }
 
     fn insert_task(
@@ -530,7 +499,16 @@ impl Tx for SqliteTx<'_> {
             ))
             .and_then(|mut stmt| {
                 stmt.query_row(
-                    params![board, new.title, new.description, new.status.as_str(), new.assignee, position, by, now],
+                    params![
+                        board,
+                        new.title,
+                        new.description,
+                        new.status.as_str(),
+                        new.assignee,
+                        position,
+                        by,
+                        now
+                    ],
                     task_row,
                 )
             })
@@ -541,7 +519,7 @@ impl Tx for SqliteTx<'_> {
         self.0
             .prepare_cached(
                 "UPDATE tasks SET title = ?3, description = ?4, status = ?5, assignee = ?6, position = ?7,
-                        updated_at = ?8, version = ?9
+                        updated_at = ?8, version = ?9, claimed_by = ?10, lease_expires_at = ?11, progress = ?12
                  WHERE board = ?1 AND id = ?2",
             )
             .and_then(|mut stmt| {
@@ -554,7 +532,10 @@ impl Tx for SqliteTx<'_> {
                     task.assignee,
                     task.position,
                     task.updated_at,
-                    task.version
+                    task.version,
+                    task.claimed_by,
+                    task.lease_expires_at,
+                    task.progress.as_ref().map(|p| serde_json::json!(p).to_string()),
                 ])
             })
             .map(|_| ())
@@ -573,12 +554,30 @@ impl Tx for SqliteTx<'_> {
 
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
         self.0
-            .execute(
-                "DELETE FROM tasks WHERE board = ?1 AND id = ?2",
-                params![board, id],
-            )
+            .execute("DELETE FROM tasks WHERE board = ?1 AND id = ?2", params![board, id])
             .map(|_| ())
             .map_err(internal("deleting a task"))
+    }
+
+    fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {
+        self.0
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks
+                 WHERE board = ?1 AND status = 'TODO' AND assignee IS NULL AND claimed_by IS NULL
+                 ORDER BY position, id LIMIT 1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([board], task_row).optional())
+            .map_err(internal("finding the next task"))
+    }
+
+    fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()> {
+        self.0
+            .execute(
+                "UPDATE tasks SET lease_expires_at = ?3 WHERE board = ?1 AND claimed_by = ?2",
+                params![board, agent, until],
+            )
+            .map(|_| ())
+            .map_err(internal("renewing leases"))
     }
 
     fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>> {
@@ -614,10 +613,7 @@ impl Tx for SqliteTx<'_> {
         entry: &NewActivity,
         now: &str,
     ) -> AppResult<Activity> {
-        let changes = entry
-            .changes
-            .as_ref()
-            .map(|c| Value::Object(c.clone()).to_string());
+        let changes = entry.changes.as_ref().map(|c| Value::Object(c.clone()).to_string());
         let id = self
             .0
             .prepare_cached(
@@ -656,13 +652,7 @@ impl Tx for SqliteTx<'_> {
         Ok(stored.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)))
     }
 
-    fn remember(
-        &mut self,
-        credential: &str,
-        op_id: &str,
-        result: &Value,
-        now: &str,
-    ) -> AppResult<()> {
+    fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()> {
         self.0
             .execute(
                 "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES (?1, ?2, ?3, ?4)",
