@@ -1,38 +1,180 @@
-//! Credentials: which presented key is whose. For now the team key; per-person tokens will
-//! resolve here too, so adapters never compare keys themselves.
+//! Credentials: which presented key is whose, and what it may do.
+//!
+//! Two kinds: the team key (SPEC's `WAAAH_API_KEY`, full rights, people name themselves) and
+//! per-person tokens (`warroom token create`), which fix the person's name and carry a role.
+//! Only a token's SHA-256 is stored. Adapters never compare keys themselves.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads and receives events; every write is refused with FORBIDDEN.
+    Viewer,
+    /// Reads and writes the board.
+    Editor,
+    /// Everything an editor can, and the holder of the team key.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn can_write(self) -> bool {
+        self != Role::Viewer
+    }
+}
 
 /// Who a valid key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
-    /// Scopes idempotency keys and REST rate limits.
+    /// Scopes idempotency keys and REST rate limits: `team`, or `token:<id>`.
     pub id: String,
-    /// The name a REST write with this credential acts as.
-    pub rest_name: String,
+    pub role: Role,
+    /// A token's person: their name is fixed. `None` for the team key.
+    pub person: Option<String>,
 }
 
-#[derive(Clone)]
+impl Credential {
+    /// The name a REST write acts as: the token's person, or `api` for the team key.
+    pub fn rest_name(&self) -> String {
+        self.person.clone().unwrap_or_else(|| "api".to_owned())
+    }
+}
+
+/// A per-person token as stored: never the token itself.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredToken {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub hash: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
 pub struct Keys {
     team_key: String,
+    /// Live tokens by hash, refreshed from the store (so a revocation by the command line
+    /// reaches a running server). Read on every handshake and request; written on refresh.
+    tokens: RwLock<HashMap<String, Credential>>,
 }
 
 impl Keys {
     pub fn new(team_key: String) -> Keys {
-        Keys { team_key }
+        Keys { team_key, tokens: RwLock::new(HashMap::new()) }
     }
 
-    /// Compares in constant time, so response timing reveals nothing about the key.
+    /// The team key is compared in constant time, so timing reveals nothing about it; a token
+    /// is looked up by its hash, which reveals nothing about any other token.
     pub fn identify(&self, presented: &str) -> Option<Credential> {
-        let ok: bool = presented.as_bytes().ct_eq(self.team_key.as_bytes()).into();
-        ok.then(|| Credential { id: "team".into(), rest_name: "api".into() })
+        let team: bool = presented.as_bytes().ct_eq(self.team_key.as_bytes()).into();
+        if team {
+            return Some(Credential { id: "team".into(), role: Role::Admin, person: None });
+        }
+        if !presented.starts_with(TOKEN_PREFIX) {
+            return None;
+        }
+        self.tokens.read().unwrap().get(&hash_token(presented)).cloned()
+    }
+
+    /// Replaces the live tokens; returns the credential ids that are no longer valid.
+    pub fn refresh(&self, stored: &[StoredToken]) -> Vec<String> {
+        let live: HashMap<String, Credential> = stored
+            .iter()
+            .filter(|t| t.revoked_at.is_none())
+            .map(|t| {
+                let credential =
+                    Credential { id: format!("token:{}", t.id), role: t.role, person: Some(t.name.clone()) };
+                (t.hash.clone(), credential)
+            })
+            .collect();
+        let mut tokens = self.tokens.write().unwrap();
+        let gone =
+            tokens.iter().filter(|(hash, _)| !live.contains_key(*hash)).map(|(_, c)| c.id.clone()).collect();
+        *tokens = live;
+        gone
     }
 }
 
+const TOKEN_PREFIX: &str = "wr_";
+
 /// A new team key: 32 random bytes, hex-encoded (URL- and header-safe).
 pub fn generate_key() -> String {
+    hex(&random_bytes::<32>())
+}
+
+/// A new token `wr_<id>_<secret>` and its stored form.
+pub fn new_token(name: &str, role: Role, now: &str) -> (String, StoredToken) {
+    let id = hex(&random_bytes::<6>());
+    let token = format!("{TOKEN_PREFIX}{id}_{}", hex(&random_bytes::<24>()));
+    let stored = StoredToken {
+        id,
+        name: name.to_owned(),
+        role,
+        hash: hash_token(&token),
+        created_at: now.to_owned(),
+        revoked_at: None,
+    };
+    (token, stored)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
     use rand::RngCore;
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; N];
     rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_known_only_while_it_is_not_revoked() {
+        let keys = Keys::new("team".into());
+        let (token, mut stored) = new_token("Adam", Role::Viewer, "2026-01-01T00:00:00.000Z");
+        assert!(keys.identify(&token).is_none());
+        keys.refresh(std::slice::from_ref(&stored));
+        let credential = keys.identify(&token).expect("live token");
+        assert_eq!(credential.person.as_deref(), Some("Adam"));
+        assert_eq!(credential.role, Role::Viewer);
+        stored.revoked_at = Some("2026-01-02T00:00:00.000Z".into());
+        assert_eq!(keys.refresh(&[stored]), vec![credential.id]);
+        assert!(keys.identify(&token).is_none());
+    }
+
+    #[test]
+    fn the_team_key_is_an_admin_without_a_fixed_name() {
+        let keys = Keys::new("secret".into());
+        let c = keys.identify("secret").unwrap();
+        assert_eq!((c.role, c.person), (Role::Admin, None));
+        assert!(keys.identify("secreT").is_none());
+        assert!(keys.identify("").is_none());
+    }
 }

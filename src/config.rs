@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::Role;
 use crate::store::sqlite::Durability;
 
 #[derive(Debug, Parser)]
@@ -22,11 +23,49 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Serve the board as MCP tools over stdio for an AI agent, against a running server.
+    Mcp(crate::mcp::McpArgs),
+    /// Read and change tasks from scripts and shells: list, add, move, claim-next, progress, done.
+    Task(crate::client::cli::TaskArgs),
     /// Print the team key stored in the database (generated at first start).
     Key {
         #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
         database_path: PathBuf,
     },
+    /// Per-person tokens: create (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db", global = true)]
+        database_path: PathBuf,
+    },
+    /// Write a consistent copy of the database to PATH while the server keeps running.
+    Backup {
+        path: PathBuf,
+        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
+        database_path: PathBuf,
+    },
+    /// Replace the database with a backup (the server must be stopped).
+    Restore {
+        path: PathBuf,
+        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
+        database_path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a token for one person; it is printed once and only its hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = Role::Editor)]
+        role: Role,
+    },
+    /// Every token, with its id, person, role and whether it is revoked.
+    List,
+    /// Revoke a token by id: its open sockets are disconnected within a second.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,6 +92,12 @@ pub struct ServeArgs {
     /// How long an agent's claim lasts without a heartbeat.
     #[arg(long, env = "LEASE_SECONDS", default_value_t = 300)]
     pub lease_seconds: u64,
+    /// Sockets one credential may hold open at once (the team key is shared by everyone).
+    #[arg(long, env = "CONNECTION_LIMIT", default_value_t = 20_000)]
+    pub connection_limit: usize,
+    /// Origins allowed to call the REST API from a browser (comma-separated); same-origin only if unset.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// How hard each commit is pushed to disk.
     #[arg(long, env = "DURABILITY", value_enum, default_value_t = Durability::Full)]
     pub durability: Durability,

@@ -7,13 +7,16 @@
 //! `presence` holds what lives only in memory: who is online, typing, dragging.
 //! See `docs/architecture.md` for the map and its invariants.
 
+pub mod admin;
 pub mod auth;
 pub mod bus;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod presence;
 pub mod ratelimit;
 pub mod realtime;
@@ -54,10 +57,16 @@ pub struct AppInner {
     pub board: Board,
     pub keys: Keys,
     pub limits: RateLimits,
+    /// Sockets one credential may hold open at once.
+    pub connection_limit: usize,
+    /// Browser origins allowed to call the REST API; empty: same-origin only.
+    pub cors_origins: Vec<String>,
     pub started: Instant,
     /// Handed to the Socket.IO fan-out when it starts (taken once).
     events: Mutex<Option<mpsc::UnboundedReceiver<Arc<DomainEvent>>>>,
     signals: Mutex<Option<mpsc::UnboundedReceiver<Signal>>>,
+    /// Held while serving; released after the store's last commit.
+    lock: Mutex<Option<admin::ServerLock>>,
 }
 
 impl std::ops::Deref for App {
@@ -75,8 +84,6 @@ pub enum KeySource {
     Generated(String),
 }
 
-const STORED_KEY: &str = "api_key";
-
 impl App {
     /// Opens the store and assembles the service. `WAAAH_API_KEY` wins; otherwise the stored
     /// key, or a new one generated and stored.
@@ -87,37 +94,37 @@ impl App {
         if args.redis_url.is_some() {
             anyhow::bail!("REDIS_URL: the Redis adapter is not built yet; unset it to run one instance");
         }
+        let lock = admin::ServerLock::acquire(&args.database_path)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.database_path, args.durability)?);
         let (key, source) = match &args.api_key {
             Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), KeySource::Configured),
-            _ => match store.setting(STORED_KEY).await? {
+            _ => match store.setting(admin::STORED_KEY).await? {
                 Some(key) => (key, KeySource::Stored),
                 None => {
                     let key = auth::generate_key();
-                    store.set_setting(STORED_KEY, &key).await.context("storing the generated key")?;
+                    store.set_setting(admin::STORED_KEY, &key).await.context("storing the generated key")?;
                     (key.clone(), KeySource::Generated(key))
                 }
             },
         };
+        let keys = Keys::new(key);
+        keys.refresh(&store.tokens().await?);
         let bus = Arc::new(Bus::new());
         bus.start_board(MAIN_BOARD, store.snapshot(MAIN_BOARD).await?.seq);
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
             board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds)),
-            keys: Keys::new(key),
+            keys,
             limits: RateLimits::new(args.rate_limit),
+            connection_limit: args.connection_limit,
+            cors_origins: args.cors_origins.clone(),
             started: Instant::now(),
             events: Mutex::new(Some(events)),
+            lock: Mutex::new(Some(lock)),
             signals: Mutex::new(Some(signals)),
         }));
         Ok((app, source))
-    }
-
-    /// The stored team key of a database, for `warroom key`.
-    pub async fn stored_key(path: &std::path::Path) -> anyhow::Result<Option<String>> {
-        let store = SqliteStore::open(path, store::sqlite::Durability::Full)?;
-        Ok(store.setting(STORED_KEY).await?)
     }
 }
 
@@ -130,6 +137,7 @@ pub async fn serve(
     let (socket_layer, io) = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
+        .merge(mcp::http::router())
         .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
             error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))
         })
@@ -137,6 +145,8 @@ pub async fn serve(
         // Bodies are read by `http::Body`, which answers an oversized one with 413 in our shape.
         .layer(DefaultBodyLimit::max(http::BODY_LIMIT))
         .layer(socket_layer)
+        .layer(cors(&app.cors_origins)?)
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep(app.clone()));
     let stop = async move {
@@ -150,6 +160,7 @@ pub async fn serve(
     axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
     app.board.store().close().await;
+    app.lock.lock().unwrap().take();
     tracing::info!("stopped");
     Ok(())
 }
@@ -171,4 +182,47 @@ async fn sweep(app: App) {
             e.log("marking silent agents offline");
         }
     }
+}
+
+/// Same-origin by default: browsers on other origins may call the API only if configured.
+fn cors(origins: &[String]) -> anyhow::Result<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::CorsLayer;
+    let origins = origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| HeaderValue::from_str(o.trim()).with_context(|| format!("CORS origin {o:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("idempotency-key"),
+        ]))
+}
+
+/// Headers that keep the dashboard from being framed, sniffed or made to run foreign script.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    // No inline script; styles may be inline (React and canvas-confetti set them from script).
+    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+        img-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self' data:; \
+        frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    response
 }

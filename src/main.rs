@@ -6,8 +6,8 @@ use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use warroom::config::{Cli, Command, ServeArgs};
-use warroom::{App, KeySource};
+use warroom::config::{Cli, Command, ServeArgs, TokenAction};
+use warroom::{App, KeySource, admin};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,14 +15,54 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         None => serve(cli.serve).await,
+        Some(Command::Mcp(args)) => {
+            init_logging(false);
+            warroom::mcp::serve_stdio(args).await
+        }
+        Some(Command::Task(args)) => warroom::client::cli::run(args).await,
         Some(Command::Key { database_path }) => {
-            match App::stored_key(&database_path).await? {
+            match admin::stored_key(&database_path).await? {
                 Some(key) => println!("{key}"),
                 None => anyhow::bail!("no key is stored in {}", database_path.display()),
             }
             Ok(())
         }
+        Some(Command::Token { action, database_path }) => token(action, &database_path).await,
+        Some(Command::Backup { path, database_path }) => {
+            admin::backup(&database_path, &path).await?;
+            println!("backed up {} to {}", database_path.display(), path.display());
+            Ok(())
+        }
+        Some(Command::Restore { path, database_path }) => {
+            admin::restore(&database_path, &path)?;
+            println!("restored {} from {}", database_path.display(), path.display());
+            Ok(())
+        }
     }
+}
+
+async fn token(action: TokenAction, db: &std::path::Path) -> anyhow::Result<()> {
+    match action {
+        TokenAction::Create { name, role } => {
+            let (token, stored) = admin::create_token(db, &name, role).await?;
+            println!("token {} for {} ({}), shown only now:", stored.id, stored.name, stored.role.as_str());
+            println!("  {token}");
+        }
+        TokenAction::List => {
+            for t in admin::list_tokens(db).await? {
+                let state = t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into());
+                println!("{}  {:<24} {:<7} created {}  {state}", t.id, t.name, t.role.as_str(), t.created_at);
+            }
+        }
+        TokenAction::Revoke { id } => {
+            let t = admin::revoke_token(db, &id).await?;
+            println!(
+                "revoked token {} of {}; a running server disconnects its sockets within a second",
+                t.id, t.name
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -48,7 +88,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,socketioxide=warn,engineioxide=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,socketioxide=warn,engineioxide=warn,rmcp=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();

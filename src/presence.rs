@@ -17,6 +17,8 @@ use crate::error::{AppError, AppResult};
 
 pub const TYPING_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DRAG_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Drag locks one connection may hold at once.
+pub const MAX_DRAGS_PER_CONNECTION: usize = 8;
 /// The name of a connection that never gave one.
 pub const ANONYMOUS: &str = "anonymous";
 
@@ -86,6 +88,8 @@ struct State {
 
 struct Connection {
     board: String,
+    /// The credential it authenticated with, for the per-credential connection limit.
+    credential: String,
     name: Option<String>,
     typing: Option<AbortHandle>,
 }
@@ -122,12 +126,19 @@ impl Presence {
         self.state.lock().unwrap().connections.len()
     }
 
-    pub fn connect(&self, conn: &str, board: &str) {
-        self.state
-            .lock()
-            .unwrap()
-            .connections
-            .insert(conn.to_owned(), Connection { board: board.to_owned(), name: None, typing: None });
+    pub fn connect(&self, conn: &str, board: &str, credential: &str) {
+        let connection = Connection {
+            board: board.to_owned(),
+            credential: credential.to_owned(),
+            name: None,
+            typing: None,
+        };
+        self.state.lock().unwrap().connections.insert(conn.to_owned(), connection);
+    }
+
+    /// Connections open now with one credential.
+    pub fn connections_of(&self, credential: &str) -> usize {
+        self.state.lock().unwrap().connections.values().filter(|c| c.credential == credential).count()
     }
 
     /// The connection's display name, or `anonymous`.
@@ -233,6 +244,9 @@ impl Presence {
                 return Err(AppError::TaskLocked { task_id, holder: lock.user.clone() });
             }
             lock.expiry.abort();
+        } else if state.locks.values().filter(|l| l.holder == conn).count() >= MAX_DRAGS_PER_CONNECTION {
+            // Nobody drags more cards than hands allow; this stops one socket locking the board.
+            return Err(AppError::RateLimited);
         }
         let this = Arc::downgrade(self);
         let holder = conn.to_owned();

@@ -15,6 +15,7 @@ use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::input::{self, Fields};
 use super::task::{NewTask, Task, TaskPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
+use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
 use crate::error::{AppError, AppResult};
 use crate::presence::{PeopleChange, Presence};
@@ -32,6 +33,23 @@ pub struct Actor {
     pub credential: String,
     /// The asking socket, which may hold drag locks; `None` for REST.
     pub connection: Option<String>,
+    /// What the credential may do; viewers only read.
+    pub role: Role,
+}
+
+impl Actor {
+    /// The board itself acting (presence, agents going offline, expired leases).
+    fn system(name: &str) -> Actor {
+        Actor { name: name.to_owned(), credential: String::new(), connection: None, role: Role::Admin }
+    }
+
+    fn ensure_can_write(&self) -> AppResult<()> {
+        if self.role.can_write() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Viewers can read the board but not change it".into()))
+        }
+    }
 }
 
 /// The id a command names: from the route (REST) or from the payload (socket).
@@ -126,7 +144,8 @@ impl Board {
     }
 
     /// `task:drag:start`: the task must exist; someone else's drag refuses it.
-    pub async fn start_drag(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
+    pub async fn start_drag(&self, board: &str, actor: &Actor, conn: &str, payload: Value) -> AppResult<()> {
+        actor.ensure_can_write()?;
         let id = drag_target(payload)?;
         if self.store.task(board, id).await?.is_none() {
             return Err(AppError::TaskNotFound(id));
@@ -137,6 +156,19 @@ impl Board {
     pub fn end_drag(&self, conn: &str, payload: Value) -> AppResult<()> {
         let id = drag_target(payload)?;
         self.presence.end_drag(conn, id);
+        Ok(())
+    }
+
+    /// `typing:start` / `typing:stop`: someone is writing a new task (viewers cannot).
+    pub fn typing(&self, actor: &Actor, conn: &str, payload: Value, started: bool) -> AppResult<()> {
+        actor.ensure_can_write()?;
+        // The payload carries nothing, but it must still be an object (or absent).
+        Fields::new(payload, "typing payload")?;
+        if started {
+            self.presence.start_typing(conn);
+        } else {
+            self.presence.stop_typing(conn);
+        }
         Ok(())
     }
 
@@ -179,7 +211,7 @@ impl Board {
     }
 
     async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
-        let actor = Actor { name: actor.to_owned(), credential: String::new(), connection: None };
+        let actor = Actor::system(actor);
         let op = WriteOp::ReportAgent { report: offline_report(agent_id), lease_until: self.lease_until() };
         self.write(board, &actor, None, op).await?;
         Ok(())
@@ -270,7 +302,7 @@ impl Board {
     pub async fn requeue_expired(&self, board: &str) -> AppResult<()> {
         for id in self.store.expired_leases(board, &crate::clock::now()).await? {
             let holder = self.store.task(board, id).await?.and_then(|t| t.claimed_by).unwrap_or_default();
-            let actor = Actor { name: holder, credential: String::new(), connection: None };
+            let actor = Actor::system(&holder);
             self.write(board, &actor, None, WriteOp::Requeue { id }).await?;
         }
         Ok(())
@@ -279,13 +311,23 @@ impl Board {
     // ---- people ----
 
     /// Names a connection (`user:join` or `auth.name`) and tells the board who came or went.
-    pub async fn join(&self, board: &str, conn: &str, payload: Value) -> AppResult<String> {
+    /// `fixed` is the name a person's token fixes: joining as anyone else is FORBIDDEN.
+    pub async fn join(
+        &self,
+        board: &str,
+        conn: &str,
+        fixed: Option<&str>,
+        payload: Value,
+    ) -> AppResult<String> {
         let mut fields = Fields::new(payload, "user:join payload")?;
         let name = input::name(
             fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?,
             "name",
         )?;
         fields.finish()?;
+        if let Some(person) = fixed.filter(|p| p.to_lowercase() != name.to_lowercase()) {
+            return Err(AppError::Forbidden(format!("This token belongs to {person}")));
+        }
         self.join_as(board, conn, &name).await?;
         Ok(name)
     }
@@ -315,7 +357,7 @@ impl Board {
         }
         for (name, joined) in [(change.left, false), (change.joined, true)] {
             if let Some(name) = name {
-                let actor = Actor { name: name.clone(), credential: String::new(), connection: None };
+                let actor = Actor::system(&name);
                 self.write(board, &actor, None, WriteOp::Presence { name, joined }).await?;
             }
         }
@@ -363,6 +405,7 @@ impl Board {
         op_id: Option<String>,
         op: WriteOp,
     ) -> AppResult<Applied> {
+        actor.ensure_can_write()?;
         let req = WriteRequest {
             board: board.to_owned(),
             actor: actor.name.clone(),

@@ -54,7 +54,12 @@ impl FromRequestParts<App> for Caller {
         let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
         app.limits.check_rest(&credential.id)?;
-        Ok(Caller(Actor { name: credential.rest_name, credential: credential.id, connection: None }))
+        Ok(Caller(Actor {
+            name: credential.rest_name(),
+            credential: credential.id,
+            connection: None,
+            role: credential.role,
+        }))
     }
 }
 

@@ -73,7 +73,7 @@ pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId)
 }
 
 /// Changes only the given fields; `version` makes it conditional (409 when stale).
-#[utoipa::path(put, path = "/api/tasks/{id}", tag = "tasks",
+#[utoipa::path(method(put, patch), path = "/api/tasks/{id}", tag = "tasks",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Object, description = "`{ title?, description?, status?, assignee?, position?, version? }`"),
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),

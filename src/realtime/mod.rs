@@ -17,6 +17,7 @@ use socketioxide::{ParserError, SocketIo};
 use self::fanout::{Fanout, SyncRequest, connection_room};
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
+use crate::auth::Credential;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::input::{self, Fields};
 use crate::error::{AppError, AppResult};
@@ -32,7 +33,7 @@ const TRANSPORT_LIMIT: u64 = 8 * 1024 * 1024;
 /// One authenticated socket's settings, fixed at the handshake except its subscription.
 struct Session {
     board: String,
-    credential: String,
+    credential: Credential,
     name: Option<String>,
     last_seq: Option<i64>,
     patterns: Mutex<Option<Patterns>>,
@@ -60,6 +61,7 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
     tokio::spawn(fanout.clone().run(app.events.lock().unwrap().take().expect("layer built once")));
     tokio::spawn(fanout.clone().run_signals(app.signals.lock().unwrap().take().expect("layer built once")));
+    tokio::spawn(refresh_tokens(app.clone(), io.clone()));
     let rt = Arc::new(Realtime { app, fanout, rooms });
     let handle = io.clone();
     let (on_connect, check) = (rt.clone(), rt);
@@ -99,13 +101,26 @@ impl Realtime {
             Some(Value::String(key)) => self.app.keys.identify(&key).ok_or_else(unauthorized)?,
             _ => return Err(unauthorized()),
         };
+        if self.app.board.presence().connections_of(&credential.id) >= self.app.connection_limit {
+            return Err(Refusal(format!(
+                "RATE_LIMITED: at most {} connections per credential",
+                self.app.connection_limit
+            )));
+        }
         let invalid = |e: AppError| Refusal(format!("VALIDATION_ERROR: {e}"));
-        let name = auth
+        let mut name = auth
             .remove("name")
             .filter(|v| !v.is_null())
             .map(|v| input::name(v, "name"))
             .transpose()
             .map_err(invalid)?;
+        // A person's token fixes their name: nobody joins as someone else.
+        if let Some(person) = &credential.person {
+            if name.as_ref().is_some_and(|n| n.to_lowercase() != person.to_lowercase()) {
+                return Err(Refusal(format!("FORBIDDEN: this token belongs to {person}")));
+            }
+            name = Some(person.clone());
+        }
         let patterns = auth
             .remove("subscribe")
             .filter(|v| !v.is_null())
@@ -127,7 +142,7 @@ impl Realtime {
         };
         socket.extensions.insert(Arc::new(Session {
             board,
-            credential: credential.id,
+            credential,
             name,
             last_seq,
             patterns: Mutex::new(patterns),
@@ -163,8 +178,9 @@ impl Realtime {
             }
         });
         let presence = self.app.board.presence();
-        presence.connect(&conn, &session.board);
+        presence.connect(&conn, &session.board, &session.credential.id);
         socket.join(connection_room(&conn));
+        socket.join(credential_room(&session.credential.id));
         let people = session.name.as_deref().map(|name| presence.set_name(&conn, name));
         let patterns = session.patterns.lock().unwrap().clone();
         let room = self.rooms.enter(&session.board, patterns.as_ref());
@@ -236,13 +252,14 @@ impl Realtime {
         let presence = board.presence();
         let actor = Actor {
             name: presence.name_of(&conn),
-            credential: session.credential.clone(),
+            credential: session.credential.id.clone(),
             connection: Some(conn.clone()),
+            role: session.credential.role,
         };
         let b = session.board.as_str();
         Ok(match event {
             "user:join" => {
-                let name = board.join(b, &conn, data).await?;
+                let name = board.join(b, &conn, session.credential.person.as_deref(), data).await?;
                 let user = User { id: name.to_lowercase(), name, status: "online" };
                 json!({ "ok": true, "user": user })
             }
@@ -258,7 +275,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             "task:drag:start" => {
-                board.start_drag(b, &conn, data).await?;
+                board.start_drag(b, &actor, &conn, data).await?;
                 json!({ "ok": true })
             }
             "task:drag:end" => {
@@ -266,12 +283,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             "typing:start" | "typing:stop" => {
-                Fields::new(data, "typing payload")?;
-                if event == "typing:start" {
-                    presence.start_typing(&conn);
-                } else {
-                    presence.stop_typing(&conn);
-                }
+                board.typing(&actor, &conn, data, event == "typing:start")?;
                 json!({ "ok": true })
             }
             "task:claim" => {
@@ -333,4 +345,29 @@ fn serialized_len(value: &Value) -> usize {
     let mut counter = Counter(0);
     let _ = serde_json::to_writer(&mut counter, value);
     counter.0
+}
+
+/// The room of every socket opened with one credential, so revoking it closes them all.
+fn credential_room(credential: &str) -> String {
+    format!("cred/{credential}")
+}
+
+/// Tokens are created and revoked by the command line on the database: look every second, and
+/// disconnect at once the sockets of a token that is no longer valid.
+async fn refresh_tokens(app: App, io: SocketIo) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        match app.board.store().tokens().await {
+            Ok(tokens) => {
+                for credential in app.keys.refresh(&tokens) {
+                    tracing::info!(%credential, "token revoked: disconnecting its sockets");
+                    if let Err(e) = io.to(credential_room(&credential)).disconnect().await {
+                        tracing::warn!(error = %e, "disconnecting a revoked token's sockets");
+                    }
+                }
+            }
+            Err(e) => e.log("reading tokens"),
+        }
+    }
 }

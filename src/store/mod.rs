@@ -9,6 +9,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::auth::StoredToken;
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::Agent;
 use crate::domain::task::{NewTask, Status, Task};
@@ -51,6 +52,10 @@ pub trait Store: Send + Sync {
     async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>>;
     async fn setting(&self, key: &str) -> AppResult<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> AppResult<()>;
+    /// Every per-person token ever made, revoked ones too.
+    async fn tokens(&self) -> AppResult<Vec<StoredToken>>;
+    async fn create_token(&self, token: StoredToken) -> AppResult<()>;
+    async fn revoke_token(&self, id: &str, now: &str) -> AppResult<()>;
     /// Commits what is queued, checkpoints, and refuses writes from then on (shutdown).
     async fn close(&self);
 }

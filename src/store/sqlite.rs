@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Snapshot, Store, TaskFilter, Tx};
+use crate::auth::{Role, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::task::{NewTask, Status, Task};
@@ -27,6 +28,7 @@ use crate::error::{AppError, AppResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_board.sql"),
     include_str!("../../migrations/sqlite/0002_claims.sql"),
+    include_str!("../../migrations/sqlite/0003_tokens.sql"),
 ];
 
 /// How many queued writes one commit may carry. Large enough to amortise an fsync, small
@@ -50,9 +52,12 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+type AdminWrite = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
+
 enum Job {
     Apply(Box<WriteRequest>, oneshot::Sender<AppResult<Applied>>),
-    SetSetting(String, String, oneshot::Sender<AppResult<()>>),
+    /// A write outside the board's rules (settings, tokens), in the same queue.
+    Admin(AdminWrite, oneshot::Sender<AppResult<()>>),
     /// Finish: checkpoint the WAL into the main file and stop taking writes.
     Close(oneshot::Sender<()>),
 }
@@ -207,15 +212,13 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
                     }));
                 }
                 Job::Close(_) => unreachable!("taken out of the group before it commits"),
-                Job::SetSetting(key, value, reply) => {
-                    let result = sp
-                        .execute(
-                            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                            params![key, value],
-                        )
-                        .map(|_| ());
-                    sp.commit()?;
+                Job::Admin(write, reply) => {
+                    let result = write(&sp);
+                    if result.is_ok() {
+                        sp.commit()?;
+                    } else {
+                        sp.rollback()?;
+                    }
                     answers.push(Box::new(move |group: Result<(), String>| {
                         let result = group.and(result.map_err(|e| e.to_string()));
                         let _ = reply.send(result.map_err(|e| AppError::Internal(anyhow!(e))));
@@ -342,11 +345,94 @@ impl Store for SqliteStore {
     }
 
     async fn set_setting(&self, key: &str, value: &str) -> AppResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.admin(move |conn| {
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
+        self.read("tokens", |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id",
+            )?;
+            stmt.query_map([], |r| {
+                let role: String = r.get(2)?;
+                Ok(StoredToken {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: Role::parse(&role).ok_or_else(|| bad_column(2, "role"))?,
+                    hash: r.get(3)?,
+                    created_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn create_token(&self, token: StoredToken) -> AppResult<()> {
+        self.admin(move |conn| {
+            conn.execute(
+                "INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token.id, token.name, token.role.as_str(), token.hash, token.created_at],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: &str, now: &str) -> AppResult<()> {
+        let (id, now) = (id.to_owned(), now.to_owned());
+        self.admin(move |conn| {
+            conn.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    async fn admin(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+    ) -> AppResult<()> {
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send(Job::SetSetting(key.to_owned(), value.to_owned(), reply))
+            .send(Job::Admin(Box::new(write), reply))
             .map_err(|_| anyhow!("the writer has stopped"))?;
         answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
+    }
+
+    /// An online, consistent copy of the database (`VACUUM INTO`): readers and the writer
+    /// carry on meanwhile. The copy is a single file with no WAL.
+    pub async fn backup(&self, to: &Path) -> AppResult<()> {
+        let to = to
+            .to_str()
+            .ok_or_else(|| AppError::validation("the backup path must be valid UTF-8"))?
+            .to_owned();
+        let from = self.path.clone();
+        // Its own connection: the pooled readers are query-only, which VACUUM INTO refuses.
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let conn = Connection::open(&from)?;
+            conn.pragma_update(None, "busy_timeout", 5000)?;
+            conn.execute("VACUUM INTO ?1", [to])?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow!("backup task failed: {e}"))?
+        .context("writing the backup")
+        .map_err(AppError::from)
     }
 }
 

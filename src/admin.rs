@@ -1,0 +1,112 @@
+//! Offline and side-channel care of a database: the stored key, tokens, backup and restore.
+//!
+//! These run as separate commands on the same file a server may be serving. Tokens go
+//! through the database, and a running server picks up changes within a second.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::auth::{self, Role, StoredToken};
+use crate::store::Store;
+use crate::store::sqlite::{Durability, SqliteStore};
+
+/// The key `App::open` generates and stores when none is configured.
+pub const STORED_KEY: &str = "api_key";
+
+fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+    if !db.exists() {
+        bail!("no database at {} (start the server once, or pass --db)", db.display());
+    }
+    SqliteStore::open(db, Durability::Full)
+}
+
+pub async fn stored_key(db: &Path) -> anyhow::Result<Option<String>> {
+    Ok(open(db)?.setting(STORED_KEY).await?)
+}
+
+/// Makes a token and returns it: the only time it is ever shown.
+pub async fn create_token(db: &Path, name: &str, role: Role) -> anyhow::Result<(String, StoredToken)> {
+    let name = crate::domain::input::name(serde_json::Value::String(name.to_owned()), "name")?;
+    let (token, stored) = auth::new_token(&name, role, &crate::clock::now());
+    let store = open(db)?;
+    store.create_token(stored.clone()).await?;
+    store.close().await;
+    Ok((token, stored))
+}
+
+pub async fn list_tokens(db: &Path) -> anyhow::Result<Vec<StoredToken>> {
+    Ok(open(db)?.tokens().await?)
+}
+
+pub async fn revoke_token(db: &Path, id: &str) -> anyhow::Result<StoredToken> {
+    let store = open(db)?;
+    let Some(token) = store.tokens().await?.into_iter().find(|t| t.id == id) else {
+        bail!("no token with id {id}");
+    };
+    if token.revoked_at.is_some() {
+        bail!("token {id} ({}) is already revoked", token.name);
+    }
+    store.revoke_token(id, &crate::clock::now()).await?;
+    store.close().await;
+    Ok(token)
+}
+
+/// A consistent copy while the server keeps serving.
+pub async fn backup(db: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.exists() {
+        bail!("{} exists already; choose a new file", to.display());
+    }
+    open(db)?.backup(to).await?;
+    check_integrity(to)
+}
+
+/// Replaces the database with a checked backup. Refuses while a server holds the database.
+pub fn restore(db: &Path, from: &Path) -> anyhow::Result<()> {
+    check_integrity(from)?;
+    let _lock = ServerLock::acquire(db).context("the server must be stopped before a restore")?;
+    let staged = db.with_extension("restoring");
+    std::fs::copy(from, &staged).with_context(|| format!("copying {}", from.display()))?;
+    File::open(&staged)?.sync_all()?;
+    // The old WAL belongs to the old database: it must not be replayed onto the new one.
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", db.display()));
+        if side.exists() {
+            std::fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
+        }
+    }
+    std::fs::rename(&staged, db).with_context(|| format!("replacing {}", db.display()))?;
+    Ok(())
+}
+
+fn check_integrity(path: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        bail!("{} failed its integrity check: {verdict}", path.display());
+    }
+    Ok(())
+}
+
+/// An exclusive lock beside the database (`<db>.lock`) held while a server serves it, so two
+/// servers never share one file and a restore never pulls it from under a running one.
+pub struct ServerLock {
+    _file: File,
+}
+
+impl ServerLock {
+    pub fn acquire(db: &Path) -> anyhow::Result<ServerLock> {
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let path = PathBuf::from(format!("{}.lock", db.display()));
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServerLock { _file: file }),
+            Err(TryLockError::WouldBlock) => bail!("another warroom is serving {}", db.display()),
+            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! `BoardClient` over the REST API of a running server: what `warroom mcp` and `warroom task` use.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::{BoardClient, ClientError, ClientResult};
+use crate::domain::agent::{Agent, parse_agent_id};
+use crate::domain::task::Task;
+use crate::store::TaskFilter;
+
+/// A request that takes longer than this is reported as a failure rather than hanging an agent.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct RestClient {
+    http: reqwest::Client,
+    /// `http://host:port`, without a trailing slash.
+    base: String,
+    key: String,
+}
+
+impl RestClient {
+    pub fn new(url: &str, key: &str) -> anyhow::Result<RestClient> {
+        let base = url.trim().trim_end_matches('/').to_owned();
+        if base.starts_with("https://") {
+            anyhow::bail!(
+                "{base}: this build speaks plain HTTP only; reach the board over http:// (a local \
+                 port or a private network, or a TLS proxy's plain side)"
+            );
+        }
+        if !base.starts_with("http://") {
+            anyhow::bail!("{base}: the URL must start with http://");
+        }
+        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        Ok(RestClient { http, base, key: key.to_owned() })
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    /// Sends, and reads the answer: the JSON body, `None` for 204, or the server's error.
+    async fn send(&self, request: RequestBuilder) -> ClientResult<Option<Value>> {
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        if status == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(Some(body));
+        }
+        // Every warroom error is `{ error: { code, message } }`; anything else is not warroom.
+        let error = &body["error"];
+        match (error["code"].as_str(), error["message"].as_str()) {
+            (Some(code), Some(message)) => Err(ClientError::new(code, message)),
+            _ => Err(ClientError::new(
+                "UNEXPECTED_RESPONSE",
+                format!(
+                    "{} answered HTTP {status} without a warroom error; is it a warroom server?",
+                    self.base
+                ),
+            )),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> ClientResult<T> {
+        let body = self.send(request).await?.unwrap_or(Value::Null);
+        self.decode(body)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, body: Value) -> ClientResult<T> {
+        serde_json::from_value(body).map_err(|e| {
+            ClientError::new(
+                "UNEXPECTED_RESPONSE",
+                format!("{} sent an answer this client cannot read: {e}", self.base),
+            )
+        })
+    }
+
+    fn unreachable(&self, err: reqwest::Error) -> ClientError {
+        let why = if err.is_timeout() { "no answer in 30 s".to_owned() } else { without_url(&err) };
+        ClientError::new("UNREACHABLE", format!("cannot reach warroom at {}: {why}", self.base))
+    }
+}
+
+/// reqwest's message names the URL, which ours already does; keep the cause.
+fn without_url(err: &reqwest::Error) -> String {
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() { err.to_string() } else { cause }
+}
+
+/// Agent ids go into the URL: refuse what the server would refuse rather than build another route.
+fn agent_path(id: &str) -> ClientResult<String> {
+    let id = parse_agent_id(Value::String(id.to_owned()), "agentId")?;
+    Ok(format!("/api/agents/{id}"))
+}
+
+#[async_trait]
+impl BoardClient for RestClient {
+    async fn tasks(&self, filter: TaskFilter) -> ClientResult<Vec<Task>> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(status) = filter.status {
+            query.push(("status", status.as_str().to_owned()));
+        }
+        if let Some(assignee) = filter.assignee {
+            query.push(("assignee", assignee));
+        }
+        if let Some(q) = filter.q {
+            query.push(("q", q));
+        }
+        self.call(self.request(Method::GET, "/api/tasks").query(&query)).await
+    }
+
+    async fn task(&self, id: i64) -> ClientResult<Task> {
+        self.call(self.request(Method::GET, &format!("/api/tasks/{id}"))).await
+    }
+
+    async fn create_task(&self, fields: Value) -> ClientResult<Task> {
+        self.call(self.request(Method::POST, "/api/tasks").json(&fields)).await
+    }
+
+    async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task> {
+        self.call(self.request(Method::PATCH, &format!("/api/tasks/{id}")).json(&fields)).await
+    }
+
+    async fn next_task(&self, agent_id: &str) -> ClientResult<Option<Task>> {
+        let request = self.request(Method::POST, "/api/tasks/next").json(&json!({ "agentId": agent_id }));
+        match self.send(request).await? {
+            None => Ok(None),
+            Some(body) => self.decode(body).map(Some),
+        }
+    }
+
+    async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task> {
+        self.call(self.request(Method::POST, &format!("/api/tasks/{id}/progress")).json(&note)).await
+    }
+
+    async fn agent(&self, id: &str) -> ClientResult<Agent> {
+        self.call(self.request(Method::GET, &agent_path(id)?)).await
+    }
+
+    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
+        self.call(self.request(Method::PUT, &agent_path(id)?).json(&report)).await
+    }
+}

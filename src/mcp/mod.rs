@@ -1,0 +1,405 @@
+//! The board as Model Context Protocol tools, for AI agents: over stdio (`warroom mcp`, against
+//! a running server's REST API) and over streamable HTTP at `/mcp` (in-process, see `http`).
+//!
+//! The tools are written once, in `BoardTools`, over a `client::BoardClient`; the two
+//! transports differ only in the client they hand it. Tool failures are tool results with
+//! `isError` and the board's `{ error: { code, message } }`, so the model reads why (a
+//! JSON-RPC error would reach most MCP hosts as an opaque "internal error").
+
+pub mod http;
+
+use std::sync::{Arc, LazyLock};
+
+use anyhow::Context;
+use clap::Args;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ErrorData, ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::client::{self, BoardClient, ClientResult, Remote};
+use crate::domain::task::Status;
+use crate::store::TaskFilter;
+
+/// `warroom mcp`: the tools over stdio, for MCP hosts that start their servers as processes.
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    /// Who this agent is on the board (claims, leases, the agents panel); default: the host name.
+    #[arg(long, env = "WARROOM_AGENT_ID")]
+    pub agent_id: Option<String>,
+}
+
+/// Serves the tools on stdin/stdout until the host closes them. Logs go to stderr only:
+/// stdout carries the protocol.
+pub async fn serve_stdio(args: McpArgs) -> anyhow::Result<()> {
+    let board = Arc::new(args.remote.client()?);
+    let agent_id = client::agent_id(args.agent_id.as_deref())?;
+    tracing::info!(url = %args.remote.url, agent = %agent_id, "serving MCP tools on stdio");
+    let running = BoardTools::new(board, agent_id)
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting the MCP session on stdio")?;
+    running.waiting().await.context("serving MCP on stdio")?;
+    Ok(())
+}
+
+/// The board's tools for one agent.
+#[derive(Clone)]
+pub struct BoardTools {
+    board: Arc<dyn BoardClient>,
+    /// Claims, leases and status reports are this agent's.
+    agent_id: String,
+    tool_router: ToolRouter<BoardTools>,
+}
+
+/// The tools' definitions and schemas, built once: `/mcp` makes a `BoardTools` per request.
+static TOOL_ROUTER: LazyLock<ToolRouter<BoardTools>> = LazyLock::new(BoardTools::tool_router);
+
+impl BoardTools {
+    pub fn new(board: Arc<dyn BoardClient>, agent_id: String) -> BoardTools {
+        BoardTools { board, agent_id, tool_router: TOOL_ROUTER.clone() }
+    }
+}
+
+/// A board column. Inlined in each schema: some MCP hosts do not follow `$ref`.
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schemars(inline)]
+pub enum Column {
+    Todo,
+    InProgress,
+    Blocked,
+    Review,
+    Done,
+}
+
+impl From<Column> for Status {
+    fn from(column: Column) -> Status {
+        match column {
+            Column::Todo => Status::Todo,
+            Column::InProgress => Status::InProgress,
+            Column::Blocked => Status::Blocked,
+            Column::Review => Status::Review,
+            Column::Done => Status::Done,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+pub enum AgentState {
+    Idle,
+    Busy,
+    Error,
+    Offline,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTasks {
+    /// Only the tasks in this column.
+    pub status: Option<Column>,
+    /// Only the tasks assigned to this person or agent (case-insensitive); your agent id lists your own.
+    pub assignee: Option<String>,
+    /// Only the tasks whose title or description contains this text (case-insensitive).
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskId {
+    /// The task's number, e.g. 42 for #42.
+    pub task_id: i64,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTask {
+    /// 1–200 characters.
+    pub title: String,
+    /// Details, up to 10,000 characters.
+    pub description: Option<String>,
+    /// The column; TODO unless given.
+    pub status: Option<Column>,
+    /// A person's name or an agent id; unassigned unless given.
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTask {
+    /// The task's number.
+    pub task_id: i64,
+    /// 1–200 characters.
+    pub title: Option<String>,
+    /// Up to 10,000 characters.
+    pub description: Option<String>,
+    /// Moving a claimed task out of IN_PROGRESS/BLOCKED ends its claim.
+    pub status: Option<Column>,
+    /// A person's name or an agent id; an empty string unassigns.
+    pub assignee: Option<String>,
+    /// 0-based place in its column, top first; the end of the column when a status change omits it.
+    pub position: Option<i64>,
+    /// Apply only if the task is still at this version (refused with CONFLICT otherwise).
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportProgress {
+    /// The task's number.
+    pub task_id: i64,
+    /// What you did or are doing, in one line (up to 1,000 characters).
+    pub message: String,
+    /// How far along, 0–100, when you know.
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteTask {
+    /// The task's number.
+    pub task_id: i64,
+    /// What was done, recorded as the task's last progress note.
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportStatus {
+    /// idle: waiting for work; busy: working; error: stuck and needs a person; offline: leaving.
+    pub status: AgentState,
+    /// A display name for the agents panel.
+    pub name: Option<String>,
+    /// The task you are working on (cleared when you report idle).
+    pub current_task_id: Option<i64>,
+}
+
+/// A result the model can read, with the same value as structured content.
+fn answer(result: ClientResult<Value>) -> Result<CallToolResult, ErrorData> {
+    Ok(match result {
+        Ok(value) => CallToolResult::structured(value),
+        Err(err) => CallToolResult::structured_error(err.to_json()),
+    })
+}
+
+/// Only the fields the caller gave, so the board changes only those.
+fn given(pairs: &[(&str, Value)]) -> Value {
+    Value::Object(
+        pairs.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+    )
+}
+
+fn column(column: Option<Column>) -> Value {
+    column.map(|c| json!(Status::from(c))).unwrap_or(Value::Null)
+}
+
+#[tool_router]
+impl BoardTools {
+    #[tool(
+        description = "List the board's tasks in board order (by column, then top to bottom), optionally \
+                       filtered by column, assignee or text. Each task has its id, title, description, status, \
+                       assignee, claimedBy, leaseExpiresAt, progress and version.",
+        annotations(title = "List tasks", read_only_hint = true)
+    )]
+    async fn list_tasks(&self, Parameters(args): Parameters<ListTasks>) -> Result<CallToolResult, ErrorData> {
+        let filter = TaskFilter {
+            status: args.status.map(Status::from),
+            assignee: args.assignee.filter(|a| !a.trim().is_empty()),
+            q: args.q.filter(|q| !q.trim().is_empty()),
+        };
+        answer(self.board.tasks(filter).await.map(|tasks| json!({ "tasks": tasks })))
+    }
+
+    #[tool(
+        description = "Read one task by its number, with its current status, assignee, claim, lease and progress.",
+        annotations(title = "Get a task", read_only_hint = true)
+    )]
+    async fn get_task(&self, Parameters(args): Parameters<TaskId>) -> Result<CallToolResult, ErrorData> {
+        answer(self.board.task(args.task_id).await.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Create a task on the board (in TODO, unassigned, at the end of its column unless \
+                       told otherwise). Everyone watching the board sees it at once.",
+        annotations(
+            title = "Create a task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false
+        )
+    )]
+    async fn create_task(
+        &self,
+        Parameters(args): Parameters<CreateTask>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let fields = given(&[
+            ("title", json!(args.title)),
+            ("description", json!(args.description)),
+            ("status", column(args.status)),
+            ("assignee", json!(args.assignee)),
+        ]);
+        answer(self.board.create_task(fields).await.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Take the next piece of work: claims the unassigned TODO task at the top of its column \
+                       for you, moving it to IN_PROGRESS, assigned to you, with a lease. Answers task: null when \
+                       nothing is waiting. Keep the lease alive with report_progress (or report_status); if it \
+                       runs out (LEASE_SECONDS, 300 s by default) the task goes back to TODO for someone else.",
+        annotations(
+            title = "Claim the next task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false
+        )
+    )]
+    async fn claim_next_task(&self) -> Result<CallToolResult, ErrorData> {
+        answer(self.board.next_task(&self.agent_id).await.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Change a task's title, description, column, assignee or position; only the fields given \
+                       change. Give version to refuse the change if someone else changed the task first.",
+        annotations(
+            title = "Update a task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
+    )]
+    async fn update_task(
+        &self,
+        Parameters(args): Parameters<UpdateTask>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let fields = given(&[
+            ("title", json!(args.title)),
+            ("description", json!(args.description)),
+            ("status", column(args.status)),
+            ("assignee", json!(args.assignee)),
+            ("position", json!(args.position)),
+            ("version", json!(args.version)),
+        ]);
+        answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Tell the team how far you got on a task: the note shows on its card and in its history. \
+                       On a task you claimed it also renews your lease, so report at least every few minutes.",
+        annotations(
+            title = "Report progress",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false
+        )
+    )]
+    async fn report_progress(
+        &self,
+        Parameters(args): Parameters<ReportProgress>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let task =
+            client::report_progress(&*self.board, &self.agent_id, args.task_id, &args.message, args.percent)
+                .await;
+        answer(task.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Finish a task: moves it to DONE (everyone gets the celebration), after recording the \
+                       optional summary as its last progress note. Completing the task you were working on \
+                       reports you idle.",
+        annotations(
+            title = "Complete a task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
+    )]
+    async fn complete_task(
+        &self,
+        Parameters(args): Parameters<CompleteTask>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let summary = args.summary.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let task = client::complete_task(&*self.board, &self.agent_id, args.task_id, summary).await;
+        answer(task.map(|task| json!({ "task": task })))
+    }
+
+    #[tool(
+        description = "Report your status to the agents panel (idle, busy, error, offline), optionally with the \
+                       task you are on and a display name. It is also your heartbeat: it renews the leases of \
+                       every task you hold.",
+        annotations(
+            title = "Report status",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
+    )]
+    async fn report_status(
+        &self,
+        Parameters(args): Parameters<ReportStatus>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let mut report = given(&[
+            ("status", json!(args.status)),
+            ("name", json!(args.name)),
+            ("currentTaskId", json!(args.current_task_id)),
+        ]);
+        // Idle means on nothing: the panel should not keep showing the last task.
+        if matches!(args.status, AgentState::Idle) && args.current_task_id.is_none() {
+            report["currentTaskId"] = Value::Null;
+        }
+        answer(self.board.report_agent(&self.agent_id, report).await.map(|agent| json!({ "agent": agent })))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for BoardTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("warroom", env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "warroom is the team's real-time task board; people and other agents see every change at once. \
+                 You are agent `{}`. To work: claim_next_task takes the top TODO task (IN_PROGRESS, assigned to \
+                 you, leased); report_progress as you go, which also renews the lease; complete_task when done. \
+                 A lease that is not renewed runs out (300 s by default) and the task goes back to TODO. Use \
+                 report_status to say you are idle, busy or stuck (error).",
+                self.agent_id
+            ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_given_fields_are_sent() {
+        let fields = given(&[("title", json!("x")), ("description", json!(null)), ("status", column(None))]);
+        assert_eq!(fields, json!({ "title": "x" }));
+        assert_eq!(column(Some(Column::InProgress)), json!("IN_PROGRESS"));
+    }
+
+    #[test]
+    fn the_tools_are_exactly_the_boards_eight() {
+        let mut names: Vec<String> =
+            BoardTools::tool_router().list_all().into_iter().map(|t| t.name.to_string()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "claim_next_task",
+                "complete_task",
+                "create_task",
+                "get_task",
+                "list_tasks",
+                "report_progress",
+                "report_status",
+                "update_task"
+            ]
+        );
+    }
+}
