@@ -46,6 +46,8 @@ export WARROOM_BIN="$root/target/debug/warroom"
 step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
 step protocol bash -c 'cd tests/protocol && npm test'
 step conformance bash tests/protocol/run-kit.sh
+step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund
+step mcp bash -c 'cd tests/mcp && npm test'
 step e2e npm --prefix web run e2e
 
 echo

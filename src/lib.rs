@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mcp;
+pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
 pub mod realtime;
@@ -40,6 +41,7 @@ use crate::domain::board::Board;
 use crate::presence::{Presence, Signal};
 use crate::ratelimit::RateLimits;
 use crate::store::Store;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 
 const LEASE_SWEEP: std::time::Duration = std::time::Duration::from_millis(500);
@@ -88,14 +90,20 @@ impl App {
     /// Opens the store and assembles the service. `WAAAH_API_KEY` wins; otherwise the stored
     /// key, or a new one generated and stored.
     pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
-        if args.database_url.is_some() {
-            anyhow::bail!("DATABASE_URL: the PostgreSQL store is not built yet; unset it to use SQLite");
-        }
         if args.redis_url.is_some() {
             anyhow::bail!("REDIS_URL: the Redis adapter is not built yet; unset it to run one instance");
         }
-        let lock = admin::ServerLock::acquire(&args.database_path)?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.database_path, args.durability)?);
+        // PostgreSQL when a URL is given: the database serves several instances, so no lock
+        // file. Otherwise SQLite, with the lock that keeps a second server off the file.
+        let (store, lock): (Arc<dyn Store>, _) = match args.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => {
+                (Arc::new(PostgresStore::connect(url, args.durability).await?), None)
+            }
+            _ => {
+                let lock = admin::ServerLock::acquire(&args.database_path)?;
+                (Arc::new(SqliteStore::open(&args.database_path, args.durability)?), Some(lock))
+            }
+        };
         let (key, source) = match &args.api_key {
             Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), KeySource::Configured),
             _ => match store.setting(admin::STORED_KEY).await? {
@@ -121,7 +129,7 @@ impl App {
             cors_origins: args.cors_origins.clone(),
             started: Instant::now(),
             events: Mutex::new(Some(events)),
-            lock: Mutex::new(Some(lock)),
+            lock: Mutex::new(lock),
             signals: Mutex::new(Some(signals)),
         }));
         Ok((app, source))
@@ -176,7 +184,7 @@ async fn sweep(app: App) {
             e.log("requeueing expired leases");
         }
         ticks = ticks.wrapping_add(1);
-        if ticks % AGENT_SWEEP_EVERY == 0
+        if ticks.is_multiple_of(AGENT_SWEEP_EVERY)
             && let Err(e) = app.board.sweep_silent_agents(MAIN_BOARD).await
         {
             e.log("marking silent agents offline");

@@ -289,7 +289,15 @@ impl Board {
         let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
         fields.finish()?;
         let actor = self.as_claimer(board, id, actor).await?;
-        task_of(self.write(board, &actor, op_id, WriteOp::Progress { id, message, percent }).await?)
+        task_of(
+            self.write(
+                board,
+                &actor,
+                op_id,
+                WriteOp::Progress { id, message, percent, lease_until: self.lease_until() },
+            )
+            .await?,
+        )
     }
 
     /// Agents' actions are recorded under the agent's id.
@@ -470,17 +478,13 @@ fn drag_target(payload: Value) -> AppResult<i64> {
 
 fn task_of(applied: Applied) -> AppResult<Task> {
     let value = match applied {
-        Applied::Committed(Committed {
-            change: Change::TaskCreated { task, .. } | Change::TaskUpdated { task, .. },
-            ..
-        }) => {
-            return Ok(task);
-        }
-        Applied::Committed(c) => c.result,
+        Applied::Committed(c) => match c.change {
+            Change::TaskCreated { task, .. } | Change::TaskUpdated { task, .. } => return Ok(task),
+            _ => c.result,
+        },
         Applied::Unchanged(v) | Applied::Replayed(v) => v,
     };
+    // A replayed `opId` first used for another kind of command has no task to give back.
     serde_json::from_value(value)
-        .map_err(|e| AppError::Internal(anyhow::Error::from(e).context("reading a stored result")))
+        .map_err(|_| AppError::Conflict("This opId was already used for a different command".into()))
 }
-
-use super::write::Committed;

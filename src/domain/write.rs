@@ -48,10 +48,12 @@ pub enum WriteOp {
     Release {
         id: i64,
     },
+    /// `lease_until`: a note from the agent holding the task renews its lease.
     Progress {
         id: i64,
         message: String,
         percent: Option<f64>,
+        lease_until: String,
     },
     /// Gives back a task whose lease ran out (checked again inside the transaction).
     Requeue {
@@ -68,7 +70,7 @@ pub enum WriteOp {
 #[derive(Debug, Clone)]
 pub enum Applied {
     /// The change was made and committed under `seq`.
-    Committed(Committed),
+    Committed(Box<Committed>),
     /// The request changed nothing (every value was already current): no event, no version bump.
     Unchanged(Value),
     /// The `opId` was seen before: this is the first result, and nothing was applied.
@@ -128,7 +130,9 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
         WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
         WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
-        WriteOp::Progress { id, message, percent } => progress(tx, req, *id, message, *percent, now)?,
+        WriteOp::Progress { id, message, percent, lease_until } => {
+            progress(tx, req, *id, (message, *percent), lease_until, now)?
+        }
         WriteOp::Presence { name, joined } => presence(tx, req, name, *joined, now)?,
     };
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
@@ -151,7 +155,7 @@ fn commit(
         .into_iter()
         .map(|entry| tx.insert_activity(&req.board, seq, &entry, now))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Applied::Committed(Committed { seq, at: now.to_owned(), change, activity, result }))
+    Ok(Applied::Committed(Box::new(Committed { seq, at: now.to_owned(), change, activity, result })))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
@@ -163,7 +167,7 @@ fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) ->
     let (position, shifts) = task::place(&column, new.position);
     let mut shifted = Vec::with_capacity(shifts.len());
     for shift in shifts {
-        shifted.push(tx.shift_task(&req.board, shift.id, shift.position, now)?);
+        shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
     }
     let created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
     let entry = NewActivity {
@@ -211,17 +215,22 @@ fn update_task(
                 }
                 edit.task.position = position;
                 for shift in shifts {
-                    shifted.push(tx.shift_task(&req.board, shift.id, shift.position, now)?);
+                    shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
                 }
             }
         }
     }
-    // A claim ends when its task leaves IN_PROGRESS/BLOCKED or is reassigned.
-    if current.claimed_by.is_some() && !edit.task.claim_still_holds() {
-        record(&mut edit.changes, "claimedBy", json!(current.claimed_by), Value::Null);
+    // A claim ends when its task leaves IN_PROGRESS/BLOCKED or is reassigned; its agent is
+    // then free again.
+    let mut freed = None;
+    if let Some(holder) = current.claimed_by.as_deref()
+        && !edit.task.claim_still_holds()
+    {
+        record(&mut edit.changes, "claimedBy", json!(holder), Value::Null);
         record(&mut edit.changes, "leaseExpiresAt", json!(current.lease_expires_at), Value::Null);
         edit.task.claimed_by = None;
         edit.task.lease_expires_at = None;
+        freed = free_agent(tx, &req.board, holder, id)?;
     }
     if edit.changes.is_empty() && shifted.is_empty() {
         return Ok(Applied::Unchanged(to_json(&current)));
@@ -258,7 +267,7 @@ fn update_task(
         changes: edit.changes,
         moved_from: edit.moved_from,
         shifted,
-        agent: None,
+        agent: freed,
     };
     commit(tx, req, now, change, entries, result)
 }
@@ -431,6 +440,21 @@ fn claim(
     commit_task_change(tx, req, now, &current, task, changes, entry, Some(agent))
 }
 
+/// The agent is no longer working on `task_id`: no current task, and idle if it was busy.
+fn free_agent(tx: &mut dyn Tx, board: &str, agent_id: &str, task_id: i64) -> AppResult<Option<Agent>> {
+    match tx.agent(board, agent_id)? {
+        Some(mut agent) if agent.current_task_id == Some(task_id) => {
+            agent.current_task_id = None;
+            if agent.status == AgentStatus::Busy {
+                agent.status = AgentStatus::Idle;
+            }
+            tx.save_agent(board, &agent)?;
+            Ok(Some(agent))
+        }
+        _ => Ok(None),
+    }
+}
+
 enum GiveBack {
     /// `task:release`: the agent (or a person) hands it back.
     Release,
@@ -465,18 +489,7 @@ fn give_back(tx: &mut dyn Tx, req: &WriteRequest, id: i64, why: GiveBack, now: &
     task.claimed_by = None;
     task.lease_expires_at = None;
     task.progress = None;
-    // The agent is no longer working on it.
-    let agent = match tx.agent(&req.board, &holder)? {
-        Some(mut agent) if agent.current_task_id == Some(id) => {
-            agent.current_task_id = None;
-            if agent.status == AgentStatus::Busy {
-                agent.status = AgentStatus::Idle;
-            }
-            tx.save_agent(&req.board, &agent)?;
-            Some(agent)
-        }
-        _ => None,
-    };
+    let agent = free_agent(tx, &req.board, &holder, id)?;
     let entry = match why {
         GiveBack::Release => NewActivity {
             kind: "task.released",
@@ -500,8 +513,8 @@ fn progress(
     tx: &mut dyn Tx,
     req: &WriteRequest,
     id: i64,
-    message: &str,
-    percent: Option<f64>,
+    (message, percent): (&str, Option<f64>),
+    lease_until: &str,
     now: &str,
 ) -> AppResult<Applied> {
     let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
@@ -510,6 +523,11 @@ fn progress(
     record(&mut changes, "progress", json!(current.progress), json!(note));
     let mut task = current.clone();
     task.progress = Some(note);
+    // A note from the agent holding the task shows it is alive, like a heartbeat.
+    if task.claimed_by.as_deref() == Some(req.actor.as_str()) {
+        record(&mut changes, "leaseExpiresAt", json!(task.lease_expires_at), json!(lease_until));
+        task.lease_expires_at = Some(lease_until.to_owned());
+    }
     let shown = match percent {
         Some(p) => format!("{p}% — {message}"),
         None => message.to_owned(),

@@ -1,8 +1,11 @@
-//! `/api/health`: liveness for load balancers and people, without a key.
+//! `/api/health`: liveness and readiness for load balancers and people, without a key.
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,20 +18,33 @@ pub fn router() -> Router<App> {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// Always `online` when the server answers.
+    /// `online`; `degraded` (with HTTP 503) while the store does not answer.
     status: &'static str,
     /// Authenticated sockets open now.
     connections: usize,
     version: &'static str,
     uptime_seconds: u64,
+    /// `ok` or `unreachable`: a read of the store within a second.
+    store: &'static str,
+    /// `disabled` until the Redis adapter is configured.
+    redis: &'static str,
 }
 
-#[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health)))]
-pub async fn health(State(app): State<App>) -> Json<Health> {
-    Json(Health {
-        status: "online",
+/// 200 while the server can serve; 503 while its store does not answer, so a load balancer
+/// stops sending it traffic.
+#[utoipa::path(get, path = "/api/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health, description = "the store does not answer")))]
+pub async fn health(State(app): State<App>) -> (StatusCode, Json<Health>) {
+    let probe = tokio::time::timeout(Duration::from_secs(1), app.board.store().setting("health-probe")).await;
+    let store_ok = matches!(probe, Ok(Ok(_)));
+    let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let health = Health {
+        status: if store_ok { "online" } else { "degraded" },
         connections: app.board.presence().connection_count(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: app.started.elapsed().as_secs(),
-    })
+        store: if store_ok { "ok" } else { "unreachable" },
+        redis: "disabled",
+    };
+    (status, Json(health))
 }

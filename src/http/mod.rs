@@ -34,10 +34,31 @@ pub fn router() -> Router<App> {
         .merge(agents::router())
         .merge(activity::router())
         .merge(openapi::router())
+        .route("/metrics", axum::routing::get(metrics))
+        .route_layer(axum::middleware::from_fn(time_request))
+}
+
+/// Prometheus text format; no key, like `/api/health`: it holds counts, never board data.
+async fn metrics(axum::extract::State(app): axum::extract::State<App>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        crate::metrics::render(app.board.presence().connection_count()),
+    )
+}
+
+/// Records each REST request's latency under its route pattern (`PUT /api/tasks/{id}`).
+async fn time_request(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+    let label = format!("{} {}", req.method(), route.as_deref().unwrap_or("unmatched"));
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    crate::metrics::command_done(&label, started.elapsed());
+    response
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        crate::metrics::error_answered(self.code());
         self.log("a REST request");
         let status = StatusCode::from_u16(self.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(serde_json::json!({ "error": self.body() }))).into_response()

@@ -137,6 +137,7 @@ impl Fanout {
 
     async fn send(&self, board: &str, out: &Outgoing) {
         let rooms = self.rooms.for_event(board, &out.name);
+        crate::metrics::event_sent(&out.name);
         if let Err(e) = self.io.to(rooms).emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
             tracing::debug!(error = %e, "broadcast of {} failed", out.name);
         }

@@ -214,11 +214,15 @@ impl Realtime {
         let Some(session) = socket.extensions.get::<Arc<Session>>() else {
             return;
         };
-        match self.run(&socket, &session, &event, data).await {
+        let started = std::time::Instant::now();
+        let outcome = self.run(&socket, &session, &event, data).await;
+        crate::metrics::command_done(if is_command(&event) { &event } else { "unknown" }, started.elapsed());
+        match outcome {
             Ok(reply) => {
                 let _ = ack.send(&reply);
             }
             Err(err) => {
+                crate::metrics::error_answered(err.code());
                 err.log(&event);
                 let body = err.body();
                 let _ = ack.send(&json!({ "ok": false, "error": body }));
@@ -370,4 +374,27 @@ async fn refresh_tokens(app: App, io: SocketIo) {
             Err(e) => e.log("reading tokens"),
         }
     }
+}
+
+/// The commands this server knows, so metrics are labelled by them and not by whatever a
+/// client makes up.
+fn is_command(event: &str) -> bool {
+    matches!(
+        event,
+        "user:join"
+            | "task:create"
+            | "task:update"
+            | "task:move"
+            | "task:delete"
+            | "task:drag:start"
+            | "task:drag:end"
+            | "typing:start"
+            | "typing:stop"
+            | "task:claim"
+            | "task:next"
+            | "task:release"
+            | "task:progress"
+            | "agent:status"
+            | "subscribe"
+    )
 }

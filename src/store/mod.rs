@@ -1,9 +1,10 @@
 //! The storage interface: what the domain needs from a database, and nothing about sockets.
 //!
 //! `Store` is what the board service calls; `Tx` is what the write rules in `domain::write`
-//! use inside one transaction. A backend implements both. SQLite is the default; the
-//! interface is shaped so a PostgreSQL backend can be added without touching any handler.
+//! use inside one transaction. A backend implements both: SQLite, the default, and
+//! PostgreSQL (`DATABASE_URL`), chosen in `App::open` without touching any handler.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -77,9 +78,9 @@ pub trait Tx {
         now: &str,
     ) -> AppResult<Task>;
     fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()>;
-    /// Moves a task to `position` because another was put before it: a change of its own
-    /// (version + 1), returned as stored.
-    fn shift_task(&mut self, board: &str, id: i64, position: i64, now: &str) -> AppResult<Task>;
+    /// Moves a task to `position` because another was put before it, returned as stored. Not
+    /// an edit of that task: its version stays, so nobody's edit of it meets a false conflict.
+    fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task>;
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()>;
     /// The unassigned, unclaimed TODO task at the top of its column.
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>>;

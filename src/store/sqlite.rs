@@ -173,10 +173,10 @@ fn run_writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         }
         // Writes queued before the close are committed; the close ends the loop.
-        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_))) {
-            if let Job::Close(reply) = group.remove(at) {
-                closed = Some(reply);
-            }
+        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_)))
+            && let Job::Close(reply) = group.remove(at)
+        {
+            closed = Some(reply);
         }
         commit_group(&mut conn, &mut group);
         if closed.is_some() {
@@ -193,7 +193,10 @@ fn run_writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
 }
 
 fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
-    let mut answers: Vec<Box<dyn FnOnce(Result<(), String>)>> = Vec::with_capacity(group.len());
+    // Each write's reply, sent once the whole group's commit is known.
+    type Answer = Box<dyn FnOnce(Result<(), String>)>;
+    let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+    let started = std::time::Instant::now();
     let outcome = (|| -> rusqlite::Result<()> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for job in group.drain(..) {
@@ -228,6 +231,7 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
         }
         tx.commit()
     })();
+    crate::metrics::commit_done(started.elapsed());
     // Answers go out only now: a write is acknowledged after its group is durable.
     let group_result = outcome.map_err(|e| {
         tracing::error!(error = %e, "committing a group of writes failed");
@@ -628,13 +632,12 @@ impl Tx for SqliteTx<'_> {
             .map_err(internal("saving a task"))
     }
 
-    fn shift_task(&mut self, board: &str, id: i64, position: i64, now: &str) -> AppResult<Task> {
+    fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
         self.0
             .prepare_cached(&format!(
-                "UPDATE tasks SET position = ?3, updated_at = ?4, version = version + 1
-                 WHERE board = ?1 AND id = ?2 RETURNING {TASK_COLUMNS}"
+                "UPDATE tasks SET position = ?3 WHERE board = ?1 AND id = ?2 RETURNING {TASK_COLUMNS}"
             ))
-            .and_then(|mut stmt| stmt.query_row(params![board, id, position, now], task_row))
+            .and_then(|mut stmt| stmt.query_row(params![board, id, position], task_row))
             .map_err(internal("renumbering a column"))
     }
 

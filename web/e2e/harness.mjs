@@ -1,0 +1,223 @@
+// Helpers for the end-to-end tests: the real warroom binary on a free port with a fresh
+// database, and Debian's Chromium driven by playwright-core, one browser per person.
+
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB_DIR = resolve(here, "..");
+export const SERVER_BIN = resolve(WEB_DIR, process.env.WARROOM_BIN ?? "../target/debug/warroom");
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SCREENSHOTS = join(here, "screenshots");
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Waits until `check` returns a truthy value, or fails with `what` after `timeoutMs`. */
+export async function eventually(what, check, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function requireTools() {
+  const missing = [];
+  if (!existsSync(SERVER_BIN)) missing.push(`the warroom binary at ${SERVER_BIN} (cargo build, or set WARROOM_BIN)`);
+  if (!existsSync(CHROMIUM)) missing.push(`Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  if (!existsSync(join(WEB_DIR, "dist", "index.html"))) missing.push("the built dashboard in web/dist (npm run build)");
+  if (missing.length) throw new Error(`Cannot run the end-to-end tests without ${missing.join("; ")}`);
+}
+
+/** One warroom server with its own temp database; can be stopped and started again on the same port. */
+export class WarroomServer {
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "warroom-e2e-"));
+    this.key = `e2e-key-${Math.random().toString(36).slice(2)}`;
+    this.port = 0;
+    this.child = null;
+    this.logPath = join(this.dir, "server.log");
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    if (!this.port) this.port = await freePort();
+    const args = ["serve", "--host", "127.0.0.1", "--port", String(this.port), "--db", join(this.dir, "tasks.db")];
+    const script = /\.(mjs|js)$/.test(SERVER_BIN);
+    const log = createWriteStream(this.logPath, { flags: "a" });
+    this.child = spawn(script ? process.execPath : SERVER_BIN, script ? [SERVER_BIN, ...args] : args, {
+      cwd: resolve(WEB_DIR, ".."),
+      env: { ...process.env, WAAAH_API_KEY: this.key, RUST_LOG: process.env.RUST_LOG ?? "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout.pipe(log);
+    this.child.stderr.pipe(log);
+    const child = this.child;
+    await eventually(
+      `the server to answer /api/health on port ${this.port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${this.log()}`);
+        const res = await fetch(`${this.url}/api/health`);
+        return res.status === 200;
+      },
+      30_000,
+    );
+    const page = await (await fetch(`${this.url}/`)).text();
+    if (!page.includes('<div id="root">')) {
+      throw new Error(
+        `${SERVER_BIN} answers / without the dashboard: it must serve web/dist (in a debug build, the ` +
+          `web/dist beside the Cargo.toml it was built from). Run npm run build, then rebuild the binary.`,
+      );
+    }
+  }
+
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.child = null;
+  }
+
+  log() {
+    try {
+      return readFileSync(this.logPath, "utf8").split("\n").slice(-40).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  async api(method, path, body) {
+    const res = await fetch(`${this.url}/api${path}`, {
+      method,
+      headers: { "X-API-Key": this.key, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  async dispose() {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One person: their own Chromium with a fresh profile, one page on the dashboard. */
+export class Person {
+  constructor(name) {
+    this.name = name;
+    this.errors = [];
+  }
+
+  async launch({ width = 1440, height = 900 } = {}) {
+    this.profile = mkdtempSync(join(tmpdir(), `warroom-chromium-${this.name.toLowerCase()}-`));
+    // launchPersistentContext is how playwright takes a --user-data-dir of our own.
+    this.context = await chromium.launchPersistentContext(this.profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width, height },
+      deviceScaleFactor: 1,
+      colorScheme: "light",
+    });
+    this.page = this.context.pages()[0] ?? (await this.context.newPage());
+    this.page.on("pageerror", (error) => this.errors.push(String(error)));
+    this.page.setDefaultTimeout(10_000);
+    return this;
+  }
+
+  /** Opens the dashboard the way a new teammate does: a ?key= link, then a display name. */
+  async signIn(server, expectedState = "live") {
+    const page = this.page;
+    await page.goto(`${server.url}/?key=${encodeURIComponent(server.key)}`);
+    await page.locator('input[name="name"]').fill(this.name);
+    await page.getByRole("button", { name: "Enter the war room" }).click();
+    await this.waitFor(expectedState);
+  }
+
+  /** Makes Socket.IO unreachable for this person (both transports), as a hostile proxy would. */
+  async blockSocketIo() {
+    await this.context.route(/\/socket\.io\//, (route) => route.abort());
+    await this.context.routeWebSocket(/\/socket\.io\//, (ws) => ws.close());
+  }
+
+  async waitFor(state, timeoutMs = 15_000) {
+    await this.page.locator(`[data-testid="connection"][data-state="${state}"]`).waitFor({ timeout: timeoutMs });
+  }
+
+  card(title) {
+    return this.page.locator('[data-testid="card"]', { hasText: title });
+  }
+
+  column(status) {
+    return this.page.locator(`[data-testid="column-${status}"]`);
+  }
+
+  async screenshot(name) {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await this.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  }
+
+  async close() {
+    await this.context?.close().catch(() => {});
+    if (this.profile) rmSync(this.profile, { recursive: true, force: true });
+  }
+}
+
+/** Presses on a card, moves it over a column and keeps holding; returns a function to drop it. */
+export async function pickUpAndHoldOver(person, cardLocator, targetLocator) {
+  const page = person.page;
+  const from = await cardLocator.boundingBox();
+  const to = await targetLocator.boundingBox();
+  const x = from.x + from.width / 2;
+  const y = from.y + from.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 12, y + 6, { steps: 4 });
+  // Over a column, aim below its header; over a card, at its middle.
+  const ty = to.height > 200 ? to.y + 110 : to.y + to.height / 2;
+  await page.mouse.move(to.x + to.width / 2, ty, { steps: 20 });
+  return async () => {
+    await page.mouse.up();
+  };
+}

@@ -1,0 +1,28 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./ui/App";
+import { loadBoard } from "./state/persist";
+import { takeKeyFromUrl } from "./credentials";
+import "./ui/styles.css";
+
+function boot(): void {
+  // First thing: a ?key= link is remembered and leaves the address bar before anything renders.
+  takeKeyFromUrl();
+  // The saved board is read in parallel with the first paint and shown as soon as it arrives.
+  const cache = loadBoard();
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <App cache={cache} />
+    </StrictMode>,
+  );
+}
+
+boot();
+
+// The app shell is kept by a service worker so the board still opens while the server is away.
+// Browsers allow it on https and on localhost; elsewhere the page simply needs the server.
+if (import.meta.env.PROD && "serviceWorker" in navigator && window.isSecureContext) {
+  window.addEventListener("load", () => {
+    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  });
+}

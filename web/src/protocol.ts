@@ -1,0 +1,202 @@
+//! The wire contract with the warroom server (SPEC "Socket.IO contract"), declared once.
+//!
+//! Every other module imports its payload types from here; nothing else spells an event name.
+
+export const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const STATUS_LABELS: Record<Status, string> = {
+  TODO: "To do",
+  IN_PROGRESS: "In progress",
+  BLOCKED: "Blocked",
+  REVIEW: "Review",
+  DONE: "Done",
+};
+
+export interface TaskProgress {
+  message: string;
+  percent: number | null;
+  at: string;
+}
+
+export interface Task {
+  id: number;
+  title: string;
+  description: string;
+  status: Status;
+  assignee: string | null;
+  position: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  /** Agent claims (SPEC "Agents as teammates"); absent on servers that predate them. */
+  claimedBy?: string | null;
+  leaseExpiresAt?: string | null;
+  progress?: TaskProgress | null;
+}
+
+/** `task:{id}:updated`: only the changed fields, always with `version` and `updatedAt`. */
+export type TaskPatch = Partial<Omit<Task, "id">> & { id: number; version: number; updatedAt: string };
+
+export type AgentStatus = "idle" | "busy" | "error" | "offline";
+
+export interface Agent {
+  id: string;
+  name: string;
+  status: AgentStatus;
+  currentTaskId: number | null;
+  lastSeen: string;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  status: "online";
+}
+
+export interface ActivityEntry {
+  id: number | string;
+  type: string;
+  user: string;
+  message: string;
+  taskId: number | null;
+  timestamp: string;
+  seq?: number;
+  changes?: Record<string, { from: unknown; to: unknown }>;
+}
+
+export interface SyncFull {
+  tasks: Task[];
+  agents: Agent[];
+  users: User[];
+  seq: number;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/** Second argument of every persisted event. */
+export interface SeqMeta {
+  seq: number;
+}
+
+export type Ack<T = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type TaskAck = Ack<{ task?: Task }>;
+
+/** Fields a person can change with `task:update`. */
+export interface TaskFields {
+  title?: string;
+  description?: string;
+  assignee?: string | null;
+  status?: Status;
+}
+
+export interface CreateTaskInput {
+  title: string;
+  description?: string;
+  status?: Status;
+  assignee?: string | null;
+  opId?: string;
+}
+
+export interface UpdateTaskInput extends TaskFields {
+  id: number;
+  version?: number;
+  opId?: string;
+}
+
+export interface MoveTaskInput {
+  taskId: number;
+  status: Status;
+  position?: number;
+  opId?: string;
+}
+
+export interface DeleteTaskInput {
+  taskId: number;
+  opId?: string;
+}
+
+export interface HandshakeAuth {
+  apiKey: string;
+  name?: string;
+  lastSeq?: number;
+}
+
+/**
+ * Events with fixed names. The per-entity family (`task:{id}:created`, `task:{id}:updated`,
+ * `task:{id}:deleted`, `agent:{id}:status`) is declared by `DynamicServerEvent` below and
+ * parsed from `onAny`, because its names carry ids.
+ */
+export interface ServerToClientEvents {
+  "sync:full": (payload: SyncFull) => void;
+  "sync:resumed": (payload: SeqMeta) => void;
+  "task:created": (payload: { task: Task; user: string; timestamp: string }, meta?: SeqMeta) => void;
+  "task:moved": (payload: { taskId: number; newStatus: Status; movedBy: string }, meta?: SeqMeta) => void;
+  "task:deleted": (payload: { taskId: number; deletedBy: string }, meta?: SeqMeta) => void;
+  "users:update": (users: User[], meta?: SeqMeta) => void;
+  "typing:update": (names: string[]) => void;
+  "task:drag:other": (payload: { taskId: number; user: string | null }) => void;
+  celebration: (payload: { user: string; taskId: number }, meta?: SeqMeta) => void;
+  activity: (entry: ActivityEntry, meta?: SeqMeta) => void;
+  error: (error: ErrorBody) => void;
+}
+
+export type DynamicServerEvent =
+  | { kind: "task:created"; task: Task; seq?: number }
+  | { kind: "task:updated"; patch: TaskPatch; seq?: number }
+  | { kind: "task:deleted"; id: number; seq?: number }
+  | { kind: "agent:status"; agent: Partial<Agent> & { id: string }; seq?: number };
+
+type AckFn<T> = (ack: T) => void;
+
+export interface ClientToServerEvents {
+  "user:join": (payload: { name: string }, ack?: AckFn<Ack>) => void;
+  "task:create": (payload: CreateTaskInput, ack: AckFn<TaskAck>) => void;
+  "task:update": (payload: UpdateTaskInput, ack: AckFn<TaskAck>) => void;
+  "task:move": (payload: MoveTaskInput, ack: AckFn<TaskAck>) => void;
+  "task:delete": (payload: DeleteTaskInput, ack: AckFn<Ack>) => void;
+  "typing:start": (payload: Record<string, never>) => void;
+  "typing:stop": (payload: Record<string, never>) => void;
+  "task:drag:start": (payload: { taskId: number }, ack?: AckFn<Ack>) => void;
+  "task:drag:end": (payload: { taskId: number }, ack?: AckFn<Ack>) => void;
+}
+
+const DYNAMIC = /^(task|agent):([^:]+):(created|updated|deleted|status)$/;
+
+function seqOf(meta: unknown): number | undefined {
+  if (meta && typeof meta === "object" && typeof (meta as SeqMeta).seq === "number") {
+    return (meta as SeqMeta).seq;
+  }
+  return undefined;
+}
+
+/** Recognises the per-entity event family; anything else (fixed names included) gives null. */
+export function parseDynamicEvent(name: string, args: unknown[]): DynamicServerEvent | null {
+  const m = DYNAMIC.exec(name);
+  if (!m) return null;
+  const [, resource, id, verb] = m;
+  const payload = args[0] as Record<string, unknown> | undefined;
+  const seq = seqOf(args[1]);
+  if (!payload || typeof payload !== "object") return null;
+  if (resource === "task") {
+    const taskId = Number(id);
+    if (!Number.isFinite(taskId)) return null;
+    if (verb === "created") return { kind: "task:created", task: payload as unknown as Task, seq };
+    if (verb === "updated")
+      return { kind: "task:updated", patch: { ...(payload as object), id: taskId } as TaskPatch, seq };
+    if (verb === "deleted") return { kind: "task:deleted", id: taskId, seq };
+    return null;
+  }
+  if (verb === "status") {
+    return { kind: "agent:status", agent: { ...(payload as object), id } as Agent, seq };
+  }
+  return null;
+}
+
+export function isStatus(value: unknown): value is Status {
+  return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,411 @@
+//! The one reducer every state change goes through, and the selectors that derive the board.
+//!
+//! The state keeps what the server confirmed (`tasks`, `agents`, `seq`) apart from what this
+//! person did that the server has not answered yet (`pending`, in order). The board on screen is
+//! the confirmed tasks with the pending operations replayed on top: an optimistic update is
+//! "append an op", a rollback is "drop the op", and a server event never has to be undone.
+//! `pending` is also the offline queue: it is saved to IndexedDB and replayed on reconnect.
+
+import type { ActivityEntry, Agent, Status, SyncFull, Task, TaskFields, TaskPatch, User } from "../protocol";
+import { fromList, mergePatch, placeTask, removeTask, upsertTask, type TaskMap } from "./tasks";
+
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline" | "rest";
+
+interface OpCommon {
+  /** Client-made id sent with the command, so a replay after a lost ack applies nothing twice. */
+  opId: string;
+  /** When the person made the change (ISO time). */
+  at: string;
+  /** queued: waiting to be sent; sent: on the wire, waiting for the ack. */
+  state: "queued" | "sent";
+  attempts: number;
+  /** The confirmed `version` of the task when the change was made (0 for a task not yet created). */
+  baseVersion?: number;
+}
+
+export interface CreateOp extends OpCommon {
+  kind: "create";
+  /** Negative id the task carries on screen until the server gives it a real one. */
+  tempId: number;
+  title: string;
+  description: string;
+  status: Status;
+  assignee: string | null;
+  /**
+   * The real id, once the server's broadcast of this very creation arrived ahead of the ack:
+   * the board then shows the server's card and not a second, temporary one.
+   */
+  echoedAs?: number;
+}
+export interface UpdateOp extends OpCommon {
+  kind: "update";
+  id: number;
+  fields: TaskFields;
+  /**
+   * What those fields held when the person made the change. At send time, if the server's copy
+   * still holds these values, nobody else touched them and the op is sent against the current
+   * version (a neighbour's reorder bumps versions too, and must not count as a clash).
+   */
+  baseValues?: TaskFields;
+  /** When false the update is sent without `version` (the person chose to overwrite). */
+  checkVersion: boolean;
+}
+export interface MoveOp extends OpCommon {
+  kind: "move";
+  id: number;
+  status: Status;
+  position: number;
+}
+export interface DeleteOp extends OpCommon {
+  kind: "delete";
+  id: number;
+}
+export type PendingOp = CreateOp | UpdateOp | MoveOp | DeleteOp;
+
+export interface DragMark {
+  user: string;
+  since: number;
+}
+
+export interface BoardState {
+  me: string;
+  tasks: TaskMap;
+  agents: Readonly<Record<string, Agent>>;
+  users: User[];
+  seq: number;
+  /** True once this page has applied a `sync:full`: only then may it resume with `lastSeq`. */
+  synced: boolean;
+  /** When the board shown was last confirmed by the server (ISO), for the "saved copy" hint. */
+  savedAt: string | null;
+  pending: PendingOp[];
+  activity: ActivityEntry[];
+  typing: string[];
+  drags: Readonly<Record<number, DragMark>>;
+  connection: ConnectionState;
+}
+
+export const ACTIVITY_LIMIT = 100;
+/** The server ends a drag lock after 30 s; a mark older than that is stale. */
+export const DRAG_MARK_TTL_MS = 30_000;
+
+export function initialState(me = ""): BoardState {
+  return {
+    me,
+    tasks: {},
+    agents: {},
+    users: [],
+    seq: 0,
+    synced: false,
+    savedAt: null,
+    pending: [],
+    activity: [],
+    typing: [],
+    drags: {},
+    connection: "connecting",
+  };
+}
+
+export interface CachedBoard {
+  tasks: Task[];
+  agents: Agent[];
+  seq: number;
+  savedAt: string | null;
+  pending: PendingOp[];
+  /** The feed as last seen, so a page opened offline is not blank there either. */
+  activity?: ActivityEntry[];
+}
+
+export type Action =
+  | { type: "hydrate"; cache: CachedBoard }
+  | { type: "syncFull"; payload: SyncFull; at: string }
+  | { type: "syncResumed"; seq: number; at: string }
+  | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
+  | { type: "taskCreated"; task: Task; seq?: number }
+  | { type: "taskPatched"; patch: TaskPatch; seq?: number }
+  | { type: "taskDeleted"; id: number; seq?: number }
+  | { type: "agentStatus"; agent: Partial<Agent> & { id: string }; seq?: number }
+  | { type: "users"; users: User[]; seq?: number }
+  | { type: "typing"; names: string[] }
+  | { type: "dragOther"; taskId: number; user: string | null; now: number }
+  | { type: "expireDrags"; now: number }
+  | { type: "activity"; entries: ActivityEntry[]; seq?: number }
+  | { type: "connection"; state: ConnectionState }
+  | { type: "enqueue"; op: PendingOp }
+  | { type: "opSent"; opId: string }
+  | { type: "opRequeued"; opId: string }
+  | { type: "requeueAll" }
+  | { type: "opAcked"; opId: string; task?: Task }
+  | { type: "opRejected"; opId: string };
+
+function bumpSeq(state: BoardState, seq: number | undefined): number {
+  return typeof seq === "number" && seq > state.seq ? seq : state.seq;
+}
+
+export function applySyncFull(state: BoardState, payload: SyncFull, at: string): BoardState {
+  return {
+    ...state,
+    tasks: fromList(payload.tasks ?? []),
+    agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
+    users: payload.users ?? [],
+    seq: payload.seq ?? 0,
+    synced: true,
+    savedAt: at,
+    connection: "live",
+  };
+}
+
+function mergeActivity(current: ActivityEntry[], incoming: ActivityEntry[]): ActivityEntry[] {
+  const seen = new Set(current.map((e) => String(e.id)));
+  const fresh = incoming.filter((e) => !seen.has(String(e.id)));
+  if (fresh.length === 0) return current;
+  const all = [...fresh, ...current];
+  // Newest first; entries of the same instant by their (increasing) server id.
+  all.sort((a, b) => {
+    if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? 1 : -1;
+    return Number(b.id) - Number(a.id) || 0;
+  });
+  return all.slice(0, ACTIVITY_LIMIT);
+}
+
+/** Rewrites the ops queued after an acknowledged one so they refer to the server's truth. */
+function rebaseLater(pending: PendingOp[], acked: PendingOp, task: Task | undefined): PendingOp[] {
+  if (!task) return pending;
+  const oldId = acked.kind === "create" ? acked.tempId : acked.id;
+  return pending.map((op) => {
+    if (op.kind === "create" || op.id !== oldId) return op;
+    const rebased = { ...op, id: task.id };
+    // Ops made in one breath (e.g. offline: move, then retitle) all saw the same confirmed
+    // version; the server has moved on by our own hand, so they follow it.
+    if (op.baseVersion === acked.baseVersion) rebased.baseVersion = task.version;
+    return rebased;
+  });
+}
+
+export function reducer(state: BoardState, action: Action): BoardState {
+  switch (action.type) {
+    case "hydrate": {
+      const { cache } = action;
+      // Whatever was on the wire when the page closed is unanswered: send it again. Those ops
+      // were made before anything in this page, so they go first.
+      const known = new Set(state.pending.map((op) => op.opId));
+      const saved = cache.pending
+        .filter((op) => !known.has(op.opId))
+        .map((op) => ({ ...op, state: "queued" as const }));
+      const pending = [...saved, ...state.pending];
+      // A board the server already sent is newer than the saved copy: keep it.
+      if (state.synced) return { ...state, pending };
+      return {
+        ...state,
+        tasks: fromList(cache.tasks),
+        agents: Object.fromEntries(cache.agents.map((a) => [a.id, a])),
+        seq: cache.seq,
+        savedAt: cache.savedAt,
+        pending,
+        activity: mergeActivity(state.activity, cache.activity ?? []),
+      };
+    }
+    case "syncFull":
+      return applySyncFull(state, action.payload, action.at);
+    case "syncResumed":
+      return { ...state, seq: bumpSeq(state, action.seq), savedAt: action.at, connection: "live" };
+    case "restSnapshot":
+      return {
+        ...state,
+        tasks: fromList(action.tasks),
+        agents: action.agents ? Object.fromEntries(action.agents.map((a) => [a.id, a])) : state.agents,
+        savedAt: action.at,
+      };
+    case "taskCreated":
+      return {
+        ...state,
+        tasks: upsertTask(state.tasks, action.task),
+        pending: markEcho(state.pending, action.task, state.me),
+        seq: bumpSeq(state, action.seq),
+      };
+    case "taskPatched":
+      return { ...state, tasks: mergePatch(state.tasks, action.patch), seq: bumpSeq(state, action.seq) };
+    case "taskDeleted": {
+      const drags = { ...state.drags };
+      delete drags[action.id];
+      return { ...state, tasks: removeTask(state.tasks, action.id), drags, seq: bumpSeq(state, action.seq) };
+    }
+    case "agentStatus": {
+      const current = state.agents[action.agent.id];
+      const defaults: Agent = {
+        id: action.agent.id,
+        name: action.agent.id,
+        status: "idle",
+        currentTaskId: null,
+        lastSeen: new Date(0).toISOString(),
+      };
+      const agent: Agent = { ...defaults, ...current, ...stripUndefined(action.agent) };
+      return { ...state, agents: { ...state.agents, [agent.id]: agent }, seq: bumpSeq(state, action.seq) };
+    }
+    case "users":
+      return { ...state, users: action.users, seq: bumpSeq(state, action.seq) };
+    case "typing":
+      return { ...state, typing: action.names.filter((n) => n.toLowerCase() !== state.me.toLowerCase()) };
+    case "dragOther": {
+      const drags = { ...state.drags };
+      if (action.user) drags[action.taskId] = { user: action.user, since: action.now };
+      else delete drags[action.taskId];
+      return { ...state, drags };
+    }
+    case "expireDrags": {
+      const stale = Object.entries(state.drags).filter(([, m]) => action.now - m.since >= DRAG_MARK_TTL_MS);
+      if (stale.length === 0) return state;
+      const drags = { ...state.drags };
+      for (const [id] of stale) delete drags[Number(id)];
+      return { ...state, drags };
+    }
+    case "activity":
+      return { ...state, activity: mergeActivity(state.activity, action.entries), seq: bumpSeq(state, action.seq) };
+    case "connection": {
+      if (action.state === state.connection) return state;
+      const next = { ...state, connection: action.state };
+      // Ephemeral signals die with the connection that carried them.
+      if (action.state !== "live") return { ...next, typing: [], drags: {} };
+      return next;
+    }
+    case "enqueue":
+      return { ...state, pending: [...state.pending, action.op] };
+    case "opSent":
+      return {
+        ...state,
+        pending: state.pending.map((op) =>
+          op.opId === action.opId ? { ...op, state: "sent" as const, attempts: op.attempts + 1 } : op,
+        ),
+      };
+    case "opRequeued":
+      return {
+        ...state,
+        pending: state.pending.map((op) => (op.opId === action.opId ? { ...op, state: "queued" as const } : op)),
+      };
+    case "requeueAll":
+      if (!state.pending.some((op) => op.state === "sent")) return state;
+      return { ...state, pending: state.pending.map((op) => ({ ...op, state: "queued" as const })) };
+    case "opAcked": {
+      const op = state.pending.find((o) => o.opId === action.opId);
+      if (!op) return state;
+      const rest = state.pending.filter((o) => o !== op);
+      let tasks = state.tasks;
+      if (op.kind === "delete") tasks = removeTask(tasks, op.id);
+      else if (action.task) tasks = upsertTask(tasks, action.task);
+      return { ...state, tasks, pending: rebaseLater(rest, op, action.task) };
+    }
+    case "opRejected":
+      return { ...state, pending: withoutOp(state.pending, action.opId) };
+  }
+}
+
+/** Recognises the broadcast of our own in-flight creation (only one op is on the wire at a time). */
+function markEcho(pending: PendingOp[], task: Task, me: string): PendingOp[] {
+  const index = pending.findIndex(
+    (op) =>
+      op.kind === "create" &&
+      op.state === "sent" &&
+      op.echoedAs === undefined &&
+      op.title === task.title &&
+      task.createdBy.toLowerCase() === me.toLowerCase(),
+  );
+  if (index < 0) return pending;
+  const next = [...pending];
+  next[index] = { ...(pending[index] as CreateOp), echoedAs: task.id };
+  return next;
+}
+
+/** Drops an op; when it created a task, the ops that touch that never-created task go too. */
+export function withoutOp(pending: PendingOp[], opId: string): PendingOp[] {
+  const op = pending.find((o) => o.opId === opId);
+  if (!op) return pending;
+  if (op.kind !== "create") return pending.filter((o) => o !== op);
+  return pending.filter((o) => o !== op && (o.kind === "create" || o.id !== op.tempId));
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Replays one pending op on top of a board (the optimistic view). */
+export function applyOp(tasks: TaskMap, op: PendingOp, me: string): TaskMap {
+  switch (op.kind) {
+    case "create": {
+      if (op.echoedAs !== undefined && tasks[op.echoedAs]) return tasks;
+      const task: Task = {
+        id: op.tempId,
+        title: op.title,
+        description: op.description,
+        status: op.status,
+        assignee: op.assignee,
+        position: Number.MAX_SAFE_INTEGER,
+        createdBy: me,
+        createdAt: op.at,
+        updatedAt: op.at,
+        version: 0,
+      };
+      return placeTask(tasks, task, op.status);
+    }
+    case "update": {
+      const current = tasks[op.id];
+      if (!current) return tasks;
+      const next: Task = { ...current, ...op.fields, updatedAt: op.at };
+      if (op.fields.status && op.fields.status !== current.status) return placeTask(tasks, next, op.fields.status);
+      return { ...tasks, [op.id]: next };
+    }
+    case "move": {
+      const current = tasks[op.id];
+      if (!current) return tasks;
+      return placeTask(tasks, current, op.status, op.position);
+    }
+    case "delete":
+      return removeTask(tasks, op.id);
+  }
+}
+
+let viewCache: { tasks: TaskMap; pending: PendingOp[]; view: TaskMap } | null = null;
+
+/** The board as this person sees it: confirmed tasks plus their unanswered changes. */
+export function selectVisibleTasks(state: BoardState): TaskMap {
+  if (viewCache && viewCache.tasks === state.tasks && viewCache.pending === state.pending) return viewCache.view;
+  let view = state.tasks;
+  for (const op of state.pending) view = applyOp(view, op, state.me);
+  viewCache = { tasks: state.tasks, pending: state.pending, view };
+  return view;
+}
+
+let pendingCache: { pending: PendingOp[]; ids: ReadonlySet<number> } | null = null;
+
+/** Task ids with an unanswered change, to mark them as "saving" on screen. */
+export function selectPendingIds(state: BoardState): ReadonlySet<number> {
+  if (pendingCache && pendingCache.pending === state.pending) return pendingCache.ids;
+  const ids = new Set<number>();
+  for (const op of state.pending) ids.add(op.kind === "create" ? op.tempId : op.id);
+  pendingCache = { pending: state.pending, ids };
+  return ids;
+}
+
+export function toCache(state: BoardState): CachedBoard {
+  return {
+    tasks: Object.values(state.tasks),
+    agents: Object.values(state.agents),
+    seq: state.seq,
+    savedAt: state.savedAt,
+    pending: state.pending,
+    activity: state.activity.slice(0, 50),
+  };
+}
+
+/**
+ * The `version` an update is sent with: none when the person chose to overwrite; the current one
+ * when nobody else has changed the fields it touches since (a field-level merge); else the
+ * version the person saw, so the server refuses with CONFLICT rather than lose someone's edit.
+ */
+export function versionToSend(op: UpdateOp, current: Task | undefined): number | undefined {
+  if (!op.checkVersion) return undefined;
+  if (!current) return op.baseVersion || undefined;
+  const base = op.baseValues;
+  const untouched =
+    base !== undefined &&
+    (Object.keys(op.fields) as (keyof TaskFields)[]).every((key) => key in base && current[key] === base[key]);
+  return (untouched ? current.version : op.baseVersion) || undefined;
+}

@@ -1,0 +1,92 @@
+//! Pure helpers over a board's tasks: column order, placing a task at an index, merging patches.
+//!
+//! Positions are 0-based indices inside a column (SPEC: the server renumbers), so every helper
+//! keeps each column it touches numbered 0..n-1. That keeps this client's order identical to the
+//! server's even when the server renumbers neighbours without sending them an event.
+
+import { STATUSES, type Status, type Task, type TaskPatch } from "../protocol";
+
+export type TaskMap = Readonly<Record<number, Task>>;
+export type Columns = Record<Status, Task[]>;
+
+function byPosition(a: Task, b: Task): number {
+  return a.position - b.position || a.id - b.id;
+}
+
+/** The tasks of one column in display order. */
+export function columnOf(tasks: TaskMap, status: Status): Task[] {
+  return Object.values(tasks)
+    .filter((t) => t.status === status)
+    .sort(byPosition);
+}
+
+/** Every column in display order. */
+export function columnsOf(tasks: TaskMap): Columns {
+  const columns = Object.fromEntries(STATUSES.map((s) => [s, [] as Task[]])) as Columns;
+  for (const task of Object.values(tasks)) columns[task.status]?.push(task);
+  for (const s of STATUSES) columns[s].sort(byPosition);
+  return columns;
+}
+
+function renumber(out: Record<number, Task>, column: Task[]): void {
+  column.forEach((task, index) => {
+    if (task.position !== index) out[task.id] = { ...task, position: index };
+    else out[task.id] = task;
+  });
+}
+
+/**
+ * Moves `task` (which may be new or changed) to `status` at `index` (end when undefined or past
+ * the end), renumbering the column it left and the column it joined.
+ */
+export function placeTask(tasks: TaskMap, task: Task, status: Status, index?: number): Record<number, Task> {
+  const out: Record<number, Task> = { ...tasks };
+  const previous = tasks[task.id];
+  delete out[task.id];
+  if (previous && previous.status !== status) renumber(out, columnOf(out, previous.status));
+  const column = columnOf(out, status);
+  const at = index === undefined ? column.length : Math.max(0, Math.min(index, column.length));
+  column.splice(at, 0, { ...task, status });
+  renumber(out, column);
+  return out;
+}
+
+/** Inserts a task the server created (or re-sent), unless we already hold that version or newer. */
+export function upsertTask(tasks: TaskMap, task: Task): TaskMap {
+  const current = tasks[task.id];
+  if (current && current.version >= task.version) return tasks;
+  if (current && current.status === task.status && current.position === task.position) {
+    return { ...tasks, [task.id]: task };
+  }
+  return placeTask(tasks, task, task.status, task.position);
+}
+
+/**
+ * Merges a `task:{id}:updated` patch. Stale or repeated patches (version not newer) are ignored,
+ * so replays after a reconnect are harmless.
+ */
+export function mergePatch(tasks: TaskMap, patch: TaskPatch): TaskMap {
+  const current = tasks[patch.id];
+  if (!current) return tasks;
+  if (typeof patch.version === "number" && patch.version <= current.version) return tasks;
+  const next: Task = { ...current, ...patch };
+  const statusChanged = "status" in patch && patch.status !== current.status;
+  const positionGiven = typeof patch.position === "number";
+  if (!statusChanged && !positionGiven) return { ...tasks, [patch.id]: next };
+  return placeTask(tasks, next, next.status, positionGiven ? patch.position : undefined);
+}
+
+export function removeTask(tasks: TaskMap, id: number): TaskMap {
+  const current = tasks[id];
+  if (!current) return tasks;
+  const out: Record<number, Task> = { ...tasks };
+  delete out[id];
+  renumber(out, columnOf(out, current.status));
+  return out;
+}
+
+export function fromList(list: readonly Task[]): Record<number, Task> {
+  const out: Record<number, Task> = {};
+  for (const task of list) out[task.id] = task;
+  return out;
+}

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { SyncFull, Task } from "../protocol";
+import { initialState, selectVisibleTasks } from "../state/reducer";
+import { createStore, type Store } from "../state/store";
+
+/** A stand-in for socket.io-client's Socket: records emits, lets the test play the server. */
+class FakeSocket {
+  connected = false;
+  sendBuffer: unknown[] = [];
+  handlers = new Map<string, ((...args: unknown[]) => void)[]>();
+  anyHandlers: ((name: string, ...args: unknown[]) => void)[] = [];
+  sent: { event: string; payload: Record<string, unknown>; ack?: (...args: unknown[]) => void }[] = [];
+
+  on(event: string, handler: (...args: unknown[]) => void) {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+    return this;
+  }
+  onAny(handler: (name: string, ...args: unknown[]) => void) {
+    this.anyHandlers.push(handler);
+    return this;
+  }
+  offAny() {
+    this.anyHandlers = [];
+    return this;
+  }
+  removeAllListeners() {
+    this.handlers.clear();
+    return this;
+  }
+  timeout() {
+    return {
+      emit: (event: string, payload: Record<string, unknown>, ack: (err: Error | null, reply?: unknown) => void) =>
+        this.sent.push({ event, payload, ack: (reply: unknown) => ack(null, reply) }),
+    };
+  }
+  get volatile() {
+    return { emit: (event: string, payload: Record<string, unknown>) => this.sent.push({ event, payload }) };
+  }
+  emit(event: string, payload: Record<string, unknown>) {
+    this.sent.push({ event, payload });
+    return this;
+  }
+  connect() {
+    return this;
+  }
+  disconnect() {
+    return this;
+  }
+
+  /** The server's side: an event arriving from it. */
+  serverSends(event: string, ...args: unknown[]) {
+    for (const handler of this.handlers.get(event) ?? []) handler(...args);
+    for (const handler of this.anyHandlers) handler(event, ...args);
+  }
+  goLive(payload: SyncFull) {
+    this.connected = true;
+    this.serverSends("connect");
+    this.serverSends("sync:full", payload);
+  }
+  drop() {
+    this.connected = false;
+    this.serverSends("disconnect", "transport close");
+  }
+  commands() {
+    return this.sent.filter((s) => s.event.startsWith("task:") && !s.event.startsWith("task:drag"));
+  }
+}
+
+let socket: FakeSocket;
+
+vi.mock("../net/connection", () => ({
+  openSocket: () => socket,
+  rest: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
+  api: {
+    tasks: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
+    agents: vi.fn(async () => ({ ok: true, status: 200, data: [] })),
+    activity: vi.fn(async () => ({ ok: true, status: 200, data: [] })),
+  },
+}));
+vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}) }));
+
+const { SyncEngine } = await import("./engine");
+
+function task(id: number, over: Partial<Task> = {}): Task {
+  const t = "2026-01-01T00:00:00Z";
+  return {
+    id,
+    title: `Task ${id}`,
+    description: "",
+    status: "TODO",
+    assignee: null,
+    position: 0,
+    createdBy: "Adam",
+    createdAt: t,
+    updatedAt: t,
+    version: 1,
+    ...over,
+  };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe("the sync engine", () => {
+  let store: Store;
+  let engine: InstanceType<typeof SyncEngine>;
+
+  beforeEach(() => {
+    vi.stubGlobal("window", Object.assign(new EventTarget(), { location: { origin: "http://x" } }));
+    vi.stubGlobal("navigator", { onLine: true });
+    socket = new FakeSocket();
+    store = createStore(initialState("Adam"));
+    engine = new SyncEngine(store, { apiKey: "k", name: "Adam" }, { onAuthError: vi.fn(), onCelebration: vi.fn() });
+    engine.start();
+  });
+
+  afterEach(() => {
+    engine.stop();
+    vi.unstubAllGlobals();
+  });
+
+  it("queues changes made offline and replays them in order, each with its opId, after reconnecting", async () => {
+    socket.drop();
+    engine.createTask({ title: "Offline one" });
+    engine.moveTask(1, "DONE", 0);
+    await flush();
+    expect(socket.commands()).toEqual([]);
+    expect(Object.values(selectVisibleTasks(store.getState())).map((t) => t.title)).toContain("Offline one");
+
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 5 });
+    await flush();
+    const [first] = socket.commands();
+    expect(first.event).toBe("task:create");
+    expect(first.payload).toMatchObject({ title: "Offline one", status: "TODO" });
+    expect(typeof first.payload.opId).toBe("string");
+    // One at a time: the move waits for the create's answer.
+    expect(socket.commands()).toHaveLength(1);
+    first.ack!({ ok: true, task: task(2, { title: "Offline one", position: 1 }) });
+    await flush();
+    const second = socket.commands()[1];
+    expect(second.event).toBe("task:move");
+    expect(second.payload).toMatchObject({ taskId: 1, status: "DONE", position: 0 });
+    second.ack!({ ok: true, task: task(1, { status: "DONE", version: 2 }) });
+    await flush();
+    expect(store.getState().pending).toEqual([]);
+  });
+
+  it("sends a change again with the same opId when the connection dropped before the ack", async () => {
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+    engine.updateTask(1, { title: "Renamed" });
+    await flush();
+    const firstTry = socket.commands()[0];
+    socket.drop();
+    await flush();
+    expect(store.getState().pending[0].state).toBe("queued");
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+    await flush();
+    const secondTry = socket.commands()[1];
+    expect(secondTry.payload.opId).toBe(firstTry.payload.opId);
+    expect(secondTry.payload).toMatchObject({ id: 1, title: "Renamed", version: 1 });
+  });
+
+  it("rolls back a refused change and keeps going with the rest of the queue", async () => {
+    socket.goLive({ tasks: [task(1), task(2, { position: 1 })], agents: [], users: [], seq: 1 });
+    engine.moveTask(1, "REVIEW", 0);
+    engine.deleteTask(2);
+    await flush();
+    socket.commands()[0].ack!({ ok: false, error: { code: "TASK_LOCKED", message: "Task 1 is being moved by Nick" } });
+    await flush();
+    expect(selectVisibleTasks(store.getState())[1].status).toBe("TODO");
+    expect(socket.commands()[1].event).toBe("task:delete");
+  });
+
+  it("resumes with the last sequence number it applied", async () => {
+    socket.goLive({ tasks: [], agents: [], users: [], seq: 7 });
+    socket.serverSends("task:3:created", task(3), { seq: 8 });
+    expect(store.getState().seq).toBe(8);
+    expect(store.getState().synced).toBe(true);
+  });
+
+  it("announces typing once per burst and stops after a second of quiet", async () => {
+    vi.useFakeTimers();
+    try {
+      socket.goLive({ tasks: [], agents: [], users: [], seq: 1 });
+      engine.typingInput();
+      engine.typingInput();
+      expect(socket.sent.filter((s) => s.event === "typing:start")).toHaveLength(1);
+      vi.advanceTimersByTime(1100);
+      expect(socket.sent.filter((s) => s.event === "typing:stop")).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,665 @@
+//! The sync engine: turns server events into reducer actions and sends this person's changes.
+//!
+//! Every write becomes a pending op first (shown at once), then one sender loop sends the ops in
+//! order, each with its `opId`: over the socket when live, over REST when only REST answers, and
+//! not at all while offline (the queue waits in IndexedDB). A lost ack simply means "send again";
+//! the server's opId deduplication makes that safe.
+
+import type { Socket } from "socket.io-client";
+import { api, openSocket, rest, type Credentials, type WarroomSocket } from "../net/connection";
+import {
+  parseDynamicEvent,
+  type Ack,
+  type ActivityEntry,
+  type ErrorBody,
+  type Status,
+  type Task,
+  type TaskAck,
+  type TaskFields,
+  type User,
+} from "../protocol";
+import {
+  selectVisibleTasks,
+  toCache,
+  versionToSend,
+  type BoardState,
+  type PendingOp,
+  type UpdateOp,
+} from "../state/reducer";
+import { saveBoard } from "../state/persist";
+import type { Store } from "../state/store";
+import { showToast } from "../state/toasts";
+
+export interface EngineHooks {
+  onCelebration(event: { user: string; taskId: number; title?: string }): void;
+  /** The key (or name) was refused: the person must fix it on the entry screen. */
+  onAuthError(message: string): void;
+}
+
+type Outcome = { type: "ok"; task?: Task } | { type: "refused"; error: ErrorBody } | { type: "lost" };
+
+const ACK_TIMEOUT_MS = 8000;
+const MAX_ATTEMPTS = 6;
+/** Failed connection attempts before we check whether REST still answers. */
+const FAILURES_BEFORE_PROBE = 2;
+const REST_REFRESH_MS = 10_000;
+const TYPING_IDLE_MS = 1000;
+const TYPING_REPEAT_MS = 2000;
+
+export function makeOpId(): string {
+  // crypto.randomUUID needs a secure context; a LAN http:// address is not one.
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let tempCounter = 0;
+function makeTempId(): number {
+  tempCounter = (tempCounter + 1) % 1000;
+  return -(Date.now() * 1000 + tempCounter);
+}
+
+function describe(op: PendingOp): string {
+  switch (op.kind) {
+    case "create":
+      return `creating “${op.title}”`;
+    case "update":
+      return `your edit of #${op.id}`;
+    case "move":
+      return `moving #${op.id}`;
+    case "delete":
+      return `deleting #${op.id}`;
+  }
+}
+
+/** The fields of `fields` whose (normalised) value differs from `task`. */
+export function diffFields(task: Task, fields: TaskFields): TaskFields {
+  const changed: TaskFields = {};
+  if (fields.title !== undefined && fields.title.trim() !== task.title) changed.title = fields.title.trim();
+  if (fields.description !== undefined && fields.description.trim() !== task.description)
+    changed.description = fields.description.trim();
+  if (fields.assignee !== undefined) {
+    const assignee = fields.assignee?.trim() || null;
+    if (assignee !== task.assignee) changed.assignee = assignee;
+  }
+  if (fields.status !== undefined && fields.status !== task.status) changed.status = fields.status;
+  return changed;
+}
+
+export class SyncEngine {
+  private socket: WarroomSocket | null = null;
+  private failures = 0;
+  private pumping = false;
+  private pumpAgain = false;
+  private inflight: { opId: string; resolve: (o: Outcome) => void } | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private restTimer: ReturnType<typeof setInterval> | null = null;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private typingActive = false;
+  private typingSentAt = 0;
+  private typingIdle: ReturnType<typeof setTimeout> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly creds: Credentials,
+    private readonly hooks: EngineHooks,
+  ) {}
+
+  private get state(): BoardState {
+    return this.store.getState();
+  }
+
+  start(): void {
+    this.stopped = false;
+    const socket = openSocket(this.creds, () => (this.state.synced ? this.state.seq : undefined));
+    this.socket = socket;
+    const { dispatch } = this.store;
+
+    socket.on("connect", () => {
+      this.failures = 0;
+      this.stopRestMode();
+    });
+    socket.on("sync:full", (payload) => {
+      dispatch({ type: "syncFull", payload, at: new Date().toISOString() });
+      void this.loadActivity();
+      this.pump();
+    });
+    socket.on("sync:resumed", (payload) => {
+      dispatch({ type: "syncResumed", seq: payload?.seq ?? this.state.seq, at: new Date().toISOString() });
+      this.pump();
+    });
+    socket.on("disconnect", (reason) => {
+      this.dropInflight();
+      // Anything socket.io buffered would be sent again on reconnect beside our own replay.
+      (socket as Socket).sendBuffer = [];
+      dispatch({ type: "requeueAll" });
+      if (this.stopped || reason === "io client disconnect") return;
+      dispatch({ type: "connection", state: navigator.onLine === false ? "offline" : "reconnecting" });
+      // Socket.IO does not retry by itself after the server closed the session on purpose
+      // (a restart or a kick); the board should come back all the same.
+      if (reason === "io server disconnect") {
+        this.retryTimer = setTimeout(() => {
+          if (!this.stopped && !socket.connected) socket.connect();
+        }, 500);
+      }
+    });
+    socket.on("connect_error", (err) => {
+      const message = err?.message ?? "";
+      if (/unauthori[sz]ed/i.test(message) || /^VALIDATION_ERROR/.test(message)) {
+        this.hooks.onAuthError(message);
+        return;
+      }
+      this.failures += 1;
+      if (this.failures >= FAILURES_BEFORE_PROBE && this.state.connection !== "rest") void this.probeRest();
+    });
+
+    socket.on("users:update", (users, meta) => {
+      const list = Array.isArray(users) ? users : (Object.values(users ?? {}) as User[]);
+      dispatch({ type: "users", users: list, seq: meta?.seq });
+    });
+    socket.on("typing:update", (names) => dispatch({ type: "typing", names: Array.isArray(names) ? names : [] }));
+    socket.on("task:drag:other", (p) =>
+      dispatch({ type: "dragOther", taskId: Number(p.taskId), user: p.user ?? null, now: Date.now() }),
+    );
+    socket.on("activity", (entry, meta) => dispatch({ type: "activity", entries: [entry], seq: meta?.seq }));
+    socket.on("celebration", (p) => {
+      const task = selectVisibleTasks(this.state)[Number(p.taskId)];
+      this.hooks.onCelebration({ user: p.user, taskId: Number(p.taskId), title: task?.title });
+    });
+    // The seeds' family repeats the per-task events; these two are idempotent, so they also
+    // cover a server that only speaks the seed names. `task:moved` lacks a position: skipped.
+    socket.on("task:created", (p, meta) => {
+      if (p?.task) dispatch({ type: "taskCreated", task: p.task, seq: meta?.seq });
+    });
+    socket.on("task:deleted", (p, meta) => dispatch({ type: "taskDeleted", id: Number(p.taskId), seq: meta?.seq }));
+    socket.on("error", (error) => console.warn("warroom server error", error));
+    socket.onAny((name: string, ...args: unknown[]) => {
+      const event = parseDynamicEvent(name, args);
+      if (!event) return;
+      switch (event.kind) {
+        case "task:created":
+          return dispatch({ type: "taskCreated", task: event.task, seq: event.seq });
+        case "task:updated":
+          return dispatch({ type: "taskPatched", patch: event.patch, seq: event.seq });
+        case "task:deleted":
+          return dispatch({ type: "taskDeleted", id: event.id, seq: event.seq });
+        case "agent:status":
+          return dispatch({ type: "agentStatus", agent: event.agent, seq: event.seq });
+      }
+    });
+
+    const onOffline = () => dispatch({ type: "connection", state: "offline" });
+    const onOnline = () => {
+      if (!socket.connected) socket.connect();
+    };
+    window.addEventListener("offline", onOffline);
+    window.addEventListener("online", onOnline);
+    const flush = () => this.flushSave();
+    window.addEventListener("pagehide", flush);
+    this.timers.push(setInterval(() => dispatch({ type: "expireDrags", now: Date.now() }), 5000));
+    let last = this.state;
+    const unsubStore = this.store.subscribe(() => {
+      const now = this.state;
+      if (
+        now.tasks !== last.tasks ||
+        now.pending !== last.pending ||
+        now.agents !== last.agents ||
+        now.activity !== last.activity
+      )
+        this.scheduleSave();
+      last = now;
+    });
+    this.unsubscribe = () => {
+      unsubStore();
+      window.removeEventListener("offline", onOffline);
+      window.removeEventListener("online", onOnline);
+      window.removeEventListener("pagehide", flush);
+    };
+    socket.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.flushSave();
+    this.unsubscribe?.();
+    this.stopRestMode();
+    for (const t of this.timers) clearInterval(t);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.typingIdle) clearTimeout(this.typingIdle);
+    this.socket?.removeAllListeners();
+    this.socket?.offAny();
+    this.socket?.disconnect();
+    this.socket = null;
+    this.unsubscribe = null;
+    this.timers = [];
+  }
+
+  // ---- people's changes -------------------------------------------------------------------
+
+  createTask(input: { title: string; description?: string; status?: Status; assignee?: string | null }): void {
+    const now = new Date().toISOString();
+    this.store.dispatch({
+      type: "enqueue",
+      op: {
+        kind: "create",
+        opId: makeOpId(),
+        at: now,
+        state: "queued",
+        attempts: 0,
+        baseVersion: 0,
+        tempId: makeTempId(),
+        title: input.title.trim(),
+        description: (input.description ?? "").trim(),
+        status: input.status ?? "TODO",
+        assignee: input.assignee?.trim() || null,
+      },
+    });
+    this.typingStop();
+    this.pump();
+  }
+
+  /**
+   * Sends the fields the person changed. With `base` (the task as it was when they opened it),
+   * "changed" means "differs from what they started from", and a concurrent change by someone
+   * else to the same fields makes the server refuse with CONFLICT instead of silently losing one
+   * of the two edits; a concurrent change to other fields merges. Returns false if nothing changed.
+   */
+  updateTask(id: number, fields: TaskFields, options: { base?: Task; checkVersion?: boolean } = {}): boolean {
+    const visible = selectVisibleTasks(this.state)[id];
+    if (!visible) return false;
+    const from = options.base ?? visible;
+    const changed = diffFields(from, fields);
+    if (options.base) {
+      // Fields the person left alone are not theirs to send, even if the dialog still shows them.
+      for (const key of Object.keys(changed) as (keyof TaskFields)[]) {
+        if (visible[key] === changed[key]) delete changed[key];
+      }
+    }
+    if (Object.keys(changed).length === 0) return false;
+    const confirmed = this.state.tasks[id];
+    const baseVersion = options.base && options.base.version > 0 ? options.base.version : (confirmed?.version ?? 0);
+    // The values the person started from: their dialog's snapshot, else what the server had.
+    const startedFrom = options.base ?? confirmed ?? visible;
+    const baseValues: TaskFields = {};
+    for (const key of Object.keys(changed) as (keyof TaskFields)[]) {
+      (baseValues as Record<string, unknown>)[key] = startedFrom[key];
+    }
+    this.store.dispatch({
+      type: "enqueue",
+      op: {
+        kind: "update",
+        opId: makeOpId(),
+        at: new Date().toISOString(),
+        state: "queued",
+        attempts: 0,
+        baseVersion,
+        id,
+        fields: changed,
+        baseValues,
+        checkVersion: options.checkVersion ?? true,
+      },
+    });
+    this.pump();
+    return true;
+  }
+
+  moveTask(id: number, status: Status, position: number): void {
+    this.store.dispatch({
+      type: "enqueue",
+      op: {
+        kind: "move",
+        opId: makeOpId(),
+        at: new Date().toISOString(),
+        state: "queued",
+        attempts: 0,
+        baseVersion: this.state.tasks[id]?.version ?? 0,
+        id,
+        status,
+        position,
+      },
+    });
+    this.pump();
+  }
+
+  deleteTask(id: number): void {
+    this.store.dispatch({
+      type: "enqueue",
+      op: {
+        kind: "delete",
+        opId: makeOpId(),
+        at: new Date().toISOString(),
+        state: "queued",
+        attempts: 0,
+        baseVersion: this.state.tasks[id]?.version ?? 0,
+        id,
+      },
+    });
+    this.pump();
+  }
+
+  /** A task's recorded changes, newest first (null when the server cannot be asked). */
+  async history(taskId: number): Promise<ActivityEntry[] | null> {
+    if (taskId < 0) return [];
+    const result = await api.history(this.creds, taskId);
+    if (!result.ok) return null;
+    const data = result.data as unknown;
+    return Array.isArray(data) ? (data as ActivityEntry[]) : null;
+  }
+
+  // ---- ephemeral signals --------------------------------------------------------------------
+
+  /** Call on every keystroke in the new-task form. */
+  typingInput(): void {
+    const socket = this.socket;
+    if (!socket?.connected) return;
+    const now = Date.now();
+    // The server forgets a typist after 3 s, so a long burst repeats the start now and then.
+    if (!this.typingActive || now - this.typingSentAt > TYPING_REPEAT_MS) {
+      socket.volatile.emit("typing:start", {});
+      this.typingSentAt = now;
+      this.typingActive = true;
+    }
+    if (this.typingIdle) clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(() => this.typingStop(), TYPING_IDLE_MS);
+  }
+
+  typingStop(): void {
+    if (this.typingIdle) clearTimeout(this.typingIdle);
+    this.typingIdle = null;
+    if (!this.typingActive) return;
+    this.typingActive = false;
+    if (this.socket?.connected) this.socket.volatile.emit("typing:stop", {});
+  }
+
+  /** Announces a drag; resolves false when the server says someone else holds the card. */
+  async dragStart(taskId: number): Promise<boolean> {
+    const socket = this.socket;
+    if (taskId < 0 || !socket?.connected) return true;
+    const ack = await new Promise<Ack | null>((resolve) => {
+      (socket.timeout(3000) as unknown as Socket).emit(
+        "task:drag:start",
+        { taskId },
+        (err: Error | null, reply?: Ack) => resolve(err ? null : (reply ?? null)),
+      );
+    });
+    if (ack && !ack.ok) {
+      this.explainRefusal(ack.error, null);
+      return ack.error.code !== "TASK_LOCKED";
+    }
+    return true;
+  }
+
+  dragEnd(taskId: number): void {
+    if (taskId < 0 || !this.socket?.connected) return;
+    this.socket.emit("task:drag:end", { taskId });
+  }
+
+  /** Sends whatever is queued, if the connection allows (e.g. after a late restore). */
+  kick(): void {
+    this.pump();
+  }
+
+  // ---- sending the queue --------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.drain().finally(() => {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const mode = this.state.connection === "live" ? "socket" : this.state.connection === "rest" ? "rest" : null;
+      if (!mode || this.stopped) return;
+      const op = this.state.pending.find((o) => o.state === "queued");
+      if (!op) return;
+      this.store.dispatch({ type: "opSent", opId: op.opId });
+      const outcome = mode === "socket" ? await this.sendOverSocket(op) : await this.sendOverRest(op);
+      if (this.stopped) return;
+      if (!this.state.pending.some((o) => o.opId === op.opId)) continue;
+      if (outcome.type === "ok") {
+        this.store.dispatch({ type: "opAcked", opId: op.opId, task: outcome.task });
+      } else if (outcome.type === "refused") {
+        this.refuse(op, outcome.error);
+      } else {
+        const sent = this.state.pending.find((o) => o.opId === op.opId);
+        if (sent && sent.attempts >= MAX_ATTEMPTS) {
+          this.refuse(op, { code: "TIMEOUT", message: "The server did not answer, so the change was not saved." });
+          continue;
+        }
+        this.store.dispatch({ type: "opRequeued", opId: op.opId });
+        // Still connected but no answer: try again shortly; otherwise reconnect will pump.
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.pump(), 1000);
+        return;
+      }
+    }
+  }
+
+  private commandFor(op: PendingOp): {
+    event: "task:create" | "task:update" | "task:move" | "task:delete";
+    payload: object;
+  } {
+    switch (op.kind) {
+      case "create": {
+        const payload: Record<string, unknown> = { title: op.title, status: op.status, opId: op.opId };
+        if (op.description) payload.description = op.description;
+        if (op.assignee) payload.assignee = op.assignee;
+        return { event: "task:create", payload };
+      }
+      case "update": {
+        const payload: Record<string, unknown> = { id: op.id, ...op.fields, opId: op.opId };
+        const version = this.versionFor(op);
+        if (version) payload.version = version;
+        return { event: "task:update", payload };
+      }
+      case "move":
+        return {
+          event: "task:move",
+          payload: { taskId: op.id, status: op.status, position: op.position, opId: op.opId },
+        };
+      case "delete":
+        return { event: "task:delete", payload: { taskId: op.id, opId: op.opId } };
+    }
+  }
+
+  private versionFor(op: UpdateOp): number | undefined {
+    return versionToSend(op, this.state.tasks[op.id]);
+  }
+
+  private sendOverSocket(op: PendingOp): Promise<Outcome> {
+    const socket = this.socket;
+    if (!socket?.connected) return Promise.resolve({ type: "lost" });
+    const { event, payload } = this.commandFor(op);
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const settle = (o: Outcome) => {
+        if (settled) return;
+        settled = true;
+        if (this.inflight?.opId === op.opId) this.inflight = null;
+        resolve(o);
+      };
+      this.inflight = { opId: op.opId, resolve: settle };
+      // The typed emit needs a literal event name; the union is checked in commandFor.
+      (socket.timeout(ACK_TIMEOUT_MS) as unknown as Socket).emit(event, payload, (err: Error | null, ack?: TaskAck) => {
+        if (err || !ack) return settle({ type: "lost" });
+        if (ack.ok) return settle({ type: "ok", task: ack.task });
+        settle({ type: "refused", error: ack.error ?? { code: "INTERNAL", message: "Refused" } });
+      });
+    });
+  }
+
+  private async sendOverRest(op: PendingOp): Promise<Outcome> {
+    const key = { idempotencyKey: op.opId };
+    let result;
+    switch (op.kind) {
+      case "create": {
+        const { payload } = this.commandFor(op);
+        const body = { ...(payload as Record<string, unknown>) };
+        delete body.opId;
+        result = await rest<Task>(this.creds, "POST", "/tasks", { ...key, body });
+        break;
+      }
+      case "update": {
+        const body: Record<string, unknown> = { ...op.fields };
+        const version = this.versionFor(op);
+        if (version) body.version = version;
+        result = await rest<Task>(this.creds, "PATCH", `/tasks/${op.id}`, { ...key, body });
+        break;
+      }
+      case "move":
+        result = await rest<Task>(this.creds, "PATCH", `/tasks/${op.id}`, {
+          ...key,
+          body: { status: op.status, position: op.position },
+        });
+        break;
+      case "delete":
+        result = await rest<null>(this.creds, "DELETE", `/tasks/${op.id}`, key);
+        break;
+    }
+    if (result.ok)
+      return { type: "ok", task: result.data && typeof result.data === "object" ? result.data : undefined };
+    if ("network" in result) return { type: "lost" };
+    if (result.status === 401) this.hooks.onAuthError("Unauthorized");
+    return { type: "refused", error: result.error };
+  }
+
+  private dropInflight(): void {
+    this.inflight?.resolve({ type: "lost" });
+    this.inflight = null;
+  }
+
+  private refuse(op: PendingOp, error: ErrorBody): void {
+    // Deleting what is already gone is what the person wanted: no need to complain.
+    if (op.kind === "delete" && error.code === "TASK_NOT_FOUND") {
+      this.store.dispatch({ type: "opAcked", opId: op.opId });
+      return;
+    }
+    this.store.dispatch({ type: "opRejected", opId: op.opId });
+    this.explainRefusal(error, op);
+  }
+
+  private explainRefusal(error: ErrorBody, op: PendingOp | null): void {
+    const what = op ? describe(op) : "That";
+    switch (error.code) {
+      case "TASK_LOCKED":
+        showToast({
+          kind: "warning",
+          title: "Someone else has this card in hand",
+          message: `${error.message}. Give them a moment, then try again.`,
+        });
+        return;
+      case "CONFLICT": {
+        const update = op?.kind === "update" ? op : null;
+        showToast({
+          kind: "warning",
+          title: `Not saved: ${what} clashed with a newer change`,
+          message: `${error.message}. The card now shows the latest version.`,
+          action: update
+            ? {
+                label: "Apply mine anyway",
+                run: () => this.updateTask(update.id, update.fields, { checkVersion: false }),
+              }
+            : undefined,
+        });
+        return;
+      }
+      case "TASK_NOT_FOUND":
+        showToast({ kind: "warning", title: "That card no longer exists", message: error.message });
+        return;
+      default:
+        showToast({ kind: "error", title: `Not saved: ${what}`, message: error.message });
+    }
+  }
+
+  // ---- connection fallbacks -----------------------------------------------------------------
+
+  private async probeRest(): Promise<void> {
+    const result = await api.tasks(this.creds);
+    if (this.stopped || this.socket?.connected) return;
+    if (result.ok) {
+      this.enterRestMode(result.data);
+      return;
+    }
+    if (result.status === 401) {
+      this.hooks.onAuthError("Unauthorized");
+      return;
+    }
+    this.store.dispatch({ type: "connection", state: "offline" });
+  }
+
+  /**
+   * The socket cannot connect but REST answers (a proxy that blocks both WebSocket and
+   * long-polling): show the server's board and send changes over REST. Only in this degraded
+   * mode does the page refresh on a timer; a live socket never polls.
+   */
+  private enterRestMode(tasks: Task[]): void {
+    const at = new Date().toISOString();
+    this.store.dispatch({ type: "restSnapshot", tasks: Array.isArray(tasks) ? tasks : [], agents: null, at });
+    this.store.dispatch({ type: "connection", state: "rest" });
+    this.pump();
+    void this.loadActivity();
+    void api.agents(this.creds).then((agents) => {
+      if (agents.ok && Array.isArray(agents.data) && this.state.connection === "rest") {
+        this.store.dispatch({ type: "restSnapshot", tasks: Object.values(this.state.tasks), agents: agents.data, at });
+      }
+    });
+    if (this.restTimer) return;
+    this.restTimer = setInterval(async () => {
+      if (this.state.connection !== "rest" || this.state.pending.length > 0) return;
+      const fresh = await api.tasks(this.creds);
+      if (fresh.ok && this.state.connection === "rest" && this.state.pending.length === 0) {
+        this.store.dispatch({ type: "restSnapshot", tasks: fresh.data, agents: null, at: new Date().toISOString() });
+      } else if (!fresh.ok && "network" in fresh) {
+        this.store.dispatch({ type: "connection", state: "offline" });
+      }
+    }, REST_REFRESH_MS);
+  }
+
+  private stopRestMode(): void {
+    if (this.restTimer) clearInterval(this.restTimer);
+    this.restTimer = null;
+  }
+
+  private async loadActivity(): Promise<void> {
+    const result = await api.activity(this.creds, 50);
+    if (!result.ok) return;
+    const data = result.data as unknown;
+    const entries = Array.isArray(data)
+      ? data
+      : Array.isArray((data as { items?: unknown })?.items)
+        ? (data as { items: ActivityEntry[] }).items
+        : [];
+    if (entries.length) this.store.dispatch({ type: "activity", entries });
+  }
+
+  // ---- persistence --------------------------------------------------------------------------
+
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.saveNow(), 150);
+  }
+
+  /** Writes a save that is waiting, and only then: an idle page never overwrites the copy. */
+  private flushSave(): void {
+    if (this.saveTimer) this.saveNow();
+  }
+
+  private saveNow(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    void saveBoard(toCache(this.state));
+  }
+}

@@ -1,0 +1,281 @@
+//! The board: five columns, drag and drop between and within them, and keyboard moves.
+//!
+//! While a card is held, the board shows a local copy of the column order (`drag.ids`) that the
+//! pointer rearranges; only on drop does it become one `task:move` with the final index. Others
+//! see `task:drag:other` meanwhile, and the server refuses anyone else's move with TASK_LOCKED.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  DndContext,
+  DragOverlay,
+  MouseSensor,
+  TouchSensor,
+  closestCenter,
+  getFirstCollision,
+  pointerWithin,
+  rectIntersection,
+  type CollisionDetection,
+  useSensor,
+  useSensors,
+  type DragEndEvent,
+  type DragOverEvent,
+  type DragStartEvent,
+  type UniqueIdentifier,
+} from "@dnd-kit/core";
+import { arrayMove } from "@dnd-kit/sortable";
+import { STATUSES, type Status, type Task } from "../protocol";
+import { selectPendingIds, selectVisibleTasks } from "../state/reducer";
+import { columnsOf } from "../state/tasks";
+import { useStore } from "../state/store";
+import { showToast } from "../state/toasts";
+import { useApp } from "./App";
+import { CardView, noteDragEnd } from "./Card";
+import { Column } from "./Column";
+import { EditDialog } from "./EditDialog";
+import { ConfirmDelete } from "./ConfirmDelete";
+import { useNow } from "./util";
+
+type Ids = Record<Status, number[]>;
+
+interface DragSession {
+  activeId: number;
+  from: Status;
+  fromIndex: number;
+  ids: Ids;
+}
+
+const COLUMN_PREFIX = "column:";
+
+export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
+
+export function Board() {
+  const { store, engine } = useApp();
+  const tasks = useStore(store, selectVisibleTasks);
+  const drags = useStore(store, (s) => s.drags);
+  const pendingIds = useStore(store, selectPendingIds);
+  const now = useNow(30_000);
+  const columns = useMemo(() => columnsOf(tasks), [tasks]);
+  const [drag, setDrag] = useState<DragSession | null>(null);
+  const refusedDrag = useRef<number | null>(null);
+  const [editing, setEditing] = useState<number | null>(null);
+  const [deleting, setDeleting] = useState<number | null>(null);
+  const [focusId, setFocusId] = useState<number | null>(null);
+  const [composer, setComposer] = useState<Status | null>(null);
+
+  const lastOver = useRef<UniqueIdentifier | null>(null);
+  const dragIds = useRef<Ids | null>(null);
+  dragIds.current = drag?.ids ?? null;
+
+  /**
+   * What the pointer is over: a card, or a column. Over a column that has cards, the nearest
+   * card wins, so a drop lands where the gap opened. (dnd-kit's multi-container recipe; plain
+   * closestCorners flickers between a tall empty column and the cards beside it.)
+   */
+  const collisionDetection: CollisionDetection = useCallback((args) => {
+    const within = pointerWithin(args);
+    const hits = within.length > 0 ? within : rectIntersection(args);
+    let overId = getFirstCollision(hits, "id");
+    const ids = dragIds.current;
+    if (overId != null && ids) {
+      const items = hits.filter((h) => !String(h.id).startsWith(COLUMN_PREFIX));
+      if (items.length > 0) overId = items[0].id;
+      else if (String(overId).startsWith(COLUMN_PREFIX)) {
+        const status = String(overId).slice(COLUMN_PREFIX.length) as Status;
+        const inColumn = ids[status] ?? [];
+        if (inColumn.length > 0) {
+          const nearest = closestCenter({
+            ...args,
+            droppableContainers: args.droppableContainers.filter((c) => inColumn.includes(Number(c.id))),
+          });
+          overId = nearest[0]?.id ?? overId;
+        }
+      }
+      lastOver.current = overId;
+      return [{ id: overId }];
+    }
+    return lastOver.current != null ? [{ id: lastOver.current }] : [];
+  }, []);
+
+  // A mouse lifts a card after a few pixels; a finger must rest a moment first, so that swiping
+  // through the columns on a phone scrolls instead of dragging.
+  const sensors = useSensors(
+    useSensor(MouseSensor, { activationConstraint: { distance: 6 } }),
+    useSensor(TouchSensor, { activationConstraint: { delay: 220, tolerance: 8 } }),
+  );
+
+  // "N" opens the new-task form from anywhere on the board.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key.toLowerCase() !== "n" || e.ctrlKey || e.metaKey || e.altKey) return;
+      const target = e.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, dialog, [contenteditable=true]")) return;
+      e.preventDefault();
+      setComposer("TODO");
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const columnIds = useCallback((): Ids => {
+    const ids = {} as Ids;
+    for (const s of STATUSES) ids[s] = columns[s].map((t) => t.id);
+    return ids;
+  }, [columns]);
+
+  const containerOf = (ids: Ids, id: UniqueIdentifier): Status | null => {
+    if (typeof id === "string" && id.startsWith(COLUMN_PREFIX)) return id.slice(COLUMN_PREFIX.length) as Status;
+    const n = Number(id);
+    return STATUSES.find((s) => ids[s].includes(n)) ?? null;
+  };
+
+  function onDragStart(event: DragStartEvent) {
+    const id = Number(event.active.id);
+    const ids = columnIds();
+    const from = containerOf(ids, id);
+    if (!from) return;
+    refusedDrag.current = null;
+    setDrag({ activeId: id, from, fromIndex: ids[from].indexOf(id), ids });
+    void engine.dragStart(id).then((ok) => {
+      if (!ok) refusedDrag.current = id;
+    });
+  }
+
+  function onDragOver(event: DragOverEvent) {
+    const { active, over } = event;
+    if (!over || !drag) return;
+    const from = containerOf(drag.ids, active.id);
+    const to = containerOf(drag.ids, over.id);
+    if (!from || !to || from === to) return;
+    const id = Number(active.id);
+    const target = drag.ids[to].filter((x) => x !== id);
+    let index = target.length;
+    if (!(typeof over.id === "string" && over.id.startsWith(COLUMN_PREFIX))) {
+      const overIndex = target.indexOf(Number(over.id));
+      const activeRect = active.rect.current.translated;
+      const below = activeRect && activeRect.top > over.rect.top + over.rect.height / 2;
+      index = overIndex < 0 ? target.length : overIndex + (below ? 1 : 0);
+    }
+    target.splice(index, 0, id);
+    setDrag({ ...drag, ids: { ...drag.ids, [from]: drag.ids[from].filter((x) => x !== id), [to]: target } });
+  }
+
+  function onDragEnd(event: DragEndEvent) {
+    const { active, over } = event;
+    const session = drag;
+    const id = Number(active.id);
+    noteDragEnd();
+    setDrag(null);
+    if (!session) return;
+    const to = over ? containerOf(session.ids, over.id) : null;
+    if (to && refusedDrag.current !== id) {
+      let list = session.ids[to];
+      let index = list.indexOf(id);
+      const overId = over ? Number(over.id) : NaN;
+      if (!Number.isNaN(overId) && overId !== id && list.includes(overId)) {
+        const overIndex = list.indexOf(overId);
+        list = arrayMove(list, index, overIndex);
+        index = overIndex;
+      }
+      if (index >= 0 && (to !== session.from || index !== session.fromIndex)) engine.moveTask(id, to, index);
+    }
+    // After the move, so the move itself (which also ends the lock) is never refused.
+    engine.dragEnd(id);
+  }
+
+  function onDragCancel() {
+    noteDragEnd();
+    if (drag) engine.dragEnd(drag.activeId);
+    setDrag(null);
+  }
+
+  const onCardKey = (task: Task, action: CardKeyAction) => {
+    if (action === "open") return setEditing(task.id);
+    if (action === "delete") return setDeleting(task.id);
+    const mark = drags[task.id];
+    if (mark) {
+      showToast({ kind: "warning", title: `${mark.user} is moving this card`, message: "Try again once they let go." });
+      return;
+    }
+    const column = columns[task.status];
+    const index = column.findIndex((t) => t.id === task.id);
+    const statusIndex = STATUSES.indexOf(task.status);
+    let status = task.status;
+    let target = index;
+    if (action === "left" || action === "right") {
+      const next = statusIndex + (action === "left" ? -1 : 1);
+      if (next < 0 || next >= STATUSES.length) return;
+      status = STATUSES[next];
+      target = Math.min(index, columns[status].length);
+    } else {
+      target = index + (action === "up" ? -1 : 1);
+      if (target < 0 || target >= column.length) return;
+    }
+    setFocusId(task.id);
+    engine.moveTask(task.id, status, target);
+  };
+
+  const active = drag ? tasks[drag.activeId] : undefined;
+
+  return (
+    <DndContext
+      sensors={sensors}
+      collisionDetection={collisionDetection}
+      onDragStart={onDragStart}
+      onDragOver={onDragOver}
+      onDragEnd={onDragEnd}
+      onDragCancel={onDragCancel}
+      accessibility={{
+        screenReaderInstructions: {
+          draggable: "Use Shift and the arrow keys to move a focused card; Enter opens it.",
+        },
+      }}
+    >
+      <main className="board" aria-label="Task board">
+        {STATUSES.map((status) => {
+          const list = drag
+            ? drag.ids[status].map((id) => tasks[id]).filter((t): t is Task => Boolean(t))
+            : columns[status];
+          return (
+            <Column
+              key={status}
+              status={status}
+              tasks={list}
+              count={columns[status].length}
+              drags={drags}
+              pendingIds={pendingIds}
+              now={now}
+              draggingId={drag?.activeId ?? null}
+              focusId={focusId}
+              onOpen={(task) => setEditing(task.id)}
+              onKey={onCardKey}
+              composerOpen={composer === status}
+              onComposer={(open) => setComposer(open ? status : null)}
+            />
+          );
+        })}
+      </main>
+      <DragOverlay dropAnimation={{ duration: 180, easing: "cubic-bezier(.2,.8,.2,1)" }}>
+        {active ? (
+          <div
+            className="card is-lifted"
+            style={{ ["--c" as string]: `var(--${active.status.toLowerCase()})` }}
+            data-testid="drag-overlay"
+          >
+            <CardView task={active} now={now} />
+          </div>
+        ) : null}
+      </DragOverlay>
+      {editing !== null && (
+        <EditDialog
+          taskId={editing}
+          onClose={() => setEditing(null)}
+          onDelete={() => {
+            setDeleting(editing);
+            setEditing(null);
+          }}
+        />
+      )}
+      {deleting !== null && <ConfirmDelete taskId={deleting} onClose={() => setDeleting(null)} />}
+    </DndContext>
+  );
+}

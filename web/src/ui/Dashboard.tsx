@@ -1,0 +1,85 @@
+//! The dashboard frame: header (connection, typing, people), the board, the side panels.
+
+import { useEffect, useState } from "react";
+import { useStore } from "../state/store";
+import { useApp } from "./App";
+import { Board } from "./Board";
+import { ConnectionBadge } from "./ConnectionBadge";
+import { Avatar } from "./Avatar";
+import { ActivityPanel, AgentsPanel, PeoplePanel } from "./Panels";
+import { Toasts } from "./Toasts";
+import { KeyboardIcon, Logo, LogoutIcon } from "./Icons";
+import { ShortcutsDialog } from "./ShortcutsDialog";
+
+function TypingIndicator() {
+  const { store } = useApp();
+  const typing = useStore(store, (s) => s.typing);
+  if (typing.length === 0) return <div className="typing" aria-hidden="true" />;
+  const who = typing.length > 3 ? `${typing.slice(0, 3).join(", ")} +${typing.length - 3}` : typing.join(", ");
+  return (
+    <div className="typing is-active" role="status" aria-live="polite" data-testid="typing">
+      <span className="typing-dots" aria-hidden="true">
+        <i />
+        <i />
+        <i />
+      </span>
+      <span>
+        <strong>{who}</strong> TYPING...
+      </span>
+    </div>
+  );
+}
+
+export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
+  const { me } = useApp();
+  const [help, setHelp] = useState(false);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "?" || e.ctrlKey || e.metaKey || e.altKey) return;
+      const target = e.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable=true]")) return;
+      e.preventDefault();
+      setHelp(true);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <Logo />
+          <span className="brand-name">warroom</span>
+        </div>
+        <ConnectionBadge />
+        <TypingIndicator />
+        <div className="topbar-end">
+          <button className="ghost icon-button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
+            <KeyboardIcon />
+            <span className="sr-only">Keyboard shortcuts</span>
+          </button>
+          <div className="me" title={`Signed in as ${me}`}>
+            <Avatar name={me} size={30} />
+            <span className="me-name">{me}</span>
+          </div>
+          <button className="ghost icon-button" onClick={onSignOut} title="Sign out of this device">
+            <LogoutIcon />
+            <span className="sr-only">Sign out</span>
+          </button>
+        </div>
+      </header>
+      <div className="layout">
+        <Board />
+        <aside className="sidebar" aria-label="Team">
+          <PeoplePanel />
+          <AgentsPanel />
+          <ActivityPanel />
+        </aside>
+      </div>
+      <Toasts />
+      {help && <ShortcutsDialog onClose={() => setHelp(false)} />}
+    </div>
+  );
+}

@@ -1,0 +1,132 @@
+//! Editing a task: title, description, assignee and status, with delete one step away.
+
+import { useId, useState, type FormEvent } from "react";
+import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
+import { selectVisibleTasks } from "../state/reducer";
+import { useStore } from "../state/store";
+import { useApp } from "./App";
+import { Modal } from "./Modal";
+import { PeopleOptions } from "./PeopleOptions";
+import { History } from "./History";
+import { TrashIcon } from "./Icons";
+import { clockTime, timeAgo, useNow } from "./util";
+
+export function EditDialog(props: { taskId: number; onClose: () => void; onDelete: () => void }) {
+  const { store, engine } = useApp();
+  const task = useStore(store, (s) => selectVisibleTasks(s)[props.taskId]);
+  const lockedBy = useStore(store, (s) => s.drags[props.taskId]?.user);
+  const now = useNow(30_000);
+  const [opened] = useState(() => task);
+  const [title, setTitle] = useState(task?.title ?? "");
+  const [description, setDescription] = useState(task?.description ?? "");
+  const [assignee, setAssignee] = useState(task?.assignee ?? "");
+  const [status, setStatus] = useState<Status>(task?.status ?? "TODO");
+  const [error, setError] = useState<string | null>(null);
+  const listId = useId();
+
+  const changedElsewhere = Boolean(task && opened && task.version > opened.version && task.id > 0);
+
+  function save(event: FormEvent) {
+    event.preventDefault();
+    if (!task) return;
+    const text = title.trim();
+    if (!text) return setError("A task needs a title.");
+    if ([...text].length > 200) return setError("Titles are at most 200 characters.");
+    engine.updateTask(
+      task.id,
+      { title: text, description, assignee: assignee.trim() || null, status },
+      { base: opened ?? task },
+    );
+    props.onClose();
+  }
+
+  return (
+    <Modal title={task && task.id > 0 ? `Task #${task.id}` : "Task"} onClose={props.onClose}>
+      {!task ? (
+        <>
+          <p className="notice">This task was deleted while you had it open.</p>
+          <div className="dialog-actions">
+            <button className="primary" onClick={props.onClose} autoFocus>
+              Close
+            </button>
+          </div>
+        </>
+      ) : (
+        <form className="edit-form" onSubmit={save}>
+          {lockedBy && <p className="notice">{lockedBy} is moving this card right now; saving may have to wait.</p>}
+          {changedElsewhere && (
+            <p className="notice">Someone changed this task while you had it open. Saving keeps your values.</p>
+          )}
+          <label className="field">
+            <span>Title</span>
+            <input name="title" value={title} maxLength={200} onChange={(e) => setTitle(e.target.value)} autoFocus />
+          </label>
+          <label className="field">
+            <span>Description</span>
+            <textarea
+              name="description"
+              value={description}
+              rows={5}
+              maxLength={10000}
+              placeholder="Details, links, acceptance criteria…"
+              onChange={(e) => setDescription(e.target.value)}
+            />
+          </label>
+          <div className="field-row">
+            <label className="field">
+              <span>Assignee</span>
+              <input
+                name="assignee"
+                value={assignee}
+                maxLength={64}
+                list={listId}
+                placeholder="Unassigned"
+                onChange={(e) => setAssignee(e.target.value)}
+              />
+              <PeopleOptions id={listId} />
+            </label>
+            <label className="field">
+              <span>Status</span>
+              <select name="status" value={status} onChange={(e) => setStatus(e.target.value as Status)}>
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {STATUS_LABELS[s]}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          {task.progress && (
+            <p className="muted small-print">
+              Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}
+              {task.progress.message}
+            </p>
+          )}
+          <p className="muted small-print">
+            Created by {task.createdBy || "someone"}{" "}
+            {timeAgo(task.createdAt, now) === "now" ? "just now" : `${timeAgo(task.createdAt, now)} ago`}
+            {task.updatedAt !== task.createdAt && ` · updated at ${clockTime(task.updatedAt)}`}
+          </p>
+          {task.id > 0 && <History taskId={task.id} version={task.version} />}
+          {error && (
+            <p className="entry-error" role="alert">
+              {error}
+            </p>
+          )}
+          <div className="dialog-actions">
+            <button type="button" className="ghost danger-text" onClick={props.onDelete}>
+              <TrashIcon /> Delete
+            </button>
+            <span className="spacer" />
+            <button type="button" className="ghost" onClick={props.onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="primary">
+              Save
+            </button>
+          </div>
+        </form>
+      )}
+    </Modal>
+  );
+}

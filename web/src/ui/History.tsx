@@ -1,0 +1,61 @@
+//! A task's history in its dialog: who changed which fields, from what to what, and when.
+
+import { useEffect, useState } from "react";
+import type { ActivityEntry } from "../protocol";
+import { useApp } from "./App";
+import { timeAgo, useNow } from "./util";
+
+function show(value: unknown): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+export function History({ taskId, version }: { taskId: number; version: number }) {
+  const { engine } = useApp();
+  const [entries, setEntries] = useState<ActivityEntry[] | null | undefined>(undefined);
+  const now = useNow(30_000);
+
+  useEffect(() => {
+    let live = true;
+    void engine.history(taskId).then((list) => {
+      if (live) setEntries(list);
+    });
+    return () => {
+      live = false;
+    };
+    // A new version means a new entry: fetch again.
+  }, [engine, taskId, version]);
+
+  if (entries === undefined) return null;
+  return (
+    <details className="history">
+      <summary>History{entries ? ` (${entries.length})` : ""}</summary>
+      {entries === null ? (
+        <p className="muted small-print">History is available when the server is reachable.</p>
+      ) : (
+        <ol>
+          {entries.map((entry) => (
+            <li key={String(entry.id)}>
+              <div className="history-line">
+                <span>{entry.message}</span>
+                <time className="muted" dateTime={entry.timestamp}>
+                  {timeAgo(entry.timestamp, now)}
+                </time>
+              </div>
+              {entry.changes && entry.type === "task.updated" && (
+                <ul className="history-changes">
+                  {Object.entries(entry.changes).map(([field, change]) => (
+                    <li key={field}>
+                      <span className="mono">{field}</span> {show(change.from)} → {show(change.to)}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </details>
+  );
+}

@@ -1,0 +1,65 @@
+//! Small presentation helpers: relative times, initials, a stable colour per person.
+
+import { useEffect, useState } from "react";
+
+export function timeAgo(iso: string | null | undefined, now: number): string {
+  if (!iso) return "";
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return "";
+  const s = Math.max(0, Math.round((now - then) / 1000));
+  if (s < 45) return "now";
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.round(m / 60);
+  if (h < 24) return `${h}h`;
+  const d = Math.round(h / 24);
+  if (d < 14) return `${d}d`;
+  return `${Math.round(d / 7)}w`;
+}
+
+export function timeLeft(iso: string | null | undefined, now: number): string | null {
+  if (!iso) return null;
+  const end = Date.parse(iso);
+  if (Number.isNaN(end)) return null;
+  const s = Math.round((end - now) / 1000);
+  if (s <= 0) return "expiring";
+  if (s < 60) return `${s}s left`;
+  // Minutes, not seconds: the board re-renders ages every 30 s, not every second.
+  return `${Math.ceil(s / 60)}m left`;
+}
+
+export function initials(name: string): string {
+  const parts = name
+    .trim()
+    .split(/[\s._-]+/)
+    .filter(Boolean);
+  if (parts.length === 0) return "?";
+  if (parts.length === 1) return parts[0].slice(0, 2).toUpperCase();
+  return (parts[0][0] + parts[1][0]).toUpperCase();
+}
+
+const HUES = [262, 200, 160, 28, 340, 220, 100, 300, 12, 185];
+
+/** A hue that stays the same for a name on every screen. */
+export function hueFor(name: string): number {
+  let h = 0;
+  for (const ch of name.toLowerCase()) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return HUES[h % HUES.length];
+}
+
+/** Re-renders the caller every `ms`, for ages and countdowns. */
+export function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(id);
+  }, [ms]);
+  return now;
+}
+
+export function clockTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
