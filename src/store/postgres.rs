@@ -35,7 +35,7 @@ use std::thread;
 use std::time::Duration;
 
 use ::postgres::types::ToSql;
-use ::postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
+use ::postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Row, Statement};
 use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -78,7 +78,7 @@ pub struct PostgresStore {
     readers: Arc<Readers>,
 }
 
-type AdminWrite = Box<dyn FnOnce(&mut Session<'_, Transaction<'_>>) -> anyhow::Result<()> + Send>;
+type AdminWrite = Box<dyn FnOnce(&mut Session<'_, Client>) -> anyhow::Result<()> + Send>;
 
 enum Job {
     Apply(Box<WriteRequest>, oneshot::Sender<AppResult<Applied>>),
@@ -95,10 +95,12 @@ impl PostgresStore {
     pub async fn connect(url: &str, durability: Durability) -> anyhow::Result<PostgresStore> {
         let config = parse_url(url)?;
         let (ready, started) = oneshot::channel();
-        let (writer, rx) = mpsc::unbounded_channel();
-        let writer_config = config.clone();
         // Unbounded, as for SQLite: producers are request handlers that each wait for their
         // own answer, so the queue is bounded by the requests in flight.
+        let (writer, rx) = mpsc::unbounded_channel();
+        let writer_config = config.clone();
+        // The writer connects and migrates on its own thread: the client blocks, and it must
+        // also be closed where blocking is allowed.
         thread::Builder::new()
             .name("postgres-writer".into())
             .spawn(move || {
@@ -141,14 +143,18 @@ impl PostgresStore {
             let _permit = permit;
             let mut conn = readers.take()?;
             let mut result = f(&mut conn.session());
-            if result.is_err() && conn.client.is_closed() {
+            if let Err(e) = &result
+                && connection_lost(&conn, e)
+            {
                 // The server dropped the connection (a restart, a failover, an idle timeout).
                 // A read is safe to repeat: once more, on a new connection.
                 tracing::warn!("a read connection to PostgreSQL was closed; reconnecting");
                 conn = readers.open()?;
                 result = f(&mut conn.session());
             }
-            readers.give_back(conn);
+            if !result.as_ref().is_err_and(|e| connection_lost(&conn, e)) {
+                readers.give_back(conn);
+            }
             result
         })
         .await
@@ -159,7 +165,7 @@ impl PostgresStore {
 
     async fn admin(
         &self,
-        write: impl FnOnce(&mut Session<'_, Transaction<'_>>) -> anyhow::Result<()> + Send + 'static,
+        write: impl FnOnce(&mut Session<'_, Client>) -> anyhow::Result<()> + Send + 'static,
     ) -> AppResult<()> {
         let (reply, answer) = oneshot::channel();
         self.writer
@@ -167,6 +173,17 @@ impl PostgresStore {
             .map_err(|_| anyhow!("the writer has stopped"))?;
         answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
     }
+}
+
+/// Whether `error` means the connection is gone (closed, or ended by the server: SQLSTATE
+/// classes 08 and 57P, e.g. `admin_shutdown` when a backend is terminated), rather than a
+/// query's own failure.
+fn connection_lost(conn: &Conn, error: &anyhow::Error) -> bool {
+    conn.client.is_closed()
+        || error.chain().filter_map(|cause| cause.downcast_ref::<::postgres::Error>()).any(|e| {
+            e.is_closed()
+                || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+        })
 }
 
 /// Accepts only URLs, so a mistyped `DATABASE_URL` is refused with a clear message.
@@ -282,6 +299,19 @@ impl Writer {
         }
         Ok(self.conn.as_mut().expect("opened above"))
     }
+
+    /// Starts the group's transaction. A connection the server closed while it sat idle (a
+    /// restart, a failover, a proxy's idle timeout) is only found out by using it. A failed
+    /// `BEGIN` has applied nothing, so the group begins once more on a new connection
+    /// rather than failing every write in it.
+    fn begin(&mut self) -> anyhow::Result<Session<'_, Client>> {
+        if let Err(e) = self.connection()?.client.batch_execute("BEGIN") {
+            tracing::warn!(error = %e, "beginning a transaction failed; reconnecting");
+            self.conn = None;
+            self.connection()?.client.batch_execute("BEGIN").context("beginning a transaction")?;
+        }
+        Ok(self.conn.as_mut().expect("connected above").session())
+    }
 }
 
 fn run_writer(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Job>) {
@@ -296,10 +326,10 @@ fn run_writer(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         }
         // Writes queued before the close are committed; the close ends the loop.
-        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_))) {
-            if let Job::Close(reply) = group.remove(at) {
-                closed = Some(reply);
-            }
+        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_)))
+            && let Job::Close(reply) = group.remove(at)
+        {
+            closed = Some(reply);
         }
         commit_group(&mut writer, &mut group);
         if closed.is_some() {
@@ -313,51 +343,27 @@ fn run_writer(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
+/// Each write's reply, sent once the whole group's commit is known.
 type Answer = Box<dyn FnOnce(Result<(), String>)>;
 
 fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
     let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
-    let outcome = (|| -> anyhow::Result<()> {
-        let Conn { client, statements } = writer.connection()?;
-        let mut tx = client.transaction()?;
-        lock_boards(&mut tx, group)?;
-        for job in group.drain(..) {
-            let now = crate::clock::now();
-            let mut sp = tx.transaction()?;
-            match job {
-                Job::Apply(req, reply) => {
-                    let result = write::apply(
-                        &mut Session { client: &mut sp, statements: &mut *statements },
-                        &req,
-                        &now,
-                    );
-                    if matches!(result, Ok(Applied::Committed(_))) {
-                        sp.commit()?;
-                    } else {
-                        sp.rollback()?;
-                    }
-                    answers.push(Box::new(move |group: Result<(), String>| {
-                        let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
-                    }));
-                }
-                Job::Close(_) => unreachable!("taken out of the group before it commits"),
-                Job::Admin(write, reply) => {
-                    let result = write(&mut Session { client: &mut sp, statements: &mut *statements });
-                    if result.is_ok() {
-                        sp.commit()?;
-                    } else {
-                        sp.rollback()?;
-                    }
-                    answers.push(Box::new(move |group: Result<(), String>| {
-                        let result = group.and(result.map_err(|e| format!("{e:#}")));
-                        let _ = reply.send(result.map_err(|e| AppError::Internal(anyhow!(e))));
-                    }));
-                }
-            }
+    let started = std::time::Instant::now();
+    let mut unsure = false;
+    let outcome = writer.begin().and_then(|mut s| {
+        let result =
+            run_group(&mut s, group, &mut answers).and_then(|()| Ok(s.client.batch_execute("COMMIT")?));
+        if result.is_err() {
+            unsure = s.client.batch_execute("ROLLBACK").is_err();
         }
-        tx.commit()?;
-        Ok(())
-    })();
+        result
+    });
+    if unsure {
+        // A connection whose transaction could not be rolled back is not used again: the next
+        // group's BEGIN would otherwise carry on inside it.
+        writer.conn = None;
+    }
+    crate::metrics::commit_done(started.elapsed());
     // Answers go out only now: a write is acknowledged after its group committed.
     let group_result = outcome.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "committing a group of writes failed");
@@ -366,13 +372,54 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
     for answer in answers {
         answer(group_result.clone());
     }
-    // Jobs the failure left unstarted are dropped: their callers are told the write was lost.
+    // Jobs a failure left unstarted are dropped: their callers are told the write was lost.
     group.clear();
+}
+
+/// Runs every write of the group, each in its own savepoint, inside the open transaction.
+fn run_group(
+    s: &mut Session<'_, Client>,
+    group: &mut Vec<Job>,
+    answers: &mut Vec<Answer>,
+) -> anyhow::Result<()> {
+    lock_boards(s, group)?;
+    for job in group.drain(..) {
+        let now = crate::clock::now();
+        s.client.batch_execute("SAVEPOINT write")?;
+        let kept = match job {
+            Job::Apply(req, reply) => {
+                let result = write::apply(&mut PgTx(s), &req, &now);
+                let kept = matches!(result, Ok(Applied::Committed(_)));
+                answers.push(Box::new(move |group: Result<(), String>| {
+                    let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
+                }));
+                kept
+            }
+            Job::Close(_) => unreachable!("taken out of the group before it commits"),
+            Job::Admin(write, reply) => {
+                let result = write(s);
+                let kept = result.is_ok();
+                answers.push(Box::new(move |group: Result<(), String>| {
+                    let result = group.and(result.map_err(|e| format!("{e:#}")));
+                    let _ = reply.send(result.map_err(|e| AppError::Internal(anyhow!(e))));
+                }));
+                kept
+            }
+        };
+        // A refused or failed write leaves nothing behind, and the transaction usable.
+        let end = if kept {
+            "RELEASE SAVEPOINT write"
+        } else {
+            "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write"
+        };
+        s.client.batch_execute(end)?;
+    }
+    Ok(())
 }
 
 /// Locks the rows of the boards the group writes to, in name order, before any write reads
 /// anything: see the module documentation.
-fn lock_boards(tx: &mut Transaction<'_>, group: &[Job]) -> anyhow::Result<()> {
+fn lock_boards(s: &mut Session<'_, Client>, group: &[Job]) -> anyhow::Result<()> {
     let mut boards: Vec<&str> = group
         .iter()
         .filter_map(|job| match job {
@@ -383,7 +430,7 @@ fn lock_boards(tx: &mut Transaction<'_>, group: &[Job]) -> anyhow::Result<()> {
     boards.sort_unstable();
     boards.dedup();
     if !boards.is_empty() {
-        tx.execute("SELECT name FROM boards WHERE name = ANY($1) ORDER BY name FOR UPDATE", &[&boards])
+        s.query("SELECT name FROM boards WHERE name = ANY($1) ORDER BY name FOR UPDATE", &[&boards])
             .context("locking the boards")?;
     }
     Ok(())
@@ -787,24 +834,28 @@ fn internal(what: &'static str) -> impl FnOnce(anyhow::Error) -> AppError {
 }
 
 /// Row access for the write rules, inside the writer's current savepoint.
-impl Tx for Session<'_, Transaction<'_>> {
+struct PgTx<'s, 'a>(&'s mut Session<'a, Client>);
+
+impl Tx for PgTx<'_, '_> {
     fn next_seq(&mut self, board: &str) -> AppResult<i64> {
-        self.query_one("UPDATE boards SET seq = seq + 1 WHERE name = $1 RETURNING seq", &[&board])
+        self.0
+            .query_one("UPDATE boards SET seq = seq + 1 WHERE name = $1 RETURNING seq", &[&board])
             .and_then(|r| Ok(r.try_get(0)?))
             .map_err(internal("taking the next sequence number"))
     }
 
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {
-        load_task(self, board, id).map_err(internal("loading a task"))
+        load_task(self.0, board, id).map_err(internal("loading a task"))
     }
 
     fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {
-        self.query(
-            "SELECT id, position FROM tasks WHERE board = $1 AND status = $2 ORDER BY position, id",
-            &[&board, &status.as_str()],
-        )
-        .and_then(|rows| rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect())
-        .map_err(internal("loading a column"))
+        self.0
+            .query(
+                "SELECT id, position FROM tasks WHERE board = $1 AND status = $2 ORDER BY position, id",
+                &[&board, &status.as_str()],
+            )
+            .and_then(|rows| rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect())
+            .map_err(internal("loading a column"))
     }
 
     fn insert_task(
@@ -815,110 +866,119 @@ impl Tx for Session<'_, Transaction<'_>> {
         by: &str,
         now: &str,
     ) -> AppResult<Task> {
-        self.query_one(
-            &format!(
-                "INSERT INTO tasks (board, title, description, status, assignee, position, created_by,
+        self.0
+            .query_one(
+                &format!(
+                    "INSERT INTO tasks (board, title, description, status, assignee, position, created_by,
                                     created_at, updated_at, version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TASK_COLUMNS}"
-            ),
-            &[
-                &board,
-                &new.title,
-                &new.description,
-                &new.status.as_str(),
-                &new.assignee,
-                &position,
-                &by,
-                &now,
-            ],
-        )
-        .and_then(|row| task_row(&row))
-        .map_err(internal("inserting a task"))
+                ),
+                &[
+                    &board,
+                    &new.title,
+                    &new.description,
+                    &new.status.as_str(),
+                    &new.assignee,
+                    &position,
+                    &by,
+                    &now,
+                ],
+            )
+            .and_then(|row| task_row(&row))
+            .map_err(internal("inserting a task"))
     }
 
     fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()> {
         let progress = task.progress.as_ref().map(|p| serde_json::json!(p).to_string());
-        self.execute(
-            "UPDATE tasks SET title = $3, description = $4, status = $5, assignee = $6, position = $7,
+        self.0
+            .execute(
+                "UPDATE tasks SET title = $3, description = $4, status = $5, assignee = $6, position = $7,
                     updated_at = $8, version = $9, claimed_by = $10, lease_expires_at = $11, progress = $12
              WHERE board = $1 AND id = $2",
-            &[
-                &board,
-                &task.id,
-                &task.title,
-                &task.description,
-                &task.status.as_str(),
-                &task.assignee,
-                &task.position,
-                &task.updated_at,
-                &task.version,
-                &task.claimed_by,
-                &task.lease_expires_at,
-                &progress,
-            ],
-        )
-        .map(|_| ())
-        .map_err(internal("saving a task"))
+                &[
+                    &board,
+                    &task.id,
+                    &task.title,
+                    &task.description,
+                    &task.status.as_str(),
+                    &task.assignee,
+                    &task.position,
+                    &task.updated_at,
+                    &task.version,
+                    &task.claimed_by,
+                    &task.lease_expires_at,
+                    &progress,
+                ],
+            )
+            .map(|_| ())
+            .map_err(internal("saving a task"))
     }
 
     fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
-        self.query_one(
-            &format!("UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}"),
-            &[&board, &id, &position],
-        )
-        .and_then(|row| task_row(&row))
-        .map_err(internal("renumbering a column"))
+        self.0
+            .query_one(
+                &format!(
+                    "UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}"
+                ),
+                &[&board, &id, &position],
+            )
+            .and_then(|row| task_row(&row))
+            .map_err(internal("renumbering a column"))
     }
 
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
-        self.execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[&board, &id])
+        self.0
+            .execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[&board, &id])
             .map(|_| ())
             .map_err(internal("deleting a task"))
     }
 
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {
-        self.query_opt(
-            &format!(
-                "SELECT {TASK_COLUMNS} FROM tasks
+        self.0
+            .query_opt(
+                &format!(
+                    "SELECT {TASK_COLUMNS} FROM tasks
                  WHERE board = $1 AND status = 'TODO' AND assignee IS NULL AND claimed_by IS NULL
                  ORDER BY position, id LIMIT 1"
-            ),
-            &[&board],
-        )
-        .and_then(|row| row.as_ref().map(task_row).transpose())
-        .map_err(internal("finding the next task"))
+                ),
+                &[&board],
+            )
+            .and_then(|row| row.as_ref().map(task_row).transpose())
+            .map_err(internal("finding the next task"))
     }
 
     fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()> {
-        self.execute(
-            "UPDATE tasks SET lease_expires_at = $3 WHERE board = $1 AND claimed_by = $2",
-            &[&board, &agent, &until],
-        )
-        .map(|_| ())
-        .map_err(internal("renewing leases"))
+        self.0
+            .execute(
+                "UPDATE tasks SET lease_expires_at = $3 WHERE board = $1 AND claimed_by = $2",
+                &[&board, &agent, &until],
+            )
+            .map(|_| ())
+            .map_err(internal("renewing leases"))
     }
 
     fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>> {
-        load_agent(self, board, id).map_err(internal("loading an agent"))
+        load_agent(self.0, board, id).map_err(internal("loading an agent"))
     }
 
     fn save_agent(&mut self, board: &str, agent: &Agent) -> AppResult<()> {
-        self.execute(
-            "INSERT INTO agents (board, id, name, status, current_task_id, last_seen)
+        self.0
+            .execute(
+                "INSERT INTO agents (board, id, name, status, current_task_id, last_seen)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (board, id) DO UPDATE SET name = excluded.name, status = excluded.status,
                  current_task_id = excluded.current_task_id, last_seen = excluded.last_seen",
-            &[
-                &board,
-                &agent.id,
-                &agent.name,
-                &agent.status.as_str(),
-                &agent.current_task_id,
-                &agent.last_seen,
-            ],
-        )
-        .map(|_| ())
-        .map_err(internal("saving an agent"))
+                &[
+                    &board,
+                    &agent.id,
+                    &agent.name,
+                    &agent.status.as_str(),
+                    &agent.current_task_id,
+                    &agent.last_seen,
+                ],
+            )
+            .map(|_| ())
+            .map_err(internal("saving an agent"))
     }
 
     fn insert_activity(
@@ -930,6 +990,7 @@ impl Tx for Session<'_, Transaction<'_>> {
     ) -> AppResult<Activity> {
         let changes = entry.changes.as_ref().map(|c| Value::Object(c.clone()).to_string());
         let id: i64 = self
+            .0
             .query_one(
                 "INSERT INTO activity (board, seq, kind, \"user\", message, task_id, changes, timestamp)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -951,6 +1012,7 @@ impl Tx for Session<'_, Transaction<'_>> {
 
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>> {
         let stored: Option<String> = self
+            .0
             .query_opt(
                 "SELECT result FROM idempotency WHERE credential = $1 AND op_id = $2",
                 &[&credential, &op_id],
@@ -961,12 +1023,13 @@ impl Tx for Session<'_, Transaction<'_>> {
     }
 
     fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()> {
-        self.execute(
-            "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES ($1, $2, $3, $4)",
-            &[&credential, &op_id, &result.to_string(), &now],
-        )
-        .map(|_| ())
-        .map_err(internal("remembering an operation id"))
+        self.0
+            .execute(
+                "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES ($1, $2, $3, $4)",
+                &[&credential, &op_id, &result.to_string(), &now],
+            )
+            .map(|_| ())
+            .map_err(internal("remembering an operation id"))
     }
 }
 

@@ -4,6 +4,8 @@
 //! Without `TEST_DATABASE_URL` a test that needs PostgreSQL says so loudly and passes: the
 //! default build and test need nothing but Rust.
 
+use std::io::Write;
+
 use ::postgres::{Client, NoTls};
 
 /// What a PostgreSQL test prints when there is no server to run against.
@@ -23,7 +25,9 @@ impl TestDatabase {
         let admin_url = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => url.trim().to_owned(),
             _ => {
-                eprintln!("{SKIPPED} ({test})");
+                // Straight to stderr, not `eprintln!`, which the test runner captures and
+                // shows only for failures: a skip must be seen in every run.
+                let _ = writeln!(std::io::stderr(), "{SKIPPED} ({test})");
                 return None;
             }
         };
@@ -35,6 +39,25 @@ impl TestDatabase {
             .expect("the create task")
             .unwrap_or_else(|e| panic!("creating {name} from TEST_DATABASE_URL: {e}"));
         Some(TestDatabase { url: with_database(&admin_url, &name), admin_url, name })
+    }
+}
+
+impl TestDatabase {
+    /// Ends every connection to the database, as a restart or a failover of the server would.
+    /// Returns how many there were.
+    pub async fn terminate_connections(&self) -> usize {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || -> Result<usize, ::postgres::Error> {
+            let rows = Client::connect(&url, NoTls)?.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&name],
+            )?;
+            Ok(rows.len())
+        })
+        .await
+        .expect("the terminate task")
+        .expect("terminating connections")
     }
 }
 

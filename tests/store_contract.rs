@@ -1,0 +1,745 @@
+//! The storage contract: one suite over `Arc<dyn Store>`, run against every backend.
+//!
+//! Each test below runs twice: `sqlite::<name>` on a temp file, and `postgres::<name>` on a
+//! fresh database made from `TEST_DATABASE_URL` (and dropped afterwards). Without that
+//! variable the PostgreSQL half prints `SKIPPED: TEST_DATABASE_URL not set` and passes.
+//! The write rules are the same code for both (`domain::write` through `Tx`), so what this
+//! proves is that both stores read and write rows the same way.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use warroom::auth::{Role, StoredToken};
+use warroom::domain::agent::{AgentReport, AgentStatus};
+use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
+use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
+use warroom::error::{AppError, AppResult};
+use warroom::store::postgres::PostgresStore;
+use warroom::store::sqlite::{Durability, SqliteStore};
+use warroom::store::{Store, TaskFilter};
+
+use common::postgres::TestDatabase;
+
+const BOARD: &str = warroom::MAIN_BOARD;
+/// A lease that ran out long ago, and one that lasts the whole test.
+const PAST: &str = "2000-01-01T00:00:00.000Z";
+const FUTURE: &str = "2999-01-01T00:00:00.000Z";
+
+/// Declares each contract test once per backend.
+macro_rules! contract {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Backend::sqlite()).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(backend) = super::Backend::postgres(stringify!($test)).await {
+                        super::$test(backend).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
+contract![
+    new_tasks_go_to_the_end_of_their_column_or_to_the_index_asked,
+    moving_a_task_renumbers_the_column_it_lands_in,
+    an_update_at_an_old_version_is_refused_with_conflict_and_changes_nothing,
+    an_update_to_the_current_values_is_unchanged_and_takes_no_sequence_number,
+    a_deleted_task_is_gone_but_its_history_stays,
+    agents_are_stored_listed_byte_by_byte_and_found_silent,
+    claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back,
+    expired_leases_are_found_renewed_by_heartbeats_and_requeued,
+    a_repeated_operation_id_replays_the_first_result_without_applying,
+    sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurrency,
+    tokens_are_created_listed_in_order_and_revoked_once,
+    settings_are_stored_and_replaced,
+    tasks_are_filtered_by_status_assignee_and_literal_text,
+    activity_pages_newest_first_before_an_id,
+    a_snapshot_holds_every_task_in_display_order_every_agent_and_the_seq,
+    a_reopened_store_keeps_everything_and_continues_the_sequence,
+];
+
+// ---- The backends ----
+
+/// Where a test's data lives. `open` may be called again after `close`, on the same data.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<TempDir>),
+    Postgres(Arc<TestDatabase>),
+}
+
+impl Backend {
+    fn sqlite() -> Backend {
+        Backend::Sqlite(Arc::new(tempfile::tempdir().expect("a temp dir")))
+    }
+
+    async fn postgres(test: &str) -> Option<Backend> {
+        TestDatabase::create(test).await.map(|db| Backend::Postgres(Arc::new(db)))
+    }
+
+    async fn open(&self) -> TestBoard {
+        let store: Arc<dyn Store> = match self {
+            Backend::Sqlite(dir) => Arc::new(
+                SqliteStore::open(&dir.path().join("tasks.db"), Durability::Normal).expect("opening SQLite"),
+            ),
+            Backend::Postgres(db) => Arc::new(
+                PostgresStore::connect(&db.url, Durability::Normal).await.expect("connecting to PostgreSQL"),
+            ),
+        };
+        TestBoard { store }
+    }
+}
+
+// ---- Helpers that make the tests read like the behaviour ----
+
+/// The store, driven the way the board service drives it.
+struct TestBoard {
+    store: Arc<dyn Store>,
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        description: String::new(),
+        status: Status::Todo,
+        assignee: None,
+        position: None,
+    }
+}
+
+fn in_column(title: &str, status: Status, position: Option<i64>) -> NewTask {
+    NewTask { status, position, ..new_task(title) }
+}
+
+fn request(op: WriteOp) -> WriteRequest {
+    WriteRequest { board: BOARD.into(), actor: "alice".into(), idempotency: None, op }
+}
+
+fn report(id: &str, status: AgentStatus) -> AgentReport {
+    AgentReport { id: id.into(), name: None, status, current_task_id: None }
+}
+
+fn committed(applied: AppResult<Applied>, what: &str) -> Committed {
+    match applied {
+        Ok(Applied::Committed(c)) => *c,
+        other => panic!("{what}: expected a committed change, got {other:?}"),
+    }
+}
+
+fn changed_task(c: &Committed) -> Task {
+    match &c.change {
+        Change::TaskCreated { task, .. } | Change::TaskUpdated { task, .. } => task.clone(),
+        other => panic!("expected a task change, got {other:?}"),
+    }
+}
+
+fn token(id: &str, name: &str, at: &str) -> StoredToken {
+    StoredToken {
+        id: id.into(),
+        name: name.into(),
+        role: Role::Editor,
+        hash: format!("hash-of-{id}"),
+        created_at: at.into(),
+        revoked_at: None,
+    }
+}
+
+impl TestBoard {
+    async fn write(&self, op: WriteOp) -> AppResult<Applied> {
+        self.store.apply(request(op)).await
+    }
+
+    async fn commit(&self, op: WriteOp) -> Committed {
+        let what = format!("{op:?}");
+        committed(self.write(op).await, &what)
+    }
+
+    async fn create(&self, title: &str) -> Task {
+        self.create_with(new_task(title)).await
+    }
+
+    async fn create_with(&self, new: NewTask) -> Task {
+        changed_task(&self.commit(WriteOp::CreateTask(new)).await)
+    }
+
+    async fn update(&self, id: i64, patch: TaskPatch) -> AppResult<Applied> {
+        self.write(WriteOp::UpdateTask { id, patch }).await
+    }
+
+    async fn task(&self, id: i64) -> Task {
+        self.store.task(BOARD, id).await.unwrap().unwrap_or_else(|| panic!("task {id} is stored"))
+    }
+
+    /// `(title, position)` of a column, top to bottom.
+    async fn column(&self, status: Status) -> Vec<(String, i64)> {
+        let filter = TaskFilter { status: Some(status), ..TaskFilter::default() };
+        self.store.tasks(BOARD, filter).await.unwrap().into_iter().map(|t| (t.title, t.position)).collect()
+    }
+
+    async fn titles(&self, filter: TaskFilter) -> Vec<String> {
+        self.store.tasks(BOARD, filter).await.unwrap().into_iter().map(|t| t.title).collect()
+    }
+
+    async fn seq(&self) -> i64 {
+        self.store.snapshot(BOARD).await.unwrap().seq
+    }
+
+    async fn close(self) {
+        self.store.close().await;
+    }
+}
+
+fn col(entries: &[(&str, i64)]) -> Vec<(String, i64)> {
+    entries.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+}
+
+fn assert_conflict(result: AppResult<Applied>) {
+    assert!(matches!(result, Err(AppError::Conflict(_))), "expected CONFLICT, got {result:?}");
+}
+
+// ---- The contract ----
+
+async fn new_tasks_go_to_the_end_of_their_column_or_to_the_index_asked(backend: Backend) {
+    let board = backend.open().await;
+    let a = board.create("a").await;
+    board.create("b").await;
+    board.create("c").await;
+    assert_eq!((a.version, a.created_by.as_str(), a.created_at == a.updated_at), (1, "alice", true));
+
+    let placed = board.commit(WriteOp::CreateTask(in_column("d", Status::Todo, Some(1)))).await;
+
+    let Change::TaskCreated { task, shifted } = &placed.change else { panic!("{:?}", placed.change) };
+    assert_eq!(task.position, 1);
+    let shifted: Vec<(String, i64, i64)> =
+        shifted.iter().map(|t| (t.title.clone(), t.position, t.version)).collect();
+    assert_eq!(
+        shifted,
+        vec![("b".into(), 2, 1), ("c".into(), 3, 1)],
+        "shifted, not edited: their versions stay"
+    );
+    assert_eq!(board.column(Status::Todo).await, col(&[("a", 0), ("d", 1), ("b", 2), ("c", 3)]));
+    assert_eq!(board.task(task.id).await, *task, "the stored task is the one answered");
+    board.close().await;
+}
+
+async fn moving_a_task_renumbers_the_column_it_lands_in(backend: Backend) {
+    let board = backend.open().await;
+    let a = board.create("a").await;
+    board.create("b").await;
+    let c = board.create("c").await;
+    board.create_with(in_column("x", Status::InProgress, None)).await;
+    board.create_with(in_column("y", Status::InProgress, None)).await;
+
+    let moved = board
+        .commit(WriteOp::UpdateTask {
+            id: c.id,
+            patch: TaskPatch { status: Some(Status::InProgress), position: Some(1), ..TaskPatch::default() },
+        })
+        .await;
+
+    let Change::TaskUpdated { task, moved_from, shifted, changes, .. } = &moved.change else { panic!() };
+    assert_eq!((task.status, task.position, task.version), (Status::InProgress, 1, 2));
+    assert_eq!(*moved_from, Some(Status::Todo));
+    assert_eq!(shifted.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(), vec!["y"]);
+    assert_eq!(changes["status"], json!({ "from": "TODO", "to": "IN_PROGRESS" }));
+    assert_eq!(moved.activity[0].kind, "task.moved");
+    assert_eq!(board.column(Status::InProgress).await, col(&[("x", 0), ("c", 1), ("y", 2)]));
+    assert_eq!(board.column(Status::Todo).await, col(&[("a", 0), ("b", 1)]));
+
+    // Within a column: "a" goes below "b".
+    let below = TaskPatch { position: Some(1), ..TaskPatch::default() };
+    let reordered = board.commit(WriteOp::UpdateTask { id: a.id, patch: below }).await;
+    assert_eq!(reordered.activity[0].kind, "task.updated");
+    assert_eq!(board.column(Status::Todo).await, col(&[("b", 0), ("a", 1)]));
+    board.close().await;
+}
+
+async fn an_update_at_an_old_version_is_refused_with_conflict_and_changes_nothing(backend: Backend) {
+    let board = backend.open().await;
+    let task = board.create("first").await;
+    let renamed =
+        TaskPatch { title: Some("second".into()), expected_version: Some(1), ..TaskPatch::default() };
+    let second = changed_task(&committed(board.update(task.id, renamed).await, "renaming at version 1"));
+    assert_eq!((second.title.as_str(), second.version), ("second", 2));
+    let seq = board.seq().await;
+
+    let stale = TaskPatch { title: Some("third".into()), expected_version: Some(1), ..TaskPatch::default() };
+    assert_conflict(board.update(task.id, stale).await);
+
+    assert_eq!(board.task(task.id).await, second);
+    assert_eq!(board.seq().await, seq, "a refused write takes no sequence number");
+    let missing = board.update(9999, TaskPatch { title: Some("x".into()), ..TaskPatch::default() }).await;
+    assert!(matches!(missing, Err(AppError::TaskNotFound(9999))), "{missing:?}");
+    board.close().await;
+}
+
+async fn an_update_to_the_current_values_is_unchanged_and_takes_no_sequence_number(backend: Backend) {
+    let board = backend.open().await;
+    let task = board.create_with(NewTask { assignee: Some("adam".into()), ..new_task("same") }).await;
+    let seq = board.seq().await;
+    let activity = board.store.activity(BOARD, 100, None).await.unwrap();
+
+    let same = TaskPatch {
+        title: Some("same".into()),
+        assignee: Some(Some("adam".into())),
+        status: Some(Status::Todo),
+        ..TaskPatch::default()
+    };
+    let applied = board.update(task.id, same).await;
+
+    let Ok(Applied::Unchanged(value)) = applied else { panic!("expected unchanged, got {applied:?}") };
+    assert_eq!(value, serde_json::to_value(&task).unwrap(), "the current task is answered");
+    assert_eq!(board.task(task.id).await.version, 1);
+    assert_eq!(board.seq().await, seq);
+    assert_eq!(board.store.activity(BOARD, 100, None).await.unwrap(), activity, "nothing recorded");
+    let next = board.create("next").await;
+    let created = board.store.task_history(BOARD, next.id).await.unwrap();
+    assert_eq!(created[0].seq, seq + 1, "the next change takes the next number");
+    board.close().await;
+}
+
+async fn a_deleted_task_is_gone_but_its_history_stays(backend: Backend) {
+    let board = backend.open().await;
+    let task = board.create("short-lived").await;
+    board
+        .update(task.id, TaskPatch { description: Some("details".into()), ..TaskPatch::default() })
+        .await
+        .unwrap();
+
+    let deleted = board.commit(WriteOp::DeleteTask { id: task.id }).await;
+
+    assert!(matches!(&deleted.change, Change::TaskDeleted(t) if t.id == task.id && t.version == 2));
+    assert_eq!(deleted.result, Value::Null);
+    assert_eq!(board.store.task(BOARD, task.id).await.unwrap(), None);
+    assert!(board.store.tasks(BOARD, TaskFilter::default()).await.unwrap().is_empty());
+    let history = board.store.task_history(BOARD, task.id).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["task.deleted", "task.updated", "task.created"], "newest first");
+    assert_eq!(history[1].changes.as_ref().unwrap()["description"], json!({ "from": "", "to": "details" }));
+    assert!(matches!(board.write(WriteOp::DeleteTask { id: task.id }).await, Err(AppError::TaskNotFound(_))));
+    board.close().await;
+}
+
+async fn agents_are_stored_listed_byte_by_byte_and_found_silent(backend: Backend) {
+    let board = backend.open().await;
+    let started = warroom::clock::now();
+    for (id, status) in
+        [("beta", AgentStatus::Idle), ("alpha", AgentStatus::Busy), ("Zed", AgentStatus::Error)]
+    {
+        board.commit(WriteOp::ReportAgent { report: report(id, status), lease_until: FUTURE.into() }).await;
+    }
+    let named = AgentReport { name: Some("Alpha Bot".into()), ..report("alpha", AgentStatus::Busy) };
+    let heartbeat = board.commit(WriteOp::ReportAgent { report: named, lease_until: FUTURE.into() }).await;
+
+    assert!(matches!(heartbeat.change, Change::AgentReported { status_changed: false, .. }));
+    assert!(heartbeat.activity.is_empty(), "a heartbeat is not activity");
+    let ids: Vec<String> = board.store.agents(BOARD).await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(ids, vec!["Zed", "alpha", "beta"], "ids sort byte by byte, upper case first");
+    let alpha = board.store.agent(BOARD, "alpha").await.unwrap().expect("alpha is stored");
+    assert_eq!(
+        (alpha.name.as_str(), alpha.status, alpha.current_task_id),
+        ("Alpha Bot", AgentStatus::Busy, None)
+    );
+    assert!(alpha.last_seen >= started);
+    assert_eq!(board.store.agent(BOARD, "nobody").await.unwrap(), None);
+
+    let offline = board
+        .commit(WriteOp::ReportAgent {
+            report: report("beta", AgentStatus::Offline),
+            lease_until: FUTURE.into(),
+        })
+        .await;
+    assert_eq!(offline.activity[0].kind, "agent.status");
+    let later = warroom::clock::after(std::time::Duration::from_secs(60));
+    assert_eq!(
+        board.store.silent_agents(BOARD, &later).await.unwrap(),
+        vec!["Zed", "alpha"],
+        "offline agents are not silent"
+    );
+    assert!(board.store.silent_agents(BOARD, PAST).await.unwrap().is_empty());
+    let unknown_task =
+        AgentReport { current_task_id: Some(Some(9999)), ..report("alpha", AgentStatus::Busy) };
+    let refused =
+        board.write(WriteOp::ReportAgent { report: unknown_task, lease_until: FUTURE.into() }).await;
+    assert!(matches!(refused, Err(AppError::TaskNotFound(9999))), "{refused:?}");
+    board.close().await;
+}
+
+async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(backend: Backend) {
+    let board = backend.open().await;
+    let bobs = board.create_with(NewTask { assignee: Some("bob".into()), ..new_task("bob's") }).await;
+    let first = board.create("first").await;
+    let second = board.create("second").await;
+    let claim_next =
+        |agent: &str| WriteOp::Claim { id: None, agent: agent.into(), lease_until: FUTURE.into() };
+
+    let claimed = board.commit(claim_next("bot-1")).await;
+
+    let Change::TaskUpdated { task, agent, .. } = &claimed.change else { panic!() };
+    assert_eq!(task.id, first.id, "the top unassigned TODO task");
+    assert_eq!((task.status, task.assignee.as_deref()), (Status::InProgress, Some("bot-1")));
+    assert_eq!((task.claimed_by.as_deref(), task.lease_expires_at.as_deref()), (Some("bot-1"), Some(FUTURE)));
+    assert_eq!(board.task(first.id).await, *task);
+    let bot = board.store.agent(BOARD, "bot-1").await.unwrap().expect("the claimer becomes an agent");
+    assert_eq!((bot.status, bot.current_task_id), (AgentStatus::Busy, Some(first.id)));
+    assert_eq!(agent.as_ref(), Some(&bot));
+    let again = WriteOp::Claim { id: Some(first.id), agent: "bot-2".into(), lease_until: FUTURE.into() };
+    assert_conflict(board.write(again).await);
+    let assigned = WriteOp::Claim { id: Some(bobs.id), agent: "bot-2".into(), lease_until: FUTURE.into() };
+    assert_conflict(board.write(assigned).await);
+
+    let progress = WriteOp::Progress {
+        id: first.id,
+        message: "half way".into(),
+        percent: Some(50.0),
+        lease_until: FUTURE.into(),
+    };
+    let noted = changed_task(&board.commit(progress).await);
+    assert_eq!(
+        noted.progress.as_ref().map(|p| (p.message.as_str(), p.percent)),
+        Some(("half way", Some(50.0)))
+    );
+    assert_eq!(board.task(first.id).await, noted, "progress is stored as written");
+
+    let released = changed_task(&board.commit(WriteOp::Release { id: first.id }).await);
+    assert_eq!(
+        (released.status, released.assignee.clone(), released.claimed_by.clone()),
+        (Status::Todo, None, None)
+    );
+    assert_eq!((released.lease_expires_at.clone(), released.progress.clone()), (None, None));
+    let bot = board.store.agent(BOARD, "bot-1").await.unwrap().unwrap();
+    assert_eq!((bot.status, bot.current_task_id), (AgentStatus::Idle, None));
+    assert_conflict(board.write(WriteOp::Release { id: first.id }).await);
+
+    // The released task went to the end of TODO, below "second".
+    assert_eq!(changed_task(&board.commit(claim_next("bot-1")).await).id, second.id);
+    assert_eq!(changed_task(&board.commit(claim_next("bot-1")).await).id, first.id);
+    let none_left = board.write(claim_next("bot-1")).await;
+    assert!(matches!(none_left, Ok(Applied::Unchanged(Value::Null))), "{none_left:?}");
+    board.close().await;
+}
+
+async fn expired_leases_are_found_renewed_by_heartbeats_and_requeued(backend: Backend) {
+    let board = backend.open().await;
+    let kept = board.create("kept").await;
+    let lost = board.create("lost").await;
+    let claim =
+        |id: i64, agent: &str| WriteOp::Claim { id: Some(id), agent: agent.into(), lease_until: PAST.into() };
+    let kept = changed_task(&board.commit(claim(kept.id, "bot-1")).await);
+    board.commit(claim(lost.id, "bot-2")).await;
+    let now = warroom::clock::now();
+    assert_eq!(board.store.expired_leases(BOARD, &now).await.unwrap(), vec![kept.id, lost.id]);
+
+    let renewal = board
+        .commit(WriteOp::ReportAgent {
+            report: report("bot-1", AgentStatus::Busy),
+            lease_until: FUTURE.into(),
+        })
+        .await;
+
+    assert!(renewal.activity.is_empty());
+    let renewed = board.task(kept.id).await;
+    assert_eq!(renewed.lease_expires_at.as_deref(), Some(FUTURE));
+    assert_eq!(renewed.version, kept.version, "a renewal is not a change of the task");
+    assert_eq!(board.store.expired_leases(BOARD, &now).await.unwrap(), vec![lost.id]);
+
+    let requeued = board.commit(WriteOp::Requeue { id: lost.id }).await;
+
+    assert_eq!(requeued.activity[0].kind, "task.requeued");
+    let lost = changed_task(&requeued);
+    assert_eq!((lost.status, lost.claimed_by, lost.assignee), (Status::Todo, None, None));
+    assert!(board.store.expired_leases(BOARD, &now).await.unwrap().is_empty());
+    assert!(matches!(board.write(WriteOp::Requeue { id: lost.id }).await, Ok(Applied::Unchanged(_))));
+    assert!(
+        matches!(board.write(WriteOp::Requeue { id: kept.id }).await, Ok(Applied::Unchanged(_))),
+        "not expired"
+    );
+    board.close().await;
+}
+
+async fn a_repeated_operation_id_replays_the_first_result_without_applying(backend: Backend) {
+    let board = backend.open().await;
+    let with_op = |credential: &str, title: &str| WriteRequest {
+        idempotency: Some((credential.into(), "op-1".into())),
+        ..request(WriteOp::CreateTask(new_task(title)))
+    };
+    let first = committed(board.store.apply(with_op("token:a", "first")).await, "the first create");
+    let seq = board.seq().await;
+
+    let replayed = board.store.apply(with_op("token:a", "second")).await;
+
+    let Ok(Applied::Replayed(value)) = replayed else { panic!("expected a replay, got {replayed:?}") };
+    assert_eq!(value, first.result, "the first result, as stored");
+    assert_eq!(value["title"], "first");
+    assert_eq!(board.seq().await, seq, "a replay takes no sequence number");
+    assert_eq!(board.titles(TaskFilter::default()).await, vec!["first"]);
+    let other = board.store.apply(with_op("token:b", "other credential")).await;
+    assert!(matches!(other, Ok(Applied::Committed(_))), "operation ids are per credential: {other:?}");
+    board.close().await;
+}
+
+async fn sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurrency(backend: Backend) {
+    let board = backend.open().await;
+    let start = board.seq().await;
+    let task = board.create("contested").await;
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = board.store.clone();
+        let op = match i % 4 {
+            0 => WriteOp::CreateTask(new_task(&format!("task {i}"))),
+            // Refused: the task is past version 1 by then, or missing.
+            1 => WriteOp::UpdateTask {
+                id: task.id,
+                patch: TaskPatch {
+                    title: Some(format!("stale {i}")),
+                    expected_version: Some(0),
+                    ..Default::default()
+                },
+            },
+            2 => WriteOp::DeleteTask { id: 100_000 + i },
+            _ => WriteOp::UpdateTask {
+                id: task.id,
+                patch: TaskPatch { title: Some(format!("title {i}")), ..Default::default() },
+            },
+        };
+        writes.spawn(async move { store.apply(request(op)).await });
+    }
+    let mut seqs = vec![start + 1];
+    let mut refused = 0;
+    while let Some(result) = writes.join_next().await {
+        match result.expect("the write task") {
+            Ok(Applied::Committed(c)) => seqs.push(c.seq),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => refused += 1,
+        }
+    }
+    let presence = board.commit(WriteOp::Presence { name: "alice".into(), joined: true }).await;
+    seqs.push(presence.seq);
+
+    assert_eq!(refused, 20);
+    seqs.sort_unstable();
+    let expected: Vec<i64> = (start + 1..=start + seqs.len() as i64).collect();
+    assert_eq!(seqs, expected, "every committed change has its own number, with no gap");
+    assert_eq!(board.seq().await, *expected.last().unwrap());
+    let recorded: BTreeSet<i64> =
+        board.store.activity(BOARD, 1000, None).await.unwrap().iter().map(|a| a.seq).collect();
+    assert_eq!(
+        recorded,
+        expected.iter().copied().collect(),
+        "each change's activity is stored under its number"
+    );
+    board.close().await;
+}
+
+async fn tokens_are_created_listed_in_order_and_revoked_once(backend: Backend) {
+    let board = backend.open().await;
+    assert!(board.store.tokens().await.unwrap().is_empty());
+    board.store.create_token(token("b2", "Bea", "2026-01-02T00:00:00.000Z")).await.unwrap();
+    board.store.create_token(token("a1", "Al", "2026-01-01T00:00:00.000Z")).await.unwrap();
+    let duplicate = board.store.create_token(token("a1", "Again", "2026-01-03T00:00:00.000Z")).await;
+    assert!(duplicate.is_err(), "token ids are unique");
+
+    board.store.revoke_token("a1", "2026-02-01T00:00:00.000Z").await.unwrap();
+    board.store.revoke_token("a1", "2026-03-01T00:00:00.000Z").await.unwrap();
+
+    let tokens = board.store.tokens().await.unwrap();
+    let listed: Vec<(&str, &str, Role, &str, Option<&str>)> = tokens
+        .iter()
+        .map(|t| (t.id.as_str(), t.name.as_str(), t.role, t.hash.as_str(), t.revoked_at.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("a1", "Al", Role::Editor, "hash-of-a1", Some("2026-02-01T00:00:00.000Z")),
+            ("b2", "Bea", Role::Editor, "hash-of-b2", None),
+        ],
+        "oldest first; the first revocation stands"
+    );
+    board.close().await;
+}
+
+async fn settings_are_stored_and_replaced(backend: Backend) {
+    let board = backend.open().await;
+    assert_eq!(board.store.setting("api_key").await.unwrap(), None);
+    board.store.set_setting("api_key", "first").await.unwrap();
+    board.store.set_setting("api_key", "second").await.unwrap();
+    board.store.set_setting("other", "value").await.unwrap();
+    assert_eq!(board.store.setting("api_key").await.unwrap().as_deref(), Some("second"));
+    assert_eq!(board.store.setting("other").await.unwrap().as_deref(), Some("value"));
+    assert_eq!(board.store.setting("missing").await.unwrap(), None);
+    board.close().await;
+}
+
+async fn tasks_are_filtered_by_status_assignee_and_literal_text(backend: Backend) {
+    let board = backend.open().await;
+    board.create_with(NewTask { assignee: Some("Adam".into()), ..new_task("Fix login bug") }).await;
+    board
+        .create_with(NewTask {
+            description: "mention 100% coverage".into(),
+            status: Status::Review,
+            assignee: Some("eve".into()),
+            ..new_task("Write docs")
+        })
+        .await;
+    board.create_with(in_column("snake_case names", Status::Done, None)).await;
+    board.create_with(in_column("Login page", Status::InProgress, None)).await;
+    board.create_with(NewTask { assignee: Some("Émile".into()), ..new_task("Café") }).await;
+    let q = |text: &str| TaskFilter { q: Some(text.into()), ..TaskFilter::default() };
+    let assignee = |name: &str| TaskFilter { assignee: Some(name.into()), ..TaskFilter::default() };
+
+    assert_eq!(board.titles(q("LOGIN")).await, vec!["Fix login bug", "Login page"], "display order");
+    assert_eq!(board.titles(q("100%")).await, vec!["Write docs"], "descriptions too");
+    assert_eq!(board.titles(q("%")).await, vec!["Write docs"], "% is a character, not a wildcard");
+    assert_eq!(board.titles(q("_")).await, vec!["snake_case names"], "_ is a character, not a wildcard");
+    assert_eq!(board.titles(q("\\")).await, Vec::<String>::new());
+    assert_eq!(board.titles(assignee("adam")).await, vec!["Fix login bug"]);
+    assert_eq!(board.titles(assignee("EVE")).await, vec!["Write docs"]);
+    assert_eq!(board.titles(assignee("Émile")).await, vec!["Café"]);
+    assert_eq!(
+        board.titles(assignee("émile")).await,
+        Vec::<String>::new(),
+        "case folds ASCII letters only, on both"
+    );
+    assert_eq!(
+        board.titles(TaskFilter { status: Some(Status::Review), ..TaskFilter::default() }).await,
+        vec!["Write docs"]
+    );
+    let both = TaskFilter { status: Some(Status::Todo), q: Some("login".into()), ..TaskFilter::default() };
+    assert_eq!(board.titles(both).await, vec!["Fix login bug"]);
+    board.close().await;
+}
+
+async fn activity_pages_newest_first_before_an_id(backend: Backend) {
+    let board = backend.open().await;
+    for i in 0..5 {
+        board.create(&format!("task {i}")).await;
+    }
+    let mut pages = Vec::new();
+    let mut before = None;
+    loop {
+        let page = board.store.activity(BOARD, 2, before).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = Some(page.last().unwrap().id);
+        pages.push(page);
+    }
+
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1]);
+    let all: Vec<_> = pages.into_iter().flatten().collect();
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id && w[0].seq > w[1].seq), "newest first");
+    assert_eq!(all[0].message, "alice created #5 “task 4”");
+    assert_eq!(all[0].changes.as_ref().unwrap()["title"], json!({ "from": null, "to": "task 4" }));
+    assert_eq!(
+        (all[0].kind.as_str(), all[0].user.as_str(), all[0].task_id),
+        ("task.created", "alice", Some(5))
+    );
+    assert_eq!(board.store.activity(BOARD, 100, None).await.unwrap(), all, "one page holds the same entries");
+    board.close().await;
+}
+
+async fn a_snapshot_holds_every_task_in_display_order_every_agent_and_the_seq(backend: Backend) {
+    let board = backend.open().await;
+    board.create_with(in_column("done", Status::Done, None)).await;
+    board.create_with(in_column("review", Status::Review, None)).await;
+    board.create_with(in_column("todo 2", Status::Todo, None)).await;
+    board.create_with(in_column("todo 1", Status::Todo, Some(0))).await;
+    board.create_with(in_column("blocked", Status::Blocked, None)).await;
+    board.create_with(in_column("doing", Status::InProgress, None)).await;
+    let reported = board
+        .commit(WriteOp::ReportAgent { report: report("bot", AgentStatus::Idle), lease_until: FUTURE.into() })
+        .await;
+
+    let snapshot = board.store.snapshot(BOARD).await.unwrap();
+
+    let titles: Vec<&str> = snapshot.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, vec!["todo 1", "todo 2", "doing", "blocked", "review", "done"]);
+    assert_eq!(snapshot.agents.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec!["bot"]);
+    assert_eq!(snapshot.seq, reported.seq);
+    board.close().await;
+}
+
+async fn a_reopened_store_keeps_everything_and_continues_the_sequence(backend: Backend) {
+    let board = backend.open().await;
+    let task = board.create("durable").await;
+    board.store.set_setting("api_key", "kept").await.unwrap();
+    let seq = board.seq().await;
+    board.close().await;
+
+    let board = backend.open().await;
+
+    assert_eq!(board.task(task.id).await, task);
+    assert_eq!(board.store.setting("api_key").await.unwrap().as_deref(), Some("kept"));
+    let next = board.commit(WriteOp::CreateTask(new_task("after"))).await;
+    assert_eq!(next.seq, seq + 1);
+    assert!(changed_task(&next).id > task.id);
+    board.close().await;
+}
+
+/// PostgreSQL only: several instances share one database.
+mod postgres_instances {
+    use super::*;
+
+    /// Each writer reads the task and updates it at the version it read, retrying on
+    /// CONFLICT: if two instances could both pass the version check, a change would be lost.
+    async fn bump(store: Arc<dyn Store>, id: i64, times: usize, name: &str) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        while seqs.len() < times {
+            let task = store.task(BOARD, id).await.unwrap().unwrap();
+            let patch = TaskPatch {
+                title: Some(format!("{name} {}", seqs.len())),
+                expected_version: Some(task.version),
+                ..TaskPatch::default()
+            };
+            match store.apply(request(WriteOp::UpdateTask { id, patch })).await {
+                Ok(Applied::Committed(c)) => seqs.push(c.seq),
+                Err(AppError::Conflict(_)) => continue,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        seqs
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_on_one_database_lose_no_update_and_share_one_gap_free_sequence() {
+        let Some(Backend::Postgres(db)) = Backend::postgres("two_stores_on_one_database").await else {
+            return;
+        };
+        // Both start at once: one migrates while the other waits for the lock.
+        let (a, b) = tokio::join!(
+            PostgresStore::connect(&db.url, Durability::Normal),
+            PostgresStore::connect(&db.url, Durability::Normal)
+        );
+        let (a, b): (Arc<dyn Store>, Arc<dyn Store>) = (Arc::new(a.unwrap()), Arc::new(b.unwrap()));
+        let task = changed_task(&committed(
+            a.apply(request(WriteOp::CreateTask(new_task("shared")))).await,
+            "create",
+        ));
+
+        let (from_a, from_b) = tokio::join!(
+            tokio::spawn(bump(a.clone(), task.id, 15, "a")),
+            tokio::spawn(bump(b.clone(), task.id, 15, "b"))
+        );
+
+        let mut seqs: Vec<i64> = from_a.unwrap().into_iter().chain(from_b.unwrap()).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (2..=31).collect::<Vec<i64>>(), "one sequence for both, without duplicates or gaps");
+        assert_eq!(b.task(BOARD, task.id).await.unwrap().unwrap().version, 31, "every change counted once");
+        assert_eq!(a.snapshot(BOARD).await.unwrap().seq, 31);
+        a.close().await;
+        b.close().await;
+    }
+}
