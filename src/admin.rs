@@ -10,38 +10,48 @@ use anyhow::{Context, bail};
 
 use crate::auth::{self, Role, StoredToken};
 use crate::store::Store;
+use crate::config::StoreArgs;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::{Durability, SqliteStore};
 
 /// The key `App::open` generates and stores when none is configured.
 pub const STORED_KEY: &str = "api_key";
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+/// The server's store, chosen as the server chooses it: PostgreSQL with a URL, else the file.
+async fn open(target: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    if let Some(url) = target.database_url.as_deref().filter(|u| !u.is_empty()) {
+        return Ok(Box::new(PostgresStore::connect(url, Durability::Full).await?));
+    }
+    Ok(Box::new(open_file(&target.database_path)?))
+}
+
+fn open_file(db: &Path) -> anyhow::Result<SqliteStore> {
     if !db.exists() {
         bail!("no database at {} (start the server once, or pass --db)", db.display());
     }
     SqliteStore::open(db, Durability::Full)
 }
 
-pub async fn stored_key(db: &Path) -> anyhow::Result<Option<String>> {
-    Ok(open(db)?.setting(STORED_KEY).await?)
+pub async fn stored_key(target: &StoreArgs) -> anyhow::Result<Option<String>> {
+    Ok(open(target).await?.setting(STORED_KEY).await?)
 }
 
 /// Makes a token and returns it: the only time it is ever shown.
-pub async fn create_token(db: &Path, name: &str, role: Role) -> anyhow::Result<(String, StoredToken)> {
+pub async fn create_token(target: &StoreArgs, name: &str, role: Role) -> anyhow::Result<(String, StoredToken)> {
     let name = crate::domain::input::name(serde_json::Value::String(name.to_owned()), "name")?;
     let (token, stored) = auth::new_token(&name, role, &crate::clock::now());
-    let store = open(db)?;
+    let store = open(target).await?;
     store.create_token(stored.clone()).await?;
     store.close().await;
     Ok((token, stored))
 }
 
-pub async fn list_tokens(db: &Path) -> anyhow::Result<Vec<StoredToken>> {
-    Ok(open(db)?.tokens().await?)
+pub async fn list_tokens(target: &StoreArgs) -> anyhow::Result<Vec<StoredToken>> {
+    Ok(open(target).await?.tokens().await?)
 }
 
-pub async fn revoke_token(db: &Path, id: &str) -> anyhow::Result<StoredToken> {
-    let store = open(db)?;
+pub async fn revoke_token(target: &StoreArgs, id: &str) -> anyhow::Result<StoredToken> {
+    let store = open(target).await?;
     let Some(token) = store.tokens().await?.into_iter().find(|t| t.id == id) else {
         bail!("no token with id {id}");
     };
@@ -53,17 +63,19 @@ pub async fn revoke_token(db: &Path, id: &str) -> anyhow::Result<StoredToken> {
     Ok(token)
 }
 
-/// A consistent copy while the server keeps serving.
-pub async fn backup(db: &Path, to: &Path) -> anyhow::Result<()> {
+/// A consistent copy while the server keeps serving (SQLite; PostgreSQL has `pg_dump`).
+pub async fn backup(target: &StoreArgs, to: &Path) -> anyhow::Result<()> {
+    let db = sqlite_only(target, "pg_dump")?;
     if to.exists() {
         bail!("{} exists already; choose a new file", to.display());
     }
-    open(db)?.backup(to).await?;
+    open_file(db)?.backup(to).await?;
     check_integrity(to)
 }
 
 /// Replaces the database with a checked backup. Refuses while a server holds the database.
-pub fn restore(db: &Path, from: &Path) -> anyhow::Result<()> {
+pub fn restore(target: &StoreArgs, from: &Path) -> anyhow::Result<()> {
+    let db = sqlite_only(target, "pg_restore")?;
     check_integrity(from)?;
     let _lock = ServerLock::acquire(db).context("the server must be stopped before a restore")?;
     let staged = db.with_extension("restoring");
@@ -78,6 +90,13 @@ pub fn restore(db: &Path, from: &Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&staged, db).with_context(|| format!("replacing {}", db.display()))?;
     Ok(())
+}
+
+fn sqlite_only<'a>(target: &'a StoreArgs, instead: &str) -> anyhow::Result<&'a Path> {
+    if target.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
+        bail!("this command copies the SQLite file; with DATABASE_URL use PostgreSQL's own {instead}");
+    }
+    Ok(&target.database_path)
 }
 
 fn check_integrity(path: &Path) -> anyhow::Result<()> {

@@ -29,28 +29,37 @@ pub enum Command {
     Task(crate::client::cli::TaskArgs),
     /// Print the team key stored in the database (generated at first start).
     Key {
-        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
-        database_path: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Per-person tokens: create (printed once), list, revoke.
     Token {
         #[command(subcommand)]
         action: TokenAction,
-        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db", global = true)]
-        database_path: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Write a consistent copy of the database to PATH while the server keeps running.
     Backup {
         path: PathBuf,
-        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
-        database_path: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Replace the database with a backup (the server must be stopped).
     Restore {
         path: PathBuf,
-        #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
-        database_path: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+}
+
+/// Which database an administrative command works on: the server's, chosen the same way.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db", global = true)]
+    pub database_path: PathBuf,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,7 +89,7 @@ pub struct ServeArgs {
     /// The SQLite file (created with its folder).
     #[arg(long = "db", env = "DATABASE_PATH", default_value = "./data/tasks.db")]
     pub database_path: PathBuf,
-    /// `postgres://…` switches the store to PostgreSQL (not built yet).
+    /// `postgres://…` switches the store to PostgreSQL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Enables the Redis adapter for several instances (not built yet).

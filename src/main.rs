@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use warroom::config::{Cli, Command, ServeArgs, TokenAction};
+use warroom::config::{Cli, Command, ServeArgs, StoreArgs, TokenAction};
 use warroom::{App, KeySource, admin};
 
 #[tokio::main]
@@ -20,28 +20,28 @@ async fn main() -> anyhow::Result<()> {
             warroom::mcp::serve_stdio(args).await
         }
         Some(Command::Task(args)) => warroom::client::cli::run(args).await,
-        Some(Command::Key { database_path }) => {
-            match admin::stored_key(&database_path).await? {
+        Some(Command::Key { store }) => {
+            match admin::stored_key(&store).await? {
                 Some(key) => println!("{key}"),
-                None => anyhow::bail!("no key is stored in {}", database_path.display()),
+                None => anyhow::bail!("no key is stored in this database"),
             }
             Ok(())
         }
-        Some(Command::Token { action, database_path }) => token(action, &database_path).await,
-        Some(Command::Backup { path, database_path }) => {
-            admin::backup(&database_path, &path).await?;
-            println!("backed up {} to {}", database_path.display(), path.display());
+        Some(Command::Token { action, store }) => token(action, &store).await,
+        Some(Command::Backup { path, store }) => {
+            admin::backup(&store, &path).await?;
+            println!("backed up {} to {}", store.database_path.display(), path.display());
             Ok(())
         }
-        Some(Command::Restore { path, database_path }) => {
-            admin::restore(&database_path, &path)?;
-            println!("restored {} from {}", database_path.display(), path.display());
+        Some(Command::Restore { path, store }) => {
+            admin::restore(&store, &path)?;
+            println!("restored {} from {}", store.database_path.display(), path.display());
             Ok(())
         }
     }
 }
 
-async fn token(action: TokenAction, db: &std::path::Path) -> anyhow::Result<()> {
+async fn token(action: TokenAction, db: &StoreArgs) -> anyhow::Result<()> {
     match action {
         TokenAction::Create { name, role } => {
             let (token, stored) = admin::create_token(db, &name, role).await?;
@@ -82,7 +82,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         KeySource::Stored | KeySource::Configured => println!("warroom: dashboard at {url}"),
     }
-    tracing::info!(%local, db = %args.database_path.display(), "listening");
+    let store = match &args.database_url {
+        Some(url) if !url.is_empty() => "PostgreSQL".to_owned(),
+        _ => args.database_path.display().to_string(),
+    };
+    tracing::info!(%local, %store, "listening");
     warroom::serve(listener, app, shutdown_signal()).await
 }
 
