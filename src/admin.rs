@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::auth::{self, Role, StoredToken};
-use crate::store::Store;
 use crate::config::StoreArgs;
+use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::{Durability, SqliteStore};
 
@@ -37,7 +37,11 @@ pub async fn stored_key(target: &StoreArgs) -> anyhow::Result<Option<String>> {
 }
 
 /// Makes a token and returns it: the only time it is ever shown.
-pub async fn create_token(target: &StoreArgs, name: &str, role: Role) -> anyhow::Result<(String, StoredToken)> {
+pub async fn create_token(
+    target: &StoreArgs,
+    name: &str,
+    role: Role,
+) -> anyhow::Result<(String, StoredToken)> {
     let name = crate::domain::input::name(serde_json::Value::String(name.to_owned()), "name")?;
     let (token, stored) = auth::new_token(&name, role, &crate::clock::now());
     let store = open(target).await?;
@@ -80,6 +84,9 @@ pub fn restore(target: &StoreArgs, from: &Path) -> anyhow::Result<()> {
     let _lock = ServerLock::acquire(db).context("the server must be stopped before a restore")?;
     let staged = db.with_extension("restoring");
     std::fs::copy(from, &staged).with_context(|| format!("copying {}", from.display()))?;
+    if db.exists() {
+        carry_counters_forward(db, &staged)?;
+    }
     File::open(&staged)?.sync_all()?;
     // The old WAL belongs to the old database: it must not be replayed onto the new one.
     for suffix in ["-wal", "-shm"] {
@@ -89,6 +96,24 @@ pub fn restore(target: &StoreArgs, from: &Path) -> anyhow::Result<()> {
         }
     }
     std::fs::rename(&staged, db).with_context(|| format!("replacing {}", db.display()))?;
+    Ok(())
+}
+
+/// A restored board must not hand out sequence numbers or ids again: a client that saw seq N
+/// would resume as if nothing had happened, and a reused id would name another task. The
+/// restored counters continue from the higher of both files, and the board's seq moves one
+/// further, so every client that saw the newer board gets a full sync.
+fn carry_counters_forward(current: &Path, staged: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(staged)?;
+    conn.execute("ATTACH DATABASE ?1 AS current", [current.to_str().context("database path is not UTF-8")?])?;
+    conn.execute_batch(
+        "UPDATE main.boards SET seq = 1 + max(seq, coalesce((SELECT c.seq FROM current.boards c
+                                                             WHERE c.name = main.boards.name), 0));
+         UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT c.seq FROM current.sqlite_sequence c
+                                                                  WHERE c.name = main.sqlite_sequence.name), 0));
+         DETACH DATABASE current;",
+    )
+    .context("carrying sequence numbers and ids forward")?;
     Ok(())
 }
 
