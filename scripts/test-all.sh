@@ -42,6 +42,7 @@ step web-unit npm --prefix web test
 step web-build npm --prefix web run build
 step cargo-build cargo build --locked
 step cargo-test cargo test --locked
+step fuzz bash scripts/fuzz.sh
 export WARROOM_BIN="$root/target/debug/warroom"
 step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
 step protocol bash -c 'cd tests/protocol && npm test'

@@ -14,8 +14,9 @@ use tokio::sync::mpsc;
 use crate::domain::activity::Activity;
 use crate::domain::write::Change;
 
-/// One committed change of a board.
-#[derive(Debug)]
+/// One committed change of a board. Serializable: with several instances it travels through
+/// Redis to every instance's bus.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct DomainEvent {
     pub board: String,
     pub seq: i64,
@@ -80,6 +81,26 @@ impl Bus {
             return;
         }
         sequencer.pending.insert(seq, (Instant::now(), Arc::new(event)));
+        sequencer.release(subscribers);
+    }
+
+    /// Gives up on sequence numbers missing for longer than `GAP_PATIENCE` even when no new
+    /// event arrives to notice it. With several instances an event can go missing without a
+    /// bug (its publisher died, Redis was away), so the cluster calls this every second; on
+    /// one instance `publish` alone runs the release.
+    pub fn tick(&self) {
+        let mut guard = self.inner.lock().unwrap();
+        let Inner { boards, subscribers } = &mut *guard;
+        for sequencer in boards.values_mut() {
+            sequencer.release(subscribers);
+        }
+    }
+}
+
+impl Sequencer {
+    /// Hands every event whose turn has come to the subscribers.
+    fn release(&mut self, subscribers: &mut Vec<mpsc::UnboundedSender<Arc<DomainEvent>>>) {
+        let sequencer = self;
         loop {
             let next = sequencer.next;
             let ready = match sequencer.pending.first_key_value() {

@@ -92,9 +92,13 @@ pub struct ServeArgs {
     /// `postgres://…` switches the store to PostgreSQL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Enables the Redis adapter for several instances (not built yet).
+    /// `redis://…` shares live events, presence, drag locks, agents and rate limits between
+    /// several instances on one PostgreSQL database (see docs/scaling.md).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// The prefix of every Redis key and channel, so several boards or tests share one Redis.
+    #[arg(long, env = "REDIS_PREFIX", default_value = "warroom")]
+    pub redis_prefix: String,
     /// Commands per second per socket and per REST credential (bursts of twice that); 0 disables.
     #[arg(long, env = "RATE_LIMIT", default_value_t = 200)]
     pub rate_limit: u32,

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod bus;
 pub mod client;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -36,6 +37,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::Keys;
 use crate::bus::{Bus, DomainEvent};
+use crate::cluster::Cluster;
 use crate::config::ServeArgs;
 use crate::domain::board::Board;
 use crate::presence::{Presence, Signal};
@@ -64,6 +66,8 @@ pub struct AppInner {
     /// Browser origins allowed to call the REST API; empty: same-origin only.
     pub cors_origins: Vec<String>,
     pub started: Instant,
+    /// Set with `REDIS_URL`: the link to the other instances.
+    pub cluster: Option<Arc<Cluster>>,
     /// Handed to the Socket.IO fan-out when it starts (taken once).
     events: Mutex<Option<mpsc::UnboundedReceiver<Arc<DomainEvent>>>>,
     signals: Mutex<Option<mpsc::UnboundedReceiver<Signal>>>,
@@ -90,9 +94,24 @@ impl App {
     /// Opens the store and assembles the service. `WAAAH_API_KEY` wins; otherwise the stored
     /// key, or a new one generated and stored.
     pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
-        if args.redis_url.is_some() {
-            anyhow::bail!("REDIS_URL: the Redis adapter is not built yet; unset it to run one instance");
+        let redis_url = args.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        let postgres = args.database_url.as_deref().map(str::trim).is_some_and(|u| !u.is_empty());
+        if redis_url.is_some() && !postgres {
+            anyhow::bail!(
+                "REDIS_URL is set but DATABASE_URL is not: several instances share one PostgreSQL \
+                 database (a SQLite file belongs to one server); set DATABASE_URL=postgres://… or unset REDIS_URL"
+            );
         }
+        let cluster = match redis_url {
+            Some(url) => {
+                let prefix = args.redis_prefix.trim();
+                if prefix.is_empty() || prefix.contains(['*', '?', '[', ']']) {
+                    anyhow::bail!("REDIS_PREFIX must be non-empty, without * ? [ ]");
+                }
+                Some(Cluster::connect(url, prefix).await?)
+            }
+            None => None,
+        };
         // PostgreSQL when a URL is given: the database serves several instances, so no lock
         // file. Otherwise SQLite, with the lock that keeps a second server off the file.
         let (store, lock): (Arc<dyn Store>, _) = match args.database_url.as_deref().map(str::trim) {
@@ -122,9 +141,11 @@ impl App {
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
-            board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds)),
+            board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds))
+                .with_cluster(cluster.clone()),
             keys,
-            limits: RateLimits::new(args.rate_limit),
+            limits: RateLimits::new(args.rate_limit).shared(cluster.clone(), args.rate_limit),
+            cluster,
             connection_limit: args.connection_limit,
             cors_origins: args.cors_origins.clone(),
             started: Instant::now(),
@@ -142,6 +163,18 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // With other instances: their events and signals join this instance's streams. The tasks
+    // stop with this future (also when it is dropped, as a crash would), heartbeat included.
+    let cluster_tasks = match &app.cluster {
+        Some(cluster) => {
+            let signals = app.signals.lock().unwrap().take().expect("serve runs once");
+            let (signals, running) = cluster.start(app.board.bus().clone(), app.board.clone(), signals);
+            *app.signals.lock().unwrap() = Some(signals);
+            tracing::info!(instance = cluster.id(), "sharing the board through Redis");
+            Some(running)
+        }
+        None => None,
+    };
     let (socket_layer, io) = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
@@ -167,6 +200,11 @@ pub async fn serve(
     // In-flight requests finish before this returns; their writes are committed by then.
     axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
+    // Heartbeat stopped first, so that deleting its key is the last word.
+    drop(cluster_tasks);
+    if let Some(cluster) = &app.cluster {
+        cluster.leave().await;
+    }
     app.board.store().close().await;
     app.lock.lock().unwrap().take();
     tracing::info!("stopped");

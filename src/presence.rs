@@ -187,6 +187,11 @@ impl Presence {
         users
     }
 
+    /// Who is typing on a board now (this instance's connections).
+    pub fn typing_names(&self, board: &str) -> Vec<String> {
+        self.state.lock().unwrap().typing_names(board)
+    }
+
     /// Starts or renews typing; it ends by itself after `TYPING_TIMEOUT` without a new start.
     pub fn start_typing(self: &Arc<Self>, conn: &str) {
         let this = Arc::downgrade(self);

@@ -17,8 +17,9 @@ use super::task::{NewTask, Task, TaskPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
+use crate::cluster::Cluster;
 use crate::error::{AppError, AppResult};
-use crate::presence::{PeopleChange, Presence};
+use crate::presence::{PeopleChange, Presence, User};
 use crate::store::{Snapshot, Store, TaskFilter};
 
 /// An agent that reports only over REST goes offline after this long without a heartbeat.
@@ -66,11 +67,51 @@ pub struct Board {
     presence: Arc<Presence>,
     /// How long a claim lasts without a heartbeat (`LEASE_SECONDS`).
     lease: Duration,
+    /// With several instances (`REDIS_URL`): committed changes are also published to the
+    /// others, and drag locks, agents' owners and people are shared through Redis.
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
-        Board { store, bus, presence, lease }
+        Board { store, bus, presence, lease, cluster: None }
+    }
+
+    /// The same service, sharing its run-time state with other instances.
+    pub fn with_cluster(self, cluster: Option<Arc<Cluster>>) -> Board {
+        Board { cluster, ..self }
+    }
+
+    pub fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+
+    /// Everyone online on a board, on every instance, ordered by id.
+    pub fn users(&self, board: &str) -> Vec<User> {
+        let local = self.presence.users(board);
+        match &self.cluster {
+            Some(cluster) => cluster.merge_users(board, local),
+            None => local,
+        }
+    }
+
+    /// Refuses a change of a task that someone else is dragging (on any instance).
+    async fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
+        match &self.cluster {
+            Some(cluster) => cluster.check_unlocked(board, task_id, conn).await,
+            None => self.presence.check_unlocked(board, task_id, conn),
+        }
+    }
+
+    async fn end_drag_of(&self, board: &str, conn: &str, task_id: i64) {
+        match &self.cluster {
+            Some(cluster) => {
+                cluster.end_drag(board, conn, task_id).await;
+            }
+            None => {
+                self.presence.end_drag(conn, task_id);
+            }
+        }
     }
 
     fn lease_until(&self) -> String {
@@ -108,7 +149,7 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let patch = TaskPatch::parse(&mut fields)?;
         fields.finish()?;
-        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)
     }
 
@@ -119,10 +160,10 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let patch = TaskPatch::parse_move(&mut fields)?;
         fields.finish()?;
-        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let task = task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)?;
         if let Some(conn) = &actor.connection {
-            self.presence.end_drag(conn, id);
+            self.end_drag_of(board, conn, id).await;
         }
         Ok(task)
     }
@@ -138,7 +179,7 @@ impl Board {
         let id = task_id(&mut fields, target)?;
         let op_id = input::op_id(&mut fields)?;
         fields.finish()?;
-        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         self.write(board, actor, op_id, WriteOp::DeleteTask { id }).await?;
         Ok(())
     }
@@ -150,9 +191,21 @@ impl Board {
         if self.store.task(board, id).await?.is_none() {
             return Err(AppError::TaskNotFound(id));
         }
-        self.presence.start_drag(conn, id)
+        match &self.cluster {
+            Some(cluster) => cluster.start_drag(board, conn, &self.presence.name_of(conn), id).await,
+            None => self.presence.start_drag(conn, id),
+        }
     }
 
+    /// `task:drag:end`, on one instance or several.
+    pub async fn release_drag(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
+        let id = drag_target(payload)?;
+        self.end_drag_of(board, conn, id).await;
+        Ok(())
+    }
+
+    /// `task:drag:end` on a single instance (the locks in this process's memory), kept
+    /// synchronous for callers without a runtime at hand; the dispatcher uses `release_drag`.
     pub fn end_drag(&self, conn: &str, payload: Value) -> AppResult<()> {
         let id = drag_target(payload)?;
         self.presence.end_drag(conn, id);
@@ -191,6 +244,9 @@ impl Board {
         let applied = self.write(board, actor, op_id, op).await?;
         if let Some(conn) = &actor.connection {
             self.presence.own_agent(conn, &id);
+            if let Some(cluster) = &self.cluster {
+                cluster.own_agent(board, &id, conn).await?;
+            }
         }
         match applied {
             Applied::Committed(c) => Ok(serde_json::from_value(c.result).map_err(anyhow::Error::from)?),
@@ -205,9 +261,19 @@ impl Board {
         let silent =
             self.store.silent_agents(board, &crate::clock::ago(AGENT_SILENCE.as_secs() as i64)).await?;
         for id in silent.into_iter().filter(|id| !self.presence.agent_is_connected(board, id)) {
+            if let Some(cluster) = &self.cluster
+                && cluster.agent_is_connected(board, &id).await?
+            {
+                continue;
+            }
             self.mark_offline(board, &id, &id).await?;
         }
         Ok(())
+    }
+
+    /// An agent whose instance died goes offline (the cluster's reaper calls this).
+    pub async fn agent_gone(&self, board: &str, agent_id: &str) -> AppResult<()> {
+        self.mark_offline(board, agent_id, agent_id).await
     }
 
     async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
@@ -232,7 +298,7 @@ impl Board {
         let op_id = input::op_id(&mut fields)?;
         let agent = agent_field(&mut fields)?;
         fields.finish()?;
-        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let actor = Actor { name: agent.clone(), ..actor.clone() };
         let op = WriteOp::Claim { id: Some(id), agent, lease_until: self.lease_until() };
         task_of(self.write(board, &actor, op_id, op).await?)
@@ -264,7 +330,7 @@ impl Board {
         let id = task_id(&mut fields, target)?;
         let op_id = input::op_id(&mut fields)?;
         fields.finish()?;
-        self.presence.check_unlocked(board, id, actor.connection.as_deref())?;
+        self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let actor = self.as_claimer(board, id, actor).await?;
         task_of(self.write(board, &actor, op_id, WriteOp::Release { id }).await?)
     }
@@ -350,7 +416,16 @@ impl Board {
         let Some(departure) = self.presence.disconnect(conn) else {
             return Ok(());
         };
+        if let Some(cluster) = &self.cluster {
+            cluster.release_connection(conn).await;
+        }
         for agent in &departure.agents {
+            // With several instances, another connection may have reported the agent since.
+            if let Some(cluster) = &self.cluster
+                && !cluster.disown_agent(&departure.board, agent, conn).await?
+            {
+                continue;
+            }
             self.mark_offline(&departure.board, agent, agent).await?;
         }
         self.settle_people(&departure.board, departure.people).await
@@ -359,6 +434,14 @@ impl Board {
     /// People coming online or going offline are persisted changes; anything else that moves
     /// the online list (a second tab) is announced without a sequence number.
     pub async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
+        let mut change = change;
+        if let Some(cluster) = &self.cluster {
+            // The others learn this instance's people before the event of the join or leave,
+            // and a person still (or already) online on another instance neither left nor came.
+            cluster.publish_people(board, &self.presence.users(board));
+            change.joined = change.joined.filter(|name| !cluster.online_elsewhere(board, name));
+            change.left = change.left.filter(|name| !cluster.online_elsewhere(board, name));
+        }
         if change == PeopleChange::default() {
             self.presence.announce_users(board);
             return Ok(());
@@ -420,20 +503,26 @@ impl Board {
             idempotency: op_id.map(|op| (actor.credential.clone(), op)),
             op,
         };
-        let (store, bus) = (self.store.clone(), self.bus.clone());
+        let (store, bus, cluster) = (self.store.clone(), self.bus.clone(), self.cluster.clone());
         tokio::spawn(async move {
             let board = req.board.clone();
             let actor = req.actor.clone();
             let applied = store.apply(req).await?;
             if let Applied::Committed(c) = &applied {
-                bus.publish(DomainEvent {
+                let event = DomainEvent {
                     board,
                     seq: c.seq,
                     at: c.at.clone(),
                     actor,
                     change: c.change.clone(),
                     activity: c.activity.clone(),
-                });
+                };
+                // The other instances get it through Redis; this one's bus at once, so its own
+                // sockets never wait on a round trip (its echo from Redis is ignored).
+                if let Some(cluster) = &cluster {
+                    cluster.publish_event(&event);
+                }
+                bus.publish(event);
             }
             Ok(applied)
         })

@@ -5,6 +5,7 @@
 //! reads and writes rows. The transaction makes each change atomic: the task row, its
 //! activity entry, the board's sequence number and the idempotency record commit together.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::activity::{Activity, NewActivity};
@@ -88,8 +89,8 @@ pub struct Committed {
     pub result: Value,
 }
 
-/// What happened, for the event bus and its subscribers.
-#[derive(Debug, Clone)]
+/// What happened, for the event bus and its subscribers (and, between instances, for Redis).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Change {
     TaskCreated {
         task: Task,
@@ -116,11 +117,35 @@ pub enum Change {
     },
 }
 
+impl WriteOp {
+    /// What kind of command this is, stored with an `opId` so that reusing the id for another
+    /// kind of command is refused rather than answered with the first command's result.
+    fn kind(&self) -> &'static str {
+        match self {
+            WriteOp::CreateTask(_) => "create",
+            WriteOp::UpdateTask { .. } => "update",
+            WriteOp::DeleteTask { .. } => "delete",
+            WriteOp::ReportAgent { .. } => "agent",
+            WriteOp::Claim { id: Some(_), .. } => "claim",
+            WriteOp::Claim { id: None, .. } => "next",
+            WriteOp::Release { .. } => "release",
+            WriteOp::Progress { .. } => "progress",
+            WriteOp::Requeue { .. } => "requeue",
+            WriteOp::Presence { .. } => "presence",
+        }
+    }
+}
+
 pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applied> {
     if let Some((credential, op_id)) = &req.idempotency
-        && let Some(result) = tx.remembered(credential, op_id)?
+        && let Some(stored) = tx.remembered(credential, op_id)?
     {
-        return Ok(Applied::Replayed(result));
+        if stored.get("op").and_then(Value::as_str) != Some(req.op.kind()) {
+            return Err(AppError::Conflict(format!(
+                "opId {op_id:?} was already used for another kind of command"
+            )));
+        }
+        return Ok(Applied::Replayed(stored.get("result").cloned().unwrap_or(Value::Null)));
     }
     let outcome = match &req.op {
         WriteOp::CreateTask(new) => create_task(tx, req, new, now)?,
@@ -136,7 +161,7 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Presence { name, joined } => presence(tx, req, name, *joined, now)?,
     };
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
-        tx.remember(credential, op_id, &c.result, now)?;
+        tx.remember(credential, op_id, &json!({ "op": req.op.kind(), "result": c.result }), now)?;
     }
     Ok(outcome)
 }

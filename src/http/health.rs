@@ -26,7 +26,8 @@ pub struct Health {
     uptime_seconds: u64,
     /// `ok` or `unreachable`: a read of the store within a second.
     store: &'static str,
-    /// `disabled` until the Redis adapter is configured.
+    /// `ok` or `unreachable` (a PING within a second) with `REDIS_URL`; `disabled` without.
+    /// Informative only: without Redis the instance still serves its own sockets.
     redis: &'static str,
 }
 
@@ -37,6 +38,10 @@ pub struct Health {
 pub async fn health(State(app): State<App>) -> (StatusCode, Json<Health>) {
     let probe = tokio::time::timeout(Duration::from_secs(1), app.board.store().setting("health-probe")).await;
     let store_ok = matches!(probe, Ok(Ok(_)));
+    let redis = match &app.cluster {
+        Some(cluster) => cluster.health().await,
+        None => "disabled",
+    };
     let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let health = Health {
         status: if store_ok { "online" } else { "degraded" },
@@ -44,7 +49,7 @@ pub async fn health(State(app): State<App>) -> (StatusCode, Json<Health>) {
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: app.started.elapsed().as_secs(),
         store: if store_ok { "ok" } else { "unreachable" },
-        redis: "disabled",
+        redis,
     };
     (status, Json(health))
 }

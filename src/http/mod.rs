@@ -74,7 +74,7 @@ impl FromRequestParts<App> for Caller {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
         let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
-        app.limits.check_rest(&credential.id)?;
+        app.limits.check_rest(&credential.id).await?;
         Ok(Caller(Actor {
             name: credential.rest_name(),
             credential: credential.id,

@@ -21,7 +21,7 @@ use crate::error::AppResult;
 use crate::presence::Signal;
 
 /// How many recent events are kept for clients that resume with `lastSeq`.
-const RETAINED_EVENTS: usize = 20_000;
+pub const RETAINED_EVENTS: usize = 20_000;
 
 /// One event as sent: name, first argument, and the change's sequence number.
 #[derive(Debug, Clone)]
@@ -65,6 +65,13 @@ impl Ring {
     }
 
     fn push(&mut self, seq: i64, events: &[Outgoing]) {
+        if seq > self.last + 1 {
+            // A change never arrived (the bus gave up on it: with several instances, its
+            // publisher died). A resume across the hole cannot be exact, so those from before
+            // it get `sync:full` instead.
+            self.events.clear();
+            self.first = seq;
+        }
         self.events.extend(events.iter().cloned());
         self.last = seq;
         while self.events.len() > RETAINED_EVENTS {
@@ -98,6 +105,11 @@ impl Fanout {
         while let Some(event) = events.recv().await {
             let outgoing = self.describe(&event);
             let mut rings = self.rings.lock().await;
+            // Already in the snapshot this fan-out started from: with several instances, the
+            // others' changes committed while this one was starting arrive late.
+            if rings.get(&event.board).is_some_and(|r| event.seq <= r.last) {
+                continue;
+            }
             for out in &outgoing {
                 self.send(&event.board, out).await;
             }
@@ -121,7 +133,7 @@ impl Fanout {
                     (board, Some(except), "task:drag:other", json!({ "taskId": task_id, "user": user }))
                 }
                 Signal::Users { board } => {
-                    let users = json!(self.board.presence().users(&board));
+                    let users = json!(self.board.users(&board));
                     (board, None, "users:update", users)
                 }
             };
@@ -166,7 +178,7 @@ impl Fanout {
             if ring.is_some_and(|r| !r.covers(snapshot.seq)) {
                 continue;
             }
-            let users = self.board.presence().users(req.board);
+            let users = self.board.users(req.board);
             let sync = json!({
                 "tasks": snapshot.tasks,
                 "agents": snapshot.agents,
@@ -243,7 +255,7 @@ impl Fanout {
                 list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));
             }
             Change::Presence { .. } => {
-                list.push(out("users:update".into(), json!(self.board.presence().users(&event.board))));
+                list.push(out("users:update".into(), json!(self.board.users(&event.board))));
             }
         }
         list.extend(event.activity.iter().map(|a| out("activity".into(), json!(a))));
@@ -271,7 +283,46 @@ pub fn connection_room(conn: &str) -> String {
 }
 
 fn emit_to(socket: &SocketRef, out: &Outgoing, patterns: Option<&Patterns>) {
-    if patterns.is_none_or(|p| p.matches(&out.name)) {
-        let _ = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq })));
+    if patterns.is_none_or(|p| p.matches(&out.name))
+        && let Err(e) = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq })))
+    {
+        // A catch-up that cannot be queued whole must not pass for complete: disconnect the
+        // socket (visible to the client as "io server disconnect"), so it connects again and
+        // resumes from what it really received instead of silently missing events.
+        tracing::warn!(error = %e, "catch-up of a socket overflowed; disconnecting it");
+        let _ = socket.clone().disconnect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(seq: i64) -> Vec<Outgoing> {
+        vec![Outgoing { seq, name: format!("task:{seq}:created"), payload: Value::Null }]
+    }
+
+    #[test]
+    fn a_ring_serves_a_resume_from_any_seq_it_holds_without_a_hole() {
+        let mut ring = Ring::new(10);
+        for seq in 11..=13 {
+            ring.push(seq, &change(seq));
+        }
+
+        assert!(ring.covers(10) && ring.covers(12) && ring.covers(13));
+        assert!(!ring.covers(9), "seq 10 itself was never in the ring");
+        assert_eq!(ring.after(11).map(|e| e.seq).collect::<Vec<_>>(), vec![12, 13]);
+    }
+
+    #[test]
+    fn a_ring_with_a_missing_change_no_longer_serves_resumes_from_before_it() {
+        let mut ring = Ring::new(10);
+        ring.push(11, &change(11));
+
+        ring.push(13, &change(13));
+
+        assert!(!ring.covers(11), "12 never arrived: a resume from 11 would miss it");
+        assert!(ring.covers(12) && ring.covers(13));
+        assert_eq!(ring.after(12).map(|e| e.seq).collect::<Vec<_>>(), vec![13]);
     }
 }

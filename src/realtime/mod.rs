@@ -53,16 +53,17 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
-        .max_buffer_size(4096)
+        // Packets queued per socket: room for a whole resume replay (the ring keeps 20,000
+        // events) on top of live traffic. Memory is taken only as a queue actually fills.
+        .max_buffer_size(fanout::RETAINED_EVENTS + 8_192)
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
     start.insert(crate::MAIN_BOARD.to_owned(), app.board.snapshot(crate::MAIN_BOARD).await?.seq);
     let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
-    tokio::spawn(fanout.clone().run(app.events.lock().unwrap().take().expect("layer built once")));
-    tokio::spawn(fanout.clone().run_signals(app.signals.lock().unwrap().take().expect("layer built once")));
-    tokio::spawn(refresh_tokens(app.clone(), io.clone()));
-    let rt = Arc::new(Realtime { app, fanout, rooms });
+    let events = app.events.lock().unwrap().take().expect("layer built once");
+    let signals = app.signals.lock().unwrap().take().expect("layer built once");
+    let rt = Arc::new(Realtime { app: app.clone(), fanout: fanout.clone(), rooms });
     let handle = io.clone();
     let (on_connect, check) = (rt.clone(), rt);
     io.ns(
@@ -76,6 +77,11 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
             async move { rt.authenticate(&socket, auth) }
         }),
     );
+    // Only once the namespace exists: emitting to it before would panic, and with other
+    // instances (REDIS_URL) their signals can arrive before any socket of this one.
+    tokio::spawn(fanout.clone().run(events));
+    tokio::spawn(fanout.run_signals(signals));
+    tokio::spawn(refresh_tokens(app, io.clone()));
     Ok((layer, handle))
 }
 
@@ -283,7 +289,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             "task:drag:end" => {
-                board.end_drag(&conn, data)?;
+                board.release_drag(b, &conn, data).await?;
                 json!({ "ok": true })
             }
             "typing:start" | "typing:stop" => {

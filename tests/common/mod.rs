@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -88,6 +89,17 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// Stops the server the way a crash would: no graceful shutdown, nothing cleaned up. Its
+    /// background tasks end with it (the heartbeat included); sockets already open stay
+    /// connected to what is left, as half-open TCP connections to a dead machine would.
+    pub async fn crash(mut self) {
+        let server = self.server.take().expect("running");
+        server.abort();
+        let _ = server.await;
+        // Only now: a dropped sender would otherwise begin a graceful shutdown.
+        self.shutdown.take();
     }
 
     pub fn db_path(&self) -> &Path {
@@ -235,6 +247,7 @@ pub fn serve_args(db: &Path) -> ServeArgs {
     args.database_path = db.to_owned();
     args.database_url = None;
     args.redis_url = None;
+    args.redis_prefix = "warroom".to_owned();
     args.rate_limit = 200;
     args.lease_seconds = 300;
     args.durability = Durability::Normal;

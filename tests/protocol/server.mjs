@@ -5,6 +5,7 @@
 //   await srv.kill();      // SIGKILL (crash tests)
 //   await srv.start();     // again, same database, port and key
 //   await srv.close();     // stop and remove the temp folder
+//   startServer({ extraArgs: ['--connection-limit', '3'] })   // any further `serve` flags
 //
 // Run directly (`node server.mjs [--rate-limit N]`) it starts one server, prints `WARROOM_URL=… WARROOM_KEY=…` on
 // its first line and stops the server (and removes its database) on SIGTERM/SIGINT: run-kit.sh uses this.
@@ -41,7 +42,9 @@ const running = new Set();
 // A test process that dies must not leave servers behind.
 process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
 
-class Server {
+/** One warroom process on its own temp folder and port; `startServer` makes and starts one. Exported for tests that
+ * prepare the folder first (e.g. restore a backup into `srv.db` before the first start). */
+export class Server {
   constructor({ bin = BIN, rateLimit, key = randomBytes(24).toString('hex'), extraArgs = [], env = {} } = {}) {
     this.bin = bin;
     this.rateLimit = rateLimit;
