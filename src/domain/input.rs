@@ -123,6 +123,11 @@ fn integer(value: Value, field: &str) -> AppResult<i64> {
     }
 }
 
+/// An optional non-negative integer field (a position, a version).
+pub fn optional_count(fields: &mut Fields, name: &str) -> AppResult<Option<i64>> {
+    fields.take(&[name])?.map(|v| non_negative_int(v, name)).transpose()
+}
+
 /// A string field that may be null or empty, meaning "none" (SPEC: an empty assignee is unassigned).
 pub fn optional_text(value: Value, field: &str, max: usize) -> AppResult<Option<String>> {
     match value {

@@ -135,10 +135,7 @@ impl NewTask {
             },
             status: fields.take(&["status"])?.map(Status::parse_value).transpose()?.unwrap_or(Status::Todo),
             assignee: parse_assignee(fields)?.flatten(),
-            position: fields
-                .take(&["position"])?
-                .map(|v| input::non_negative_int(v, "position"))
-                .transpose()?,
+            position: input::optional_count(fields, "position")?,
         };
         Ok(new)
     }
@@ -172,14 +169,8 @@ impl TaskPatch {
                 .transpose()?,
             status: fields.take(&["status"])?.map(Status::parse_value).transpose()?,
             assignee: parse_assignee(fields)?,
-            position: fields
-                .take(&["position"])?
-                .map(|v| input::non_negative_int(v, "position"))
-                .transpose()?,
-            expected_version: fields
-                .take(&["version"])?
-                .map(|v| input::non_negative_int(v, "version"))
-                .transpose()?,
+            position: input::optional_count(fields, "position")?,
+            expected_version: input::optional_count(fields, "version")?,
         })
     }
 
@@ -188,14 +179,8 @@ impl TaskPatch {
         let status = fields.take(&["status"])?.ok_or_else(|| AppError::validation("`status` is required"))?;
         Ok(TaskPatch {
             status: Some(Status::parse_value(status)?),
-            position: fields
-                .take(&["position"])?
-                .map(|v| input::non_negative_int(v, "position"))
-                .transpose()?,
-            expected_version: fields
-                .take(&["version"])?
-                .map(|v| input::non_negative_int(v, "version"))
-                .transpose()?,
+            position: input::optional_count(fields, "position")?,
+            expected_version: input::optional_count(fields, "version")?,
             ..TaskPatch::default()
         })
     }
