@@ -46,6 +46,7 @@ step fuzz bash scripts/fuzz.sh
 export WARROOM_BIN="$root/target/debug/warroom"
 step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
 step protocol bash -c 'cd tests/protocol && npm test'
+step deploy-proxy bash tests/deploy/proxy-test.sh
 step conformance bash tests/protocol/run-kit.sh
 step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund
 step mcp bash -c 'cd tests/mcp && npm test'

@@ -36,6 +36,7 @@ pub fn router() -> Router<App> {
         .merge(openapi::router())
         .route("/metrics", axum::routing::get(metrics))
         .route_layer(axum::middleware::from_fn(time_request))
+        .route_layer(axum::middleware::from_fn(read_body_first))
 }
 
 /// Prometheus text format; no key, like `/api/health`: it holds counts, never board data.
@@ -44,6 +45,18 @@ async fn metrics(axum::extract::State(app): axum::extract::State<App>) -> impl I
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         crate::metrics::render(app.board.presence().connection_count()),
     )
+}
+
+/// Reads the whole body (up to the limit) before any extractor can refuse the request: a
+/// refusal (a wrong key, say) that left the body unread would close the connection under a
+/// reverse proxy still sending it, which then answers 502 instead of our 401.
+async fn read_body_first(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        // Over the limit (or the client went away mid-body, when no answer is read anyway).
+        Err(_) => AppError::PayloadTooLarge.into_response(),
+    }
 }
 
 /// Records each REST request's latency under its route pattern (`PUT /api/tasks/{id}`).

@@ -137,7 +137,9 @@ impl Fanout {
                     (board, None, "users:update", users)
                 }
             };
-            let mut op = self.io.to(self.rooms.for_event(&board, name));
+            // After shutdown closed the namespace there is nobody left to tell.
+            let Some(ns) = self.io.of("/") else { continue };
+            let mut op = ns.to(self.rooms.for_event(&board, name));
             if let Some(conn) = except {
                 op = op.except(connection_room(&conn));
             }
@@ -150,7 +152,9 @@ impl Fanout {
     async fn send(&self, board: &str, out: &Outgoing) {
         let rooms = self.rooms.for_event(board, &out.name);
         crate::metrics::event_sent(&out.name);
-        if let Err(e) = self.io.to(rooms).emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
+        // After shutdown closed the namespace there is nobody left to send to.
+        let Some(ns) = self.io.of("/") else { return };
+        if let Err(e) = ns.to(rooms).emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
             tracing::debug!(error = %e, "broadcast of {} failed", out.name);
         }
     }
@@ -175,8 +179,15 @@ impl Fanout {
             let rings = self.rings.lock().await;
             let ring = rings.get(req.board);
             // The snapshot is older than what is retained: rare; read it again.
-            if ring.is_some_and(|r| !r.covers(snapshot.seq)) {
+            if ring.is_some_and(|r| snapshot.seq + 1 < r.first) {
                 continue;
+            }
+            // A ring still behind the snapshot after the wait means a change was committed but
+            // never published (its instance died in between). The snapshot holds it: send it
+            // rather than keep the client waiting. Should the missing events come after all, a
+            // client sees them again with a `seq` it has, which it can ignore.
+            if ring.is_some_and(|r| r.last < snapshot.seq) {
+                tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
             let sync = json!({

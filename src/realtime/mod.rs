@@ -372,7 +372,8 @@ async fn refresh_tokens(app: App, io: SocketIo) {
             Ok(tokens) => {
                 for credential in app.keys.refresh(&tokens) {
                     tracing::info!(%credential, "token revoked: disconnecting its sockets");
-                    if let Err(e) = io.to(credential_room(&credential)).disconnect().await {
+                    let Some(ns) = io.of("/") else { return };
+                    if let Err(e) = ns.to(credential_room(&credential)).disconnect().await {
                         tracing::warn!(error = %e, "disconnecting a revoked token's sockets");
                     }
                 }
