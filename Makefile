@@ -1,5 +1,5 @@
 # warroom: `make run` serves the dashboard on SQLite; `make test` runs every test.
-.PHONY: run test build web web-deps check bench-smoke clean
+.PHONY: run test build web web-deps check bench bench-smoke clean
 
 CARGO ?= cargo
 
@@ -17,6 +17,13 @@ web: web-deps
 
 web-deps:
 	@[ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+
+# The benchmark suite (docs/performance.md), and its seconds-long smoke run.
+bench:
+	bash scripts/bench.sh
+
+bench-smoke:
+	bash scripts/bench.sh --smoke
 
 # Formatting and lints, as CI checks them.
 check:

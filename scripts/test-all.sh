@@ -51,6 +51,8 @@ step conformance bash tests/protocol/run-kit.sh
 step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund
 step mcp bash -c 'cd tests/mcp && npm test'
 step e2e npm --prefix web run e2e
+# Last: it builds release binaries; every scenario for a second, so the benchmark never rots.
+step bench-smoke bash scripts/bench.sh --smoke
 
 echo
 if [ "${#failed_steps[@]}" -gt 0 ]; then echo "failed steps: ${failed_steps[*]}"; fi

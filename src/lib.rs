@@ -31,6 +31,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use axum::Router;
+use axum::serve::ListenerExt;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -137,7 +138,7 @@ impl App {
         let keys = Keys::new(key);
         keys.refresh(&store.tokens().await?);
         let bus = Arc::new(Bus::new());
-        bus.start_board(MAIN_BOARD, store.snapshot(MAIN_BOARD).await?.seq);
+        bus.start_board(MAIN_BOARD, store.seq(MAIN_BOARD).await?);
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
@@ -198,6 +199,13 @@ pub async fn serve(
         io.close().await;
     };
     // In-flight requests finish before this returns; their writes are committed by then.
+    // TCP_NODELAY: events are small and must leave at once, not wait for Nagle's timer
+    // (measured: a small sync:full took 43 ms without it, 0.2 ms with it).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.

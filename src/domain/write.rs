@@ -188,8 +188,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) -> AppResult<Applied> {
-    let column = tx.column(&req.board, new.status)?;
-    let (position, shifts) = task::place(&column, new.position);
+    // Appending (the usual case) needs only the column's end, not the whole column.
+    let (position, shifts) = match new.position {
+        None => (tx.end_of_column(&req.board, new.status)?, Vec::new()),
+        Some(_) => task::place(&tx.column(&req.board, new.status)?, new.position),
+    };
     let mut shifted = Vec::with_capacity(shifts.len());
     for shift in shifts {
         shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
@@ -225,11 +228,20 @@ fn update_task(
     let mut edit = patch.apply(&current);
     let mut shifted = Vec::new();
     if patch.needs_placement(&edit) {
-        let others: Vec<(i64, i64)> =
-            tx.column(&req.board, edit.task.status)?.into_iter().filter(|(other, _)| *other != id).collect();
         // A same-column move without a position changes nothing.
         if edit.moved_from.is_some() || patch.position.is_some() {
-            let (position, shifts) = task::place(&others, patch.position);
+            let (position, shifts) = match patch.position {
+                // A status change to the end of the new column, where this task is not yet.
+                None => (tx.end_of_column(&req.board, edit.task.status)?, Vec::new()),
+                Some(_) => {
+                    let others: Vec<(i64, i64)> = tx
+                        .column(&req.board, edit.task.status)?
+                        .into_iter()
+                        .filter(|(other, _)| *other != id)
+                        .collect();
+                    task::place(&others, patch.position)
+                }
+            };
             let stays = edit.moved_from.is_none() && shifts.is_empty() && position == current.position;
             if !stays {
                 if position != current.position {
@@ -395,8 +407,7 @@ fn move_to_end(
     if task.status == status {
         return Ok(());
     }
-    let column = tx.column(&req.board, status)?;
-    let (position, _) = task::place(&column, None);
+    let position = tx.end_of_column(&req.board, status)?;
     record(changes, "status", json!(task.status), json!(status));
     if position != task.position {
         record(changes, "position", json!(task.position), json!(position));

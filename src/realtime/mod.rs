@@ -59,7 +59,7 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
-    start.insert(crate::MAIN_BOARD.to_owned(), app.board.snapshot(crate::MAIN_BOARD).await?.seq);
+    start.insert(crate::MAIN_BOARD.to_owned(), app.board.store().seq(crate::MAIN_BOARD).await?);
     let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
     let events = app.events.lock().unwrap().take().expect("layer built once");
     let signals = app.signals.lock().unwrap().take().expect("layer built once");

@@ -39,6 +39,8 @@ pub trait Store: Send + Sync {
     /// Runs `domain::write::apply` in one transaction and commits before answering.
     async fn apply(&self, req: WriteRequest) -> AppResult<Applied>;
     async fn snapshot(&self, board: &str) -> AppResult<Snapshot>;
+    /// The board's last sequence number, without reading the board.
+    async fn seq(&self, board: &str) -> AppResult<i64>;
     async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>>;
     async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>>;
     async fn agents(&self, board: &str) -> AppResult<Vec<Agent>>;
@@ -69,6 +71,8 @@ pub trait Tx {
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>>;
     /// The column's tasks in display order, as `(id, position)`.
     fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>>;
+    /// The position after the column's last task (0 for an empty column), from the index.
+    fn end_of_column(&mut self, board: &str, status: Status) -> AppResult<i64>;
     fn insert_task(
         &mut self,
         board: &str,

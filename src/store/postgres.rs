@@ -609,6 +609,11 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn seq(&self, board: &str) -> AppResult<i64> {
+        let board = board.to_owned();
+        self.read("the board's seq", move |s| board_seq(s, &board)).await
+    }
+
     async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>> {
         let (board, before) = (board.to_owned(), before.to_owned());
         self.read("silent agents", move |s| {
@@ -846,6 +851,16 @@ impl Tx for PgTx<'_, '_> {
 
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {
         load_task(self.0, board, id).map_err(internal("loading a task"))
+    }
+
+    fn end_of_column(&mut self, board: &str, status: Status) -> AppResult<i64> {
+        self.0
+            .query_one(
+                "SELECT coalesce(max(position) + 1, 0)::BIGINT FROM tasks WHERE board = $1 AND status = $2",
+                &[&board, &status.as_str()],
+            )
+            .and_then(|row| Ok(row.try_get(0)?))
+            .map_err(internal("finding a column's end"))
     }
 
     fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {

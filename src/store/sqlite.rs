@@ -311,6 +311,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn seq(&self, board: &str) -> AppResult<i64> {
+        let board = board.to_owned();
+        self.read("the board's seq", move |conn| board_seq(conn, &board)).await
+    }
+
     async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>> {
         let (board, before) = (board.to_owned(), before.to_owned());
         self.read("silent agents", move |conn| {
@@ -559,6 +564,16 @@ impl Tx for SqliteTx<'_> {
 
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {
         load_task(self.0, board, id).map_err(internal("loading a task"))
+    }
+
+    fn end_of_column(&mut self, board: &str, status: Status) -> AppResult<i64> {
+        self.0
+            .query_row(
+                "SELECT coalesce(max(position) + 1, 0) FROM tasks WHERE board = ?1 AND status = ?2",
+                params![board, status.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(internal("finding a column's end"))
     }
 
     fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {

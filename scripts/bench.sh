@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The benchmark suite: builds release binaries, runs every scenario of docs/performance.md
+# against a fresh server on a temp database (server pinned to core 0, generator to core 1),
+# each scenario RUNS times, and writes the table of medians and spreads into
+# docs/performance.md between its `bench:results` markers.
+#
+#   scripts/bench.sh           the standard suite (about 10 minutes), updates the docs
+#   scripts/bench.sh --smoke   every scenario for a second or two with tiny sizes, no targets,
+#                              docs untouched; fails only if a scenario fails to run (CI)
+#   scripts/bench.sh --commands  prints the standard suite's commands without running them
+#
+# Environment: RUNS (default 3), SERVER_CPU / GEN_CPU (default 0 / 1), CARGO (default cargo),
+# NICE (default -10: on a shared machine, other work yields the two cores to the benchmark;
+# without the privilege it runs at normal priority), SKIP_BUILD=1 (use target/release as is).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+mode=full
+dry=0
+case "${1:-}" in
+  --smoke) mode=smoke ;;
+  --commands) dry=1 ;;
+  "") ;;
+  *) echo "usage: scripts/bench.sh [--smoke | --commands]" >&2; exit 2 ;;
+esac
+
+RUNS=${RUNS:-3}
+[ "$mode" = smoke ] && RUNS=1
+CARGO=${CARGO:-cargo}
+SERVER_CPU=${SERVER_CPU:-0}
+GEN_CPU=${GEN_CPU:-1}
+KEY=warroom-bench-key
+NICE=${NICE:--10}
+
+# Ten thousand sockets need as many descriptors in the server and in the generator.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$dry" = 0 ]; then
+  echo "bench: building release binaries"
+  "$CARGO" build --release --locked -p warroom -p warroom-bench
+fi
+server_bin=$root/target/release/warroom
+bench_bin=$root/target/release/warroom-bench
+
+# Pinning needs taskset and two cores; without them both run unpinned (and the docs say so).
+pin_server=() pin_gen=()
+if [ "$NICE" != 0 ] && nice -n "$NICE" true 2>/dev/null; then
+  pin_server=(nice -n "$NICE")
+  pin_gen=(nice -n "$NICE")
+fi
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_server+=(taskset -c "$SERVER_CPU")
+  pin_gen+=(taskset -c "$GEN_CPU")
+else
+  echo "bench: taskset or a second core is missing: server and generator run unpinned" >&2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/warroom-bench.XXXXXX")
+results=$work/results.jsonl
+commands=$work/commands.txt
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# quote WORD: the word as a shell reads it back (single-quoted unless plainly safe).
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then printf '%s' "$1"
+  else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
+}
+
+# log_command WORD...: notes a command for the docs, in a form that can be rerun by hand.
+log_command() {
+  local word line=
+  for word in "$@"; do line+="$(quote "$word") "; done
+  printf '%s\n' "${line% }" | sed "s|$root/||g; s|$work/db-[0-9]*|\$TMP/db-N|g; s|$work|\$TMP|g" >>"$commands"
+}
+
+# start_server ARGS...: a fresh server on a new temp database and a free port (`--port 0`;
+# the port is read back from the URL the server prints).
+start_server() {
+  local db=$work/db-$RANDOM$RANDOM
+  local cmd=("${pin_server[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
+    --api-key "$KEY" --rate-limit 0 "$@")
+  log_command "${cmd[@]}"
+  if [ "$dry" = 1 ]; then server_url=http://127.0.0.1:0 server_pid=0; return 0; fi
+  : >"$work/server.out"
+  RUST_LOG=warn "${cmd[@]}" >"$work/server.out" 2>>"$work/server.log" &
+  server_pid=$!
+  local i
+  for i in $(seq 200); do
+    server_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.out" 2>/dev/null | head -1 || true)
+    [ -n "$server_url" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench: the server did not start; its log:" >&2
+  tail -20 "$work/server.log" >&2
+  exit 1
+}
+
+stop_server() {
+  if [ "$dry" = 1 ]; then server_pid=; return 0; fi
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# record LABEL COMMAND...: runs one measurement; its last stdout line is the result.
+record() {
+  local label=$1; shift
+  local cmd=("$@" --label "$label")
+  log_command "${cmd[@]}"
+  [ "$dry" = 1 ] && return 0
+  local out
+  if ! out=$("${cmd[@]}" | tail -1) || [ -z "$out" ]; then
+    echo "bench: $label failed" >&2
+    exit 1
+  fi
+  printf '%s\n' "$out" >>"$results"
+  echo "bench: $label: $out" | cut -c1-300
+}
+
+# scenario LABEL [SERVER ARGS... --] BENCH ARGS...: RUNS runs, each on a fresh server.
+scenario() {
+  local label=$1; shift
+  local server_args=()
+  if [[ " $* " == *" -- "* ]]; then
+    while [ "$1" != "--" ]; do server_args+=("$1"); shift; done
+    shift
+  fi
+  local run
+  for run in $(seq "$RUNS"); do
+    [ "$dry" = 0 ] && echo "bench: $label, run $run of $RUNS"
+    start_server "${server_args[@]}"
+    record "$label" "${pin_gen[@]}" "$bench_bin" --url "$server_url" --key "$KEY" \
+      --pid "$server_pid" "$@"
+    stop_server
+  done
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+if [ "$mode" = smoke ]; then
+  scenario "fanout (smoke)" fanout --receivers 20 --writers 2 --rate 50 --duration 1
+  scenario "throughput (smoke)" throughput --receivers 10 --writers 2 --window 4 --duration 1
+  scenario "connections (smoke)" connections --count 100 --batch 50 --hold 0.5
+  scenario "rest (smoke)" rest --concurrency 4 --duration 1 --tasks 20
+  scenario "sync (smoke)" sync --tasks 50 --runs 5
+  record "startup (smoke)" "${pin_gen[@]}" "$bench_bin" startup --server-bin "$server_bin" \
+    --tasks 300 --runs 1 --server-cpu "$SERVER_CPU"
+  echo
+  "$bench_bin" report "$results"
+  echo "bench: smoke run complete: $(wc -l <"$results") scenarios ran"
+  exit 0
+fi
+
+scenario "fan-out: 1,000 receivers, 100 updates/s" \
+  fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
+  --target 'latency_ms.p99<10' --target 'misses==0'
+scenario "fan-out: 100 receivers, 1,000 updates/s" \
+  fanout --receivers 100 --writers 10 --rate 1000 --duration 10 \
+  --target 'latency_ms.p99<10' --target 'misses==0'
+scenario "durable writes, 100 receivers" \
+  throughput --receivers 100 --writers 16 --window 64 --duration 10 \
+  --target 'acked_writes_per_s>=10000'
+scenario "idle connections: 10,000" \
+  connections --count 10000 --batch 500 --hold 5 \
+  --target 'failed==0' --target 'still_open==10000' --target 'rss_per_connection_kib<=20'
+scenario "sync:full of 1,000 tasks" \
+  sync --tasks 1000 --runs 100 --target 'auth_to_sync_ms.p50<5'
+scenario "REST, 32 concurrent" \
+  rest --concurrency 32 --duration 10 --tasks 100
+for run in $(seq "$RUNS"); do
+  [ "$dry" = 0 ] && echo "bench: start-up, run $run of $RUNS"
+  record "start-up with 100,000 tasks" "${pin_gen[@]}" "$bench_bin" startup \
+    --server-bin "$server_bin" --tasks 100000 --runs 1 --seed-db "$work/seed-100k.db" \
+    --server-cpu "$SERVER_CPU" --target 'spawn_to_health_ms.p50<300'
+done
+
+# What bounds the targets that are missed: the same scenarios with one thing changed.
+scenario "durable writes, no receivers" \
+  throughput --receivers 0 --writers 16 --window 64 --duration 10
+scenario "writes, 100 receivers, --durability normal" --durability normal -- \
+  throughput --receivers 100 --writers 16 --window 64 --duration 10
+scenario "fan-out: 1,000 receivers, 100 updates/s, subscribed to task:*:updated" \
+  fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
+  --subscribe 'task:*:updated'
+
+# command_list: what the suite ran, each distinct command once, as it can be rerun by hand.
+command_list() {
+  echo "ulimit -n $(ulimit -n)"
+  echo "$CARGO build --release --locked -p warroom -p warroom-bench"
+  echo "# each run starts a fresh server on a new database (\$URL is read back from its output)"
+  sed "s|--url http://127.0.0.1:[0-9][0-9]*|--url \$URL|; s|--pid [0-9][0-9]*|--pid \$SERVER_PID|" "$commands" |
+    awk '!seen[$0]++'
+}
+
+if [ "$dry" = 1 ]; then
+  command_list
+  exit 0
+fi
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git rev-parse --short HEAD)
+[ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock bench)" ] && commit="$commit (with uncommitted changes)"
+cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+memory=$(free -h | awk '/^Mem:/ {print $2}')
+
+block=$work/block.md
+{
+  echo "<!-- bench:results:start (written by scripts/bench.sh; edit outside these markers) -->"
+  echo "Measured $started on commit \`$commit\`: $(nproc) cores of $cpu_model, $memory of memory,"
+  echo "Linux $(uname -r). Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."
+  echo "Load average (1, 5, 15 min) before the suite: $load_before; after: $load_after."
+  echo "Each row: the median of $RUNS runs, each on a fresh server and database."
+  echo
+  "$bench_bin" report "$results"
+  echo
+  echo "<details><summary>The exact commands (\$TMP is the suite's temp folder)</summary>"
+  echo
+  echo '```sh'
+  command_list
+  echo '```'
+  echo "</details>"
+  echo
+  echo "<details><summary>Raw result lines</summary>"
+  echo
+  echo '```json'
+  cat "$results"
+  echo '```'
+  echo "</details>"
+  echo "<!-- bench:results:end -->"
+} >"$block"
+
+doc=docs/performance.md
+if [ -f "$doc" ] && grep -q 'bench:results:start' "$doc"; then
+  awk -v block="$block" '
+    /bench:results:start/ { while ((getline line < block) > 0) print line; skip = 1; next }
+    /bench:results:end/   { skip = 0; next }
+    !skip { print }
+  ' "$doc" >"$work/doc.md"
+  cp "$work/doc.md" "$doc"
+else
+  { echo "# Performance"; echo; cat "$block"; } >"$doc"
+fi
+echo "bench: results written to $doc"
