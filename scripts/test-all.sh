@@ -18,6 +18,8 @@ step() {
   local log="$logs/$name.log"
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  # Runners colour their summaries even into a pipe (vitest does): count on plain text.
+  sed -i 's/\x1b\[[0-9;]*m//g' "$log"
   local pass fail
   # cargo: "test result: ok. 12 passed; 0 failed"; node: "ℹ pass 12"; vitest: "Tests  12 passed (12)".
   pass=$( { grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+';
