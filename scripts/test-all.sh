@@ -21,12 +21,13 @@ step() {
   # Runners colour their summaries even into a pipe (vitest does): count on plain text.
   sed -i 's/\x1b\[[0-9;]*m//g' "$log"
   local pass fail
-  # cargo: "test result: ok. 12 passed; 0 failed"; node: "ℹ pass 12"; vitest: "Tests  12 passed (12)".
+  # cargo: "test result: ok. 12 passed; 0 failed"; node: "ℹ pass 12" (spec) or "# pass 12" (TAP,
+  # its default into a pipe); vitest: "Tests  12 passed (12)".
   pass=$( { grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+';
-            grep -E '^ℹ pass [0-9]+' "$log" | grep -Eo '[0-9]+';
+            grep -E '^(ℹ|#) pass [0-9]+$' "$log" | grep -Eo '[0-9]+';
             grep -E '^\s*Tests\s+.*[0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+'; } | awk '{s+=$1} END {print s+0}')
   fail=$( { grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+';
-            grep -E '^ℹ (fail|cancelled) [0-9]+' "$log" | grep -Eo '[0-9]+';
+            grep -E '^(ℹ|#) (fail|cancelled) [0-9]+$' "$log" | grep -Eo '[0-9]+';
             grep -E '^\s*Tests\s+.*[0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'; } | awk '{s+=$1} END {print s+0}')
   pass=${pass:-0}; fail=${fail:-0}
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
