@@ -78,6 +78,9 @@ pub struct Presence {
 #[derive(Default)]
 struct State {
     connections: HashMap<String, Connection>,
+    /// Open connections per credential, kept with `connections` so the handshake's limit
+    /// check is one lookup, not a scan of every socket.
+    per_credential: HashMap<String, usize>,
     /// (board, person id) → the person.
     people: HashMap<(String, String), Person>,
     /// (board, task id) → who holds the drag lock.
@@ -133,12 +136,16 @@ impl Presence {
             name: None,
             typing: None,
         };
-        self.state.lock().unwrap().connections.insert(conn.to_owned(), connection);
+        let mut state = self.state.lock().unwrap();
+        if let Some(old) = state.connections.insert(conn.to_owned(), connection) {
+            state.forget_credential(&old.credential);
+        }
+        *state.per_credential.entry(credential.to_owned()).or_default() += 1;
     }
 
     /// Connections open now with one credential.
     pub fn connections_of(&self, credential: &str) -> usize {
-        self.state.lock().unwrap().connections.values().filter(|c| c.credential == credential).count()
+        self.state.lock().unwrap().per_credential.get(credential).copied().unwrap_or(0)
     }
 
     /// The connection's display name, or `anonymous`.
@@ -318,6 +325,7 @@ impl Presence {
     pub fn disconnect(&self, conn: &str) -> Option<Departure> {
         let mut state = self.state.lock().unwrap();
         let c = state.connections.remove(conn)?;
+        state.forget_credential(&c.credential);
         let mut departure = Departure { board: c.board.clone(), ..Departure::default() };
         let mut signals = Vec::new();
         if let Some(timer) = c.typing {
@@ -365,6 +373,15 @@ impl Presence {
 }
 
 impl State {
+    fn forget_credential(&mut self, credential: &str) {
+        if let Some(count) = self.per_credential.get_mut(credential) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_credential.remove(credential);
+            }
+        }
+    }
+
     fn typing_names(&self, board: &str) -> Vec<String> {
         let mut names: Vec<String> = self
             .connections
