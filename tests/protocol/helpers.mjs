@@ -67,13 +67,13 @@ const open = new Set();
 export function closeAll() { for (const c of [...open]) c.close(); }
 
 /** A socket.io-client wrapper that records every incoming event (payload and the second argument, `{ seq }` on
- * persisted events) and can wait for one with a deadline. */
+ * persisted events) and can wait for one with a deadline. `url` picks another server than this file's (cluster tests). */
 export class Client {
-  constructor({ name, apiKey, auth, transports = ['websocket'], reconnection = false, extraAuth = {}, ...opts } = {}) {
+  constructor({ url, name, apiKey, auth, transports = ['websocket'], reconnection = false, extraAuth = {}, ...opts } = {}) {
     this.log = [];
     this.waiters = [];
     this.syncs = [];
-    this.socket = io(board.url, {
+    this.socket = io(url ?? board.url, {
       auth: auth ?? { apiKey: apiKey ?? board.key, ...(name !== undefined ? { name } : {}), ...extraAuth },
       transports, reconnection, reconnectionDelay: 100, reconnectionDelayMax: 500,
       timeout: WAIT, forceNew: true, ...opts,
@@ -184,8 +184,9 @@ export async function refused(auth) {
 // REST.
 
 /** REST call. Returns { status, body (parsed JSON or undefined), text, headers }.
- * `raw`: send `body` as it is (a string or Buffer); `auth`: 'x-api-key' | 'bearer'; `key: null` sends no key. */
-export async function api(method, path, body, { key, headers = {}, raw = false, auth = 'x-api-key' } = {}) {
+ * `raw`: send `body` as it is (a string or Buffer); `auth`: 'x-api-key' | 'bearer'; `key: null` sends no key;
+ * `url`: another server than this file's. */
+export async function api(method, path, body, { url, key, headers = {}, raw = false, auth = 'x-api-key' } = {}) {
   const h = { ...headers };
   const k = key === undefined ? board.key : key;
   if (k != null) { if (auth === 'bearer') h.authorization = `Bearer ${k}`; else h['x-api-key'] = k; }
@@ -194,7 +195,7 @@ export async function api(method, path, body, { key, headers = {}, raw = false, 
     payload = raw ? body : JSON.stringify(body);
     if (!raw && !Object.keys(h).some((x) => x.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
   }
-  const res = await fetch(board.url + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(WAIT + 7000) });
+  const res = await fetch((url ?? board.url) + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(WAIT + 7000) });
   const text = await res.text();
   let parsed;
   try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
