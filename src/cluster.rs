@@ -209,6 +209,13 @@ impl Cluster {
         }
     }
 
+    /// Sends this instance's sockets the merged online list: another instance's people changed.
+    fn announce_users(&self, board: String) {
+        let local = self.presence.lock().unwrap().upgrade().map(|p| p.users(&board));
+        let users = self.merge_users(&board, local.unwrap_or_default());
+        self.emit_locally(Signal::Users { board, users });
+    }
+
     fn emit_locally(&self, signal: Signal) {
         if let Some(local) = self.local.lock().unwrap().as_ref() {
             let _ = local.send(signal);
@@ -222,11 +229,7 @@ impl Cluster {
         let state = self.state.lock().unwrap();
         for list in state.people.get(board).into_iter().flat_map(|m| m.values()) {
             for (id, name) in list {
-                all.entry(id.clone()).or_insert_with(|| User {
-                    id: id.clone(),
-                    name: name.clone(),
-                    status: "online",
-                });
+                all.entry(id.clone()).or_insert_with(|| User::online(name));
             }
         }
         all.into_values().collect()
@@ -585,7 +588,7 @@ impl Cluster {
                 drop(state);
                 // Lists are also republished every few seconds: only a change is news.
                 if before.as_ref() != Some(&people) {
-                    self.emit_locally(Signal::Users { board });
+                    self.announce_users(board);
                 }
             }
             Message::Hello => self.publish_own_people(),
@@ -678,7 +681,7 @@ impl Cluster {
         }
         drop(state);
         for board in changed {
-            self.emit_locally(Signal::Users { board });
+            self.announce_users(board);
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use utoipa::ToSchema;
@@ -23,12 +23,18 @@ pub const MAX_DRAGS_PER_CONNECTION: usize = 8;
 pub const ANONYMOUS: &str = "anonymous";
 
 /// A person online: one entry however many tabs they have open.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// Stable for the person: their name, case-folded.
     pub id: String,
     pub name: String,
-    pub status: &'static str,
+    pub status: String,
+}
+
+impl User {
+    pub fn online(name: &str) -> User {
+        User { id: person_id(name), name: name.to_owned(), status: "online".to_owned() }
+    }
 }
 
 /// Ephemeral signals for the others on a board; `except` is the connection that caused them.
@@ -45,9 +51,11 @@ pub enum Signal {
         task_id: i64,
         user: Option<String>,
     },
-    /// The online list changed without anyone coming or going (a second tab of someone present).
+    /// The online list changed without anyone coming or going here (a second tab of someone
+    /// present, people of another instance): `users` is the list to send.
     Users {
         board: String,
+        users: Vec<User>,
     },
 }
 
@@ -188,7 +196,7 @@ impl Presence {
             .people
             .iter()
             .filter(|((b, _), _)| b == board)
-            .map(|((_, id), p)| User { id: id.clone(), name: p.name.clone(), status: "online" })
+            .map(|(_, p)| User::online(&p.name))
             .collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         users
@@ -366,9 +374,9 @@ impl Presence {
         Some(departure)
     }
 
-    /// Asks whoever broadcasts to send the online list as it is now.
-    pub fn announce_users(&self, board: &str) {
-        self.signal(Signal::Users { board: board.to_owned() });
+    /// Asks whoever broadcasts to send this online list, without a sequence number.
+    pub fn announce_users(&self, board: &str, users: Vec<User>) {
+        self.signal(Signal::Users { board: board.to_owned(), users });
     }
 }
 

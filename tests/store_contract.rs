@@ -526,7 +526,8 @@ async fn sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurr
             Err(_) => refused += 1,
         }
     }
-    let presence = board.commit(WriteOp::Presence { name: "alice".into(), joined: true }).await;
+    let users = vec![warroom::presence::User::online("alice")];
+    let presence = board.commit(WriteOp::Presence { name: "alice".into(), joined: true, users }).await;
     seqs.push(presence.seq);
 
     assert_eq!(refused, 20);

@@ -63,6 +63,67 @@ async fn a_last_seq_the_server_cannot_serve_gets_sync_full() {
     assert!(socket.received("sync:resumed").is_empty());
 }
 
+/// Each `users:update` with a seq lists exactly the people whose joins and leaves up to that
+/// seq say are online, even while people come and go at the same moment: a leave committed
+/// just after someone else arrived must not list them before their own join.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_users_update_lists_the_people_online_as_of_its_seq() {
+    let app = TestApp::spawn().await;
+    let watcher = app.socket(None).await;
+    let first = watcher.sync()["seq"].as_i64().unwrap();
+    let names: Vec<String> = (0..24).map(|i| format!("Person{i}")).collect();
+    let mut staying = Vec::new();
+    for _round in 0..3 {
+        // Everyone joins at once (the odd ones again, in a second tab); then the even ones leave.
+        let joined = futures_util::future::join_all(names.iter().map(|n| app.socket(Some(n)))).await;
+        let mut leaving = Vec::new();
+        for (i, socket) in joined.into_iter().enumerate() {
+            if i % 2 == 0 { leaving.push(socket) } else { staying.push(socket) }
+        }
+        futures_util::future::join_all(leaving.into_iter().map(Socket::close)).await;
+    }
+    futures_util::future::join_all(staying.into_iter().map(Socket::close)).await;
+    // Wait for the last leave, then replay the joins and leaves in seq order.
+    let last = watcher.wait_for("users:update", |users| users.as_array().is_some_and(|u| u.is_empty())).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let events = loop {
+        // Its activity entry follows the list.
+        let events = watcher.inbox.all();
+        if events.iter().any(|e| e.name == "activity" && e.seq == last.seq) || Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let mut online = std::collections::BTreeSet::new();
+    let mut by_seq: std::collections::BTreeMap<i64, (Vec<Value>, Option<Value>)> = Default::default();
+    for e in events.iter().filter(|e| e.seq.is_some_and(|s| s > first)) {
+        let slot = by_seq.entry(e.seq.unwrap()).or_default();
+        match e.name.as_str() {
+            "activity" => slot.0.push(e.payload.clone()),
+            "users:update" => slot.1 = Some(e.payload.clone()),
+            _ => {}
+        }
+    }
+    let mut checked = 0;
+    for (seq, (activity, users)) in by_seq {
+        for a in &activity {
+            let who = a["user"].as_str().unwrap().to_owned();
+            match a["type"].as_str() {
+                Some("user.joined") => assert!(online.insert(who), "seq {seq}: a second join"),
+                Some("user.left") => assert!(online.remove(&who), "seq {seq}: a leave of someone absent"),
+                _ => {}
+            }
+        }
+        if let Some(users) = users {
+            let listed: std::collections::BTreeSet<String> =
+                users.as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(listed, online, "the users:update of seq {seq}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 24 * 4, "only {checked} users:update events were checked");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribe_with_one_segment_wildcards_narrows_the_events() {
     let app = TestApp::spawn().await;

@@ -70,11 +70,30 @@ pub struct Board {
     /// With several instances (`REDIS_URL`): committed changes are also published to the
     /// others, and drag locks, agents' owners and people are shared through Redis.
     cluster: Option<Arc<Cluster>>,
+    /// Held from a change of the online list until its join or leave is committed, so that
+    /// the list each `users:update` carries is the one of its sequence number: without it a
+    /// leave committed just after someone else's arrival would already list them.
+    people_turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A connection named at its handshake, announced once the socket is in sync; until then no
+/// one else comes or goes (see `Board::people_turn`).
+pub struct Arrival<'a> {
+    board: &'a Board,
+    board_id: String,
+    change: PeopleChange,
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl Arrival<'_> {
+    pub async fn announce(self) -> AppResult<()> {
+        self.board.settle_people(&self.board_id, self.change).await
+    }
 }
 
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
-        Board { store, bus, presence, lease, cluster: None }
+        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default() }
     }
 
     /// The same service, sharing its run-time state with other instances.
@@ -407,12 +426,19 @@ impl Board {
     }
 
     pub async fn join_as(&self, board: &str, conn: &str, name: &str) -> AppResult<()> {
+        self.arrive(board, conn, name).await.announce().await
+    }
+
+    /// Names a connection now and leaves its announcement to the caller (`Arrival::announce`).
+    pub async fn arrive(&self, board: &str, conn: &str, name: &str) -> Arrival<'_> {
+        let turn = self.people_turn.lock().await;
         let change = self.presence.set_name(conn, name);
-        self.settle_people(board, change).await
+        Arrival { board: self, board_id: board.to_owned(), change, _turn: turn }
     }
 
     /// A connection closed: its person may leave, its agents go offline.
     pub async fn disconnect(&self, conn: &str) -> AppResult<()> {
+        let _turn = self.people_turn.lock().await;
         let Some(departure) = self.presence.disconnect(conn) else {
             return Ok(());
         };
@@ -432,8 +458,9 @@ impl Board {
     }
 
     /// People coming online or going offline are persisted changes; anything else that moves
-    /// the online list (a second tab) is announced without a sequence number.
-    pub async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
+    /// the online list (a second tab) is announced without a sequence number. The caller holds
+    /// `people_turn`.
+    async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
         let mut change = change;
         if let Some(cluster) = &self.cluster {
             // The others learn this instance's people before the event of the join or leave,
@@ -442,15 +469,22 @@ impl Board {
             change.joined = change.joined.filter(|name| !cluster.online_elsewhere(board, name));
             change.left = change.left.filter(|name| !cluster.online_elsewhere(board, name));
         }
+        let after = self.users(board);
         if change == PeopleChange::default() {
-            self.presence.announce_users(board);
+            self.presence.announce_users(board, after);
             return Ok(());
         }
-        for (name, joined) in [(change.left, false), (change.joined, true)] {
-            if let Some(name) = name {
-                let actor = Actor::system(&name);
-                self.write(board, &actor, None, WriteOp::Presence { name, joined }).await?;
-            }
+        if let Some(name) = change.left {
+            // A rename is a leave then a join: the leave's list does not have the new name yet.
+            let arriving = change.joined.as_deref().map(User::online);
+            let users =
+                after.iter().filter(|u| arriving.as_ref().is_none_or(|a| a.id != u.id)).cloned().collect();
+            self.write(board, &Actor::system(&name), None, WriteOp::Presence { name, joined: false, users })
+                .await?;
+        }
+        if let Some(name) = change.joined {
+            let op = WriteOp::Presence { name: name.clone(), joined: true, users: after };
+            self.write(board, &Actor::system(&name), None, op).await?;
         }
         Ok(())
     }

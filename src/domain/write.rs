@@ -12,6 +12,7 @@ use super::activity::{Activity, NewActivity};
 use super::agent::{Agent, AgentReport, AgentStatus};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
+use crate::presence::User;
 use crate::store::Tx;
 
 /// Who asks for a change, as far as the store must know.
@@ -60,10 +61,12 @@ pub enum WriteOp {
     Requeue {
         id: i64,
     },
-    /// A person came online (first tab) or went offline (last tab).
+    /// A person came online (first tab) or went offline (last tab); `users` is the online list
+    /// right after this change, which its `users:update` carries.
     Presence {
         name: String,
         joined: bool,
+        users: Vec<User>,
     },
 }
 
@@ -114,6 +117,7 @@ pub enum Change {
     Presence {
         name: String,
         joined: bool,
+        users: Vec<User>,
     },
 }
 
@@ -158,7 +162,7 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Progress { id, message, percent, lease_until } => {
             progress(tx, req, *id, (message, *percent), lease_until, now)?
         }
-        WriteOp::Presence { name, joined } => presence(tx, req, name, *joined, now)?,
+        WriteOp::Presence { name, joined, users } => presence(tx, req, name, *joined, users, now)?,
     };
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
         tx.remember(credential, op_id, &json!({ "op": req.op.kind(), "result": c.result }), now)?;
@@ -583,7 +587,14 @@ pub fn offline_report(id: &str) -> AgentReport {
     AgentReport { id: id.to_owned(), name: None, status: AgentStatus::Offline, current_task_id: None }
 }
 
-fn presence(tx: &mut dyn Tx, req: &WriteRequest, name: &str, joined: bool, now: &str) -> AppResult<Applied> {
+fn presence(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    name: &str,
+    joined: bool,
+    users: &[User],
+    now: &str,
+) -> AppResult<Applied> {
     let entry = NewActivity {
         kind: if joined { "user.joined" } else { "user.left" },
         user: name.to_owned(),
@@ -595,5 +606,6 @@ fn presence(tx: &mut dyn Tx, req: &WriteRequest, name: &str, joined: bool, now: 
         task_id: None,
         changes: None,
     };
-    commit(tx, req, now, Change::Presence { name: name.to_owned(), joined }, vec![entry], Value::Null)
+    let change = Change::Presence { name: name.to_owned(), joined, users: users.to_vec() };
+    commit(tx, req, now, change, vec![entry], Value::Null)
 }

@@ -132,10 +132,7 @@ impl Fanout {
                 Signal::Drag { board, except, task_id, user } => {
                     (board, Some(except), "task:drag:other", json!({ "taskId": task_id, "user": user }))
                 }
-                Signal::Users { board } => {
-                    let users = json!(self.board.users(&board));
-                    (board, None, "users:update", users)
-                }
+                Signal::Users { board, users } => (board, None, "users:update", json!(users)),
             };
             // After shutdown closed the namespace there is nobody left to tell.
             let Some(ns) = self.io.of("/") else { continue };
@@ -265,9 +262,7 @@ impl Fanout {
             Change::AgentReported { agent, .. } => {
                 list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));
             }
-            Change::Presence { .. } => {
-                list.push(out("users:update".into(), json!(self.board.users(&event.board))));
-            }
+            Change::Presence { users, .. } => list.push(out("users:update".into(), json!(users))),
         }
         list.extend(event.activity.iter().map(|a| out("activity".into(), json!(a))));
         list

@@ -187,7 +187,10 @@ impl Realtime {
         presence.connect(&conn, &session.board, &session.credential.id);
         socket.join(connection_room(&conn));
         socket.join(credential_room(&session.credential.id));
-        let people = session.name.as_deref().map(|name| presence.set_name(&conn, name));
+        let arrival = match session.name.as_deref() {
+            Some(name) => Some(self.app.board.arrive(&session.board, &conn, name).await),
+            None => None,
+        };
         let patterns = session.patterns.lock().unwrap().clone();
         let room = self.rooms.enter(&session.board, patterns.as_ref());
         *session.room.lock().unwrap() = room.clone();
@@ -202,8 +205,8 @@ impl Realtime {
             let _ = socket.emit("error", &e.body());
         }
         // `auth.name` counts as a user:join, announced once the socket is in sync.
-        if let Some(people) = people
-            && let Err(e) = self.app.board.settle_people(&session.board, people).await
+        if let Some(arrival) = arrival
+            && let Err(e) = arrival.announce().await
         {
             e.log("announcing a join");
         }
@@ -270,8 +273,7 @@ impl Realtime {
         Ok(match event {
             "user:join" => {
                 let name = board.join(b, &conn, session.credential.person.as_deref(), data).await?;
-                let user = User { id: name.to_lowercase(), name, status: "online" };
-                json!({ "ok": true, "user": user })
+                json!({ "ok": true, "user": User::online(&name) })
             }
             "task:create" => {
                 json!({ "ok": true, "task": board.create_task(b, &actor, data).await? })
