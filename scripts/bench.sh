@@ -7,6 +7,11 @@
 #   scripts/bench.sh           the standard suite (about 10 minutes), updates the docs
 #   scripts/bench.sh --smoke   every scenario for a second or two with tiny sizes, no targets,
 #                              docs untouched; fails only if a scenario fails to run (CI)
+#   scripts/bench.sh --cluster one instance against two on one PostgreSQL database and one Redis
+#                              (fan-out, receivers spread over the instances), updates the table
+#                              in docs/scaling.md; needs the services (CLUSTER_DATABASE_URL,
+#                              an admin URL whose user may create databases, and
+#                              CLUSTER_REDIS_URL; by default the local ones)
 #   scripts/bench.sh --commands  prints the standard suite's commands without running them
 #
 # Environment: RUNS (default 3), SERVER_CPU / GEN_CPU (default 0 / 1), CARGO (default cargo),
@@ -20,9 +25,10 @@ mode=full
 dry=0
 case "${1:-}" in
   --smoke) mode=smoke ;;
+  --cluster) mode=cluster ;;
   --commands) dry=1 ;;
   "") ;;
-  *) echo "usage: scripts/bench.sh [--smoke | --commands]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--smoke | --cluster | --commands]" >&2; exit 2 ;;
 esac
 
 RUNS=${RUNS:-3}
@@ -59,9 +65,11 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/warroom-bench.XXXXXX")
 results=$work/results.jsonl
 commands=$work/commands.txt
-server_pid=
+server_urls=() server_pids=() server_url= server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "${cluster_db:-}" ]; then drop_cluster_state; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,29 +80,44 @@ quote() {
   else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
 }
 
-# log_command WORD...: notes a command for the docs, in a form that can be rerun by hand.
+# log_command WORD...: notes a command for the docs, in a form that can be rerun by hand: the
+# running servers' URLs and PIDs become $URL, $SERVER_PID (the first) and $URL_2… (the others).
 log_command() {
-  local word line=
+  local word line= i names=
   for word in "$@"; do line+="$(quote "$word") "; done
-  printf '%s\n' "${line% }" | sed "s|$root/||g; s|$work/db-[0-9]*|\$TMP/db-N|g; s|$work|\$TMP|g" >>"$commands"
+  for i in "${!server_pids[@]}"; do
+    local suffix=
+    [ "$i" -gt 0 ] && suffix=_$((i + 1))
+    names+="s|${server_urls[i]:-none}\\b|\$URL$suffix|g; s|--pid ${server_pids[i]}\\b|--pid \$SERVER_PID$suffix|g; "
+  done
+  [ -n "${cluster_db:-}" ] && names+="s|$cluster_db|\$DB|g; "
+  printf '%s\n' "${line% }" | sed "${names}s|$root/||g; s|$work/db-[0-9]*|\$TMP/db-N|g; s|$work|\$TMP|g" >>"$commands"
 }
 
-# start_server ARGS...: a fresh server on a new temp database and a free port (`--port 0`;
-# the port is read back from the URL the server prints).
+# start_server ARGS...: one more server on a new temp database and a free port (`--port 0`;
+# the port is read back from the URL the server prints). Its URL and PID are appended to
+# server_urls and server_pids; server_url and server_pid are the first server's.
 start_server() {
-  local db=$work/db-$RANDOM$RANDOM
+  local n=${#server_pids[@]}
+  local db=$work/db-$RANDOM$RANDOM out=$work/server-$n.out
   local cmd=("${pin_server[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
     --api-key "$KEY" --rate-limit 0 "$@")
   log_command "${cmd[@]}"
-  if [ "$dry" = 1 ]; then server_url=http://127.0.0.1:0 server_pid=0; return 0; fi
-  : >"$work/server.out"
-  RUST_LOG=warn "${cmd[@]}" >"$work/server.out" 2>>"$work/server.log" &
-  server_pid=$!
-  local i
+  if [ "$dry" = 1 ]; then
+    server_urls+=(http://127.0.0.1:0) server_pids+=(0) server_url=${server_urls[0]} server_pid=0
+    return 0
+  fi
+  : >"$out"
+  RUST_LOG=warn "${cmd[@]}" >"$out" 2>>"$work/server.log" &
+  local pid=$! url= i
+  server_pids+=("$pid")
   for i in $(seq 200); do
-    server_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.out" 2>/dev/null | head -1 || true)
-    [ -n "$server_url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" 2>/dev/null | head -1 || true)
+    if [ -n "$url" ]; then
+      server_urls+=("$url") server_url=${server_urls[0]} server_pid=${server_pids[0]}
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
   echo "bench: the server did not start; its log:" >&2
@@ -102,11 +125,13 @@ start_server() {
   exit 1
 }
 
-stop_server() {
-  if [ "$dry" = 1 ]; then server_pid=; return 0; fi
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
+stop_servers() {
+  local pid
+  if [ "$dry" = 0 ]; then
+    for pid in "${server_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  fi
+  server_urls=() server_pids=() server_url= server_pid=
 }
 
 # record LABEL COMMAND...: runs one measurement; its last stdout line is the result.
@@ -138,7 +163,7 @@ scenario() {
     start_server "${server_args[@]}"
     record "$label" "${pin_gen[@]}" "$bench_bin" --url "$server_url" --key "$KEY" \
       --pid "$server_pid" "$@"
-    stop_server
+    stop_servers
   done
 }
 
@@ -156,6 +181,114 @@ if [ "$mode" = smoke ]; then
   echo
   "$bench_bin" report "$results"
   echo "bench: smoke run complete: $(wc -l <"$results") scenarios ran"
+  exit 0
+fi
+
+# command_list: what the suite ran, each distinct command once, as it can be rerun by hand.
+command_list() {
+  echo "ulimit -n $(ulimit -n)"
+  echo "$CARGO build --release --locked -p warroom -p warroom-bench"
+  echo "# each run starts fresh servers (\$URL… is read back from their output, \$SERVER_PID… is theirs)"
+  awk '!seen[$0]++' "$commands"
+}
+
+# write_results DOC MARKER INTRO: the table of medians, the commands and the raw lines, between
+# DOC's `MARKER:start` and `MARKER:end` comments (appended to DOC when they are missing).
+write_results() {
+  local doc=$1 marker=$2 intro=$3
+  local load_after commit cpu_model memory block=$work/block.md
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  commit=$(git rev-parse --short HEAD)
+  [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock bench)" ] && commit="$commit (with uncommitted changes)"
+  cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+  memory=$(free -h | awk '/^Mem:/ {print $2}')
+  {
+    echo "<!-- $marker:start (written by scripts/bench.sh; edit outside these markers) -->"
+    echo "Measured $started on commit \`$commit\`: $(nproc) cores of $cpu_model, $memory of memory,"
+    echo "Linux $(uname -r). $intro"
+    echo "Load average (1, 5, 15 min) before the suite: $load_before; after: $load_after."
+    echo "Each row: the median of $RUNS runs, each on fresh servers and databases."
+    echo
+    "$bench_bin" report "$results"
+    echo
+    echo "<details><summary>The exact commands (\$TMP is the suite's temp folder)</summary>"
+    echo
+    echo '```sh'
+    command_list
+    echo '```'
+    echo "</details>"
+    echo
+    echo "<details><summary>Raw result lines</summary>"
+    echo
+    echo '```json'
+    cat "$results"
+    echo '```'
+    echo "</details>"
+    echo "<!-- $marker:end -->"
+  } >"$block"
+  if [ -f "$doc" ] && grep -q "$marker:start" "$doc"; then
+    awk -v block="$block" -v start="$marker:start" -v end="$marker:end" '
+      index($0, start) { while ((getline line < block) > 0) print line; skip = 1; next }
+      index($0, end)   { skip = 0; next }
+      !skip { print }
+    ' "$doc" >"$work/doc.md"
+    cp "$work/doc.md" "$doc"
+  else
+    { echo; cat "$block"; } >>"$doc"
+  fi
+  echo "bench: results written to $doc"
+}
+
+if [ "$mode" = cluster ]; then
+  CLUSTER_DATABASE_URL=${CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+  CLUSTER_REDIS_URL=${CLUSTER_REDIS_URL:-redis://127.0.0.1:6379}
+  command -v psql >/dev/null && command -v redis-cli >/dev/null ||
+    { echo "bench: --cluster needs psql and redis-cli" >&2; exit 1; }
+
+  # new_cluster_state: a new database beside CLUSTER_DATABASE_URL's and a new Redis prefix.
+  new_cluster_state() {
+    cluster_db=warroom_bench_$$_$RANDOM
+    cluster_prefix=$cluster_db
+    cluster_url=${CLUSTER_DATABASE_URL%/*}/$cluster_db
+    psql -q "$CLUSTER_DATABASE_URL" -c "CREATE DATABASE $cluster_db" >/dev/null
+  }
+  drop_cluster_state() {
+    psql -q "$CLUSTER_DATABASE_URL" -c "DROP DATABASE IF EXISTS $cluster_db WITH (FORCE)" >/dev/null || true
+    redis-cli -u "$CLUSTER_REDIS_URL" --scan --pattern "$cluster_prefix*" |
+      xargs -r redis-cli -u "$CLUSTER_REDIS_URL" DEL >/dev/null || true
+    cluster_db=
+  }
+
+  # cluster_scenario LABEL INSTANCES BENCH ARGS...: RUNS runs, each on INSTANCES fresh servers
+  # sharing a new database and Redis prefix (all on the server core, so one and two instances
+  # have the same CPU to spend); writers on the first, receivers spread over all of them.
+  cluster_scenario() {
+    local label=$1 instances=$2; shift 2
+    local run i pids receivers
+    for run in $(seq "$RUNS"); do
+      echo "bench: $label, run $run of $RUNS"
+      new_cluster_state
+      for i in $(seq "$instances"); do
+        start_server --database-url "$cluster_url" --redis-url "$CLUSTER_REDIS_URL" --redis-prefix "$cluster_prefix"
+      done
+      pids=() receivers=()
+      for i in "${!server_pids[@]}"; do
+        pids+=(--pid "${server_pids[i]}")
+        if ((instances > 1)); then receivers+=(--receiver-url "${server_urls[i]}"); fi
+      done
+      record "$label" "${pin_gen[@]}" "$bench_bin" --url "$server_url" --key "$KEY" "${pids[@]}" \
+        "$@" "${receivers[@]}"
+      stop_servers
+      drop_cluster_state
+    done
+  }
+
+  fanout=(fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250)
+  scenario "fan-out 1,000 x 100/s: one instance, SQLite" "${fanout[@]}"
+  cluster_scenario "fan-out 1,000 x 100/s: one instance, PostgreSQL + Redis" 1 "${fanout[@]}"
+  cluster_scenario "fan-out 1,000 x 100/s: two instances, PostgreSQL + Redis" 2 "${fanout[@]}"
+  write_results docs/scaling.md bench:cluster \
+    "Servers on core $SERVER_CPU (both instances, when two), generator on core $GEN_CPU; PostgreSQL and Redis unpinned, loopback."
   exit 0
 fi
 
@@ -191,61 +324,9 @@ scenario "fan-out: 1,000 receivers, 100 updates/s, subscribed to task:*:updated"
   fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
   --subscribe 'task:*:updated'
 
-# command_list: what the suite ran, each distinct command once, as it can be rerun by hand.
-command_list() {
-  echo "ulimit -n $(ulimit -n)"
-  echo "$CARGO build --release --locked -p warroom -p warroom-bench"
-  echo "# each run starts a fresh server on a new database (\$URL is read back from its output)"
-  sed "s|--url http://127.0.0.1:[0-9][0-9]*|--url \$URL|; s|--pid [0-9][0-9]*|--pid \$SERVER_PID|" "$commands" |
-    awk '!seen[$0]++'
-}
 
 if [ "$dry" = 1 ]; then
   command_list
   exit 0
 fi
-
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-commit=$(git rev-parse --short HEAD)
-[ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock bench)" ] && commit="$commit (with uncommitted changes)"
-cpu_model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-memory=$(free -h | awk '/^Mem:/ {print $2}')
-
-block=$work/block.md
-{
-  echo "<!-- bench:results:start (written by scripts/bench.sh; edit outside these markers) -->"
-  echo "Measured $started on commit \`$commit\`: $(nproc) cores of $cpu_model, $memory of memory,"
-  echo "Linux $(uname -r). Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."
-  echo "Load average (1, 5, 15 min) before the suite: $load_before; after: $load_after."
-  echo "Each row: the median of $RUNS runs, each on a fresh server and database."
-  echo
-  "$bench_bin" report "$results"
-  echo
-  echo "<details><summary>The exact commands (\$TMP is the suite's temp folder)</summary>"
-  echo
-  echo '```sh'
-  command_list
-  echo '```'
-  echo "</details>"
-  echo
-  echo "<details><summary>Raw result lines</summary>"
-  echo
-  echo '```json'
-  cat "$results"
-  echo '```'
-  echo "</details>"
-  echo "<!-- bench:results:end -->"
-} >"$block"
-
-doc=docs/performance.md
-if [ -f "$doc" ] && grep -q 'bench:results:start' "$doc"; then
-  awk -v block="$block" '
-    /bench:results:start/ { while ((getline line < block) > 0) print line; skip = 1; next }
-    /bench:results:end/   { skip = 0; next }
-    !skip { print }
-  ' "$doc" >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
-else
-  { echo "# Performance"; echo; cat "$block"; } >"$doc"
-fi
-echo "bench: results written to $doc"
+write_results docs/performance.md bench:results "Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."

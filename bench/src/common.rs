@@ -92,37 +92,49 @@ pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// CPU use of the generator and, when its PID is known, the server, over one measured window.
+/// CPU use of the generator and of the servers whose PIDs are known, over one measured window.
 pub struct CpuWindow {
-    server: Option<u32>,
+    servers: Vec<u32>,
     started: Instant,
     own: Option<Duration>,
-    theirs: Option<Duration>,
+    theirs: Vec<Option<Duration>>,
 }
 
 impl CpuWindow {
-    pub fn start(server: Option<u32>) -> CpuWindow {
+    pub fn start(servers: &[u32]) -> CpuWindow {
         CpuWindow {
-            server,
+            servers: servers.to_vec(),
             started: Instant::now(),
             own: cpu_time(None),
-            theirs: server.and_then(|pid| cpu_time(Some(pid))),
+            theirs: servers.iter().map(|&pid| cpu_time(Some(pid))).collect(),
         }
     }
 
-    /// Busy fraction of one core for each process (1.0 = one core fully busy).
+    /// Busy fraction of one core for each process (1.0 = one core fully busy): `server` is all
+    /// the servers together and, with several (instances of a cluster), `servers` each one.
     pub fn finish(&self) -> Value {
         let wall = self.started.elapsed().as_secs_f64();
         let share = |before: Option<Duration>, after: Option<Duration>| match (before, after) {
             (Some(b), Some(a)) if wall > 0.0 => {
-                json!(((a.saturating_sub(b)).as_secs_f64() / wall * 100.0).round() / 100.0)
+                Some(((a.saturating_sub(b)).as_secs_f64() / wall * 100.0).round() / 100.0)
             }
-            _ => Value::Null,
+            _ => None,
         };
-        json!({
+        let each: Vec<Option<f64>> = self
+            .servers
+            .iter()
+            .zip(&self.theirs)
+            .map(|(&pid, &before)| share(before, cpu_time(Some(pid))))
+            .collect();
+        let total = each.iter().copied().sum::<Option<f64>>().filter(|_| !each.is_empty());
+        let mut value = json!({
             "generator": share(self.own, cpu_time(None)),
-            "server": share(self.theirs, self.server.and_then(|pid| cpu_time(Some(pid)))),
-        })
+            "server": total.map(round2),
+        });
+        if each.len() > 1 {
+            value["servers"] = json!(each);
+        }
+        value
     }
 }
 

@@ -124,15 +124,16 @@ async fn receive(mut ws: Ws, seen: Arc<Deliveries>) {
 }
 
 /// Connects `count` receivers, `batch` at a time, each past its `sync:full` before the next
-/// batch starts. Returns their reading tasks and how many failed to connect.
+/// batch starts; receiver `i` goes to `servers[i % servers.len()]`, so the instances of a
+/// cluster share them evenly. Returns their reading tasks and how many failed to connect.
 pub async fn connect_receivers(
-    server: &Server,
+    servers: &[Server],
     count: usize,
     batch: usize,
     subscribe: &[String],
     seen: &Arc<Deliveries>,
 ) -> (Vec<JoinHandle<()>>, usize, Option<String>) {
-    let mut auth = json!({ "apiKey": server.key });
+    let mut auth = json!({ "apiKey": servers[0].key });
     if !subscribe.is_empty() {
         auth["subscribe"] = json!(subscribe);
     }
@@ -143,9 +144,10 @@ pub async fn connect_receivers(
     while left > 0 {
         let n = left.min(batch.max(1));
         left -= n;
-        let connects: Vec<_> = (0..n)
-            .map(|_| {
-                let (server, auth) = (server.clone(), auth.clone());
+        let first = count - left - n;
+        let connects: Vec<_> = (first..first + n)
+            .map(|i| {
+                let (server, auth) = (servers[i % servers.len()].clone(), auth.clone());
                 tokio::spawn(async move { sio::connect(&server, &auth).await })
             })
             .collect();
@@ -295,6 +297,10 @@ pub struct LoadArgs {
     /// dashboard receives them.
     #[arg(long)]
     pub subscribe: Vec<String>,
+    /// Where receivers connect, in turn (repeat the flag for the instances of a cluster);
+    /// none: `--url`, where the writers always connect.
+    #[arg(long = "receiver-url")]
+    pub receiver_urls: Vec<String>,
 }
 
 /// Connects receivers then writers; what both scenarios start with.
@@ -303,10 +309,20 @@ async fn prepare(
     load: &LoadArgs,
 ) -> anyhow::Result<(Arc<Deliveries>, Vec<JoinHandle<()>>, Vec<(Writer, Ws)>, Value)> {
     let seen = Deliveries::new();
-    progress!("connecting {} receivers, {} at a time", load.receivers, load.batch);
+    let receiver_servers = if load.receiver_urls.is_empty() {
+        vec![server.clone()]
+    } else {
+        load.receiver_urls.iter().map(|url| Server::parse(url, &server.key)).collect::<anyhow::Result<_>>()?
+    };
+    progress!(
+        "connecting {} receivers, {} at a time, to {}",
+        load.receivers,
+        load.batch,
+        receiver_servers.iter().map(|s| s.base.as_str()).collect::<Vec<_>>().join(" and ")
+    );
     let t = now_ns();
     let (receivers, failed, first_error) =
-        connect_receivers(server, load.receivers, load.batch, &load.subscribe, &seen).await;
+        connect_receivers(&receiver_servers, load.receivers, load.batch, &load.subscribe, &seen).await;
     let connect_s = (now_ns() - t) as f64 / 1e9;
     if let Some(e) = &first_error {
         progress!("{failed} receivers failed to connect; first error: {e}");
@@ -346,7 +362,7 @@ pub async fn fanout(
     server: &Server,
     load: &LoadArgs,
     rate: f64,
-    pid: Option<u32>,
+    pids: &[u32],
     label: &str,
     target: &[String],
 ) -> anyhow::Result<Value> {
@@ -367,7 +383,7 @@ pub async fn fanout(
         receivers.len(),
         load.duration
     );
-    let cpu = CpuWindow::start(pid);
+    let cpu = CpuWindow::start(pids);
     let tasks: Vec<_> = writers
         .into_iter()
         .enumerate()
@@ -396,7 +412,7 @@ pub async fn fanout(
         "label": label,
         "params": {
             "receivers": load.receivers, "writers": load.writers, "rate": rate,
-            "duration": load.duration, "subscribe": load.subscribe,
+            "duration": load.duration, "subscribe": load.subscribe, "receiver_urls": load.receiver_urls,
         },
         "setup": setup,
         "offered_updates_per_s": round2(offered),
@@ -421,7 +437,7 @@ pub async fn throughput(
     server: &Server,
     load: &LoadArgs,
     window: usize,
-    pid: Option<u32>,
+    pids: &[u32],
     label: &str,
     target: &[String],
 ) -> anyhow::Result<Value> {
@@ -440,7 +456,7 @@ pub async fn throughput(
         receivers.len(),
         load.duration
     );
-    let cpu = CpuWindow::start(pid);
+    let cpu = CpuWindow::start(pids);
     let tasks: Vec<_> = writers
         .into_iter()
         .map(|(w, ws)| tokio::spawn(write(w, ws, Pace::Window { window }, end_ns, writes.clone())))
@@ -463,7 +479,7 @@ pub async fn throughput(
         "label": label,
         "params": {
             "receivers": load.receivers, "writers": load.writers, "window": window,
-            "duration": load.duration, "subscribe": load.subscribe,
+            "duration": load.duration, "subscribe": load.subscribe, "receiver_urls": load.receiver_urls,
         },
         "setup": setup,
         "acked_writes_per_s": round2(writes.ok_in_window.load(Relaxed) as f64 / load.duration),

@@ -35,9 +35,10 @@ struct Cli {
     /// The team API key.
     #[arg(long, global = true, env = "WAAAH_API_KEY", default_value = "", hide_env_values = true)]
     key: String,
-    /// The server's PID, to report its CPU use and resident memory from /proc.
+    /// The server's PID, to report its CPU use and resident memory from /proc. `fanout` and
+    /// `throughput` take one per instance (repeat the flag) and report each one's CPU.
     #[arg(long, global = true)]
-    pid: Option<u32>,
+    pid: Vec<u32>,
     /// The name this run is reported under (runs with the same label are aggregated).
     #[arg(long, global = true)]
     label: Option<String>,
@@ -122,17 +123,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let server = || Server::parse(&cli.url, &cli.key);
     let mut result = match &cli.command {
         Scenario::Fanout { load, rate } => {
-            fanout::fanout(&server()?, load, *rate, cli.pid, &label("fanout"), &cli.targets).await?
+            fanout::fanout(&server()?, load, *rate, &cli.pid, &label("fanout"), &cli.targets).await?
         }
         Scenario::Throughput { load, window } => {
-            fanout::throughput(&server()?, load, *window, cli.pid, &label("throughput"), &cli.targets).await?
+            fanout::throughput(&server()?, load, *window, &cli.pid, &label("throughput"), &cli.targets)
+                .await?
         }
         Scenario::Connections { args } => {
-            connections::connections(&server()?, args, cli.pid, &label("connections"), &cli.targets).await?
+            connections::connections(
+                &server()?,
+                args,
+                cli.pid.first().copied(),
+                &label("connections"),
+                &cli.targets,
+            )
+            .await?
         }
         Scenario::Rest { concurrency, duration, tasks } => {
-            rest::rest(&server()?, *concurrency, *duration, *tasks, cli.pid, &label("rest"), &cli.targets)
-                .await?
+            rest::rest(
+                &server()?,
+                *concurrency,
+                *duration,
+                *tasks,
+                cli.pid.first().copied(),
+                &label("rest"),
+                &cli.targets,
+            )
+            .await?
         }
         Scenario::Sync { tasks, runs } => {
             sync::sync(&server()?, *tasks, *runs, &label("sync"), &cli.targets).await?

@@ -107,7 +107,7 @@ async fn hammer(
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let end = now_ns() + (duration * 1e9) as u64;
-    let cpu = CpuWindow::start(pid);
+    let cpu = CpuWindow::start(pid.as_slice());
     let started = now_ns();
     let loops: Vec<_> = (0..concurrency.max(1))
         .map(|i| {
