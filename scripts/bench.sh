@@ -76,7 +76,7 @@ trap cleanup EXIT
 
 # quote WORD: the word as a shell reads it back (single-quoted unless plainly safe).
 quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then printf '%s' "$1"
+  if [[ $1 =~ ^[A-Za-z0-9_./:=,+@-]+$ ]]; then printf '%s' "$1"
   else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
 }
 
