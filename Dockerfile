@@ -38,7 +38,9 @@ FROM debian:bookworm-slim
 # No apt in this stage: the CA bundle is copied from the build image (installing ca-certificates
 # would pull in openssl, ~9 MB, for one file), and there is no curl: the health check below uses
 # bash's /dev/tcp (bash is in every Debian image), which saves curl and its ~10 MB of libraries.
-# warroom links no TLS library today; the bundle is there for when TLS to PostgreSQL/Redis lands.
+# The bundle is what warroom trusts for TLS to Redis (`rediss://`) and to PostgreSQL with
+# `sslmode=verify-full` and no `sslrootcert`: rustls reads it through rustls-native-certs (no
+# OpenSSL, no webpki-roots compiled in). Without it only `sslrootcert`/`REDIS_CA_FILE` files verify.
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin warroom \
  && mkdir -p /data && chown warroom:warroom /data

@@ -16,8 +16,13 @@
 //! - `<board>:agents`: hash agent → `<instance>|<conn>`: who speaks for each agent.
 //! - `reaped:<id>`: `NX`, so exactly one live instance cleans up after a dead one.
 //! - `rl:<credential>:<unix second>`: REST rate-limit windows.
+//!
+//! `rediss://` URLs connect over TLS (rustls with ring), verified against the system's CA bundle
+//! (what managed Redis/Valkey services present), or against `REDIS_CA_FILE` for a private CA; the
+//! redis crate's `rediss://…/#insecure` encrypts without checking the certificate.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -124,18 +129,51 @@ impl Drop for Running {
     }
 }
 
+/// The client for `REDIS_URL`, with TLS for `rediss://`. Never echoes the URL: it may carry a password.
+fn open_client(url: &str, ca_file: Option<&Path>) -> anyhow::Result<redis::Client> {
+    // The redis crate builds its rustls configuration with the process's default provider; ring
+    // is the only one compiled in, installed here in case another crate's features ever add one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Some(path) = ca_file else {
+        return redis::Client::open(url).context("REDIS_URL is not a valid redis:// or rediss:// URL");
+    };
+    if !url.trim_start().starts_with("rediss://") {
+        anyhow::bail!("REDIS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL");
+    }
+    let pem = std::fs::read(path).with_context(|| format!("reading REDIS_CA_FILE {}", path.display()))?;
+    let certificates = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+    redis::Client::build_with_tls(url, certificates).with_context(|| {
+        format!(
+            "REDIS_URL is not a valid rediss:// URL, or REDIS_CA_FILE {} holds no PEM certificate",
+            path.display()
+        )
+    })
+}
+
 fn internal(e: impl Into<anyhow::Error>, what: &str) -> AppError {
     AppError::Internal(e.into().context(what.to_owned()))
 }
 
 impl Cluster {
-    /// Connects to Redis (within 5 s) or fails with a clear message.
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Arc<Cluster>> {
-        let client = redis::Client::open(url).context("REDIS_URL is not a valid redis:// URL")?;
-        let conn = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
-            .await
-            .map_err(|_| anyhow::anyhow!("connecting to Redis: no answer within 5 s"))?
-            .context("connecting to Redis")?;
+    /// Connects to Redis (within 5 s) or fails with a clear message. `ca_file` (PEM) replaces the
+    /// system's CA bundle for a `rediss://` URL.
+    pub async fn connect(url: &str, prefix: &str, ca_file: Option<&Path>) -> anyhow::Result<Arc<Cluster>> {
+        let client = open_client(url, ca_file)?;
+        let addr = client.get_connection_info().addr();
+        let over = match addr {
+            redis::ConnectionAddr::TcpTls { insecure: true, .. } => " over TLS, certificate not verified",
+            redis::ConnectionAddr::TcpTls { .. } => " over TLS",
+            _ => "",
+        };
+        // One plain connection first: the connection manager retries a refused one (an untrusted
+        // certificate, a wrong password) until the deadline, which would hide why.
+        let conn = tokio::time::timeout(Duration::from_secs(5), async {
+            drop(client.get_multiplexed_async_connection().await?);
+            client.get_connection_manager().await
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting to Redis at {addr}{over}: no answer within 5 s"))?
+        .with_context(|| format!("connecting to Redis at {addr}{over}"))?;
         let (outbox, rx) = mpsc::unbounded_channel();
         let id = format!("{:016x}", rand::random::<u64>());
         Ok(Arc::new(Cluster {

@@ -92,10 +92,14 @@ pub struct ServeArgs {
     /// `postgres://…` switches the store to PostgreSQL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// `redis://…` shares live events, presence, drag locks, agents and rate limits between
-    /// several instances on one PostgreSQL database (see docs/scaling.md).
+    /// `redis://…` (`rediss://…` for TLS) shares live events, presence, drag locks, agents and
+    /// rate limits between several instances on one PostgreSQL database (see docs/scaling.md).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// A PEM file of the CA that a `rediss://` server's certificate must chain to, instead of the
+    /// system's CA bundle (managed Redis services use publicly trusted certificates).
+    #[arg(long, env = "REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
     /// The prefix of every Redis key and channel, so several boards or tests share one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = "warroom")]
     pub redis_prefix: String,

@@ -109,7 +109,7 @@ impl App {
                 if prefix.is_empty() || prefix.contains(['*', '?', '[', ']']) {
                     anyhow::bail!("REDIS_PREFIX must be non-empty, without * ? [ ]");
                 }
-                Some(Cluster::connect(url, prefix).await?)
+                Some(Cluster::connect(url, prefix, args.redis_ca_file.as_deref()).await?)
             }
             None => None,
         };

@@ -24,6 +24,9 @@
 //! sequences, which are not transactional: a rolled-back insert may leave a hole in the ids
 //! (never in `seq`).
 //!
+//! Every connection, the writer's, the readers' and every reconnection, is opened with the TLS
+//! that the URL's `sslmode` and `sslrootcert` ask for, as libpq would ([`tls`]).
+//!
 //! Every TEXT column is `COLLATE "C"` (see `migrations/postgres/0001_board.sql`), so text
 //! compares, sorts and folds case byte by byte as in SQLite, whatever the server's locale.
 
@@ -35,7 +38,7 @@ use std::thread;
 use std::time::Duration;
 
 use ::postgres::types::ToSql;
-use ::postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Row, Statement};
+use ::postgres::{Client, Config, GenericClient, IsolationLevel, Row, Statement};
 use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -49,6 +52,8 @@ use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
+
+mod tls;
 
 /// Embedded migrations, applied in order; `schema_migrations` records which ran.
 const MIGRATIONS: &[&str] = &[
@@ -93,25 +98,26 @@ impl PostgresStore {
     /// `url` is a `postgres://` or `postgresql://` URL; `Durability::Normal` turns off
     /// `synchronous_commit` for the writer's session.
     pub async fn connect(url: &str, durability: Durability) -> anyhow::Result<PostgresStore> {
-        let config = parse_url(url)?;
+        let server = parse_url(url)?;
+        tracing::info!(server = %describe(&server.config), "PostgreSQL: {}", server.tls);
         let (ready, started) = oneshot::channel();
         // Unbounded, as for SQLite: producers are request handlers that each wait for their
         // own answer, so the queue is bounded by the requests in flight.
         let (writer, rx) = mpsc::unbounded_channel();
-        let writer_config = config.clone();
+        let writer_server = server.clone();
         // The writer connects and migrates on its own thread: the client blocks, and it must
         // also be closed where blocking is allowed.
         thread::Builder::new()
             .name("postgres-writer".into())
             .spawn(move || {
-                let conn = open_writer(&writer_config, durability).and_then(|mut conn| {
+                let conn = open_writer(&writer_server, durability).and_then(|mut conn| {
                     migrate(&mut conn.client)?;
                     Ok(conn)
                 });
                 match conn {
                     Ok(conn) => {
                         let _ = ready.send(Ok(()));
-                        run_writer(Writer { config: writer_config, durability, conn: Some(conn) }, rx);
+                        run_writer(Writer { server: writer_server, durability, conn: Some(conn) }, rx);
                     }
                     Err(e) => {
                         let _ = ready.send(Err(e));
@@ -123,7 +129,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             writer,
             readers: Arc::new(Readers {
-                config,
+                server,
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(READERS)),
             }),
@@ -186,21 +192,30 @@ fn connection_lost(conn: &Conn, error: &anyhow::Error) -> bool {
         })
 }
 
-/// Accepts only URLs, so a mistyped `DATABASE_URL` is refused with a clear message.
-fn parse_url(url: &str) -> anyhow::Result<Config> {
+/// Where the store connects, and how: what every connection is opened with.
+#[derive(Clone)]
+struct Server {
+    config: Config,
+    tls: tls::Tls,
+}
+
+/// Accepts only URLs, so a mistyped `DATABASE_URL` is refused with a clear message. The TLS
+/// parameters tokio-postgres does not know are taken out first (see [`tls`]).
+fn parse_url(url: &str) -> anyhow::Result<Server> {
     let url = url.trim();
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         bail!("DATABASE_URL must be a postgres:// URL, e.g. postgres://warroom@localhost:5432/warroom");
     }
+    let (url, tls) = tls::take_params(url)?;
     // Never echo the URL: it may carry a password.
-    let mut config = Config::from_str(url).map_err(|e| anyhow!("DATABASE_URL is not a valid URL: {e}"))?;
+    let mut config = Config::from_str(&url).map_err(|e| anyhow!("DATABASE_URL is not a valid URL: {e}"))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("warroom");
     }
-    Ok(config)
+    Ok(Server { config, tls: tls.connector()? })
 }
 
 /// `host:port/database`, for messages: the URL without its credentials.
@@ -223,14 +238,15 @@ fn describe(config: &Config) -> String {
     out
 }
 
-fn open(config: &Config) -> anyhow::Result<Conn> {
-    let client =
-        config.connect(NoTls).with_context(|| format!("connecting to PostgreSQL at {}", describe(config)))?;
+fn open(server: &Server) -> anyhow::Result<Conn> {
+    let client = server.config.connect(server.tls.connector.clone()).with_context(|| {
+        format!("connecting to PostgreSQL at {} ({})", describe(&server.config), server.tls)
+    })?;
     Ok(Conn { client, statements: Statements::default() })
 }
 
-fn open_writer(config: &Config, durability: Durability) -> anyhow::Result<Conn> {
-    let mut conn = open(config)?;
+fn open_writer(server: &Server, durability: Durability) -> anyhow::Result<Conn> {
+    let mut conn = open(server)?;
     // `off`: a commit is answered before the server has flushed it; a crash of the server
     // may lose the last moments of writes (never corrupt anything), as SQLite's NORMAL.
     let synchronous_commit = match durability {
@@ -284,7 +300,7 @@ fn migrate(client: &mut Client) -> anyhow::Result<()> {
 
 /// The writer's connection, opened again after the server dropped it.
 struct Writer {
-    config: Config,
+    server: Server,
     durability: Durability,
     /// `None` after a failed reconnection: the next group tries again.
     conn: Option<Conn>,
@@ -295,7 +311,7 @@ impl Writer {
         if self.conn.as_ref().is_none_or(|c| c.client.is_closed()) {
             self.conn = None;
             tracing::warn!("the write connection to PostgreSQL was closed; reconnecting");
-            self.conn = Some(open_writer(&self.config, self.durability)?);
+            self.conn = Some(open_writer(&self.server, self.durability)?);
         }
         Ok(self.conn.as_mut().expect("opened above"))
     }
@@ -438,7 +454,7 @@ fn lock_boards(s: &mut Session<'_, Client>, group: &[Job]) -> anyhow::Result<()>
 
 /// The read connections: opened on demand, at most `READERS` at once.
 struct Readers {
-    config: Config,
+    server: Server,
     /// Idle connections. The lock guards only taking and returning one, never a query.
     idle: Mutex<Vec<Conn>>,
     /// One permit per connection that may be open: further reads wait for a turn.
@@ -455,7 +471,7 @@ impl Readers {
     }
 
     fn open(&self) -> anyhow::Result<Conn> {
-        open(&self.config)
+        open(&self.server)
     }
 
     fn give_back(&self, conn: Conn) {
@@ -1056,14 +1072,14 @@ mod tests {
     fn only_postgres_urls_are_accepted() {
         assert!(parse_url("postgres://warroom@db:5432/warroom").is_ok());
         assert!(parse_url("postgresql://warroom@db/warroom").is_ok());
-        let refused = parse_url("sqlite://tasks.db").unwrap_err().to_string();
+        let refused = parse_url("sqlite://tasks.db").err().expect("refused").to_string();
         assert!(refused.contains("postgres://"), "{refused}");
     }
 
     #[test]
     fn messages_name_the_server_but_never_the_password() {
-        let config = parse_url("postgres://warroom:s3cret@db.internal:6543/board").unwrap();
-        let shown = describe(&config);
+        let server = parse_url("postgres://warroom:s3cret@db.internal:6543/board?sslmode=require").unwrap();
+        let shown = describe(&server.config);
         assert_eq!(shown, "db.internal:6543/board");
         assert!(!shown.contains("s3cret"));
     }
