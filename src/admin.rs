@@ -19,8 +19,12 @@ pub const STORED_KEY: &str = "api_key";
 
 /// The server's store, chosen as the server chooses it: PostgreSQL with a URL, else the file.
 async fn open(target: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    let ca_cert = target.database_ca_cert.as_deref().filter(|pem| !pem.trim().is_empty());
     if let Some(url) = target.database_url.as_deref().filter(|u| !u.is_empty()) {
-        return Ok(Box::new(PostgresStore::connect(url, Durability::Full).await?));
+        return Ok(Box::new(PostgresStore::connect_with_ca_cert(url, ca_cert, Durability::Full).await?));
+    }
+    if ca_cert.is_some() {
+        bail!("DATABASE_CA_CERT is set but DATABASE_URL is not: it is for TLS to PostgreSQL");
     }
     Ok(Box::new(open_file(&target.database_path)?))
 }

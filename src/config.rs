@@ -60,6 +60,8 @@ pub struct StoreArgs {
     pub database_path: PathBuf,
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_CA_CERT", hide_env_values = true, global = true)]
+    pub database_ca_cert: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +94,11 @@ pub struct ServeArgs {
     /// `postgres://…` switches the store to PostgreSQL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The PEM text (not a path) of the CA certificate(s) PostgreSQL's certificate must chain
+    /// to, as a `sslrootcert=/path` file holding it would: for platforms that give the CA as a
+    /// variable (DigitalOcean's `${db.CA_CERT}`). Not together with `sslrootcert`.
+    #[arg(long, env = "DATABASE_CA_CERT", hide_env_values = true)]
+    pub database_ca_cert: Option<String>,
     /// `redis://…` (`rediss://…` for TLS) shares live events, presence, drag locks, agents and
     /// rate limits between several instances on one PostgreSQL database (see docs/scaling.md).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]

@@ -97,6 +97,10 @@ impl App {
     pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
         let redis_url = args.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
         let postgres = args.database_url.as_deref().map(str::trim).is_some_and(|u| !u.is_empty());
+        let ca_cert = args.database_ca_cert.as_deref().filter(|pem| !pem.trim().is_empty());
+        if ca_cert.is_some() && !postgres {
+            anyhow::bail!("DATABASE_CA_CERT is set but DATABASE_URL is not: it is for TLS to PostgreSQL");
+        }
         if redis_url.is_some() && !postgres {
             anyhow::bail!(
                 "REDIS_URL is set but DATABASE_URL is not: several instances share one PostgreSQL \
@@ -117,7 +121,7 @@ impl App {
         // file. Otherwise SQLite, with the lock that keeps a second server off the file.
         let (store, lock): (Arc<dyn Store>, _) = match args.database_url.as_deref().map(str::trim) {
             Some(url) if !url.is_empty() => {
-                (Arc::new(PostgresStore::connect(url, args.durability).await?), None)
+                (Arc::new(PostgresStore::connect_with_ca_cert(url, ca_cert, args.durability).await?), None)
             }
             _ => {
                 let lock = admin::ServerLock::acquire(&args.database_path)?;

@@ -1,4 +1,4 @@
-//! TLS to PostgreSQL (`sslmode`, `sslrootcert`) and to Redis (`rediss://`), against real servers:
+//! TLS to PostgreSQL (`sslmode`, `sslrootcert`, `DATABASE_CA_CERT`) and to Redis (`rediss://`), against real servers:
 //! the PostgreSQL of `TEST_DATABASE_URL` (which must have `ssl = on`, as Debian's has with its
 //! snakeoil certificate), and a `redis-server` with TLS that each Redis test starts on a free port
 //! with a throwaway CA and certificate made by the `openssl` command. Without `TEST_DATABASE_URL`
@@ -125,21 +125,132 @@ async fn verify_full_trusts_the_servers_own_certificate_for_its_name_only() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ca_cert_as_text_is_trusted_as_a_sslrootcert_file_holding_it() {
+    let test = "the_ca_cert_as_text_is_trusted_as_a_sslrootcert_file_holding_it";
+    let Some(db) = TestDatabase::create(test).await else {
+        return;
+    };
+    if !serves_snakeoil().await {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the PostgreSQL of TEST_DATABASE_URL does not serve {SNAKEOIL} ({test})"
+        );
+        return;
+    }
+    let snakeoil = std::fs::read_to_string(SNAKEOIL).expect("reading the snakeoil certificate");
+    let by_name = with_params(&with_host(&db.url, "localhost"), "hostaddr=127.0.0.1&sslmode=verify-full");
+    let app = spawn_trusting(&by_name, &snakeoil).await;
+    app.create_task("Verified by the CA's text").await;
+    let connections = connections_tls(&db.url).await;
+    assert!(!connections.is_empty() && connections.iter().all(|ssl| *ssl), "{connections:?}");
+    app.stop().await;
+
+    // The administrative commands read it from the environment as the server does.
+    let env = [("DATABASE_URL", by_name.as_str()), ("DATABASE_CA_CERT", snakeoil.as_str())];
+    let created = warroom(&["token", "create", "--name", "Deploy"], &env).await;
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    assert!(created.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&created.stdout).contains("for Deploy (editor)"), "{created:?}");
+
+    // The same text cannot vouch for a name its certificate does not carry (verify-full)…
+    let by_address = with_params(&with_host(&db.url, "127.0.0.1"), "sslmode=verify-full");
+    let error = open_fails_trusting(&by_address, Some(&snakeoil)).await;
+    assert!(
+        error.contains("checked against DATABASE_CA_CERT (sslmode=verify-full)")
+            && error.contains("certificate not valid for name \"127.0.0.1\""),
+        "{error}"
+    );
+    // …and with it `require` checks the chain, as libpq does with a root certificate.
+    let required = with_params(&with_host(&db.url, "127.0.0.1"), "sslmode=require");
+    let app = spawn_trusting(&required, &snakeoil).await;
+    assert_eq!(app.tasks().await.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_of_an_unrelated_ca_is_refused_with_a_clear_error() {
+    let Some(db) = TestDatabase::create("the_text_of_an_unrelated_ca_is_refused_with_a_clear_error").await
+    else {
+        return;
+    };
+    let other = std::fs::read_to_string(Certificates::generate().ca).expect("reading the test CA");
+    let by_name = with_params(&with_host(&db.url, "localhost"), "hostaddr=127.0.0.1&sslmode=verify-full");
+
+    let error = open_fails_trusting(&by_name, Some(&other)).await;
+
+    assert!(error.contains("connecting to PostgreSQL at"), "{error}");
+    assert!(error.contains("checked against DATABASE_CA_CERT (sslmode=verify-full)"), "{error}");
+    assert!(error.contains("invalid peer certificate") && error.contains("UnknownIssuer"), "{error}");
+    // `require` with a CA checks the chain too: refused the same way, not merely encrypted.
+    let required = with_params(&db.url, "sslmode=require");
+    let error = open_fails_trusting(&required, Some(&other)).await;
+    assert!(error.contains("UnknownIssuer"), "{error}");
+}
+
+#[tokio::test]
+async fn a_ca_cert_that_is_not_pem_or_comes_with_sslrootcert_stops_the_start_naming_it() {
+    // Refused before any connection: no PostgreSQL needed. The binary, from its environment.
+    let url = "postgres://warroom@127.0.0.1:1/warroom?sslmode=verify-full";
+    let garbage =
+        warroom(&["serve"], &[("DATABASE_URL", url), ("DATABASE_CA_CERT", "/etc/ssl/ca.pem")]).await;
+    let stderr = String::from_utf8_lossy(&garbage.stderr);
+    assert!(!garbage.status.success(), "{garbage:?}");
+    assert!(stderr.contains("DATABASE_CA_CERT holds no PEM certificate"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let ca = Certificates::generate();
+    let pem = std::fs::read_to_string(&ca.ca).expect("reading the test CA");
+    let both = format!("{url}&sslrootcert={}", ca.ca.display());
+    let error = open_fails_trusting(&both, Some(&pem)).await;
+    assert!(error.contains("DATABASE_CA_CERT and the sslrootcert of DATABASE_URL are both set"), "{error}");
+}
+
 /// A server on `url` (a `DATABASE_URL`).
 async fn spawn_on(url: &str) -> TestApp {
     let url = url.to_owned();
     TestApp::spawn_with(Database::fresh(), move |args| args.database_url = Some(url)).await
 }
 
+/// A server on `url` with `DATABASE_CA_CERT` = `pem`.
+async fn spawn_trusting(url: &str, pem: &str) -> TestApp {
+    let (url, pem) = (url.to_owned(), pem.to_owned());
+    TestApp::spawn_with(Database::fresh(), move |args| {
+        args.database_url = Some(url);
+        args.database_ca_cert = Some(pem);
+    })
+    .await
+}
+
 /// The error with which a server on `url` fails to start, with its causes.
 async fn open_fails(url: &str) -> String {
+    open_fails_trusting(url, None).await
+}
+
+/// The same with `DATABASE_CA_CERT` = `pem`.
+async fn open_fails_trusting(url: &str, pem: Option<&str>) -> String {
     let db = Database::fresh();
     let mut args = serve_args(&db.path);
     args.database_url = Some(url.to_owned());
+    args.database_ca_cert = pem.map(str::to_owned);
     match warroom::App::open(&args).await {
         Ok(_) => panic!("the server started on {url}"),
         Err(e) => format!("{e:#}"),
     }
+}
+
+/// Runs the binary with `env` and none of the other settings' variables from the test's own.
+async fn warroom(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_warroom"));
+    command.args(args).stdin(Stdio::null());
+    for name in ["WAAAH_API_KEY", "DATABASE_PATH", "DATABASE_URL", "DATABASE_CA_CERT", "REDIS_URL", "PORT"] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    tokio::time::timeout(DEADLINE, command.output())
+        .await
+        .expect("warroom took too long")
+        .expect("running warroom")
 }
 
 /// Whether each connection warroom holds to the database of `db_url` is encrypted, as the

@@ -25,7 +25,7 @@
 //! (never in `seq`).
 //!
 //! Every connection, the writer's, the readers' and every reconnection, is opened with the TLS
-//! that the URL's `sslmode` and `sslrootcert` ask for, as libpq would ([`tls`]).
+//! that the URL's `sslmode` and `sslrootcert` (or `DATABASE_CA_CERT`) ask for, as libpq would ([`tls`]).
 //!
 //! Every TEXT column is `COLLATE "C"` (see `migrations/postgres/0001_board.sql`), so text
 //! compares, sorts and folds case byte by byte as in SQLite, whatever the server's locale.
@@ -98,7 +98,17 @@ impl PostgresStore {
     /// `url` is a `postgres://` or `postgresql://` URL; `Durability::Normal` turns off
     /// `synchronous_commit` for the writer's session.
     pub async fn connect(url: &str, durability: Durability) -> anyhow::Result<PostgresStore> {
-        let server = parse_url(url)?;
+        PostgresStore::connect_with_ca_cert(url, None, durability).await
+    }
+
+    /// [`connect`](PostgresStore::connect), trusting the CA certificates of `ca_cert`
+    /// (`DATABASE_CA_CERT`: PEM text, which acts as a `sslrootcert` file holding it would).
+    pub async fn connect_with_ca_cert(
+        url: &str,
+        ca_cert: Option<&str>,
+        durability: Durability,
+    ) -> anyhow::Result<PostgresStore> {
+        let server = parse_url(url, ca_cert)?;
         tracing::info!(server = %describe(&server.config), "PostgreSQL: {}", server.tls);
         let (ready, started) = oneshot::channel();
         // Unbounded, as for SQLite: producers are request handlers that each wait for their
@@ -200,13 +210,14 @@ struct Server {
 }
 
 /// Accepts only URLs, so a mistyped `DATABASE_URL` is refused with a clear message. The TLS
-/// parameters tokio-postgres does not know are taken out first (see [`tls`]).
-fn parse_url(url: &str) -> anyhow::Result<Server> {
+/// parameters tokio-postgres does not know are taken out first and joined with `ca_cert`
+/// (see [`tls`]).
+fn parse_url(url: &str, ca_cert: Option<&str>) -> anyhow::Result<Server> {
     let url = url.trim();
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         bail!("DATABASE_URL must be a postgres:// URL, e.g. postgres://warroom@localhost:5432/warroom");
     }
-    let (url, tls) = tls::take_params(url)?;
+    let (url, tls) = tls::take_params(url, ca_cert)?;
     // Never echo the URL: it may carry a password.
     let mut config = Config::from_str(&url).map_err(|e| anyhow!("DATABASE_URL is not a valid URL: {e}"))?;
     if config.get_connect_timeout().is_none() {
@@ -1070,15 +1081,16 @@ mod tests {
 
     #[test]
     fn only_postgres_urls_are_accepted() {
-        assert!(parse_url("postgres://warroom@db:5432/warroom").is_ok());
-        assert!(parse_url("postgresql://warroom@db/warroom").is_ok());
-        let refused = parse_url("sqlite://tasks.db").err().expect("refused").to_string();
+        assert!(parse_url("postgres://warroom@db:5432/warroom", None).is_ok());
+        assert!(parse_url("postgresql://warroom@db/warroom", None).is_ok());
+        let refused = parse_url("sqlite://tasks.db", None).err().expect("refused").to_string();
         assert!(refused.contains("postgres://"), "{refused}");
     }
 
     #[test]
     fn messages_name_the_server_but_never_the_password() {
-        let server = parse_url("postgres://warroom:s3cret@db.internal:6543/board?sslmode=require").unwrap();
+        let server =
+            parse_url("postgres://warroom:s3cret@db.internal:6543/board?sslmode=require", None).unwrap();
         let shown = describe(&server.config);
         assert_eq!(shown, "db.internal:6543/board");
         assert!(!shown.contains("s3cret"));

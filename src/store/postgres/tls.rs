@@ -1,5 +1,12 @@
 //! TLS to PostgreSQL as libpq does it: `sslmode` and `sslrootcert` from `DATABASE_URL`, over rustls.
 //!
+//! `DATABASE_CA_CERT` holds the text of a `sslrootcert` file (for platforms that give a managed
+//! database's CA as a variable, not a file: DigitalOcean's `${db.CA_CERT}`) and acts exactly as
+//! `sslrootcert` would; below, "`sslrootcert`" means either. Giving both is refused: which one was
+//! meant cannot be guessed. Writing the text to a temporary file for `sslrootcert` was the
+//! rejected alternative: a file to create, protect and remove, for certificates that are parsed
+//! once at the start anyway.
+//!
 //! | `sslmode` | encrypted | certificate checked |
 //! |---|---|---|
 //! | `disable` | never | - |
@@ -70,13 +77,15 @@ impl Mode {
     }
 }
 
-/// Where trusted root certificates come from (`sslrootcert`).
+/// Where trusted root certificates come from (`sslrootcert`, `DATABASE_CA_CERT`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Roots {
     /// `sslrootcert=system`, or `verify-*` without `sslrootcert`: the system's CA bundle.
     System,
     /// A PEM file of one or more certificates.
     File(PathBuf),
+    /// The certificates of `DATABASE_CA_CERT`'s PEM text (at least one).
+    Text(Vec<CertificateDer<'static>>),
 }
 
 /// What the URL asked of TLS.
@@ -89,14 +98,18 @@ pub(super) struct Request {
 
 /// Takes the TLS parameters out of a `postgres://` URL: returns the URL that tokio-postgres's
 /// `Config` accepts (`sslrootcert` removed, `verify-*` as `require`) and what was asked.
-pub(super) fn take_params(url: &str) -> anyhow::Result<(String, Request)> {
+/// `ca_cert` is `DATABASE_CA_CERT`, PEM text that stands for a `sslrootcert` file; an empty one
+/// counts as not given (a platform variable bound to nothing).
+pub(super) fn take_params(url: &str, ca_cert: Option<&str>) -> anyhow::Result<(String, Request)> {
+    let ca_cert = ca_cert.filter(|pem| !pem.trim().is_empty()).map(parse_ca_cert).transpose()?;
     // The query starts after the credentials, which tokio-postgres reads up to the first `@`:
     // a password may hold a `?`.
     let scheme = url.find("://").map_or(0, |i| i + 3);
     let host = url[scheme..].find('@').map_or(scheme, |i| scheme + i + 1);
-    let (base, query) = match url[host..].find('?') {
-        Some(i) => (&url[..host + i], &url[host + i + 1..]),
-        None => return Ok((url.to_owned(), Request { mode: Mode::Prefer, roots: None })),
+    let (base, query) = match (url[host..].find('?'), &ca_cert) {
+        (Some(i), _) => (&url[..host + i], &url[host + i + 1..]),
+        (None, Some(_)) => (url, ""),
+        (None, None) => return Ok((url.to_owned(), Request { mode: Mode::Prefer, roots: None })),
     };
     let (mut mode, mut root_cert) = (None, None);
     let mut kept = Vec::new();
@@ -119,10 +132,15 @@ pub(super) fn take_params(url: &str) -> anyhow::Result<(String, Request)> {
             _ => kept.push(pair),
         }
     }
-    let roots = match root_cert.as_deref() {
-        None => None,
-        Some("system") => Some(Roots::System),
-        Some(path) => Some(Roots::File(PathBuf::from(path))),
+    let roots = match (root_cert.as_deref(), ca_cert) {
+        (Some(_), Some(_)) => bail!(
+            "DATABASE_CA_CERT and the sslrootcert of DATABASE_URL are both set: give the CA \
+             certificate one way only (DATABASE_CA_CERT holds the text of a sslrootcert file)"
+        ),
+        (None, Some(certs)) => Some(Roots::Text(certs)),
+        (None, None) => None,
+        (Some("system"), None) => Some(Roots::System),
+        (Some(path), None) => Some(Roots::File(PathBuf::from(path))),
     };
     let mode = match (mode, &roots) {
         // libpq 16: the system's bundle is for verifying names; weaker modes are refused.
@@ -146,6 +164,21 @@ pub(super) fn take_params(url: &str) -> anyhow::Result<(String, Request)> {
     let sslmode = format!("sslmode={encrypt}");
     kept.push(&sslmode);
     Ok((format!("{base}?{}", kept.join("&")), Request { mode, roots }))
+}
+
+/// The certificates of `DATABASE_CA_CERT`: PEM text holding at least one `CERTIFICATE` block
+/// (other blocks, such as a key pasted along, are skipped as in a `sslrootcert` file).
+fn parse_ca_cert(pem: &str) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!("DATABASE_CA_CERT is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        bail!(
+            "DATABASE_CA_CERT holds no PEM certificate (expected the text of the CA's .pem file, \
+             from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----)"
+        );
+    }
+    Ok(certs)
 }
 
 /// The connector every connection of the store is opened with (writer, readers, reconnects).
@@ -186,6 +219,7 @@ impl Request {
                 let against = match roots {
                     Roots::System => "the system's CA bundle".to_owned(),
                     Roots::File(path) => path.display().to_string(),
+                    Roots::Text(_) => "DATABASE_CA_CERT".to_owned(),
                 };
                 if self.mode == Mode::VerifyFull {
                     let config = builder.with_webpki_verifier(webpki).with_no_client_auth();
@@ -235,6 +269,11 @@ fn load(roots: &Roots) -> anyhow::Result<RootCertStore> {
             }
             if store.is_empty() {
                 bail!("sslrootcert {shown} holds no PEM certificate");
+            }
+        }
+        Roots::Text(certs) => {
+            for cert in certs {
+                store.add(cert.clone()).context("DATABASE_CA_CERT holds an unusable certificate")?;
             }
         }
     }
@@ -331,7 +370,26 @@ mod tests {
     use super::*;
 
     fn take(url: &str) -> (String, Request) {
-        take_params(url).unwrap()
+        take_params(url, None).unwrap()
+    }
+
+    /// A self-signed CA made for these tests (`openssl req -x509`, P-256, valid until 2126).
+    const CA_PEM: &str = "\
+-----BEGIN CERTIFICATE-----
+MIIBlTCCATugAwIBAgIUb8TfmBEtoU6XL4LGeHpxFRSGexgwCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUd2Fycm9vbSB1bml0IHRlc3QgQ0EwIBcNMjYxMTIyMDMxMjAy
+WhgPMjEyNjEwMjkwMzEyMDJaMB8xHTAbBgNVBAMMFHdhcnJvb20gdW5pdCB0ZXN0
+IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEHjVoJLGmi1gv8RyklS6sLVnz
+gYrTUsaA7YPw+tT1DENdLDhPlZD/xJz09NBg0/xJMlskL9vZlz5kImh2olqyOqNT
+MFEwHQYDVR0OBBYEFJUlaNfLgJL7XS01LdtU5kWq1aQiMB8GA1UdIwQYMBaAFJUl
+aNfLgJL7XS01LdtU5kWq1aQiMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwID
+SAAwRQIhAO42unN5SfUbuMWMDDDpLREPr+HPxgrSLO03rsDXDtraAiAz7ufVjmiB
++repzHvO9ymlGrbRHYbiov4CpfST9+tJmg==
+-----END CERTIFICATE-----
+";
+
+    fn take_with_ca(url: &str, ca_cert: &str) -> anyhow::Result<(String, Request)> {
+        take_params(url, Some(ca_cert))
     }
 
     #[test]
@@ -372,7 +430,7 @@ mod tests {
     fn verify_modes_without_a_root_file_use_the_system_bundle() {
         assert_eq!(take("postgres://db/b?sslmode=verify-ca").1.roots, Some(Roots::System));
         assert_eq!(take("postgres://db/b?sslrootcert=system").1.mode, Mode::VerifyFull);
-        let refused = take_params("postgres://db/b?sslrootcert=system&sslmode=require").unwrap_err();
+        let refused = take_params("postgres://db/b?sslrootcert=system&sslmode=require", None).unwrap_err();
         assert!(refused.to_string().contains("verify-full"), "{refused}");
     }
 
@@ -385,9 +443,9 @@ mod tests {
 
     #[test]
     fn unsupported_modes_and_client_certificates_are_refused_by_name() {
-        let bogus = take_params("postgres://db/b?sslmode=allow").unwrap_err().to_string();
+        let bogus = take_params("postgres://db/b?sslmode=allow", None).unwrap_err().to_string();
         assert!(bogus.contains("sslmode=allow") && bogus.contains("verify-full"), "{bogus}");
-        let cert = take_params("postgres://db/b?sslcert=/me.pem").unwrap_err().to_string();
+        let cert = take_params("postgres://db/b?sslcert=/me.pem", None).unwrap_err().to_string();
         assert!(cert.contains("sslcert"), "{cert}");
     }
 
@@ -402,5 +460,79 @@ mod tests {
     fn the_summary_says_whether_the_certificate_is_checked() {
         let unverified = Request { mode: Mode::Require, roots: None }.connector().unwrap();
         assert_eq!(unverified.to_string(), "TLS, certificate not verified (sslmode=require)");
+    }
+
+    #[test]
+    fn the_ca_cert_text_becomes_the_roots_as_a_root_file_would() {
+        let (url, request) = take_with_ca("postgres://u@db/b?sslmode=verify-full", CA_PEM).unwrap();
+        assert_eq!(url, "postgres://u@db/b?sslmode=require");
+        assert_eq!(request.mode, Mode::VerifyFull);
+        let Some(Roots::Text(certs)) = &request.roots else { panic!("{request:?}") };
+        assert_eq!(certs.len(), 1);
+        let tls = request.connector().unwrap();
+        assert_eq!(
+            tls.to_string(),
+            "TLS, certificate and host name checked against DATABASE_CA_CERT (sslmode=verify-full)"
+        );
+
+        // Several certificates (a bundle), with CRLF line ends, are all kept.
+        let bundle = format!("{CA_PEM}\n{CA_PEM}").replace('\n', "\r\n");
+        let (_, request) = take_with_ca("postgres://db/b?sslmode=verify-ca", &bundle).unwrap();
+        assert!(matches!(&request.roots, Some(Roots::Text(certs)) if certs.len() == 2), "{request:?}");
+    }
+
+    #[test]
+    fn with_the_ca_cert_text_require_and_prefer_check_the_chain_and_disable_ignores_it() {
+        let (_, request) = take_with_ca("postgres://db/b?sslmode=require", CA_PEM).unwrap();
+        assert!(matches!(request.roots, Some(Roots::Text(_))), "{request:?}");
+        assert_eq!(
+            request.connector().unwrap().to_string(),
+            "TLS, certificate checked against DATABASE_CA_CERT, host name not checked (sslmode=require)"
+        );
+        // No query at all: `prefer`, which tokio-postgres is then told explicitly.
+        let (url, request) = take_with_ca("postgres://u:p?w@db/b", CA_PEM).unwrap();
+        assert_eq!(url, "postgres://u:p?w@db/b?sslmode=prefer");
+        assert_eq!(request.mode, Mode::Prefer);
+        assert!(matches!(request.roots, Some(Roots::Text(_))), "{request:?}");
+        let (_, request) = take_with_ca("postgres://db/b?sslmode=disable", CA_PEM).unwrap();
+        assert_eq!(request.roots, None);
+    }
+
+    #[test]
+    fn an_empty_ca_cert_counts_as_not_given() {
+        assert_eq!(take_with_ca("postgres://u@db/b", " \n").unwrap(), take("postgres://u@db/b"));
+    }
+
+    #[test]
+    fn the_ca_cert_text_and_a_root_file_together_are_refused() {
+        for url in
+            ["postgres://db/b?sslrootcert=/ca.pem", "postgres://db/b?sslmode=verify-full&sslrootcert=system"]
+        {
+            let error = take_with_ca(url, CA_PEM).unwrap_err().to_string();
+            assert!(error.contains("DATABASE_CA_CERT") && error.contains("sslrootcert"), "{error}");
+        }
+    }
+
+    #[test]
+    fn ca_cert_text_without_a_certificate_is_an_error_naming_the_setting() {
+        let not_pem = [
+            "/etc/ssl/certs/ca.pem",
+            "MIIBlTCCATugAwIBAgIUb8TfmBEtoU6X",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ];
+        for text in not_pem {
+            let error = take_with_ca("postgres://db/b?sslmode=require", text).unwrap_err().to_string();
+            assert!(error.contains("DATABASE_CA_CERT holds no PEM certificate"), "{text}: {error}");
+        }
+        // Cut short: a BEGIN without its END.
+        let cut = &CA_PEM[..CA_PEM.len() - 30];
+        let error = take_with_ca("postgres://db/b", cut).unwrap_err().to_string();
+        assert!(error.contains("DATABASE_CA_CERT is not valid PEM"), "{error}");
+        // Well-formed PEM whose content is not a certificate: refused when the roots are built,
+        // which is still at the start, before any connection.
+        let junk = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let (_, request) = take_with_ca("postgres://db/b?sslmode=verify-full", junk).unwrap();
+        let error = format!("{:#}", request.connector().err().expect("refused"));
+        assert!(error.contains("DATABASE_CA_CERT holds an unusable certificate"), "{error}");
     }
 }
