@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Task } from "../protocol";
 import {
+  checkSeq,
   initialState,
   reducer,
   selectPendingIds,
@@ -81,6 +82,80 @@ describe("applying sync:full", () => {
   });
 });
 
+describe("sequence numbers: every change once, none missed", () => {
+  const created = (id: number, seq?: number): Action => ({ type: "taskCreated", task: task(id), seq });
+  const entry = (id: number, seq: number): Action => ({
+    type: "activity",
+    entries: [{ id, type: "task.created", user: "Nick", message: "", taskId: id, timestamp: T0, seq }],
+    seq,
+  });
+
+  it("tells apart the next change, the same change, a duplicate and a gap", () => {
+    const at = { seq: 10, synced: true };
+    expect(checkSeq(at, 11)).toBe("apply");
+    expect(checkSeq(at, 10)).toBe("apply");
+    expect(checkSeq(at, 9)).toBe("duplicate");
+    expect(checkSeq(at, 12)).toBe("gap");
+    expect(checkSeq(at, undefined)).toBe("apply");
+    // Before the first sync there is nothing to count from.
+    expect(checkSeq({ seq: 3, synced: false }, 40)).toBe("apply");
+  });
+
+  it("applies the next change and every further event of that same change", () => {
+    const state = run(synced([]), created(1, 11), entry(1, 11), created(2, 12));
+    expect(Object.keys(state.tasks)).toEqual(["1", "2"]);
+    expect(state.activity).toHaveLength(1);
+    expect(state.seq).toBe(12);
+    expect(state.gap).toBeNull();
+  });
+
+  it("ignores an event with a lower seq as a duplicate, leaving the state untouched", () => {
+    const before = run(synced([task(1)]), created(2, 11), created(3, 12));
+    const after = run(before, { type: "taskDeleted", id: 2, seq: 11 }, created(9, 5), entry(9, 10));
+    expect(after).toBe(before);
+  });
+
+  it("does not apply an event past a gap, keeps the last contiguous seq and records the gap", () => {
+    const before = run(synced([task(1)]), created(2, 11));
+    const state = run(before, created(3, 13));
+    expect(state.tasks[3]).toBeUndefined();
+    expect(state.seq).toBe(11);
+    expect(state.gap).toBe(13);
+    // Later events of that connection are not applied either; the first gap is the one kept.
+    const later = run(state, { type: "taskDeleted", id: 1, seq: 14 }, entry(7, 15));
+    expect(later).toBe(state);
+  });
+
+  it("applies the missed changes a resume replays, and the sync clears the gap", () => {
+    let state = run(synced([]), created(1, 11), created(3, 13));
+    state = run(state, { type: "connection", state: "reconnecting" });
+    expect(state.gap).toBeNull();
+    state = run(state, created(2, 12), created(3, 13), entry(3, 13), { type: "syncResumed", seq: 13, at: T0 });
+    expect(Object.keys(state.tasks)).toEqual(["1", "2", "3"]);
+    expect(state.seq).toBe(13);
+    expect(state.connection).toBe("live");
+  });
+
+  it("lets sync:full replace whatever a gap left behind", () => {
+    let state = run(synced([]), created(1, 11), created(3, 13));
+    state = run(state, {
+      type: "syncFull",
+      payload: { tasks: [task(1), task(2), task(3)], agents: [], users: [], seq: 20 },
+      at: T0,
+    });
+    expect(state.gap).toBeNull();
+    expect(state.seq).toBe(20);
+    expect(run(state, created(4, 21)).tasks[4]).toBeDefined();
+  });
+
+  it("applies events without a seq (a server written for the seeds) without counting them", () => {
+    const state = run(synced([]), created(1), { type: "users", users: [] });
+    expect(state.tasks[1]).toBeDefined();
+    expect(state.seq).toBe(10);
+    expect(state.gap).toBeNull();
+  });
+});
+
 describe("merging task:{id}:updated patches", () => {
   it("changes only the given fields and advances seq", () => {
     const state = run(synced([task(1, { description: "keep" })]), {
@@ -144,7 +219,7 @@ describe("merging task:{id}:updated patches", () => {
       user: "Nick",
       now: 0,
     });
-    state = run(state, { type: "taskDeleted", id: 1, seq: 12 });
+    state = run(state, { type: "taskDeleted", id: 1, seq: 11 });
     expect(state.tasks[1]).toBeUndefined();
     expect(state.drags[1]).toBeUndefined();
     expect(state.tasks[2].position).toBe(0);

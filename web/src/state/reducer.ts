@@ -5,6 +5,12 @@
 //! the confirmed tasks with the pending operations replayed on top: an optimistic update is
 //! "append an op", a rollback is "drop the op", and a server event never has to be undone.
 //! `pending` is also the offline queue: it is saved to IndexedDB and replayed on reconnect.
+//!
+//! Every event of a persisted change carries the change's board-wide `seq`, and this page must
+//! see every seq; `checkSeq` is the one rule for that, applied here to every such event: a seq
+//! one past the last is applied, the same seq again is the same change's next event, a lower
+//! one a duplicate (ignored), and a jump a gap (not applied: the sync engine reconnects and
+//! resumes from the last seq applied without a hole).
 
 import type { ActivityEntry, Agent, Status, SyncFull, Task, TaskFields, TaskPatch, User } from "../protocol";
 import { fromList, mergePatch, placeTask, removeTask, upsertTask, type TaskMap } from "./tasks";
@@ -75,6 +81,13 @@ export interface BoardState {
   seq: number;
   /** True once this page has applied a `sync:full`: only then may it resume with `lastSeq`. */
   synced: boolean;
+  /**
+   * The `seq` of an event that came more than one past `seq`: the changes between never reached
+   * this page (the server dropped them for a slow socket, or never published them). `seq` stays
+   * the last one applied without a hole, for `auth.lastSeq`; the end of this connection or the
+   * next sync clears it.
+   */
+  gap: number | null;
   /** When the board shown was last confirmed by the server (ISO), for the "saved copy" hint. */
   savedAt: string | null;
   pending: PendingOp[];
@@ -96,6 +109,7 @@ export function initialState(me = ""): BoardState {
     users: [],
     seq: 0,
     synced: false,
+    gap: null,
     savedAt: null,
     pending: [],
     activity: [],
@@ -115,20 +129,37 @@ export interface CachedBoard {
   activity?: ActivityEntry[];
 }
 
-export type Action =
-  | { type: "hydrate"; cache: CachedBoard }
-  | { type: "syncFull"; payload: SyncFull; at: string }
-  | { type: "syncResumed"; seq: number; at: string }
-  | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
+/** A change the server sent as an event; with its `seq`, it passes `checkSeq` first. */
+export type EventAction =
   | { type: "taskCreated"; task: Task; seq?: number }
   | { type: "taskPatched"; patch: TaskPatch; seq?: number }
   | { type: "taskDeleted"; id: number; seq?: number }
   | { type: "agentStatus"; agent: Partial<Agent> & { id: string }; seq?: number }
   | { type: "users"; users: User[]; seq?: number }
+  | { type: "activity"; entries: ActivityEntry[]; seq?: number };
+
+const EVENT_ACTIONS: ReadonlySet<Action["type"]> = new Set<EventAction["type"]>([
+  "taskCreated",
+  "taskPatched",
+  "taskDeleted",
+  "agentStatus",
+  "users",
+  "activity",
+]);
+
+function isEventAction(action: Action): action is EventAction {
+  return EVENT_ACTIONS.has(action.type);
+}
+
+export type Action =
+  | EventAction
+  | { type: "hydrate"; cache: CachedBoard }
+  | { type: "syncFull"; payload: SyncFull; at: string }
+  | { type: "syncResumed"; seq: number; at: string }
+  | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
   | { type: "typing"; names: string[] }
   | { type: "dragOther"; taskId: number; user: string | null; now: number }
   | { type: "expireDrags"; now: number }
-  | { type: "activity"; entries: ActivityEntry[]; seq?: number }
   | { type: "connection"; state: ConnectionState }
   | { type: "enqueue"; op: PendingOp }
   | { type: "opSent"; opId: string }
@@ -136,6 +167,22 @@ export type Action =
   | { type: "requeueAll" }
   | { type: "opAcked"; opId: string; task?: Task }
   | { type: "opRejected"; opId: string };
+
+/** What to do with an event that carries `seq`. */
+export type SeqVerdict = "apply" | "duplicate" | "gap";
+
+/**
+ * The one rule for sequence numbers. Several events share one seq (a change's own events, its
+ * `activity` entry), so the same seq again is applied; the server sends changes in seq order,
+ * so a lower seq is one this page has already applied, and a jump means changes were missed.
+ * Before the first sync there is nothing to count from; an event without seq is not counted.
+ */
+export function checkSeq(state: Pick<BoardState, "seq" | "synced">, seq: number | undefined): SeqVerdict {
+  if (typeof seq !== "number" || !state.synced) return "apply";
+  if (seq < state.seq) return "duplicate";
+  if (seq <= state.seq + 1) return "apply";
+  return "gap";
+}
 
 function bumpSeq(state: BoardState, seq: number | undefined): number {
   return typeof seq === "number" && seq > state.seq ? seq : state.seq;
@@ -149,6 +196,7 @@ export function applySyncFull(state: BoardState, payload: SyncFull, at: string):
     users: payload.users ?? [],
     seq: payload.seq ?? 0,
     synced: true,
+    gap: null,
     savedAt: at,
     connection: "live",
   };
@@ -182,6 +230,17 @@ function rebaseLater(pending: PendingOp[], acked: PendingOp, task: Task | undefi
 }
 
 export function reducer(state: BoardState, action: Action): BoardState {
+  if (isEventAction(action)) {
+    switch (checkSeq(state, action.seq)) {
+      case "duplicate":
+        return state;
+      case "gap":
+        // Not applied: the resume brings this change again, after the ones before it.
+        return state.gap === null ? { ...state, gap: action.seq ?? null } : state;
+      case "apply":
+        return applyEvent(state, action);
+    }
+  }
   switch (action.type) {
     case "hydrate": {
       const { cache } = action;
@@ -207,7 +266,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
     case "syncFull":
       return applySyncFull(state, action.payload, action.at);
     case "syncResumed":
-      return { ...state, seq: bumpSeq(state, action.seq), savedAt: action.at, connection: "live" };
+      return { ...state, seq: bumpSeq(state, action.seq), gap: null, savedAt: action.at, connection: "live" };
     case "restSnapshot":
       return {
         ...state,
@@ -215,34 +274,6 @@ export function reducer(state: BoardState, action: Action): BoardState {
         agents: action.agents ? Object.fromEntries(action.agents.map((a) => [a.id, a])) : state.agents,
         savedAt: action.at,
       };
-    case "taskCreated":
-      return {
-        ...state,
-        tasks: upsertTask(state.tasks, action.task),
-        pending: markEcho(state.pending, action.task, state.me),
-        seq: bumpSeq(state, action.seq),
-      };
-    case "taskPatched":
-      return { ...state, tasks: mergePatch(state.tasks, action.patch), seq: bumpSeq(state, action.seq) };
-    case "taskDeleted": {
-      const drags = { ...state.drags };
-      delete drags[action.id];
-      return { ...state, tasks: removeTask(state.tasks, action.id), drags, seq: bumpSeq(state, action.seq) };
-    }
-    case "agentStatus": {
-      const current = state.agents[action.agent.id];
-      const defaults: Agent = {
-        id: action.agent.id,
-        name: action.agent.id,
-        status: "idle",
-        currentTaskId: null,
-        lastSeen: new Date(0).toISOString(),
-      };
-      const agent: Agent = { ...defaults, ...current, ...stripUndefined(action.agent) };
-      return { ...state, agents: { ...state.agents, [agent.id]: agent }, seq: bumpSeq(state, action.seq) };
-    }
-    case "users":
-      return { ...state, users: action.users, seq: bumpSeq(state, action.seq) };
     case "typing":
       return { ...state, typing: action.names.filter((n) => n.toLowerCase() !== state.me.toLowerCase()) };
     case "dragOther": {
@@ -258,13 +289,12 @@ export function reducer(state: BoardState, action: Action): BoardState {
       for (const [id] of stale) delete drags[Number(id)];
       return { ...state, drags };
     }
-    case "activity":
-      return { ...state, activity: mergeActivity(state.activity, action.entries), seq: bumpSeq(state, action.seq) };
     case "connection": {
       if (action.state === state.connection) return state;
       const next = { ...state, connection: action.state };
-      // Ephemeral signals die with the connection that carried them.
-      if (action.state !== "live") return { ...next, typing: [], drags: {} };
+      // Ephemeral signals die with the connection that carried them, and so does a gap: the
+      // next handshake resumes from `seq`, and a gap on that connection is a new one.
+      if (action.state !== "live") return { ...next, typing: [], drags: {}, gap: null };
       return next;
     }
     case "enqueue":
@@ -295,6 +325,42 @@ export function reducer(state: BoardState, action: Action): BoardState {
     }
     case "opRejected":
       return { ...state, pending: withoutOp(state.pending, action.opId) };
+  }
+}
+
+/** Applies a server event that `checkSeq` let through. */
+function applyEvent(state: BoardState, action: EventAction): BoardState {
+  switch (action.type) {
+    case "taskCreated":
+      return {
+        ...state,
+        tasks: upsertTask(state.tasks, action.task),
+        pending: markEcho(state.pending, action.task, state.me),
+        seq: bumpSeq(state, action.seq),
+      };
+    case "taskPatched":
+      return { ...state, tasks: mergePatch(state.tasks, action.patch), seq: bumpSeq(state, action.seq) };
+    case "taskDeleted": {
+      const drags = { ...state.drags };
+      delete drags[action.id];
+      return { ...state, tasks: removeTask(state.tasks, action.id), drags, seq: bumpSeq(state, action.seq) };
+    }
+    case "agentStatus": {
+      const current = state.agents[action.agent.id];
+      const defaults: Agent = {
+        id: action.agent.id,
+        name: action.agent.id,
+        status: "idle",
+        currentTaskId: null,
+        lastSeen: new Date(0).toISOString(),
+      };
+      const agent: Agent = { ...defaults, ...current, ...stripUndefined(action.agent) };
+      return { ...state, agents: { ...state.agents, [agent.id]: agent }, seq: bumpSeq(state, action.seq) };
+    }
+    case "users":
+      return { ...state, users: action.users, seq: bumpSeq(state, action.seq) };
+    case "activity":
+      return { ...state, activity: mergeActivity(state.activity, action.entries), seq: bumpSeq(state, action.seq) };
   }
 }
 

@@ -10,6 +10,10 @@ class FakeSocket {
   handlers = new Map<string, ((...args: unknown[]) => void)[]>();
   anyHandlers: ((name: string, ...args: unknown[]) => void)[] = [];
   sent: { event: string; payload: Record<string, unknown>; ack?: (...args: unknown[]) => void }[] = [];
+  /** What the handshake would send as `auth.lastSeq` (the engine's callback). */
+  lastSeq: () => number | undefined = () => undefined;
+  connects = 0;
+  disconnects = 0;
 
   on(event: string, handler: (...args: unknown[]) => void) {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
@@ -41,9 +45,16 @@ class FakeSocket {
     return this;
   }
   connect() {
+    this.connects += 1;
     return this;
   }
+  /** Like socket.io-client: `disconnect` event at once, reason "io client disconnect". */
   disconnect() {
+    this.disconnects += 1;
+    if (this.connected) {
+      this.connected = false;
+      this.serverSends("disconnect", "io client disconnect");
+    }
     return this;
   }
 
@@ -69,7 +80,10 @@ class FakeSocket {
 let socket: FakeSocket;
 
 vi.mock("../net/connection", () => ({
-  openSocket: () => socket,
+  openSocket: (_creds: unknown, lastSeq: () => number | undefined) => {
+    socket.lastSeq = lastSeq;
+    return socket;
+  },
   rest: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
   api: {
     tasks: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
@@ -175,6 +189,90 @@ describe("the sync engine", () => {
     socket.serverSends("task:3:created", task(3), { seq: 8 });
     expect(store.getState().seq).toBe(8);
     expect(store.getState().synced).toBe(true);
+  });
+
+  it("does not apply an event past a missed seq, and reconnects to resume from the last contiguous one", async () => {
+    socket.goLive({ tasks: [], agents: [], users: [], seq: 7 });
+    socket.serverSends("task:3:created", task(3), { seq: 8 });
+    socket.serverSends("activity", { id: 1, type: "task.created", taskId: 3, seq: 8 }, { seq: 8 });
+    // Seq 9 never arrives (the server dropped it for this socket); 10 and 11 do.
+    socket.serverSends("task:5:created", task(5), { seq: 10 });
+    socket.serverSends("task:6:created", task(6), { seq: 11 });
+    expect(Object.keys(store.getState().tasks)).toEqual(["3"]);
+    expect(store.getState().seq).toBe(8);
+    await flush();
+    expect(socket.disconnects).toBe(1);
+    expect(socket.connects).toBe(2);
+    expect(socket.lastSeq()).toBe(8);
+    expect(store.getState().connection).toBe("reconnecting");
+
+    // The server replays what came after 8, then says the resume is complete.
+    socket.connected = true;
+    socket.serverSends("connect");
+    socket.serverSends("task:4:created", task(4), { seq: 9 });
+    socket.serverSends("task:5:created", task(5), { seq: 10 });
+    socket.serverSends("task:6:created", task(6), { seq: 11 });
+    socket.serverSends("sync:resumed", { seq: 11 });
+    expect(Object.keys(store.getState().tasks)).toEqual(["3", "4", "5", "6"]);
+    expect(store.getState()).toMatchObject({ seq: 11, gap: null, connection: "live" });
+    await flush();
+    expect(socket.connects).toBe(2);
+  });
+
+  it("ignores duplicates and events of the same change without reconnecting", async () => {
+    const onCelebration = vi.fn();
+    engine.stop();
+    engine = new SyncEngine(store, { apiKey: "k", name: "Adam" }, { onAuthError: vi.fn(), onCelebration });
+    engine.start();
+    const stopped = socket.disconnects;
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 7 });
+    socket.serverSends("task:1:updated", { id: 1, status: "DONE", version: 2, updatedAt: "x" }, { seq: 8 });
+    socket.serverSends("celebration", { user: "Nick", taskId: 1 }, { seq: 8 });
+    socket.serverSends("task:1:updated", { id: 1, status: "TODO", version: 3, updatedAt: "y" }, { seq: 6 });
+    socket.serverSends("celebration", { user: "Nick", taskId: 1 }, { seq: 6 });
+    await flush();
+    expect(store.getState().tasks[1].status).toBe("DONE");
+    expect(onCelebration).toHaveBeenCalledTimes(1);
+    expect(socket.disconnects).toBe(stopped);
+  });
+
+  it("reconnects once per gap, and asks for the whole board, after a wait, when a gap recurs at once", async () => {
+    vi.useFakeTimers();
+    try {
+      socket.goLive({ tasks: [], agents: [], users: [], seq: 7 });
+      socket.serverSends("task:5:created", task(5), { seq: 10 });
+      socket.serverSends("task:6:created", task(6), { seq: 11 });
+      socket.serverSends("task:7:created", task(7), { seq: 12 });
+      vi.advanceTimersByTime(0);
+      expect([socket.disconnects, socket.connects]).toEqual([1, 2]);
+      expect(socket.lastSeq()).toBe(7);
+
+      // Resumed, and right away another gap (say the tab stalled again).
+      socket.connected = true;
+      socket.serverSends("sync:resumed", { seq: 7 });
+      socket.serverSends("task:9:created", task(9), { seq: 9 });
+      vi.advanceTimersByTime(0);
+      expect(socket.disconnects).toBe(2);
+      expect(store.getState().connection).toBe("reconnecting");
+      // Not at once, and without lastSeq: the server sends sync:full.
+      expect(socket.connects).toBe(2);
+      vi.advanceTimersByTime(1000);
+      expect(socket.connects).toBe(3);
+      expect(socket.lastSeq()).toBeUndefined();
+      socket.connected = true;
+      socket.serverSends("sync:full", { tasks: [task(5), task(9)], agents: [], users: [], seq: 12 });
+      expect(store.getState()).toMatchObject({ seq: 12, gap: null, connection: "live" });
+      expect(socket.lastSeq()).toBe(12);
+
+      // Much later, a gap is a fresh one again: resume at once.
+      vi.advanceTimersByTime(60_000);
+      socket.serverSends("task:20:created", task(20), { seq: 20 });
+      vi.advanceTimersByTime(0);
+      expect([socket.disconnects, socket.connects]).toEqual([3, 4]);
+      expect(socket.lastSeq()).toBe(12);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("announces typing once per burst and stops after a second of quiet", async () => {

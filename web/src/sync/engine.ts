@@ -4,6 +4,10 @@
 //! order, each with its `opId`: over the socket when live, over REST when only REST answers, and
 //! not at all while offline (the queue waits in IndexedDB). A lost ack simply means "send again";
 //! the server's opId deduplication makes that safe.
+//!
+//! Server events go through the reducer, which applies `checkSeq` to each; when it reports a
+//! gap (a change this page never received), the engine reconnects so that the handshake's
+//! `auth.lastSeq` brings the missed changes back (`resumeAfterGap`).
 
 import type { Socket } from "socket.io-client";
 import { api, openSocket, rest, type Credentials, type WarroomSocket } from "../net/connection";
@@ -19,6 +23,7 @@ import {
   type User,
 } from "../protocol";
 import {
+  checkSeq,
   selectVisibleTasks,
   toCache,
   versionToSend,
@@ -45,6 +50,11 @@ const FAILURES_BEFORE_PROBE = 2;
 const REST_REFRESH_MS = 10_000;
 const TYPING_IDLE_MS = 1000;
 const TYPING_REPEAT_MS = 2000;
+/** A gap found this soon after the previous one means resuming did not cure it. */
+const GAP_RECUR_MS = 10_000;
+/** The first wait before reconnecting over a recurring gap; it doubles each time, up to the max. */
+const GAP_RETRY_MS = 1000;
+const GAP_RETRY_MAX_MS = 30_000;
 
 export function makeOpId(): string {
   // crypto.randomUUID needs a secure context; a LAN http:// address is not one.
@@ -101,6 +111,13 @@ export class SyncEngine {
   private typingIdle: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
+  /** Set while a reconnect over a gap is under way (one at a time). */
+  private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last gap was found, and how many came in a row, each soon after the previous. */
+  private lastGapAt = -Infinity;
+  private gapStreak = 0;
+  /** The next handshake leaves out `lastSeq`, so the server sends the whole board. */
+  private wantFullSync = false;
 
   constructor(
     private readonly store: Store,
@@ -114,7 +131,7 @@ export class SyncEngine {
 
   start(): void {
     this.stopped = false;
-    const socket = openSocket(this.creds, () => (this.state.synced ? this.state.seq : undefined));
+    const socket = openSocket(this.creds, () => (this.state.synced && !this.wantFullSync ? this.state.seq : undefined));
     this.socket = socket;
     const { dispatch } = this.store;
 
@@ -123,6 +140,7 @@ export class SyncEngine {
       this.stopRestMode();
     });
     socket.on("sync:full", (payload) => {
+      this.wantFullSync = false;
       dispatch({ type: "syncFull", payload, at: new Date().toISOString() });
       void this.loadActivity();
       this.pump();
@@ -165,7 +183,9 @@ export class SyncEngine {
       dispatch({ type: "dragOther", taskId: Number(p.taskId), user: p.user ?? null, now: Date.now() }),
     );
     socket.on("activity", (entry, meta) => dispatch({ type: "activity", entries: [entry], seq: meta?.seq }));
-    socket.on("celebration", (p) => {
+    socket.on("celebration", (p, meta) => {
+      // Not for a duplicate, nor for a change beyond a gap (the resume brings it again).
+      if (checkSeq(this.state, meta?.seq) !== "apply") return;
       const task = selectVisibleTasks(this.state)[Number(p.taskId)];
       this.hooks.onCelebration({ user: p.user, taskId: Number(p.taskId), title: task?.title });
     });
@@ -203,14 +223,16 @@ export class SyncEngine {
     let last = this.state;
     const unsubStore = this.store.subscribe(() => {
       const now = this.state;
+      const before = last;
+      last = now;
+      if (now.gap !== null && before.gap === null) this.resumeAfterGap();
       if (
-        now.tasks !== last.tasks ||
-        now.pending !== last.pending ||
-        now.agents !== last.agents ||
-        now.activity !== last.activity
+        now.tasks !== before.tasks ||
+        now.pending !== before.pending ||
+        now.agents !== before.agents ||
+        now.activity !== before.activity
       )
         this.scheduleSave();
-      last = now;
     });
     this.unsubscribe = () => {
       unsubStore();
@@ -228,6 +250,8 @@ export class SyncEngine {
     this.stopRestMode();
     for (const t of this.timers) clearInterval(t);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
     if (this.typingIdle) clearTimeout(this.typingIdle);
     this.socket?.removeAllListeners();
     this.socket?.offAny();
@@ -582,6 +606,43 @@ export class SyncEngine {
       default:
         showToast({ kind: "error", title: `Not saved: ${what}`, message: error.message });
     }
+  }
+
+  // ---- missed events ---------------------------------------------------------------------------
+
+  /**
+   * The reducer found a gap: an event more than one seq past the last change applied, so this
+   * socket missed changes (the server drops broadcasts to a socket whose queue is full, and an
+   * event whose publisher died never comes). Reconnecting is the cure: the handshake sends
+   * `lastSeq` = the last seq applied without a hole, and the server replays what came after it
+   * (`sync:resumed`) or sends the whole board (`sync:full`). Rejected: asking for the missed
+   * events over REST (a second path to keep in step with the socket's order).
+   *
+   * One reconnect at a time: events that come meanwhile are not applied (the resume brings them
+   * again) and do not start another. A gap found again soon after asks for the whole board
+   * instead, after a wait that doubles, so a socket that keeps overflowing cannot spin.
+   */
+  private resumeAfterGap(): void {
+    if (this.stopped || this.gapTimer) return;
+    const now = Date.now();
+    this.gapStreak = now - this.lastGapAt < GAP_RECUR_MS ? this.gapStreak + 1 : 1;
+    this.lastGapAt = now;
+    const again = this.gapStreak > 1;
+    const wait = again ? Math.min(GAP_RETRY_MAX_MS, GAP_RETRY_MS * 2 ** (this.gapStreak - 2)) : 0;
+    // Not from inside the dispatch that found the gap: disconnecting dispatches too.
+    this.gapTimer = setTimeout(() => {
+      const socket = this.socket;
+      if (this.stopped || !socket) return;
+      if (again) this.wantFullSync = true;
+      socket.disconnect();
+      this.store.dispatch({ type: "connection", state: "reconnecting" });
+      const reconnect = () => {
+        this.gapTimer = null;
+        if (!this.stopped && !socket.connected) socket.connect();
+      };
+      if (wait > 0) this.gapTimer = setTimeout(reconnect, wait);
+      else reconnect();
+    }, 0);
   }
 
   // ---- connection fallbacks -----------------------------------------------------------------
