@@ -45,7 +45,7 @@ if [ ! -e "$CACHE/.complete" ]; then
   echo "systemd-test: debootstrap bookworm with systemd into $CACHE (once, about a minute)"
   rm -rf "$CACHE"
   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,curl,procps \
-    bookworm "$CACHE" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$DIR/debootstrap.log" 2>&1 \
+    bookworm "$CACHE" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$DIR/debootstrap.log" 2>&1 \
     || { tail -20 "$DIR/debootstrap.log"; echo "systemd-test: debootstrap failed"; exit 1; }
   touch "$CACHE/.complete"
 fi
