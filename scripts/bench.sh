@@ -50,13 +50,13 @@ server_bin=$root/target/release/warroom
 bench_bin=$root/target/release/warroom-bench
 
 # Pinning needs taskset and two cores; without them both run unpinned (and the docs say so).
-pin_server=() pin_gen=()
+pin_server=() pin_gen=() pinned=0
 if [ "$NICE" != 0 ] && nice -n "$NICE" true 2>/dev/null; then
   pin_server=(nice -n "$NICE")
   pin_gen=(nice -n "$NICE")
 fi
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server+=(taskset -c "$SERVER_CPU")
+  pinned=1
   pin_gen+=(taskset -c "$GEN_CPU")
 else
   echo "bench: taskset or a second core is missing: server and generator run unpinned" >&2
@@ -99,8 +99,9 @@ log_command() {
 # server_urls and server_pids; server_url and server_pid are the first server's.
 start_server() {
   local n=${#server_pids[@]}
-  local db=$work/db-$RANDOM$RANDOM out=$work/server-$n.out
-  local cmd=("${pin_server[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
+  local db=$work/db-$RANDOM$RANDOM out=$work/server-$n.out pin=("${pin_server[@]}")
+  [ "$pinned" = 1 ] && pin+=(taskset -c "${server_cpu:-$SERVER_CPU}")
+  local cmd=("${pin[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
     --api-key "$KEY" --rate-limit 0 "$@")
   log_command "${cmd[@]}"
   if [ "$dry" = 1 ]; then
@@ -259,16 +260,16 @@ if [ "$mode" = cluster ]; then
     cluster_db=
   }
 
-  # cluster_scenario LABEL INSTANCES BENCH ARGS...: RUNS runs, each on INSTANCES fresh servers
-  # sharing a new database and Redis prefix (all on the server core, so one and two instances
-  # have the same CPU to spend); writers on the first, receivers spread over all of them.
+  # cluster_scenario LABEL CORES BENCH ARGS...: RUNS runs, each on fresh servers sharing a new
+  # database and Redis prefix, one on each core of CORES ("0", "0 0", "0 1"); writers on the
+  # first, receivers spread over all of them.
   cluster_scenario() {
-    local label=$1 instances=$2; shift 2
-    local run i pids receivers
+    local label=$1 cores=($2); shift 2
+    local run i pids receivers server_cpu instances=${#cores[@]}
     for run in $(seq "$RUNS"); do
       echo "bench: $label, run $run of $RUNS"
       new_cluster_state
-      for i in $(seq "$instances"); do
+      for server_cpu in "${cores[@]}"; do
         start_server --database-url "$cluster_url" --redis-url "$CLUSTER_REDIS_URL" --redis-prefix "$cluster_prefix"
       done
       pids=() receivers=()
@@ -285,10 +286,11 @@ if [ "$mode" = cluster ]; then
 
   fanout=(fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250)
   scenario "fan-out 1,000 x 100/s: one instance, SQLite" "${fanout[@]}"
-  cluster_scenario "fan-out 1,000 x 100/s: one instance, PostgreSQL + Redis" 1 "${fanout[@]}"
-  cluster_scenario "fan-out 1,000 x 100/s: two instances, PostgreSQL + Redis" 2 "${fanout[@]}"
+  cluster_scenario "fan-out 1,000 x 100/s: one instance, PostgreSQL + Redis" "$SERVER_CPU" "${fanout[@]}"
+  cluster_scenario "fan-out 1,000 x 100/s: two instances on one core" "$SERVER_CPU $SERVER_CPU" "${fanout[@]}"
+  cluster_scenario "fan-out 1,000 x 100/s: two instances, a core each" "$SERVER_CPU $GEN_CPU" "${fanout[@]}"
   write_results docs/scaling.md bench:cluster \
-    "Servers on core $SERVER_CPU (both instances, when two), generator on core $GEN_CPU; PostgreSQL and Redis unpinned, loopback."
+    "Servers on core $SERVER_CPU (the second instance too, but for \"a core each\": core $GEN_CPU), generator on core $GEN_CPU; PostgreSQL and Redis unpinned, loopback."
   exit 0
 fi
 
