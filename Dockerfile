@@ -43,7 +43,8 @@ FROM debian:bookworm-slim
 # bash's /dev/tcp (bash is in every Debian image), which saves curl and its ~10 MB of libraries.
 # The bundle is what warroom trusts for TLS to Redis (`rediss://`) and to PostgreSQL with
 # `sslmode=verify-full` and no `sslrootcert`: rustls reads it through rustls-native-certs (no
-# OpenSSL, no webpki-roots compiled in). Without it only `sslrootcert`/`REDIS_CA_FILE` files verify.
+# OpenSSL, no webpki-roots compiled in). Without it only `sslrootcert`, `DATABASE_CA_CERT` and
+# `REDIS_CA_FILE` verify.
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin warroom \
  && mkdir -p /data && chown warroom:warroom /data
