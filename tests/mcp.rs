@@ -87,6 +87,8 @@ async fn an_agent_works_through_its_day_over_stdio_and_the_board_sees_every_step
     assert_eq!(progress.input_schema["required"], json!(["taskId", "message"]));
     let listed = call_ok(&client, "list_tasks", json!({ "status": "TODO" })).await;
     assert_eq!(listed["tasks"].as_array().unwrap().len(), 2);
+    let top = call_ok(&client, "list_tasks", json!({ "status": "TODO", "limit": 1 })).await;
+    assert_eq!(top["tasks"], json!([listed["tasks"][0]]), "limit keeps the top of the column");
 
     // Claim: the top TODO task, for this agent, and everyone sees it move.
     let claimed = call_ok(&client, "claim_next_task", json!({})).await["task"].clone();

@@ -67,6 +67,7 @@ contract![
     tokens_are_created_listed_in_order_and_revoked_once,
     settings_are_stored_and_replaced,
     tasks_are_filtered_by_status_assignee_and_literal_text,
+    tasks_page_in_display_order_with_limit_and_offset,
     activity_pages_newest_first_before_an_id,
     a_snapshot_holds_every_task_in_display_order_every_agent_and_the_seq,
     a_reopened_store_keeps_everything_and_continues_the_sequence,
@@ -620,6 +621,26 @@ async fn tasks_are_filtered_by_status_assignee_and_literal_text(backend: Backend
     );
     let both = TaskFilter { status: Some(Status::Todo), q: Some("login".into()), ..TaskFilter::default() };
     assert_eq!(board.titles(both).await, vec!["Fix login bug"]);
+    board.close().await;
+}
+
+async fn tasks_page_in_display_order_with_limit_and_offset(backend: Backend) {
+    let board = backend.open().await;
+    for title in ["t1", "t2", "t3"] {
+        board.create(title).await;
+    }
+    board.create_with(in_column("r1", Status::Review, None)).await;
+    board.create_with(in_column("t0", Status::Todo, Some(0))).await;
+    let page = |limit: Option<i64>, offset: i64| TaskFilter { limit, offset, ..TaskFilter::default() };
+
+    assert_eq!(board.titles(page(None, 0)).await, vec!["t0", "t1", "t2", "t3", "r1"]);
+    assert_eq!(board.titles(page(Some(2), 0)).await, vec!["t0", "t1"]);
+    assert_eq!(board.titles(page(Some(2), 2)).await, vec!["t2", "t3"]);
+    assert_eq!(board.titles(page(Some(2), 4)).await, vec!["r1"]);
+    assert_eq!(board.titles(page(None, 3)).await, vec!["t3", "r1"], "an offset alone skips");
+    assert_eq!(board.titles(page(Some(10), 9)).await, Vec::<String>::new());
+    let todo = TaskFilter { status: Some(Status::Todo), limit: Some(1), offset: 1, ..TaskFilter::default() };
+    assert_eq!(board.titles(todo).await, vec!["t1"], "the page is of the filtered tasks");
     board.close().await;
 }
 

@@ -124,7 +124,12 @@ pub async fn execute(
 ) -> anyhow::Result<Result<Output, ClientError>> {
     Ok(match command {
         TaskCommand::List { status, assignee, q } => {
-            let filter = TaskFilter { status: status.as_deref().map(status_arg).transpose()?, assignee, q };
+            let filter = TaskFilter {
+                status: status.as_deref().map(status_arg).transpose()?,
+                assignee,
+                q,
+                ..TaskFilter::default()
+            };
             board.tasks(filter).await.map(|tasks| Output {
                 text: if tasks.is_empty() {
                     "No tasks.".to_owned()

@@ -117,6 +117,12 @@ impl BoardClient for RestClient {
         if let Some(q) = filter.q {
             query.push(("q", q));
         }
+        if let Some(limit) = filter.limit {
+            query.push(("limit", limit.to_string()));
+        }
+        if filter.offset > 0 {
+            query.push(("offset", filter.offset.to_string()));
+        }
         self.call(self.request(Method::GET, "/api/tasks").query(&query)).await
     }
 

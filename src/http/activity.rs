@@ -4,7 +4,6 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use serde_json::Value;
 
 use super::{Caller, Params};
 use crate::App;
@@ -26,18 +25,8 @@ pub fn router() -> Router<App> {
     ),
     responses((status = 200, body = [Activity]), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(
-    State(app): State<App>,
-    _caller: Caller,
-    Params(params): Params,
-) -> AppResult<Json<Vec<Activity>>> {
-    let limit = params
-        .get("limit")
-        .map(|l| input::positive_int(Value::String(l.clone()), "limit"))
-        .transpose()?
-        .unwrap_or(DEFAULT_LIMIT)
-        .min(MAX_LIMIT);
-    let before =
-        params.get("before").map(|b| input::positive_int(Value::String(b.clone()), "before")).transpose()?;
+pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> AppResult<Json<Vec<Activity>>> {
+    let limit = params.number("limit", input::positive_int)?.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+    let before = params.number("before", input::positive_int)?;
     Ok(Json(app.board.activity(crate::MAIN_BOARD, limit, before).await?))
 }

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::App;
 use crate::domain::board::Actor;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 /// SPEC: REST bodies over 1 MiB get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -166,6 +166,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             .await
             .map_err(|e| AppError::validation(format!("malformed query: {e}")))?;
         Ok(Params(map))
+    }
+}
+
+impl Params {
+    /// A numeric parameter, checked by `check` as the same field of a JSON body would be.
+    pub fn number(&self, name: &str, check: fn(Value, &str) -> AppResult<i64>) -> AppResult<Option<i64>> {
+        self.0.get(name).map(|v| check(Value::String(v.clone()), name)).transpose()
     }
 }
 

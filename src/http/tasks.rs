@@ -11,6 +11,7 @@ use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::activity::Activity;
 use crate::domain::board::TaskRef;
+use crate::domain::input;
 use crate::domain::task::{Status, Task};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::store::TaskFilter;
@@ -26,24 +27,24 @@ pub fn router() -> Router<App> {
         .route("/api/tasks/{id}/progress", post(progress))
 }
 
-/// Tasks in display order (column, then position), optionally filtered.
+/// Tasks in display order (column, then position), optionally filtered and paged.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks",
     params(
         ("status" = Option<Status>, Query, description = "only this status"),
         ("assignee" = Option<String>, Query, description = "only this assignee (case-insensitive)"),
         ("q" = Option<String>, Query, description = "text in the title or description"),
+        ("limit" = Option<i64>, Query, description = "at most this many (default: all)"),
+        ("offset" = Option<i64>, Query, description = "skip this many first (default 0)"),
     ),
     responses((status = 200, body = [Task]), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(
-    State(app): State<App>,
-    _caller: Caller,
-    Params(params): Params,
-) -> AppResult<Json<Vec<Task>>> {
+pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> AppResult<Json<Vec<Task>>> {
     let filter = TaskFilter {
-        status: params.get("status").map(|s| s.parse()).transpose()?,
-        assignee: params.get("assignee").filter(|a| !a.is_empty()).cloned(),
-        q: params.get("q").filter(|q| !q.is_empty()).cloned(),
+        status: params.0.get("status").map(|s| s.parse()).transpose()?,
+        assignee: params.0.get("assignee").filter(|a| !a.is_empty()).cloned(),
+        q: params.0.get("q").filter(|q| !q.is_empty()).cloned(),
+        limit: params.number("limit", input::positive_int)?,
+        offset: params.number("offset", input::non_negative_int)?.unwrap_or(0),
     };
     Ok(Json(app.board.tasks(crate::MAIN_BOARD, filter).await?))
 }

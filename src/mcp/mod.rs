@@ -108,6 +108,8 @@ pub struct ListTasks {
     pub assignee: Option<String>,
     /// Only the tasks whose title or description contains this text (case-insensitive).
     pub q: Option<String>,
+    /// At most this many tasks, from the top of the board (default: all of them).
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -212,6 +214,8 @@ impl BoardTools {
             status: args.status.map(Status::from),
             assignee: args.assignee.filter(|a| !a.trim().is_empty()),
             q: args.q.filter(|q| !q.trim().is_empty()),
+            limit: args.limit.map(|n| i64::from(n.max(1))),
+            offset: 0,
         };
         answer(self.board.tasks(filter).await.map(|tasks| json!({ "tasks": tasks })))
     }

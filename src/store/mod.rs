@@ -32,6 +32,9 @@ pub struct TaskFilter {
     pub assignee: Option<String>,
     /// Case-insensitive substring of title or description.
     pub q: Option<String>,
+    /// At most this many, after skipping `offset` (a page of a large board).
+    pub limit: Option<i64>,
+    pub offset: i64,
 }
 
 #[async_trait]

@@ -844,9 +844,10 @@ fn query_tasks<C: GenericClient>(
                AND ($2::TEXT IS NULL OR status = $2::TEXT)
                AND ($3::TEXT IS NULL OR lower(assignee) = lower($3::TEXT COLLATE \"C\"))
                AND ($4::TEXT IS NULL OR title ILIKE $4::TEXT ESCAPE '\\' OR description ILIKE $4::TEXT ESCAPE '\\')
-             ORDER BY {TASK_ORDER}"
+             ORDER BY {TASK_ORDER} LIMIT $5::BIGINT OFFSET $6::BIGINT"
         ),
-        &[&board, &filter.status.map(Status::as_str), &filter.assignee, &q],
+        // A NULL LIMIT is none.
+        &[&board, &filter.status.map(Status::as_str), &filter.assignee, &q, &filter.limit, &filter.offset],
     )?;
     rows.iter().map(task_row).collect()
 }

@@ -535,9 +535,12 @@ fn query_tasks(conn: &Connection, board: &str, filter: &TaskFilter) -> rusqlite:
            AND (?2 IS NULL OR status = ?2)
            AND (?3 IS NULL OR assignee = ?3 COLLATE NOCASE)
            AND (?4 IS NULL OR title LIKE ?4 ESCAPE '\\' OR description LIKE ?4 ESCAPE '\\')
-         ORDER BY {TASK_ORDER}"
+         ORDER BY {TASK_ORDER} LIMIT ?5 OFFSET ?6"
     ))?;
-    stmt.query_map(params![board, filter.status.map(Status::as_str), filter.assignee, q], task_row)?.collect()
+    // SQLite reads a negative LIMIT as none.
+    let limit = filter.limit.unwrap_or(-1);
+    let values = params![board, filter.status.map(Status::as_str), filter.assignee, q, limit, filter.offset];
+    stmt.query_map(values, task_row)?.collect()
 }
 
 fn query_agents(conn: &Connection, board: &str) -> rusqlite::Result<Vec<Agent>> {
