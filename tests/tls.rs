@@ -90,16 +90,9 @@ async fn verify_full_against_an_unrelated_ca_is_refused_with_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_full_trusts_the_servers_own_certificate_for_its_name_only() {
     let test = "verify_full_trusts_the_servers_own_certificate_for_its_name_only";
-    let Some(db) = TestDatabase::create(test).await else {
+    let Some(db) = snakeoil_database(test).await else {
         return;
     };
-    if !serves_snakeoil().await {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the PostgreSQL of TEST_DATABASE_URL does not serve {SNAKEOIL} ({test})"
-        );
-        return;
-    }
     // The snakeoil certificate names `localhost` only: connect by that name (to 127.0.0.1).
     let by_name = with_params(
         &with_host(&db.url, "localhost"),
@@ -128,16 +121,9 @@ async fn verify_full_trusts_the_servers_own_certificate_for_its_name_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ca_cert_as_text_is_trusted_as_a_sslrootcert_file_holding_it() {
     let test = "the_ca_cert_as_text_is_trusted_as_a_sslrootcert_file_holding_it";
-    let Some(db) = TestDatabase::create(test).await else {
+    let Some(db) = snakeoil_database(test).await else {
         return;
     };
-    if !serves_snakeoil().await {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the PostgreSQL of TEST_DATABASE_URL does not serve {SNAKEOIL} ({test})"
-        );
-        return;
-    }
     let snakeoil = std::fs::read_to_string(SNAKEOIL).expect("reading the snakeoil certificate");
     let by_name = with_params(&with_host(&db.url, "localhost"), "hostaddr=127.0.0.1&sslmode=verify-full");
     let app = spawn_trusting(&by_name, &snakeoil).await;
@@ -273,6 +259,20 @@ async fn connections_tls(db_url: &str) -> Vec<bool> {
 
 /// Whether the server of `TEST_DATABASE_URL` serves Debian's snakeoil certificate, which this
 /// test can then trust (and read).
+/// A new database on a server that serves Debian's snakeoil certificate, or `None` (and a loud
+/// skip) when there is no TEST_DATABASE_URL or its server has another certificate.
+async fn snakeoil_database(test: &str) -> Option<TestDatabase> {
+    let db = TestDatabase::create(test).await?;
+    if !serves_snakeoil().await {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the PostgreSQL of TEST_DATABASE_URL does not serve {SNAKEOIL} ({test})"
+        );
+        return None;
+    }
+    Some(db)
+}
+
 async fn serves_snakeoil() -> bool {
     let admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
     let file = tokio::task::spawn_blocking(move || -> Result<String, postgres::Error> {
