@@ -13,25 +13,8 @@ import {
   type UpdateOp,
   versionToSend,
 } from "./reducer";
+import { T0, task } from "../testing/fixtures";
 import { columnOf } from "./tasks";
-
-const T0 = "2026-01-01T10:00:00Z";
-
-function task(id: number, over: Partial<Task> = {}): Task {
-  return {
-    id,
-    title: `Task ${id}`,
-    description: "",
-    status: "TODO",
-    assignee: null,
-    position: 0,
-    createdBy: "Adam",
-    createdAt: T0,
-    updatedAt: T0,
-    version: 1,
-    ...over,
-  };
-}
 
 function run(state: BoardState, ...actions: Action[]): BoardState {
   return actions.reduce(reducer, state);

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { SyncFull, Task } from "../protocol";
+import type { SyncFull } from "../protocol";
 import { initialState, selectVisibleTasks } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
+import { task } from "../testing/fixtures";
 
 /** A stand-in for socket.io-client's Socket: records emits, lets the test play the server. */
 class FakeSocket {
@@ -94,23 +95,6 @@ vi.mock("../net/connection", () => ({
 vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}) }));
 
 const { SyncEngine } = await import("./engine");
-
-function task(id: number, over: Partial<Task> = {}): Task {
-  const t = "2026-01-01T00:00:00Z";
-  return {
-    id,
-    title: `Task ${id}`,
-    description: "",
-    status: "TODO",
-    assignee: null,
-    position: 0,
-    createdBy: "Adam",
-    createdAt: t,
-    updatedAt: t,
-    version: 1,
-    ...over,
-  };
-}
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
