@@ -3,33 +3,14 @@
 // compose network, reachable from the Docker host) and through nginx, to check that a change made on
 // one instance reaches sockets held by the other. docker-test.sh passes PROXY_URL, A_URL, B_URL, KEY
 // and PROTOCOL_DIR.
-import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
-import path from 'node:path';
 
-const require = createRequire(path.join(process.env.PROTOCOL_DIR, 'package.json'));
-const { io } = require('socket.io-client');
+import { WAIT, assert, io, rest, uid } from './harness.mjs';
 
 const { PROXY_URL, A_URL, B_URL, KEY } = process.env;
-const WAIT = 5000;
 const sockets = [];
 after(() => { for (const s of sockets) s.close(); });
 const check = (name, fn) => test(name, { timeout: 20_000 }, fn);
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-const uid = (tag) => `${tag}-${Math.random().toString(36).slice(2, 8)}`;
-
-async function rest(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: { 'X-API-Key': KEY, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
 
 /** A WebSocket-only client of one URL that records events and can wait for one. */
 function client(url) {

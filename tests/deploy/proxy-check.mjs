@@ -2,37 +2,17 @@
 // client of the earlier ones): the official socket.io-client and fetch through nginx (deploy/nginx.conf)
 // in front of two warroom instances. proxy-test.sh starts everything and passes PROXY_URL, A_URL, B_URL,
 // A_PID, B_PID, KEY and PROTOCOL_DIR.
-import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
-import path from 'node:path';
 
-// The official client as the protocol suite installs it (npm --prefix tests/protocol ci).
-const require = createRequire(path.join(process.env.PROTOCOL_DIR, 'package.json'));
-const { io } = require('socket.io-client');
+import { WAIT, assert, io, rest, uid } from './harness.mjs';
 
 const { PROXY_URL, A_URL, B_URL, KEY } = process.env;
 const PIDS = { [A_URL]: Number(process.env.A_PID), [B_URL]: Number(process.env.B_PID) };
-const WAIT = 5000;
 const sockets = [];
 after(() => { for (const s of sockets) s.close(); });
 
 /** One check, with a deadline (the failover check waits up to 15 s for the reconnection). */
 const check = (name, fn) => test(name, { timeout: 25_000 }, fn);
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-const uid = (tag) => `${tag}-${Math.random().toString(36).slice(2, 8)}`;
-
-async function rest(method, url, body, headers = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: { 'X-API-Key': KEY, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON: kept as text */ }
-  return { status: res.status, type: res.headers.get('content-type') || '', json, text };
-}
 
 /** A client that records events and can wait for one (predicate optional) with a deadline. */
 function client(opts) {
