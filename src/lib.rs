@@ -269,7 +269,9 @@ async fn security_headers(
 ) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     // No inline script; styles may be inline (React and canvas-confetti set them from script).
-    const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    // canvas-confetti draws in a worker it makes from a blob: URL, hence `worker-src blob:`.
+    const CSP: &str = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; \
+        style-src 'self' 'unsafe-inline'; \
         img-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self' data:; \
         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
     let mut response = next.run(req).await;
