@@ -31,7 +31,10 @@ const GZIP_FROM: usize = 1024;
 /// Gzipped copies by path and content hash, made on first request. Bounded by the dashboard's
 /// own files (a debug build that reads a rebuilt file adds one entry per build). The lock is
 /// held for lookups and inserts only, never while compressing.
-static GZIPPED: LazyLock<Mutex<HashMap<(String, [u8; 32]), Bytes>>> = LazyLock::new(Default::default);
+static GZIPPED: LazyLock<Mutex<HashMap<GzipKey, Bytes>>> = LazyLock::new(Default::default);
+
+/// A file's path and the SHA-256 of its content.
+type GzipKey = (String, [u8; 32]);
 
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     // Unknown API routes answer in the API's shape, not with the dashboard.
