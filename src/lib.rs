@@ -147,7 +147,8 @@ impl App {
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
             board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds))
-                .with_cluster(cluster.clone()),
+                .with_cluster(cluster.clone())
+                .with_grace(std::time::Duration::from_millis(args.presence_grace_ms)),
             keys,
             limits: RateLimits::new(args.rate_limit).shared(cluster.clone(), args.rate_limit),
             cluster,
@@ -210,7 +211,9 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
+    // The peer address reaches socket handlers too: sockets share rate limits by credential and address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.
     drop(cluster_tasks);
@@ -259,6 +262,7 @@ fn cors(origins: &[String]) -> anyhow::Result<tower_http::cors::CorsLayer> {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(http::NAME_HEADER),
         ]))
 }
 
