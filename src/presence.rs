@@ -70,6 +70,8 @@ pub struct PeopleChange {
     /// Went offline: their last connection was renamed, or (from `disconnect`) closed, which
     /// starts their grace (`mark_leaving`) rather than a leave.
     pub left: Option<String>,
+    /// Came back within their grace: for everyone else nothing happened.
+    pub back: bool,
 }
 
 /// What a closing connection leaves behind for the board service to settle.
@@ -198,9 +200,9 @@ impl Presence {
             leaving: None,
         });
         // Back within the grace: they never left, so this is no join either.
-        let returned = person.leaving.take().map(|(_, timer)| timer.abort()).is_some();
+        change.back = person.leaving.take().map(|(_, timer)| timer.abort()).is_some();
         person.connections += 1;
-        if person.connections == 1 && !returned {
+        if person.connections == 1 && !change.back {
             change.joined = Some(person.name.clone());
         }
         change

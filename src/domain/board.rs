@@ -484,7 +484,7 @@ impl Board {
             tokio::time::sleep(this.grace).await;
             let _turn = this.people_turn.lock().await;
             if let Some(name) = this.presence.finish_leaving(&board_id, &person, departure) {
-                let left = PeopleChange { left: Some(name), joined: None };
+                let left = PeopleChange { left: Some(name), ..PeopleChange::default() };
                 if let Err(e) = this.settle_people(&board_id, left).await {
                     e.log("settling a leave after the presence grace");
                 }
@@ -498,6 +498,10 @@ impl Board {
     /// the online list (a second tab) is announced without a sequence number. The caller holds
     /// `people_turn`.
     async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
+        if change == (PeopleChange { back: true, ..PeopleChange::default() }) {
+            // Back within the grace: the list is the one everyone has.
+            return Ok(());
+        }
         let mut change = change;
         if let Some(cluster) = &self.cluster {
             // The others learn this instance's people before the event of the join or leave,

@@ -79,6 +79,8 @@ export class Server {
     const env = { ...process.env, WAAAH_API_KEY: this.key, PRESENCE_GRACE_MS: String(TEST_PRESENCE_GRACE_MS), ...this.env };
     // Flags win over these, but an inherited value must never point the server elsewhere.
     for (const k of ['PORT', 'HOST', 'DATABASE_PATH', 'DATABASE_URL', 'REDIS_URL', 'RATE_LIMIT']) delete env[k];
+    // `env: { NAME: undefined }` unsets a variable, so the server uses its default.
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     this.output += `\n--- start #${this.starts}: ${this.bin} ${args.join(' ')}\n`;
     const child = spawn(this.bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
