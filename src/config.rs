@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// How long an agent's claim lasts without a heartbeat.
     #[arg(long, env = "LEASE_SECONDS", default_value_t = 300)]
     pub lease_seconds: u64,
+    /// Milliseconds a person whose last connection closed stays online: back within it (a
+    /// reload, a network blip), they never left.
+    #[arg(long, env = "PRESENCE_GRACE_MS", default_value_t = 10_000)]
+    pub presence_grace_ms: u64,
     /// Sockets one credential may hold open at once (the team key is shared by everyone).
     #[arg(long, env = "CONNECTION_LIMIT", default_value_t = 20_000)]
     pub connection_limit: usize,
