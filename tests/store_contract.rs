@@ -19,8 +19,8 @@ use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
 use warroom::store::postgres::PostgresStore;
-use warroom::store::sqlite::{Durability, SqliteStore};
-use warroom::store::{Store, TaskFilter};
+use warroom::store::sqlite::SqliteStore;
+use warroom::store::{Durability, Store, TaskFilter};
 
 use common::postgres::TestDatabase;
 
