@@ -37,15 +37,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use ::postgres::types::ToSql;
+use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, Config, Statement};
 use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::Durability;
-use super::sql::{self, Arg, Backend, Db, Job, WriteConnection};
-use crate::error::{AppError, AppResult};
+use super::sql::{self, Arg, Backend, Db, EachRow, Job, Read, WriteConnection};
 
 mod tls;
 
@@ -287,7 +286,9 @@ impl WriteConnection for Writer {
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {
-        Ok(self.connection()?.client.batch_execute("COMMIT")?)
+        // Never on a new connection: there, COMMIT would succeed with nothing to commit.
+        let conn = self.conn.as_mut().context("the write connection was lost")?;
+        Ok(conn.client.batch_execute("COMMIT")?)
     }
 
     fn rollback(&mut self) {
@@ -370,12 +371,7 @@ impl Conn {
 }
 
 impl Db for Conn {
-    fn run(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        each: &mut dyn FnMut(&dyn sql::Row) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    fn run(&mut self, sql: &str, args: &[Arg<'_>], each: EachRow<'_>) -> anyhow::Result<()> {
         let params: Vec<&(dyn ToSql + Sync)> = args
             .iter()
             .map(|arg| match arg {
@@ -392,12 +388,14 @@ impl Db for Conn {
 }
 
 impl sql::Row for ::postgres::Row {
-    fn opt_int(&self, column: usize) -> anyhow::Result<Option<i64>> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn opt_text(&self, column: usize) -> anyhow::Result<Option<String>> {
-        Ok(self.try_get(column)?)
+    fn value(&self, column: usize) -> anyhow::Result<sql::Value> {
+        // Every integer column is BIGINT, every other one TEXT (see the migrations).
+        let value = if self.columns().get(column).is_some_and(|c| *c.type_() == Type::INT8) {
+            self.try_get::<_, Option<i64>>(column)?.map(sql::Value::Int)
+        } else {
+            self.try_get::<_, Option<String>>(column)?.map(sql::Value::Text)
+        };
+        Ok(value.unwrap_or(sql::Value::Null))
     }
 }
 
@@ -406,11 +404,7 @@ impl Backend for PostgresStore {
     /// Repeatable read: every query of the transaction sees the state as of its first one.
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-    async fn read<T, F>(&self, what: &'static str, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: Fn(&mut dyn Db) -> anyhow::Result<T> + Send + 'static,
-    {
+    async fn read<T: Send + 'static>(&self, f: Read<T>) -> anyhow::Result<T> {
         let readers = self.readers.clone();
         let permit =
             readers.permits.clone().acquire_owned().await.map_err(|_| anyhow!("the store is closed"))?;
@@ -432,10 +426,7 @@ impl Backend for PostgresStore {
             }
             result
         })
-        .await
-        .map_err(|e| anyhow!("read task failed: {e}"))?
-        .with_context(|| format!("reading {what}"))
-        .map_err(AppError::from)
+        .await?
     }
 
     fn writer(&self) -> &mpsc::UnboundedSender<Job> {

@@ -16,9 +16,8 @@
 
 use std::time::Instant;
 
-use anyhow::anyhow;
+use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Snapshot, Store, TaskFilter, Tx};
@@ -76,10 +75,32 @@ impl<'a> From<&'a Option<String>> for Arg<'a> {
     }
 }
 
+/// A column's value: the tables hold only integers and text.
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
 /// One result row, read by column index.
 pub(crate) trait Row {
-    fn opt_int(&self, column: usize) -> anyhow::Result<Option<i64>>;
-    fn opt_text(&self, column: usize) -> anyhow::Result<Option<String>>;
+    fn value(&self, column: usize) -> anyhow::Result<Value>;
+
+    fn opt_int(&self, column: usize) -> anyhow::Result<Option<i64>> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Int(v) => Ok(Some(v)),
+            Value::Text(_) => Err(anyhow!("column {column} holds text, not an integer")),
+        }
+    }
+
+    fn opt_text(&self, column: usize) -> anyhow::Result<Option<String>> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Text(v) => Ok(Some(v)),
+            Value::Int(_) => Err(anyhow!("column {column} holds an integer, not text")),
+        }
+    }
 
     fn int(&self, column: usize) -> anyhow::Result<i64> {
         self.opt_int(column)?.ok_or_else(|| anyhow!("column {column} is NULL"))
@@ -90,28 +111,24 @@ pub(crate) trait Row {
     }
 }
 
+/// What [`Db::run`] hands each row to.
+pub(crate) type EachRow<'e> = &'e mut dyn FnMut(&dyn Row) -> anyhow::Result<()>;
+
 /// A connection, as the shared SQL uses it.
 pub(crate) trait Db {
     /// Runs one statement, written with `$1`, `$2`… placeholders, and hands each row it
     /// returns to `each`. Each backend keeps its statements prepared per connection.
-    fn run(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        each: &mut dyn FnMut(&dyn Row) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()>;
+    fn run(&mut self, sql: &str, args: &[Arg<'_>], each: EachRow<'_>) -> anyhow::Result<()>;
 
     /// Runs statements without parameters or results (`BEGIN`, `SAVEPOINT` …).
     fn batch(&mut self, sql: &str) -> anyhow::Result<()>;
 }
 
+/// How a row becomes a value.
+type Map<T> = fn(&dyn Row) -> anyhow::Result<T>;
+
 impl dyn Db + '_ {
-    fn rows<T>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        map: impl Fn(&dyn Row) -> anyhow::Result<T>,
-    ) -> anyhow::Result<Vec<T>> {
+    fn rows<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<Vec<T>> {
         let mut out = Vec::new();
         self.run(sql, args, &mut |row| {
             out.push(map(row)?);
@@ -120,28 +137,12 @@ impl dyn Db + '_ {
         Ok(out)
     }
 
-    fn first<T>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        map: impl Fn(&dyn Row) -> anyhow::Result<T>,
-    ) -> anyhow::Result<Option<T>> {
-        let mut out = None;
-        self.run(sql, args, &mut |row| {
-            if out.is_none() {
-                out = Some(map(row)?);
-            }
-            Ok(())
-        })?;
-        Ok(out)
+    /// The row of a query that returns at most one.
+    fn first<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<Option<T>> {
+        Ok(self.rows(sql, args, map)?.pop())
     }
 
-    fn one<T>(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        map: impl Fn(&dyn Row) -> anyhow::Result<T>,
-    ) -> anyhow::Result<T> {
+    fn one<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<T> {
         self.first(sql, args, map)?.ok_or_else(|| anyhow!("the query returned no row"))
     }
 
@@ -279,18 +280,26 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Begins a read-only transaction in which every query sees the same committed state.
     const BEGIN_SNAPSHOT: &'static str;
 
-    /// Runs `read` on a read connection, off the async threads. It is `Fn` because a backend
-    /// may run it once more on a new connection when the first one turned out to be closed.
-    async fn read<T, F>(&self, what: &'static str, read: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: Fn(&mut dyn Db) -> anyhow::Result<T> + Send + 'static;
+    /// Runs `read` on a read connection, off the async threads.
+    async fn read<T: Send + 'static>(&self, read: Read<T>) -> anyhow::Result<T>;
 
     /// The writer thread's queue.
     fn writer(&self) -> &mpsc::UnboundedSender<Job>;
 
     /// Runs after the writer has stopped, at shutdown.
     async fn closed(&self) {}
+}
+
+/// A read. It is `Fn` because a backend may run it once more on a new connection when the
+/// first one turned out to be closed.
+pub(crate) type Read<T> = Box<dyn Fn(&mut dyn Db) -> anyhow::Result<T> + Send>;
+
+async fn read<B: Backend, T: Send + 'static>(
+    backend: &B,
+    what: &'static str,
+    read: impl Fn(&mut dyn Db) -> anyhow::Result<T> + Send + 'static,
+) -> AppResult<T> {
+    Ok(backend.read(Box::new(read)).await.with_context(|| format!("reading {what}"))?)
 }
 
 /// A write outside the board's rules (settings, tokens), in the same queue as the others.
@@ -328,7 +337,7 @@ impl<B: Backend> Store for B {
 
     async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
         let board = board.to_owned();
-        self.read("the board", move |db| {
+        read(self, "the board", move |db| {
             // One transaction, so tasks, agents and seq agree with each other.
             db.batch(B::BEGIN_SNAPSHOT)?;
             let result = (|| {
@@ -345,27 +354,27 @@ impl<B: Backend> Store for B {
 
     async fn seq(&self, board: &str) -> AppResult<i64> {
         let board = board.to_owned();
-        self.read("the board's seq", move |db| board_seq(db, &board)).await
+        read(self, "the board's seq", move |db| board_seq(db, &board)).await
     }
 
     async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>> {
         let board = board.to_owned();
-        self.read("tasks", move |db| query_tasks(db, &board, &filter)).await
+        read(self, "tasks", move |db| query_tasks(db, &board, &filter)).await
     }
 
     async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>> {
         let board = board.to_owned();
-        self.read("a task", move |db| load_task(db, &board, id)).await
+        read(self, "a task", move |db| load_task(db, &board, id)).await
     }
 
     async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
         let board = board.to_owned();
-        self.read("agents", move |db| query_agents(db, &board)).await
+        read(self, "agents", move |db| query_agents(db, &board)).await
     }
 
     async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>> {
         let (board, id) = (board.to_owned(), id.to_owned());
-        self.read("an agent", move |db| load_agent(db, &board, &id)).await
+        read(self, "an agent", move |db| load_agent(db, &board, &id)).await
     }
 
     async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {
@@ -373,7 +382,7 @@ impl<B: Backend> Store for B {
         let sql = format!(
             "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE board = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         );
-        self.read("activity", move |db| {
+        read(self, "activity", move |db| {
             let args = [board.as_str().into(), before.unwrap_or(i64::MAX).into(), limit.max(0).into()];
             db.rows(&sql, &args, activity_row)
         })
@@ -385,7 +394,7 @@ impl<B: Backend> Store for B {
         let sql = format!(
             "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE board = $1 AND task_id = $2 ORDER BY id DESC"
         );
-        self.read("task history", move |db| {
+        read(self, "task history", move |db| {
             db.rows(&sql, &[board.as_str().into(), task_id.into()], activity_row)
         })
         .await
@@ -393,7 +402,7 @@ impl<B: Backend> Store for B {
 
     async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>> {
         let (board, before) = (board.to_owned(), before.to_owned());
-        self.read("silent agents", move |db| {
+        read(self, "silent agents", move |db| {
             db.rows(
                 "SELECT id FROM agents WHERE board = $1 AND status <> 'offline' AND last_seen < $2 ORDER BY id",
                 &[board.as_str().into(), before.as_str().into()],
@@ -405,7 +414,7 @@ impl<B: Backend> Store for B {
 
     async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>> {
         let (board, now) = (board.to_owned(), now.to_owned());
-        self.read("expired leases", move |db| {
+        read(self, "expired leases", move |db| {
             db.rows(
                 "SELECT id FROM tasks
                  WHERE board = $1 AND lease_expires_at IS NOT NULL AND lease_expires_at <= $2 ORDER BY id",
@@ -418,7 +427,7 @@ impl<B: Backend> Store for B {
 
     async fn setting(&self, key: &str) -> AppResult<Option<String>> {
         let key = key.to_owned();
-        self.read("a setting", move |db| {
+        read(self, "a setting", move |db| {
             db.first("SELECT value FROM settings WHERE key = $1", &[key.as_str().into()], |r| r.text(0))
         })
         .await
@@ -437,7 +446,7 @@ impl<B: Backend> Store for B {
     }
 
     async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
-        self.read("tokens", |db| {
+        read(self, "tokens", |db| {
             db.rows(
                 "SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id",
                 &[],
@@ -748,7 +757,7 @@ impl Tx for SqlTx<'_> {
         entry: &NewActivity,
         now: &str,
     ) -> AppResult<Activity> {
-        let changes = entry.changes.as_ref().map(|c| Value::Object(c.clone()).to_string());
+        let changes = entry.changes.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string());
         let args = [
             board.into(),
             seq.into(),
@@ -780,7 +789,7 @@ impl Tx for SqlTx<'_> {
         })
     }
 
-    fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>> {
+    fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<serde_json::Value>> {
         let stored = self
             .0
             .first(
@@ -789,10 +798,16 @@ impl Tx for SqlTx<'_> {
                 |r| r.text(0),
             )
             .map_err(internal("looking up an operation id"))?;
-        Ok(stored.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)))
+        Ok(stored.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null)))
     }
 
-    fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()> {
+    fn remember(
+        &mut self,
+        credential: &str,
+        op_id: &str,
+        result: &serde_json::Value,
+        now: &str,
+    ) -> AppResult<()> {
         self.0
             .execute(
                 "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES ($1, $2, $3, $4)",

@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
-use rusqlite::types::ToSqlOutput;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::mpsc;
 
 use super::Durability;
-use super::sql::{self, Arg, Backend, Db, Job, WriteConnection};
+use super::sql::{self, Arg, Backend, Db, EachRow, Job, Read, WriteConnection};
 use crate::error::{AppError, AppResult};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -141,11 +141,7 @@ impl Backend for SqliteStore {
     /// In WAL mode a read transaction sees the last commit before its first read, throughout.
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
 
-    async fn read<T, F>(&self, what: &'static str, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: Fn(&mut dyn Db) -> anyhow::Result<T> + Send + 'static,
-    {
+    async fn read<T: Send + 'static>(&self, f: Read<T>) -> anyhow::Result<T> {
         let readers = self.readers.clone();
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -160,10 +156,7 @@ impl Backend for SqliteStore {
             readers.lock().unwrap().push(conn);
             result
         })
-        .await
-        .map_err(|e| anyhow!("read task failed: {e}"))?
-        .with_context(|| format!("reading {what}"))
-        .map_err(AppError::from)
+        .await?
     }
 
     fn writer(&self) -> &mpsc::UnboundedSender<Job> {
@@ -195,12 +188,7 @@ impl SqliteStore {
 }
 
 impl Db for Connection {
-    fn run(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-        each: &mut dyn FnMut(&dyn sql::Row) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    fn run(&mut self, sql: &str, args: &[Arg<'_>], each: EachRow<'_>) -> anyhow::Result<()> {
         // SQLite numbers parameters `?1`; `$1` would be a named one, numbered by first use.
         // No statement has a `$` anywhere else.
         let mut statement = self.prepare_cached(&sql.replace('$', "?"))?;
@@ -226,11 +214,12 @@ impl ToSql for Arg<'_> {
 }
 
 impl sql::Row for rusqlite::Row<'_> {
-    fn opt_int(&self, column: usize) -> anyhow::Result<Option<i64>> {
-        Ok(self.get(column)?)
-    }
-
-    fn opt_text(&self, column: usize) -> anyhow::Result<Option<String>> {
-        Ok(self.get(column)?)
+    fn value(&self, column: usize) -> anyhow::Result<sql::Value> {
+        Ok(match self.get_ref(column)? {
+            ValueRef::Null => sql::Value::Null,
+            ValueRef::Integer(v) => sql::Value::Int(v),
+            ValueRef::Text(text) => sql::Value::Text(std::str::from_utf8(text)?.to_owned()),
+            other => bail!("column {column} holds {:?}", other.data_type()),
+        })
     }
 }
