@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::Role;
-use crate::store::sqlite::Durability;
+use crate::store::Durability;
 
 #[derive(Debug, Parser)]
 #[command(name = "warroom", version, about = "A real-time task board for teams of humans and AI agents")]

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use warroom::config::{Cli, ServeArgs};
-use warroom::store::sqlite::Durability;
+use warroom::store::Durability;
 
 /// The team key every test server is started with.
 pub const KEY: &str = "test-key";
