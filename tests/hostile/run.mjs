@@ -11,7 +11,8 @@ const args = process.argv.slice(2);
 const mode = args.includes('--full') ? 'full' : 'short';
 const rest = args.filter((a) => a !== '--full' && a !== '--short');
 const files = rest.some((a) => a.endsWith('.mjs')) ? [] : readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
-const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...rest, ...files], {
+// --test-force-exit: a scenario that times out must not leave its file's process (and its server) running.
+const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', ...rest, ...files], {
   cwd: here, stdio: 'inherit', env: { ...process.env, HOSTILE_MODE: mode },
 });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
