@@ -10,7 +10,7 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { BIN, startServer } from '../protocol/server.mjs';
 
-export { BIN, startServer };
+export { BIN };
 
 /** `short` (make test: the same assertions with smaller counts and floods) or `full` (make bench). */
 export const MODE = process.env.HOSTILE_MODE === 'full' ? 'full' : 'short';
