@@ -58,9 +58,11 @@ test(`${SOCKETS} sockets × ${PATTERNS} distinct patterns of ~196 characters lea
     const idle = await measure(writer, bystander, CREATES);
     let accepted = 0;
     let refused = 0;
+    let notConnected = 0; // a connect-rate limit may refuse some handshakes of the burst: the bound still holds
     for (let i = 0; i < SOCKETS; i += 50) {
       await Promise.all(Array.from({ length: Math.min(50, SOCKETS - i) }, async (_, j) => {
-        const s = await keyed(srv, { timeout: 20_000 });
+        let s;
+        try { s = await keyed(srv, { timeout: 20_000 }); } catch { notConnected++; return; }
         subscribers.push(s);
         const a = await s.timeout(20_000).emitWithAck('subscribe', { patterns: patternsOf(i + j) });
         if (a?.ok) accepted++; else refused++;
@@ -72,7 +74,7 @@ test(`${SOCKETS} sockets × ${PATTERNS} distinct patterns of ~196 characters lea
     const missing = during.filter((x) => !Number.isFinite(x)).length;
     const bound = 2 * idleP99 + SLACK_MS;
     const s = 'subscription stall';
-    figure(s, 'subscribed sockets', `${SOCKETS} (subscribe accepted ${accepted}, refused ${refused})`);
+    figure(s, 'subscribed sockets', `${SOCKETS} (subscribe accepted ${accepted}, refused ${refused}; handshakes refused ${notConnected})`);
     figure(s, 'bystander create→event p50 / p99 ms idle', `${fmt(percentile(idle, 50))} / ${fmt(idleP99)}`);
     figure(s, 'bystander create→event p50 / p99 ms with subscribers', `${fmt(percentile(during, 50))} / ${fmt(p99)}`);
     figure(s, `events missing after ${MISSING_MS} ms`, `${missing} of ${CREATES}`);
