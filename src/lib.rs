@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
 pub mod realtime;
+pub mod stall;
 pub mod store;
 pub mod web;
 
@@ -210,6 +211,8 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    // A peer that stops reading is cut off (`stall`), not kept with what was queued for it.
+    let listener = stall::StallGuarded(listener);
     axum::serve(listener, router).with_graceful_shutdown(stop).await.context("serving")?;
     sweeper.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.

@@ -53,9 +53,8 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
-        // Packets queued per socket: room for a whole resume replay (the ring keeps 20,000
-        // events) on top of live traffic. Memory is taken only as a queue actually fills.
-        .max_buffer_size(fanout::RETAINED_EVENTS + 8_192)
+        // A slow reader's bound and what happens past it: see `QUEUE_PACKETS`.
+        .max_buffer_size(fanout::QUEUE_PACKETS)
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
