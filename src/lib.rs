@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
 pub mod realtime;
+pub mod stall;
 pub mod store;
 pub mod transport;
 pub mod web;

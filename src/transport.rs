@@ -27,6 +27,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
+use crate::stall::{Guarded, WRITE_STALL};
+
 /// How long a connection may take to send a complete request head: its first one (a connection
 /// that sends nothing at all is closed after this) and every later one on a kept-alive connection.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -225,7 +227,9 @@ pub async fn serve(
             continue;
         };
         let unauthenticated = Unauthenticated::default();
-        let io = TokioIo::new(Counted { stream, _slot: slot, unauthenticated: unauthenticated.clone() });
+        let counted = Counted { stream, _slot: slot, unauthenticated: unauthenticated.clone() };
+        // A peer that stops reading is cut off (`stall`), not kept with what was queued for it.
+        let io = TokioIo::new(Guarded::new(counted, WRITE_STALL));
         let watched = (stopping.subscribe(), open.clone());
         tokio::spawn(connection(io, remote, unauthenticated, router.clone(), gate.clone(), watched));
     }
@@ -243,7 +247,7 @@ async fn accept_failed(gate: &Gate, e: io::Error) {
 }
 
 async fn connection(
-    io: TokioIo<Counted>,
+    io: TokioIo<Guarded<Counted>>,
     remote: SocketAddr,
     unauthenticated: Unauthenticated,
     router: Router,

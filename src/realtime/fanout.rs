@@ -6,6 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
@@ -18,10 +20,22 @@ use crate::domain::board::Board;
 use crate::domain::task::{Status, Task};
 use crate::domain::write::Change;
 use crate::error::AppResult;
-use crate::presence::Signal;
+use crate::presence::{Signal, User};
 
 /// How many recent events are kept for clients that resume with `lastSeq`.
 pub const RETAINED_EVENTS: usize = 20_000;
+
+/// Packets queued per socket, at most. A live broadcast is encoded once and every queue holds
+/// the same bytes, so what a socket costs on its own is its `sync:full` or replay, not this.
+/// When the queue is full, broadcasts skip the socket and engine.io's next ping cannot be
+/// queued either, which closes it (within the 25 s ping interval): a reader that far behind
+/// is cut off and resumes with `lastSeq`. (The former bound, a whole 20,000-event replay on top
+/// of live traffic, let one stalled socket pin 28,192 packets.)
+pub const QUEUE_PACKETS: usize = 1_024;
+
+/// The most events one resume replays. Beyond it the socket gets `sync:full` instead: one
+/// packet, and half the queue stays free for what happens while the client reads.
+pub const REPLAY_LIMIT: usize = QUEUE_PACKETS / 2;
 
 /// One event as sent: name, first argument, and the change's sequence number.
 #[derive(Debug, Clone)]
@@ -40,6 +54,29 @@ pub struct Fanout {
     rings: Mutex<HashMap<String, Ring>>,
     /// Bumped after every emitted change, for syncs waiting on the fan-out to catch up.
     progress: watch::Sender<u64>,
+    /// The last `sync:full` sent, serialised. Only read and replaced under `rings`, so a
+    /// std mutex held for the swap.
+    encoded: std::sync::Mutex<Option<EncodedSync>>,
+}
+
+/// `sync:full` of one board version (its `seq` and who is online), serialised once: every
+/// socket that connects while it is current is sent these bytes without another read of the
+/// store or another serialisation of the board. socketioxide 0.18 has no way to queue one
+/// encoded packet on many single sockets (`Socket::emit` copies its argument into each
+/// socket's packet), so each queue still holds its own copy until the client reads it.
+struct EncodedSync {
+    board: String,
+    seq: i64,
+    users: Vec<User>,
+    json: Arc<RawValue>,
+}
+
+#[derive(Serialize)]
+struct SyncFull<'a> {
+    tasks: &'a [Task],
+    agents: &'a [Agent],
+    users: &'a [User],
+    seq: i64,
 }
 
 /// The recent events of one board.
@@ -97,7 +134,14 @@ pub struct SyncRequest<'a> {
 impl Fanout {
     pub fn new(io: SocketIo, board: Board, rooms: Arc<Rooms>, start: HashMap<String, i64>) -> Arc<Fanout> {
         let rings = start.into_iter().map(|(b, seq)| (b, Ring::new(seq))).collect();
-        Arc::new(Fanout { io, board, rooms, rings: Mutex::new(rings), progress: watch::channel(0).0 })
+        Arc::new(Fanout {
+            io,
+            board,
+            rooms,
+            rings: Mutex::new(rings),
+            progress: watch::channel(0).0,
+            encoded: std::sync::Mutex::new(None),
+        })
     }
 
     /// Sends committed changes, in order, for as long as the bus lives.
@@ -157,15 +201,29 @@ impl Fanout {
     }
 
     /// Brings a socket up to date and puts it in its room: the events it missed (with
-    /// `lastSeq`) then `sync:resumed`, or else `sync:full`, then whatever happened meanwhile.
+    /// `lastSeq`, up to `REPLAY_LIMIT` of them) then `sync:resumed`, or else `sync:full`, then
+    /// whatever happened meanwhile.
     pub async fn sync(&self, socket: &SocketRef, req: SyncRequest<'_>) -> AppResult<()> {
-        if let Some(last_seq) = req.last_seq {
+        {
             let rings = self.rings.lock().await;
-            if let Some(ring) = rings.get(req.board).filter(|r| r.covers(last_seq)) {
-                for out in ring.after(last_seq) {
-                    emit_to(socket, out, req.patterns);
+            let ring = rings.get(req.board);
+            if let Some(last_seq) = req.last_seq
+                && let Some(ring) = ring.filter(|r| r.covers(last_seq))
+            {
+                let missed: Vec<&Outgoing> =
+                    ring.after(last_seq).filter(|out| wants(req.patterns, &out.name)).collect();
+                if missed.len() <= REPLAY_LIMIT {
+                    for out in missed {
+                        emit_to(socket, out);
+                    }
+                    let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
+                    socket.join(req.room);
+                    return Ok(());
                 }
-                let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
+            }
+            // Nothing happened since the last `sync:full` was encoded: send the same bytes.
+            if let Some(json) = self.current_sync(req.board, ring) {
+                let _ = socket.emit("sync:full", &*json);
                 socket.join(req.room);
                 return Ok(());
             }
@@ -187,19 +245,36 @@ impl Fanout {
                 tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
-            let sync = json!({
-                "tasks": snapshot.tasks,
-                "agents": snapshot.agents,
-                "users": users,
-                "seq": snapshot.seq,
-            });
-            let _ = socket.emit("sync:full", &sync);
+            let sync = SyncFull {
+                tasks: &snapshot.tasks,
+                agents: &snapshot.agents,
+                users: &users,
+                seq: snapshot.seq,
+            };
+            let json: Arc<RawValue> = serde_json::value::to_raw_value(&sync)
+                .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?
+                .into();
+            let _ = socket.emit("sync:full", &*json);
+            *self.encoded.lock().unwrap() =
+                Some(EncodedSync { board: req.board.to_owned(), seq: snapshot.seq, users, json });
             for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
-                emit_to(socket, out, req.patterns);
+                if wants(req.patterns, &out.name) {
+                    emit_to(socket, out);
+                }
             }
             socket.join(req.room);
             return Ok(());
         }
+    }
+
+    /// The encoded `sync:full` if it is still the board as a new socket must see it: the
+    /// fan-out has sent nothing since (so no event falls between it and the room), and the
+    /// same people are online.
+    fn current_sync(&self, board: &str, ring: Option<&Ring>) -> Option<Arc<RawValue>> {
+        let encoded = self.encoded.lock().unwrap();
+        let encoded = encoded.as_ref().filter(|e| e.board == board)?;
+        let current = ring.is_some_and(|r| r.last == encoded.seq) && self.board.users(board) == encoded.users;
+        current.then(|| encoded.json.clone())
     }
 
     /// Waits (briefly) until the fan-out has sent everything up to `seq`.
@@ -293,10 +368,13 @@ pub fn connection_room(conn: &str) -> String {
     format!("conn/{conn}")
 }
 
-fn emit_to(socket: &SocketRef, out: &Outgoing, patterns: Option<&Patterns>) {
-    if patterns.is_none_or(|p| p.matches(&out.name))
-        && let Err(e) = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq })))
-    {
+/// Whether a socket with `patterns` (None: it never subscribed) wants the event `name`.
+fn wants(patterns: Option<&Patterns>, name: &str) -> bool {
+    patterns.is_none_or(|p| p.matches(name))
+}
+
+fn emit_to(socket: &SocketRef, out: &Outgoing) {
+    if let Err(e) = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))) {
         // A catch-up that cannot be queued whole must not pass for complete: disconnect the
         // socket (visible to the client as "io server disconnect"), so it connects again and
         // resumes from what it really received instead of silently missing events.

@@ -71,9 +71,8 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
-        // Packets queued per socket: room for a whole resume replay (the ring keeps 20,000
-        // events) on top of live traffic. Memory is taken only as a queue actually fills.
-        .max_buffer_size(fanout::RETAINED_EVENTS + 8_192)
+        // A slow reader's bound and what happens past it: see `QUEUE_PACKETS`.
+        .max_buffer_size(fanout::QUEUE_PACKETS)
         .connect_timeout(CONNECT_TIMEOUT)
         .build_layer();
     let rooms = Arc::new(Rooms::new());
@@ -192,6 +191,9 @@ impl Realtime {
                 return Err(invalid(AppError::validation("`board`: only the board `main` exists")));
             }
         };
+        if let Some(patterns) = &patterns {
+            self.rooms.admits(&board, &credential.id, patterns).map_err(invalid)?;
+        }
         let seat = self.app.board.presence().reserve(&credential.id, self.app.connection_limit).ok_or_else(
             || {
                 Refusal(format!(
@@ -235,7 +237,7 @@ impl Realtime {
             let rt = rt.clone();
             async move {
                 if let Some(session) = socket.extensions.get::<Arc<Session>>() {
-                    rt.rooms.leave(&session.room.lock().unwrap());
+                    rt.rooms.leave(&session.room.lock().unwrap(), &session.credential.id);
                 }
                 if let Err(e) = rt.app.board.disconnect(&socket.id.to_string()).await {
                     e.log("settling a disconnect");
@@ -261,7 +263,15 @@ impl Realtime {
             None => None,
         };
         let patterns = session.patterns.lock().unwrap().clone();
-        let room = self.rooms.enter(&session.board, patterns.as_ref());
+        let room = match self.rooms.enter(&session.board, &session.credential.id, patterns.as_ref()) {
+            Ok(room) => room,
+            // Another socket of the credential took the last place since the handshake.
+            Err(e) => {
+                let _ = socket.emit("error", &e.body());
+                let _ = socket.disconnect();
+                return;
+            }
+        };
         *session.room.lock().unwrap() = room.clone();
         let req = SyncRequest {
             board: &session.board,
@@ -392,7 +402,7 @@ impl Realtime {
                         .ok_or_else(|| AppError::validation("`patterns` is required"))?,
                 )?;
                 fields.finish()?;
-                self.resubscribe(socket, session, patterns.clone());
+                self.resubscribe(socket, session, patterns.clone())?;
                 json!({ "ok": true, "patterns": patterns.as_slice() })
             }
             other => {
@@ -403,15 +413,17 @@ impl Realtime {
     }
 
     /// Moves the socket to the room of its new patterns (each `subscribe` replaces the last).
-    fn resubscribe(&self, socket: &SocketRef, session: &Session, patterns: Patterns) {
-        let room = self.rooms.enter(&session.board, Some(&patterns));
+    fn resubscribe(&self, socket: &SocketRef, session: &Session, patterns: Patterns) -> AppResult<()> {
+        let credential = &session.credential.id;
+        let room = self.rooms.enter(&session.board, credential, Some(&patterns))?;
         let old = std::mem::replace(&mut *session.room.lock().unwrap(), room.clone());
         *session.patterns.lock().unwrap() = Some(patterns);
-        self.rooms.leave(&old);
+        self.rooms.leave(&old, credential);
         if old != room {
             socket.join(room);
             socket.leave(old);
         }
+        Ok(())
     }
 }
 
