@@ -188,9 +188,10 @@ pub async fn serve(
         }
         None => None,
     };
-    let (socket_layer, io) = realtime::layer(app.clone()).await?;
+    let (socket_layer, io, fanout) = realtime::layer(app.clone()).await?;
     let router = Router::new()
         .merge(http::router())
+        .merge(realtime::sse::router(fanout))
         .merge(mcp::http::router())
         .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
             error::AppError::NotFound(format!("{} does not accept {method}", uri.path()))

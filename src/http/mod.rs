@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::App;
+use crate::auth::Credential;
 use crate::domain::board::Actor;
 use crate::error::{AppError, AppResult};
 
@@ -86,11 +87,24 @@ impl FromRequestParts<App> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
+        let Authenticated(credential) = Authenticated::from_request_parts(parts, app).await?;
+        let name = credential.rest_name(named_person(&parts.headers)?)?;
+        Ok(Caller(Actor { name, credential: credential.id, connection: None, role: credential.role }))
+    }
+}
+
+/// The credential of a rate-limited REST request, for routes that read with it for longer
+/// than one answer (Server-Sent Events check it is still valid while they stream).
+pub struct Authenticated(pub Credential);
+
+impl FromRequestParts<App> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
         let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
         app.limits.check_rest(&credential.id).await?;
-        let name = credential.rest_name(named_person(&parts.headers)?)?;
-        Ok(Caller(Actor { name, credential: credential.id, connection: None, role: credential.role }))
+        Ok(Authenticated(credential))
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{Mutex, broadcast, mpsc, watch};
 
 use super::subscriptions::{Patterns, Rooms};
 use crate::bus::DomainEvent;
@@ -57,6 +57,35 @@ pub struct Fanout {
     /// The last `sync:full` sent, serialised. Only read and replaced under `rings`, so a
     /// std mutex held for the swap.
     encoded: std::sync::Mutex<Option<EncodedSync>>,
+    /// Every change as sent, for the Server-Sent Events streams (`follow`). Sent under `rings`,
+    /// so a follower that subscribes and reads the ring under it misses nothing. Bounded: a
+    /// stream that falls `LIVE_BACKLOG` changes behind is ended and resumes with its last id.
+    live: broadcast::Sender<Arc<Published>>,
+}
+
+/// How many changes a Server-Sent Events stream may fall behind before it is ended.
+pub const LIVE_BACKLOG: usize = 1_024;
+
+/// One change's events, as every transport sends them.
+pub struct Published {
+    pub board: String,
+    pub seq: i64,
+    pub events: Vec<Outgoing>,
+}
+
+/// Where a follower of the board starts: what it missed, or the board as it is now.
+pub enum Start {
+    /// Every event after the follower's `lastSeq`, in order.
+    Replay(Vec<Outgoing>),
+    /// `sync:full` of the board, encoded, with its `seq`.
+    Full { seq: i64, json: Arc<RawValue> },
+}
+
+/// A follower of one board: its start, then the live changes after `after`.
+pub struct Follow {
+    pub start: Start,
+    pub after: i64,
+    pub live: broadcast::Receiver<Arc<Published>>,
 }
 
 /// `sync:full` of one board version (its `seq` and who is online), serialised once: every
@@ -141,6 +170,7 @@ impl Fanout {
             rings: Mutex::new(rings),
             progress: watch::channel(0).0,
             encoded: std::sync::Mutex::new(None),
+            live: broadcast::channel(LIVE_BACKLOG).0,
         })
     }
 
@@ -161,6 +191,12 @@ impl Fanout {
                 .entry(event.board.clone())
                 .or_insert_with(|| Ring::new(event.seq - 1))
                 .push(event.seq, &outgoing);
+            // Nobody following is not an error.
+            let _ = self.live.send(Arc::new(Published {
+                board: event.board.clone(),
+                seq: event.seq,
+                events: outgoing,
+            }));
             drop(rings);
             self.progress.send_modify(|n| *n += 1);
         }
@@ -245,15 +281,7 @@ impl Fanout {
                 tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
-            let sync = SyncFull {
-                tasks: &snapshot.tasks,
-                agents: &snapshot.agents,
-                users: &users,
-                seq: snapshot.seq,
-            };
-            let json: Arc<RawValue> = serde_json::value::to_raw_value(&sync)
-                .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?
-                .into();
+            let json = encode_sync(&snapshot.tasks, &snapshot.agents, &users, snapshot.seq)?;
             let _ = socket.emit("sync:full", &*json);
             *self.encoded.lock().unwrap() =
                 Some(EncodedSync { board: req.board.to_owned(), seq: snapshot.seq, users, json });
@@ -265,6 +293,35 @@ impl Fanout {
             socket.join(req.room);
             return Ok(());
         }
+    }
+
+    /// Starts following `board` for a client that is not a socket (Server-Sent Events): the
+    /// events after `last_seq` when they are retained (at most `RETAINED_EVENTS`), or else
+    /// `sync:full`; then every change after that, from `Follow::live`.
+    pub async fn follow(&self, board: &str, last_seq: Option<i64>) -> AppResult<Follow> {
+        let live = {
+            let rings = self.rings.lock().await;
+            let live = self.live.subscribe();
+            let ring = rings.get(board);
+            if let Some(last_seq) = last_seq
+                && let Some(ring) = ring.filter(|r| r.covers(last_seq))
+            {
+                let missed = ring.after(last_seq).cloned().collect();
+                return Ok(Follow { start: Start::Replay(missed), after: ring.last, live });
+            }
+            if let Some(ring) = ring
+                && let Some(json) = self.current_sync(board, Some(ring))
+            {
+                return Ok(Follow { start: Start::Full { seq: ring.last, json }, after: ring.last, live });
+            }
+            live
+        };
+        // Subscribed before the snapshot is read: whatever is committed meanwhile is either in
+        // the snapshot or after its seq on `live`, and the follower skips the first kind.
+        let snapshot = self.board.snapshot(board).await?;
+        let users = self.board.users(board);
+        let json = encode_sync(&snapshot.tasks, &snapshot.agents, &users, snapshot.seq)?;
+        Ok(Follow { start: Start::Full { seq: snapshot.seq, json }, after: snapshot.seq, live })
     }
 
     /// The encoded `sync:full` if it is still the board as a new socket must see it: the
@@ -361,6 +418,14 @@ fn agent_status(agent: &Agent) -> Value {
 
 fn position_patch(task: &Task) -> Value {
     json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
+}
+
+/// `sync:full` as sent: `{ tasks, agents, users, seq }`, serialised once.
+fn encode_sync(tasks: &[Task], agents: &[Agent], users: &[User], seq: i64) -> AppResult<Arc<RawValue>> {
+    let sync = SyncFull { tasks, agents, users, seq };
+    Ok(serde_json::value::to_raw_value(&sync)
+        .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?
+        .into())
 }
 
 /// The room every socket joins alone, so a broadcast can leave it out.

@@ -4,6 +4,7 @@
 //! decide who receives what (that is `fanout`).
 
 pub mod fanout;
+pub mod sse;
 pub mod subscriptions;
 
 use std::convert::Infallible;
@@ -66,8 +67,8 @@ pub struct Realtime {
 }
 
 /// Builds the Socket.IO layer and starts the fan-out. The `SocketIo` handle closes every
-/// connection at shutdown.
-pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
+/// connection at shutdown; the fan-out also feeds the Server-Sent Events streams (`sse`).
+pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo, Arc<Fanout>)> {
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
@@ -98,9 +99,9 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
     // Only once the namespace exists: emitting to it before would panic, and with other
     // instances (REDIS_URL) their signals can arrive before any socket of this one.
     tokio::spawn(fanout.clone().run(events));
-    tokio::spawn(fanout.run_signals(signals));
+    tokio::spawn(fanout.clone().run_signals(signals));
     tokio::spawn(refresh_tokens(app, io.clone()));
-    Ok((layer, handle))
+    Ok((layer, handle, fanout))
 }
 
 /// Why a handshake was refused: the text becomes `connect_error.message`.
