@@ -283,7 +283,10 @@ clusterTest('a drag lock taken on A refuses B\'s move, update, delete, drag and 
   const stored = await rest(b, 'GET', `/api/tasks/${task.id}`);
   assert.deepEqual(stored.body, task, 'nothing changed');
   await carol.none('task:moved', (d) => d.taskId === task.id, { since: since[0], ms: 300 });
-  assert.equal(persisted(carol, since[0]).length, 0, 'no persisted event from the refused commands');
+  // People of earlier tests may be leaving now, as their presence grace ends: only other events count.
+  const changes = persisted(carol, since[0])
+    .filter(([, event, data]) => event !== 'users:update' && !(event === 'activity' && data.type.startsWith('user.')));
+  assert.equal(changes.length, 0, 'no persisted event from the refused commands');
 
   // drag:end on A releases it for B.
   assertOk(await carol.ack('task:drag:end', { taskId: task.id }), 'drag:end on A');
