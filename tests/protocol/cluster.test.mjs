@@ -62,9 +62,13 @@ const psql = (sql) => tool('psql', [DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qAt
 const redis = async (...args) => (await tool('redis-cli', ['-u', REDIS_URL, ...args])).split('\n').filter((l) => l !== '');
 const ourKeys = () => redis('--scan', '--pattern', `${cluster.prefix}:*`);
 
+/** The instances' presence grace: long enough to come back on the other instance within it on a loaded machine. */
+const GRACE_MS = 1000;
+
 function instance() {
   return new Server({
     key: cluster.key,
+    env: { PRESENCE_GRACE_MS: String(GRACE_MS) },
     extraArgs: ['--database-url', cluster.dbUrl, '--redis-url', REDIS_URL, '--redis-prefix', cluster.prefix],
   });
 }
@@ -227,6 +231,23 @@ clusterTest('presence crosses: users:update on B lists a person connected to A a
   alice.close();
   const left = await bob.waitEntry('users:update', (l) => absent(l, aliceName), { since: sinceB });
   assert.ok(lists(left.data, bobName), JSON.stringify(left.data));
+});
+
+clusterTest('a person whose last connection, on A, closes and who is back on B within the grace never left: no user.left, no user.joined; once gone past it, they leave', async () => {
+  const { a, b } = cluster;
+  const name = uid('Roamer');
+  const watchA = await client(a);
+  const onA = await client(a, { name });
+  await watchA.waitFor('activity', (x) => x.type === 'user.joined' && x.user === name);
+  const since = watchA.mark();
+  onA.close();
+  const onB = await client(b, { name });
+  assert.ok(lists(onB.syncs[0].users, name), 'listed on B when back');
+  // Past A's grace: A's leave is not one, as she is online on B.
+  await watchA.none('activity', (x) => x.user === name, { since, ms: GRACE_MS + 800 });
+  for (const e of watchA.entries('users:update', since)) assert.ok(lists(e.data, name), JSON.stringify(e.data));
+  onB.close();
+  await watchA.waitFor('activity', (x) => x.type === 'user.left' && x.user === name, { since, timeout: GRACE_MS + WAIT });
 });
 
 clusterTest('typing crosses: typing:start on A gives typing:update on B (the others only), typing:stop clears it, and back', async () => {
