@@ -488,3 +488,51 @@ impl State {
         (person.connections == 0).then(|| person.name.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grace timer that never fires by itself: the test settles departures by hand.
+    fn idle_timer() -> AbortHandle {
+        tokio::spawn(std::future::pending::<()>()).abort_handle()
+    }
+
+    #[tokio::test]
+    async fn a_person_back_within_the_grace_neither_joins_nor_leaves_and_a_stale_timer_settles_nothing() {
+        let (presence, _signals) = Presence::new();
+        presence.connect("c1", "main", "team");
+        assert_eq!(presence.set_name("c1", "Adam").joined.as_deref(), Some("Adam"));
+        let gone = presence.disconnect("c1").unwrap();
+        assert_eq!(gone.people.left.as_deref(), Some("Adam"));
+        let first = presence.next_departure();
+        presence.mark_leaving("main", "Adam", first, idle_timer());
+        assert_eq!(presence.users("main").len(), 1, "still listed during the grace");
+
+        presence.connect("c2", "main", "team");
+        let back = presence.set_name("c2", "adam");
+        assert_eq!(back, PeopleChange { back: true, ..PeopleChange::default() });
+        assert_eq!(presence.finish_leaving("main", "Adam", first), None, "they came back");
+
+        presence.disconnect("c2").unwrap();
+        let second = presence.next_departure();
+        presence.mark_leaving("main", "Adam", second, idle_timer());
+        assert_eq!(
+            presence.finish_leaving("main", "Adam", first),
+            None,
+            "the first departure's timer is stale"
+        );
+        assert_eq!(presence.finish_leaving("main", "Adam", second).as_deref(), Some("Adam"));
+        assert!(presence.users("main").is_empty());
+    }
+
+    #[test]
+    fn a_rename_leaves_the_old_name_at_once() {
+        let (presence, _signals) = Presence::new();
+        presence.connect("c1", "main", "team");
+        presence.set_name("c1", "Adam");
+        let change = presence.set_name("c1", "Eve");
+        assert_eq!((change.left.as_deref(), change.joined.as_deref()), (Some("Adam"), Some("Eve")));
+        assert_eq!(presence.users("main").iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), ["Eve"]);
+    }
+}
