@@ -1,7 +1,7 @@
 //! The PostgreSQL backend (`DATABASE_URL=postgres://…`): one writer thread, a few readers.
 //!
 //! The queries, the write rules' row access and the group commit are the shared ones of
-//! [`super::sql`]: one transaction per group, a savepoint per write, and every write answered
+//! `store::sql`: one transaction per group, a savepoint per write, and every write answered
 //! only after its group committed. This file holds what is PostgreSQL's own: connecting (with
 //! TLS) and migrating, the read connections and their reconnection, and the writer's
 //! transaction with its board locks. Reads never wait for the writer.
