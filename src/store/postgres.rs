@@ -1,9 +1,10 @@
 //! The PostgreSQL backend (`DATABASE_URL=postgres://…`): one writer thread, a few readers.
 //!
-//! It mirrors the SQLite backend. Writes queue on a channel to one writer thread, which
-//! commits them in groups: one transaction per group, a savepoint per write (so one failing
-//! write never undoes another), and every write is answered only after its group committed.
-//! Reads run on a small pool of other connections and never wait for the writer.
+//! The queries, the write rules' row access and the group commit are the shared ones of
+//! `store::sql`: one transaction per group, a savepoint per write, and every write answered
+//! only after its group committed. This file holds what is PostgreSQL's own: connecting (with
+//! TLS) and migrating, the read connections and their reconnection, and the writer's
+//! transaction with its board locks. Reads never wait for the writer.
 //!
 //! Why the synchronous `postgres` crate and not `tokio-postgres` directly: the write rules
 //! (`domain::write`) run through the synchronous `Tx` trait, inside one transaction, for

@@ -1,10 +1,11 @@
 //! The SQLite backend: one writer thread that owns the write connection, and a few readers.
 //!
-//! Writes queue on a channel to the writer, which commits them in small groups: each write
-//! runs in its own savepoint (so one failing write never undoes another), the group commits
+//! Writes queue on a channel to the writer, which commits them in small groups (the shared
+//! `store::sql` group commit): each write runs in its own savepoint, the group commits
 //! once, and only then is every write in it answered. One fsync serves many writes, and the
 //! single writer gives every change its sequence number in commit order. Reads never wait
-//! for the writer: WAL lets them see the last commit on their own connections.
+//! for the writer: WAL lets them see the last commit on their own connections. This file
+//! holds what is SQLite's own: opening, pragmas, migrations, the reader pool, backups.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
