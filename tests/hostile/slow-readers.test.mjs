@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BOUND, RawSocket, RssWatch, api, baselineRss, connections, figure, fmt, keyed, param, server, sleep, waitUntil,
+  BOUND, RawSocket, RssWatch, api, baselineRss, connections, figure, fmt, keyed, param, server, waitUntil,
 } from './harness.mjs';
 
 /** Tasks on the big board, and the never-reading sockets that get its sync:full. */
@@ -15,6 +15,8 @@ const LAGGING = param('SLOW_LAGGING_SOCKETS', 20, 50);
 const UPDATES = param('SLOW_UPDATES', 1500, 10000);
 /** How long after the updates the laggards must be gone. */
 const CUT_S = param('SLOW_CUT_S', 10, 30);
+/** The longest wait for RSS to settle after the never-reading sockets connect. */
+const SETTLE_S = param('SLOW_SETTLE_S', 30, 60);
 /** RSS bound: BOUND.rssRiseMb plus this many copies of one encoded sync:full (the shared copy, and one being built). */
 const SYNC_COPIES = param('SLOW_SYNC_COPIES', 2, 2);
 
@@ -53,7 +55,13 @@ test(`sync:full of a ${BIG_BOARD}-task board to ${SYNC_SOCKETS} sockets that nev
     for (let i = 0; i < SYNC_SOCKETS && !aborted; i += 50) {
       socks.push(...await Promise.all(Array.from({ length: Math.min(50, SYNC_SOCKETS - i) }, () => neverReading(srv))));
     }
-    await sleep(3000); // every sync:full built and queued (or refused)
+    // Every sync:full built and queued (or refused): RSS has made no new peak for 3 s.
+    let peak = watch.peak;
+    let quietSince = Date.now();
+    await waitUntil(() => {
+      if (watch.peak > peak + 1) { peak = watch.peak; quietSince = Date.now(); }
+      return aborted || Date.now() - quietSince >= 3000;
+    }, { timeout: SETTLE_S * 1000, every: 250 });
     watch.stop();
     const bound = BOUND.rssRiseMb + (SYNC_COPIES * syncBytes) / 1e6;
     const s = 'slow readers sync:full';
