@@ -119,6 +119,14 @@ pub struct ServeArgs {
     /// Sockets one credential may hold open at once (the team key is shared by everyone).
     #[arg(long, env = "CONNECTION_LIMIT", default_value_t = 20_000)]
     pub connection_limit: usize,
+    /// New sockets per minute per credential and client address (bursts of half a minute's worth);
+    /// 0 disables. A team on the team key behind one address reconnecting together stays far below.
+    #[arg(long, env = "CONNECT_RATE", default_value_t = 600)]
+    pub connect_rate: u32,
+    /// TCP connections served at once; unset: the open-file limit (raised to its hard limit at
+    /// start) less a reserve of 256 for the database and the rest of the process.
+    #[arg(long, env = "MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Origins allowed to call the REST API from a browser (comma-separated); same-origin only if unset.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

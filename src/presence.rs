@@ -87,7 +87,8 @@ pub struct Presence {
 struct State {
     connections: HashMap<String, Connection>,
     /// Open connections per credential, kept with `connections` so the handshake's limit
-    /// check is one lookup, not a scan of every socket.
+    /// check is one lookup, not a scan of every socket. Includes the seats handed out by
+    /// `reserve` and not yet taken by `connect`, so concurrent handshakes cannot overshoot.
     per_credential: HashMap<String, usize>,
     /// (board, person id) → the person.
     people: HashMap<(String, String), Person>,
@@ -137,21 +138,33 @@ impl Presence {
         self.state.lock().unwrap().connections.len()
     }
 
-    pub fn connect(&self, conn: &str, board: &str, credential: &str) {
-        let connection = Connection {
-            board: board.to_owned(),
-            credential: credential.to_owned(),
-            name: None,
-            typing: None,
-        };
+    /// Counts one more connection of `credential` if it has fewer than `limit`, in the same
+    /// critical section as the check: the seat is counted from now on, through `connect` until
+    /// the disconnect, or until it is dropped unused (a handshake that never completes).
+    pub fn reserve(self: &Arc<Self>, credential: &str, limit: usize) -> Option<Seat> {
+        let mut state = self.state.lock().unwrap();
+        let count = state.per_credential.entry(credential.to_owned()).or_default();
+        if *count >= limit {
+            if *count == 0 {
+                state.per_credential.remove(credential);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(Seat { presence: self.clone(), credential: Some(credential.to_owned()) })
+    }
+
+    /// Opens a connection in the seat its handshake reserved.
+    pub fn connect(&self, conn: &str, board: &str, mut seat: Seat) {
+        let credential = seat.credential.take().expect("a seat is taken once");
+        let connection = Connection { board: board.to_owned(), credential, name: None, typing: None };
         let mut state = self.state.lock().unwrap();
         if let Some(old) = state.connections.insert(conn.to_owned(), connection) {
             state.forget_credential(&old.credential);
         }
-        *state.per_credential.entry(credential.to_owned()).or_default() += 1;
     }
 
-    /// Connections open now with one credential.
+    /// Connections open or reserved now with one credential.
     pub fn connections_of(&self, credential: &str) -> usize {
         self.state.lock().unwrap().per_credential.get(credential).copied().unwrap_or(0)
     }
@@ -377,6 +390,21 @@ impl Presence {
     /// Asks whoever broadcasts to send this online list, without a sequence number.
     pub fn announce_users(&self, board: &str, users: Vec<User>) {
         self.signal(Signal::Users { board: board.to_owned(), users });
+    }
+}
+
+/// One connection's place under its credential's limit, from the handshake on.
+pub struct Seat {
+    presence: Arc<Presence>,
+    /// `None` once `connect` took it: the connection then holds the count.
+    credential: Option<String>,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        if let Some(credential) = self.credential.take() {
+            self.presence.state.lock().unwrap().forget_credential(&credential);
+        }
     }
 }
 

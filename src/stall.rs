@@ -12,30 +12,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 /// How long a write may wait for the peer to take a byte: as long as engine.io gives a client
 /// to answer a ping (pingTimeout), since a client that cannot read cannot answer either.
 pub const WRITE_STALL: Duration = Duration::from_secs(20);
-
-/// A listener whose connections fail once a write waits `WRITE_STALL` without progress.
-pub struct StallGuarded<L>(pub L);
-
-impl<L: Listener> Listener for StallGuarded<L> {
-    type Io = Guarded<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = self.0.accept().await;
-        (Guarded::new(io, WRITE_STALL), addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
 
 /// One connection, with the deadline of the write it is waiting on, if any.
 pub struct Guarded<S> {

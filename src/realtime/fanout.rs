@@ -312,6 +312,11 @@ impl Fanout {
                 for field in changes.keys() {
                     patch.insert(field.clone(), full[field.as_str()].clone());
                 }
+                // SPEC: every status change sends the position in the new column, even when the
+                // number is the one the task had in the old column, so every screen agrees.
+                if moved_from.is_some() {
+                    patch.insert("position".into(), json!(task.position));
+                }
                 patch.insert("version".into(), json!(task.version));
                 patch.insert("updatedAt".into(), json!(task.updated_at));
                 list.push(out(format!("task:{}:updated", task.id), Value::Object(patch)));

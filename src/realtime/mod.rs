@@ -6,12 +6,18 @@
 pub mod fanout;
 pub mod subscriptions;
 
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::handler::{ConnectHandler, FromConnectParts};
 use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::Socket;
 use socketioxide::{ParserError, SocketIo};
 
 use self::fanout::{Fanout, SyncRequest, connection_room};
@@ -21,14 +27,23 @@ use crate::auth::Credential;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::input::{self, Fields};
 use crate::error::{AppError, AppResult};
-use crate::presence::User;
+use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
+use crate::transport::PendingHandshake;
 
 /// SPEC: a socket message over 1 MiB is refused with PAYLOAD_TOO_LARGE.
 pub const MESSAGE_LIMIT: usize = 1024 * 1024;
 /// What the transport accepts at all. Messages between the two limits get a proper refusal;
 /// beyond this the transport cannot read them and closes only that socket.
 const TRANSPORT_LIMIT: u64 = 8 * 1024 * 1024;
+/// The handshake's `auth` is a key, a name, up to 32 patterns and two short fields: far under
+/// this. Anything larger is refused before it is parsed, since parsing is what costs memory
+/// (a 7.8 MB `auth` took ~120 MB as a JSON tree) and the sender has not shown a key yet.
+const HANDSHAKE_LIMIT: usize = 16 * 1024;
+/// How long a transport may stay open without a namespace connection (Socket.IO's default is
+/// 45 s). The official client asks for it in its first message; a refused client's transport
+/// is closed at this point too, so keyless sessions live at most this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One authenticated socket's settings, fixed at the handshake except its subscription.
 struct Session {
@@ -39,6 +54,9 @@ struct Session {
     patterns: Mutex<Option<Patterns>>,
     room: Mutex<String>,
     bucket: Bucket,
+    /// Counted under the credential's connection limit since the handshake; `connected` hands
+    /// it to presence.
+    seat: Mutex<Option<Seat>>,
 }
 
 pub struct Realtime {
@@ -55,6 +73,7 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
         // A slow reader's bound and what happens past it: see `QUEUE_PACKETS`.
         .max_buffer_size(fanout::QUEUE_PACKETS)
+        .connect_timeout(CONNECT_TIMEOUT)
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
@@ -71,7 +90,7 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
             let rt = on_connect.clone();
             async move { rt.connected(socket).await }
         })
-        .with(move |socket: SocketRef, TryData(auth): TryData<Value>| {
+        .with(move |socket: SocketRef, HandshakeAuth(auth): HandshakeAuth| {
             let rt = check.clone();
             async move { rt.authenticate(&socket, auth) }
         }),
@@ -88,6 +107,23 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo)> {
 #[derive(Debug)]
 struct Refusal(String);
 
+/// The handshake's `auth` as JSON; `None` when it is over `HANDSHAKE_LIMIT` (it is then not parsed).
+struct HandshakeAuth(Option<Result<Value, ParserError>>);
+
+impl<A: Adapter> FromConnectParts<A> for HandshakeAuth {
+    type Error = Infallible;
+    fn from_connect_parts(
+        s: &Arc<Socket<A>>,
+        auth: &Option<socketioxide::handler::Value>,
+    ) -> Result<Self, Infallible> {
+        if auth.as_ref().is_some_and(|raw| raw.len() > HANDSHAKE_LIMIT) {
+            return Ok(HandshakeAuth(None));
+        }
+        let TryData(auth) = TryData::<Value>::from_connect_parts(s, auth)?;
+        Ok(HandshakeAuth(Some(auth)))
+    }
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -96,21 +132,31 @@ impl std::fmt::Display for Refusal {
 
 impl Realtime {
     /// Runs before the connection exists: a refused client receives nothing but `connect_error`.
-    fn authenticate(&self, socket: &SocketRef, auth: Result<Value, ParserError>) -> Result<(), Refusal> {
+    fn authenticate(
+        &self,
+        socket: &SocketRef,
+        auth: Option<Result<Value, ParserError>>,
+    ) -> Result<(), Refusal> {
         let unauthorized = || Refusal("Unauthorized".into());
         let mut auth = match auth {
-            Ok(Value::Object(map)) => map,
+            Some(Ok(Value::Object(map))) => map,
+            None => {
+                return Err(Refusal(format!(
+                    "PAYLOAD_TOO_LARGE: the handshake is over {HANDSHAKE_LIMIT} bytes"
+                )));
+            }
             _ => return Err(unauthorized()),
         };
         let credential = match auth.remove("apiKey") {
             Some(Value::String(key)) => self.app.keys.identify(&key).ok_or_else(unauthorized)?,
             _ => return Err(unauthorized()),
         };
-        if self.app.board.presence().connections_of(&credential.id) >= self.app.connection_limit {
-            return Err(Refusal(format!(
-                "RATE_LIMITED: at most {} connections per credential",
-                self.app.connection_limit
-            )));
+        let parts = socket.req_parts();
+        // Our server loop records every request's peer; only a server built otherwise lacks it.
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+            && !self.app.connects.admit(&credential.id, peer.ip())
+        {
+            return Err(Refusal("RATE_LIMITED: too many new connections; retry in a few seconds".into()));
         }
         let invalid = |e: AppError| Refusal(format!("VALIDATION_ERROR: {e}"));
         let mut name = auth
@@ -148,6 +194,17 @@ impl Realtime {
         if let Some(patterns) = &patterns {
             self.rooms.admits(&board, &credential.id, patterns).map_err(invalid)?;
         }
+        let seat = self.app.board.presence().reserve(&credential.id, self.app.connection_limit).ok_or_else(
+            || {
+                Refusal(format!(
+                    "RATE_LIMITED: at most {} connections per credential",
+                    self.app.connection_limit
+                ))
+            },
+        )?;
+        if let Some(pending) = parts.extensions.get::<PendingHandshake>() {
+            pending.settle();
+        }
         socket.extensions.insert(Arc::new(Session {
             board,
             credential,
@@ -156,6 +213,7 @@ impl Realtime {
             patterns: Mutex::new(patterns),
             room: Mutex::new(String::new()),
             bucket: self.app.limits.socket_bucket(),
+            seat: Mutex::new(Some(seat)),
         }));
         Ok(())
     }
@@ -186,7 +244,10 @@ impl Realtime {
             }
         });
         let presence = self.app.board.presence();
-        presence.connect(&conn, &session.board, &session.credential.id);
+        let Some(seat) = session.seat.lock().unwrap().take() else {
+            return;
+        };
+        presence.connect(&conn, &session.board, seat);
         socket.join(connection_room(&conn));
         socket.join(credential_room(&session.credential.id));
         let arrival = match session.name.as_deref() {

@@ -185,6 +185,25 @@ test('task:moved carries { taskId, newStatus, movedBy } for every status change:
   }
 });
 
+test('every status change sends position with task:{id}:updated, even when the number is unchanged', T, async () => {
+  const c = await connect();
+  const task = await sockCreate(c, { title: uid('top') });
+  assertOk(await c.ack('task:move', { taskId: task.id, status: 'TODO', position: 0 }));
+  // Top of one column to the top of another: the same index, a different column.
+  for (const [status, position] of [['BLOCKED', 0], ['REVIEW', undefined], ['TODO', 0]]) {
+    const since = c.mark();
+    const ack = assertOk(await c.ack('task:move', { taskId: task.id, status, ...(position === undefined ? {} : { position }) }));
+    const e = await c.waitEntry(`task:${task.id}:updated`, () => true, { since });
+    assert.equal(e.data.status, status);
+    assert.equal(e.data.position, ack.task.position, `position sent on the move to ${status}`);
+  }
+  const since = c.mark();
+  const put = await api('PATCH', `/api/tasks/${task.id}`, { status: 'DONE' });
+  assert.equal(put.status, 200, put.text);
+  const e = await c.waitEntry(`task:${task.id}:updated`, () => true, { since });
+  assert.equal(e.data.position, put.body.position, 'position sent on a REST status change');
+});
+
 test('task:deleted carries { taskId, deletedBy } with the same seq as task:{id}:deleted', T, async () => {
   const adamName = uid('Adam');
   const adam = await joined(adamName);

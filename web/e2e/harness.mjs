@@ -162,6 +162,13 @@ export class Person {
     });
     this.page = this.context.pages()[0] ?? (await this.context.newPage());
     this.page.on("pageerror", (error) => this.errors.push(String(error)));
+    // A blocked worker or script (the page's own Content-Security-Policy) is an error too: it
+    // is how confetti once failed silently for everyone.
+    this.page.on("console", (message) => {
+      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) {
+        this.errors.push(`CSP: ${message.text()}`);
+      }
+    });
     this.page.setDefaultTimeout(10_000);
     return this;
   }

@@ -1,0 +1,384 @@
+//! The HTTP server loop: accepting TCP connections within a file-descriptor budget, timing out
+//! the ones that never send a request, and bounding the Socket.IO sessions nobody has
+//! authenticated yet. Everything a client without a key can make the server hold is bounded here.
+//!
+//! `axum::serve` was replaced by this loop because it exposes no header-read timeout (hyper's
+//! needs a timer it does not set), no connection limit and no remote address for the handshake.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tower::ServiceExt;
+
+use crate::stall::Guarded;
+
+/// How long a connection may take to send a complete request head: its first one (a connection
+/// that sends nothing at all is closed after this) and every later one on a kept-alive connection.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Socket.IO sessions opened but not yet authenticated, at once. A real client authenticates in
+/// one round trip, so this many are only reached by a flood; further handshakes get 503 and the
+/// official client retries with its backoff.
+pub const PENDING_HANDSHAKES: usize = 512;
+/// Bytes a connection may send while its new Socket.IO session is not authenticated: the
+/// handshake is far smaller (see `realtime::HANDSHAKE_LIMIT`), and a sender without a key must
+/// not make the server buffer a message of the size an authenticated client may send.
+const UNAUTHENTICATED_BYTES: usize = 64 * 1024;
+/// File descriptors kept out of the connection budget: the database, its WAL, logs, Redis and
+/// the listener itself need some, and running out of them stops everything.
+const DESCRIPTOR_RESERVE: u64 = 256;
+
+/// The limits of one server: how many connections, and which of them may be closed to make room.
+pub struct Gate {
+    connections: Arc<Semaphore>,
+    capacity: usize,
+    /// Connections that have not sent a complete request yet, oldest first. When every
+    /// connection slot is taken, the oldest of these is closed for the newcomer: an idle flood
+    /// then only ever pushes out its own connections, and /api/health still gets in.
+    fresh: Mutex<BTreeMap<u64, Arc<Notify>>>,
+    next_id: AtomicU64,
+    handshakes: Arc<Semaphore>,
+}
+
+impl Gate {
+    /// Up to `capacity` connections at once.
+    pub fn new(capacity: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            connections: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            fresh: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(0),
+            handshakes: Arc::new(Semaphore::new(PENDING_HANDSHAKES)),
+        })
+    }
+
+    /// As many connections as the process may open files, less a reserve; the soft limit is
+    /// first raised to the hard one (most systems start processes at 1,024 of a far higher hard limit).
+    pub fn from_descriptor_limit() -> Arc<Gate> {
+        let files = raise_descriptor_limit();
+        let capacity = files.saturating_sub(DESCRIPTOR_RESERVE).max(DESCRIPTOR_RESERVE);
+        tracing::debug!(files, capacity, "connection budget");
+        Gate::new(usize::try_from(capacity).unwrap_or(usize::MAX))
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.capacity - self.connections.available_permits()
+    }
+
+    /// A slot for a new connection, closing the oldest connection without a request if all are taken.
+    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.connections.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        let oldest = self.fresh.lock().unwrap().pop_first();
+        let (_, evict) = oldest?;
+        evict.notify_one();
+        // The evicted connection's task drops it at once; its slot comes back within a moment.
+        tokio::time::timeout(Duration::from_secs(1), self.connections.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
+    fn enrol(&self) -> (u64, Arc<Notify>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let evict = Arc::new(Notify::new());
+        self.fresh.lock().unwrap().insert(id, evict.clone());
+        (id, evict)
+    }
+
+    fn graduate(&self, id: u64) {
+        self.fresh.lock().unwrap().remove(&id);
+    }
+}
+
+/// A new Socket.IO session's place among the unauthenticated ones. It travels in the handshake
+/// request's extensions, which the session keeps, so it is released by `authenticate` on success
+/// or else when the session is gone (closed, or timed out by Socket.IO's connect timeout).
+#[derive(Clone)]
+pub struct PendingHandshake(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl PendingHandshake {
+    /// The session is authenticated: it no longer counts against the pending ones.
+    pub fn settle(&self) {
+        self.0.lock().unwrap().take();
+    }
+
+    fn is_settled(&self) -> bool {
+        self.0.lock().unwrap().is_none()
+    }
+}
+
+/// What a connection has sent since it opened a Socket.IO session that is not authenticated yet.
+struct Budget {
+    pending: PendingHandshake,
+    read: usize,
+}
+
+/// Shared by a connection's stream and its request handler.
+type Unauthenticated = Arc<Mutex<Option<Budget>>>;
+
+/// A TCP stream that holds its connection slot for as long as it lives, including after an
+/// upgrade to WebSocket hands it over to the Socket.IO transport.
+struct Counted {
+    stream: TcpStream,
+    _slot: OwnedSemaphorePermit,
+    unauthenticated: Unauthenticated,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        let mut unauthenticated = self.unauthenticated.lock().unwrap();
+        if let Some(budget) = unauthenticated.as_mut() {
+            if budget.pending.is_settled() {
+                *unauthenticated = None;
+            } else {
+                budget.read += read;
+                if budget.read > UNAUTHENTICATED_BYTES {
+                    return Poll::Ready(Err(io::Error::other("too much data before authenticating")));
+                }
+            }
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    gate: Arc<Gate>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    // Dropped when shutdown begins: connections see it and finish gracefully.
+    let (stopping, stop_signal) = watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        drop(stop_signal);
+    });
+    // Every connection task holds a receiver; the loop ends when all are gone.
+    let (finished, open) = watch::channel(());
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(&gate, e).await;
+                    continue;
+                }
+            },
+            _ = stopping.closed() => break,
+        };
+        // Events are small and must leave at once, not wait for Nagle's timer (measured: a
+        // small sync:full took 43 ms without it, 0.2 ms with it).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let Some(slot) = gate.admit().await else {
+            // Every slot is held by a connection that is in use: refuse this one at once
+            // rather than leave it waiting in the backlog.
+            tracing::debug!(%remote, "connection refused: every connection slot is in use");
+            continue;
+        };
+        let unauthenticated = Unauthenticated::default();
+        // A peer that stops reading is cut off (`stall`), not kept with what was queued for it.
+        let counted = Counted { stream, _slot: slot, unauthenticated: unauthenticated.clone() };
+        let io = TokioIo::new(Guarded::new(counted, crate::stall::WRITE_STALL));
+        let watched = (stopping.subscribe(), open.clone());
+        tokio::spawn(connection(io, remote, unauthenticated, router.clone(), gate.clone(), watched));
+    }
+    drop(open);
+    finished.closed().await;
+}
+
+/// Out of file descriptors: close the oldest idle connection and try again, instead of spinning.
+async fn accept_failed(gate: &Gate, e: io::Error) {
+    tracing::warn!(error = %e, "accepting a connection");
+    if let Some((_, evict)) = gate.fresh.lock().unwrap().pop_first() {
+        evict.notify_one();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+async fn connection(
+    io: TokioIo<Guarded<Counted>>,
+    remote: SocketAddr,
+    unauthenticated: Unauthenticated,
+    router: Router,
+    gate: Arc<Gate>,
+    (mut stopping, _open): (watch::Receiver<()>, watch::Receiver<()>),
+) {
+    let (id, evict) = gate.enrol();
+    let served = Arc::new(AtomicBool::new(false));
+    let service = {
+        let (gate, served) = (gate.clone(), served.clone());
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            if !served.swap(true, Ordering::Relaxed) {
+                gate.graduate(id);
+            }
+            let (router, gate, unauthenticated) = (router.clone(), gate.clone(), unauthenticated.clone());
+            async move { Ok::<_, Infallible>(handle(req, remote, &unauthenticated, router, &gate).await) }
+        })
+    };
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    builder.http2().timer(TokioTimer::new()).enable_connect_protocol();
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(conn);
+    // hyper's header timeout starts only once it knows the protocol; this one covers a
+    // connection that sends nothing at all, so hyper never gets that far.
+    let first_request = tokio::time::sleep(HEADER_TIMEOUT);
+    tokio::pin!(first_request);
+    let mut graceful = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::trace!(error = %e, %remote, "connection ended");
+                }
+                break;
+            }
+            _ = stopping.changed(), if !graceful => {
+                graceful = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = &mut first_request, if !served.load(Ordering::Relaxed) => {
+                tracing::debug!(%remote, "no request within the header timeout: closing");
+                break;
+            }
+            _ = evict.notified() => {
+                tracing::debug!(%remote, "idle connection closed to make room");
+                break;
+            }
+        }
+    }
+    gate.graduate(id);
+}
+
+async fn handle(
+    mut req: Request<Incoming>,
+    remote: SocketAddr,
+    unauthenticated: &Unauthenticated,
+    router: Router,
+    gate: &Gate,
+) -> Response<axum::body::Body> {
+    req.extensions_mut().insert(ConnectInfo(remote));
+    if is_new_socket_session(&req) {
+        match gate.handshakes.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let pending = PendingHandshake(Arc::new(Mutex::new(Some(permit))));
+                *unauthenticated.lock().unwrap() = Some(Budget { pending: pending.clone(), read: 0 });
+                req.extensions_mut().insert(pending);
+            }
+            Err(_) => {
+                tracing::debug!(%remote, "Socket.IO handshake refused: too many unauthenticated sessions");
+                return Response::builder()
+                    .status(StatusCode::SERVICE_UNAVAILABLE)
+                    .header("retry-after", "1")
+                    .body(axum::body::Body::from("too many connections are being opened; retry shortly"))
+                    .expect("a static response");
+            }
+        }
+    }
+    router.oneshot(req).await.unwrap_or_else(|e: Infallible| match e {})
+}
+
+/// A Socket.IO handshake: a request to the endpoint that names no session yet.
+fn is_new_socket_session<B>(req: &Request<B>) -> bool {
+    req.uri().path().starts_with("/socket.io/")
+        && !req.uri().query().unwrap_or_default().split('&').any(|pair| pair.starts_with("sid="))
+}
+
+/// Raises the soft limit of open files to the hard limit and returns the limit in force.
+#[cfg(unix)]
+fn raise_descriptor_limit() -> u64 {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+        limit.rlim_cur
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_descriptor_limit() -> u64 {
+    8192
+}
+
+/// New sockets per credential and client address (`CONNECT_RATE` a minute, bursts of half a
+/// minute's worth): a client reconnecting in a loop is refused, while a team behind one address
+/// on the team key, all reconnecting after a restart, is not. Keyed by both so that one noisy
+/// address does not lock a credential out everywhere, nor one credential a shared address.
+pub struct ConnectRate(Option<governor::DefaultKeyedRateLimiter<(String, std::net::IpAddr)>>);
+
+impl ConnectRate {
+    /// `per_minute` 0 turns the limit off.
+    pub fn per_minute(per_minute: u32) -> ConnectRate {
+        ConnectRate(std::num::NonZeroU32::new(per_minute).map(|rate| {
+            let burst = std::num::NonZeroU32::new(per_minute / 2).unwrap_or(rate);
+            governor::RateLimiter::keyed(governor::Quota::per_minute(rate).allow_burst(burst))
+        }))
+    }
+
+    /// Whether one more socket may open now.
+    pub fn admit(&self, credential: &str, address: std::net::IpAddr) -> bool {
+        match &self.0 {
+            Some(limiter) => limiter.check_key(&(credential.to_owned(), address)).is_ok(),
+            None => true,
+        }
+    }
+}
