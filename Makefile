@@ -18,9 +18,13 @@ web: web-deps
 web-deps:
 	@[ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
 
-# The benchmark suite (docs/performance.md), and its seconds-long smoke run.
+# The benchmark suite (docs/performance.md), then the hostile-load suite in full (60-s floods,
+# the issue's counts; docs/security.md) against the release build bench.sh made; and the
+# benchmark's seconds-long smoke run.
 bench:
 	bash scripts/bench.sh
+	@[ -d tests/hostile/node_modules ] || npm --prefix tests/hostile ci --no-audit --no-fund
+	cd tests/hostile && WARROOM_BIN=$(CURDIR)/target/release/warroom node run.mjs --full
 
 bench-smoke:
 	bash scripts/bench.sh --smoke

@@ -49,6 +49,9 @@ step fuzz bash scripts/fuzz.sh
 export WARROOM_BIN="$root/target/debug/warroom"
 step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
 step protocol bash -c 'cd tests/protocol && npm test'
+# Issue 15's hostile-load suite, short mode (about three minutes): floods, stalls and races with their bounds.
+step hostile-install npm --prefix tests/hostile ci --no-audit --no-fund
+step hostile bash -c 'cd tests/hostile && node run.mjs --short'
 step deploy-proxy bash tests/deploy/proxy-test.sh
 step conformance bash tests/protocol/run-kit.sh
 step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund

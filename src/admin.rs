@@ -10,9 +10,10 @@ use anyhow::{Context, bail};
 
 use crate::auth::{self, Role, StoredToken};
 use crate::config::StoreArgs;
+use crate::store::Durability;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
-use crate::store::sqlite::{Durability, SqliteStore};
+use crate::store::sqlite::SqliteStore;
 
 /// The key `App::open` generates and stores when none is configured.
 pub const STORED_KEY: &str = "api_key";

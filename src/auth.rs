@@ -4,12 +4,16 @@
 //! per-person tokens (`warroom token create`), which fix the person's name and carry a role.
 //! Only a token's SHA-256 is stored. Adapters never compare keys themselves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::domain::input::person_key;
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -51,9 +55,17 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// The name a REST write acts as: the token's person, or `api` for the team key.
-    pub fn rest_name(&self) -> String {
-        self.person.clone().unwrap_or_else(|| "api".to_owned())
+    /// The name a REST write acts as: the token's person; with the team key the person named
+    /// by `X-Warroom-Name` (already validated as a name), else `api`. A token's person naming
+    /// someone else is FORBIDDEN, as at the socket handshake.
+    pub fn rest_name(&self, named: Option<String>) -> AppResult<String> {
+        match (&self.person, named) {
+            (Some(person), Some(named)) if person_key(person) != person_key(&named) => {
+                Err(AppError::Forbidden(format!("This token belongs to {person}")))
+            }
+            (Some(person), _) => Ok(person.clone()),
+            (None, named) => Ok(named.unwrap_or_else(|| "api".to_owned())),
+        }
     }
 }
 
@@ -72,14 +84,24 @@ pub struct StoredToken {
 
 pub struct Keys {
     team_key: String,
-    /// Live tokens by hash, refreshed from the store (so a revocation by the command line
-    /// reaches a running server). Read on every handshake and request; written on refresh.
-    tokens: RwLock<HashMap<String, Credential>>,
+    /// Refreshed from the store (so a revocation by the command line reaches a running
+    /// server). Read on every handshake, request and socket command; written on refresh.
+    tokens: RwLock<Tokens>,
+}
+
+#[derive(Default)]
+struct Tokens {
+    /// Live tokens by hash.
+    live: HashMap<String, Credential>,
+    /// Ids of the credentials revoked while this server ran. A socket keeps the credential it
+    /// authenticated with, so it must be able to learn that it no longer holds: updated under
+    /// the same lock as `live`, so no reader sees a token gone from one and not in the other.
+    revoked: HashSet<String>,
 }
 
 impl Keys {
     pub fn new(team_key: String) -> Keys {
-        Keys { team_key, tokens: RwLock::new(HashMap::new()) }
+        Keys { team_key, tokens: RwLock::default() }
     }
 
     /// The team key is compared in constant time, so timing reveals nothing about it; a token
@@ -92,7 +114,13 @@ impl Keys {
         if !presented.starts_with(TOKEN_PREFIX) {
             return None;
         }
-        self.tokens.read().unwrap().get(&hash_token(presented)).cloned()
+        self.tokens.read().unwrap().live.get(&hash_token(presented)).cloned()
+    }
+
+    /// Whether a credential identified earlier still holds: false from the instant its
+    /// revocation is read. Sockets ask before every command and once they are connected.
+    pub fn is_live(&self, credential: &Credential) -> bool {
+        credential.person.is_none() || !self.tokens.read().unwrap().revoked.contains(&credential.id)
     }
 
     /// Replaces the live tokens; returns the credential ids that are no longer valid.
@@ -101,15 +129,21 @@ impl Keys {
             .iter()
             .filter(|t| t.revoked_at.is_none())
             .map(|t| {
-                let credential =
-                    Credential { id: format!("token:{}", t.id), role: t.role, person: Some(t.name.clone()) };
+                // Names made before they were normalised on input are normalised here.
+                let person = Some(t.name.nfc().collect());
+                let credential = Credential { id: format!("token:{}", t.id), role: t.role, person };
                 (t.hash.clone(), credential)
             })
             .collect();
         let mut tokens = self.tokens.write().unwrap();
-        let gone =
-            tokens.iter().filter(|(hash, _)| !live.contains_key(*hash)).map(|(_, c)| c.id.clone()).collect();
-        *tokens = live;
+        let gone: Vec<String> = tokens
+            .live
+            .iter()
+            .filter(|(hash, _)| !live.contains_key(*hash))
+            .map(|(_, c)| c.id.clone())
+            .collect();
+        tokens.revoked.extend(gone.iter().cloned());
+        tokens.live = live;
         gone
     }
 }
@@ -164,9 +198,22 @@ mod tests {
         let credential = keys.identify(&token).expect("live token");
         assert_eq!(credential.person.as_deref(), Some("Adam"));
         assert_eq!(credential.role, Role::Viewer);
+        assert!(keys.is_live(&credential));
         stored.revoked_at = Some("2026-01-02T00:00:00.000Z".into());
-        assert_eq!(keys.refresh(&[stored]), vec![credential.id]);
+        assert_eq!(keys.refresh(&[stored]), vec![credential.id.clone()]);
         assert!(keys.identify(&token).is_none());
+        assert!(!keys.is_live(&credential), "a credential identified before its revocation no longer holds");
+    }
+
+    #[test]
+    fn a_rest_write_with_a_token_acts_as_its_person_and_may_not_name_another() {
+        let token = Credential { id: "token:1".into(), role: Role::Editor, person: Some("José".into()) };
+        assert_eq!(token.rest_name(None).unwrap(), "José");
+        assert_eq!(token.rest_name(Some("jose\u{301}".into())).unwrap(), "José");
+        assert_eq!(token.rest_name(Some("Mallory".into())).unwrap_err().code(), "FORBIDDEN");
+        let team = Credential { id: "team".into(), role: Role::Admin, person: None };
+        assert_eq!(team.rest_name(None).unwrap(), "api");
+        assert_eq!(team.rest_name(Some("Adam".into())).unwrap(), "Adam");
     }
 
     #[test]

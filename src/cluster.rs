@@ -275,7 +275,7 @@ impl Cluster {
 
     /// Whether a person is online on another instance (so their arrival here is no join).
     pub fn online_elsewhere(&self, board: &str, name: &str) -> bool {
-        let id = name.to_lowercase();
+        let id = crate::domain::input::person_key(name);
         let state = self.state.lock().unwrap();
         state.people.get(board).is_some_and(|m| m.values().any(|list| list.iter().any(|(p, _)| *p == id)))
     }

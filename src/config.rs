@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::Role;
-use crate::store::sqlite::Durability;
+use crate::store::Durability;
 
 #[derive(Debug, Parser)]
 #[command(name = "warroom", version, about = "A real-time task board for teams of humans and AI agents")]
@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// How long an agent's claim lasts without a heartbeat.
     #[arg(long, env = "LEASE_SECONDS", default_value_t = 300)]
     pub lease_seconds: u64,
+    /// Milliseconds a person whose last connection closed stays online: back within it (a
+    /// reload, a network blip), they never left.
+    #[arg(long, env = "PRESENCE_GRACE_MS", default_value_t = 10_000)]
+    pub presence_grace_ms: u64,
     /// Sockets one credential may hold open at once (the team key is shared by everyone).
     #[arg(long, env = "CONNECTION_LIMIT", default_value_t = 20_000)]
     pub connection_limit: usize,

@@ -152,7 +152,8 @@ impl App {
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
             board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds))
-                .with_cluster(cluster.clone()),
+                .with_cluster(cluster.clone())
+                .with_grace(std::time::Duration::from_millis(args.presence_grace_ms)),
             keys,
             limits: RateLimits::new(args.rate_limit).shared(cluster.clone(), args.rate_limit),
             cluster,
@@ -263,6 +264,7 @@ fn cors(origins: &[String]) -> anyhow::Result<tower_http::cors::CorsLayer> {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(http::NAME_HEADER),
         ]))
 }
 

@@ -16,6 +16,9 @@ use utoipa::ToSchema;
 use crate::error::{AppError, AppResult};
 
 pub const TYPING_TIMEOUT: Duration = Duration::from_secs(3);
+/// SPEC: a person whose last connection closes and who is back within this long (a reload, a
+/// network blip) never left. `PRESENCE_GRACE_MS` changes it.
+pub const PRESENCE_GRACE: Duration = Duration::from_secs(10);
 pub const DRAG_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Drag locks one connection may hold at once.
 pub const MAX_DRAGS_PER_CONNECTION: usize = 8;
@@ -64,8 +67,11 @@ pub enum Signal {
 pub struct PeopleChange {
     /// Came online: their first connection.
     pub joined: Option<String>,
-    /// Went offline: their last connection closed or was renamed.
+    /// Went offline: their last connection was renamed, or (from `disconnect`) closed, which
+    /// starts their grace (`mark_leaving`) rather than a leave.
     pub left: Option<String>,
+    /// Came back within their grace: for everyone else nothing happened.
+    pub back: bool,
 }
 
 /// What a closing connection leaves behind for the board service to settle.
@@ -81,6 +87,8 @@ pub struct Presence {
     // Short critical sections only (map updates); timers and signals run outside the lock.
     state: Mutex<State>,
     signals: mpsc::UnboundedSender<Signal>,
+    /// Numbers each grace, so that a timer settles only the departure it was started for.
+    departures: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -109,6 +117,9 @@ struct Connection {
 struct Person {
     name: String,
     connections: usize,
+    /// While no connection is left and the grace runs: which departure, and the timer that
+    /// settles it. The person is still listed meanwhile; a connection that comes back aborts it.
+    leaving: Option<(u64, AbortHandle)>,
 }
 
 struct Lock {
@@ -118,14 +129,15 @@ struct Lock {
 }
 
 fn person_id(name: &str) -> String {
-    name.to_lowercase()
+    crate::domain::input::person_key(name)
 }
 
 impl Presence {
     /// The receiver carries typing and drag signals to whoever broadcasts them.
     pub fn new() -> (Arc<Presence>, mpsc::UnboundedReceiver<Signal>) {
         let (signals, rx) = mpsc::unbounded_channel();
-        (Arc::new(Presence { state: Mutex::new(State::default()), signals }), rx)
+        let departures = std::sync::atomic::AtomicU64::new(0);
+        (Arc::new(Presence { state: Mutex::new(State::default()), signals, departures }), rx)
     }
 
     fn signal(&self, signal: Signal) {
@@ -189,14 +201,21 @@ impl Presence {
         }
         let mut change = PeopleChange::default();
         if let Some(old) = old {
+            // A rename leaves at once: the old name is not coming back on this connection.
             change.left = state.release_person(&board, &old);
+            if change.left.is_some() {
+                state.people.remove(&(board.clone(), person_id(&old)));
+            }
         }
-        let person = state
-            .people
-            .entry((board, person_id(name)))
-            .or_insert_with(|| Person { name: name.to_owned(), connections: 0 });
+        let person = state.people.entry((board, person_id(name))).or_insert_with(|| Person {
+            name: name.to_owned(),
+            connections: 0,
+            leaving: None,
+        });
+        // Back within the grace: they never left, so this is no join either.
+        change.back = person.leaving.take().map(|(_, timer)| timer.abort()).is_some();
         person.connections += 1;
-        if person.connections == 1 {
+        if person.connections == 1 && !change.back {
             change.joined = Some(person.name.clone());
         }
         change
@@ -387,6 +406,37 @@ impl Presence {
         Some(departure)
     }
 
+    /// A number for a new departure, to pass to `mark_leaving` and `finish_leaving`.
+    pub fn next_departure(&self) -> u64 {
+        self.departures.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Starts the grace of a person whose last connection closed: `timer` settles the leave
+    /// (`finish_leaving`) unless a connection of theirs comes back first and aborts it.
+    pub fn mark_leaving(&self, board: &str, name: &str, departure: u64, timer: AbortHandle) {
+        let mut state = self.state.lock().unwrap();
+        match state.people.get_mut(&(board.to_owned(), person_id(name))) {
+            Some(person) if person.connections == 0 => {
+                if let Some((_, old)) = person.leaving.replace((departure, timer)) {
+                    old.abort();
+                }
+            }
+            _ => timer.abort(),
+        }
+    }
+
+    /// The grace of `departure` is over: forgets the person and returns their name, unless
+    /// they came back (or left again, under another departure) meanwhile.
+    pub fn finish_leaving(&self, board: &str, name: &str, departure: u64) -> Option<String> {
+        let mut state = self.state.lock().unwrap();
+        let key = (board.to_owned(), person_id(name));
+        let person = state.people.get(&key)?;
+        if person.connections > 0 || person.leaving.as_ref().is_none_or(|(d, _)| *d != departure) {
+            return None;
+        }
+        state.people.remove(&key).map(|p| p.name)
+    }
+
     /// Asks whoever broadcasts to send this online list, without a sequence number.
     pub fn announce_users(&self, board: &str, users: Vec<User>) {
         self.signal(Signal::Users { board: board.to_owned(), users });
@@ -430,14 +480,11 @@ impl State {
         names
     }
 
-    /// One connection of a person closed; returns their name if it was the last.
+    /// One connection of a person closed; returns their name if it was the last. The entry
+    /// stays: the caller removes it (a rename) or starts its grace (a disconnect).
     fn release_person(&mut self, board: &str, name: &str) -> Option<String> {
-        let key = (board.to_owned(), person_id(name));
-        let person = self.people.get_mut(&key)?;
+        let person = self.people.get_mut(&(board.to_owned(), person_id(name)))?;
         person.connections -= 1;
-        if person.connections > 0 {
-            return None;
-        }
-        self.people.remove(&key).map(|p| p.name)
+        (person.connections == 0).then(|| person.name.clone())
     }
 }

@@ -19,8 +19,8 @@ use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
 use warroom::store::postgres::PostgresStore;
-use warroom::store::sqlite::{Durability, SqliteStore};
-use warroom::store::{Store, TaskFilter};
+use warroom::store::sqlite::SqliteStore;
+use warroom::store::{Durability, Store, TaskFilter};
 
 use common::postgres::TestDatabase;
 
@@ -69,6 +69,7 @@ contract![
     tasks_are_filtered_by_status_assignee_and_literal_text,
     tasks_page_in_display_order_with_limit_and_offset,
     activity_pages_newest_first_before_an_id,
+    a_negative_limit_is_an_empty_page_and_a_negative_offset_skips_nothing,
     a_snapshot_holds_every_task_in_display_order_every_agent_and_the_seq,
     a_reopened_store_keeps_everything_and_continues_the_sequence,
 ];
@@ -641,6 +642,19 @@ async fn tasks_page_in_display_order_with_limit_and_offset(backend: Backend) {
     assert_eq!(board.titles(page(Some(10), 9)).await, Vec::<String>::new());
     let todo = TaskFilter { status: Some(Status::Todo), limit: Some(1), offset: 1, ..TaskFilter::default() };
     assert_eq!(board.titles(todo).await, vec!["t1"], "the page is of the filtered tasks");
+    board.close().await;
+}
+
+async fn a_negative_limit_is_an_empty_page_and_a_negative_offset_skips_nothing(backend: Backend) {
+    let board = backend.open().await;
+    for title in ["t1", "t2"] {
+        board.create(title).await;
+    }
+    let page = |limit: Option<i64>, offset: i64| TaskFilter { limit, offset, ..TaskFilter::default() };
+
+    assert_eq!(board.titles(page(Some(-1), 0)).await, Vec::<String>::new());
+    assert_eq!(board.titles(page(None, -1)).await, vec!["t1", "t2"]);
+    assert!(board.store.activity(BOARD, -1, None).await.unwrap().is_empty());
     board.close().await;
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Socket, TestApp, id_of};
+use common::{DEADLINE, Socket, TestApp, id_of};
 use serde_json::{Value, json};
 
 /// Names of the events received after the first `skip`, leaving out the greeting.
@@ -73,7 +73,7 @@ async fn each_users_update_lists_the_people_online_as_of_its_seq() {
     let first = watcher.sync()["seq"].as_i64().unwrap();
     let names: Vec<String> = (0..24).map(|i| format!("Person{i}")).collect();
     let mut staying = Vec::new();
-    for _round in 0..3 {
+    for round in 0..3 {
         // Everyone joins at once (the odd ones again, in a second tab); then the even ones leave.
         let joined = futures_util::future::join_all(names.iter().map(|n| app.socket(Some(n)))).await;
         let mut leaving = Vec::new();
@@ -81,6 +81,14 @@ async fn each_users_update_lists_the_people_online_as_of_its_seq() {
             if i % 2 == 0 { leaving.push(socket) } else { staying.push(socket) }
         }
         futures_util::future::join_all(leaving.into_iter().map(Socket::close)).await;
+        // Their leaves come after the presence grace; back before it, they would not have left.
+        let deadline = Instant::now() + DEADLINE;
+        while watcher.received("activity").iter().filter(|a| a.payload["type"] == "user.left").count()
+            < 12 * (round + 1)
+        {
+            assert!(Instant::now() < deadline, "round {round}: the leaves did not come within {DEADLINE:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     futures_util::future::join_all(staying.into_iter().map(Socket::close)).await;
     // Wait for the last leave, then replay the joins and leaves in seq order.

@@ -74,6 +74,8 @@ pub struct Board {
     /// the list each `users:update` carries is the one of its sequence number: without it a
     /// leave committed just after someone else's arrival would already list them.
     people_turn: Arc<tokio::sync::Mutex<()>>,
+    /// How long a person whose last connection closed stays online (`PRESENCE_GRACE_MS`).
+    grace: Duration,
 }
 
 /// A connection named at its handshake, announced once the socket is in sync; until then no
@@ -93,7 +95,13 @@ impl Arrival<'_> {
 
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
-        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default() }
+        let grace = crate::presence::PRESENCE_GRACE;
+        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace }
+    }
+
+    /// The same service with another presence grace (SPEC's 10 s is the default).
+    pub fn with_grace(self, grace: Duration) -> Board {
+        Board { grace, ..self }
     }
 
     /// The same service, sharing its run-time state with other instances.
@@ -418,7 +426,7 @@ impl Board {
             "name",
         )?;
         fields.finish()?;
-        if let Some(person) = fixed.filter(|p| p.to_lowercase() != name.to_lowercase()) {
+        if let Some(person) = fixed.filter(|p| input::person_key(p) != input::person_key(&name)) {
             return Err(AppError::Forbidden(format!("This token belongs to {person}")));
         }
         self.join_as(board, conn, &name).await?;
@@ -436,7 +444,8 @@ impl Board {
         Arrival { board: self, board_id: board.to_owned(), change, _turn: turn }
     }
 
-    /// A connection closed: its person may leave, its agents go offline.
+    /// A connection closed: its agents go offline, and its person, if this was their last
+    /// connection, leaves when the grace is over without them back.
     pub async fn disconnect(&self, conn: &str) -> AppResult<()> {
         let _turn = self.people_turn.lock().await;
         let Some(departure) = self.presence.disconnect(conn) else {
@@ -454,13 +463,45 @@ impl Board {
             }
             self.mark_offline(&departure.board, agent, agent).await?;
         }
-        self.settle_people(&departure.board, departure.people).await
+        let mut people = departure.people;
+        match people.left.take() {
+            // Nothing changes for anyone until the grace is over.
+            Some(name) => {
+                self.start_grace(&departure.board, &name);
+                Ok(())
+            }
+            None => self.settle_people(&departure.board, people).await,
+        }
+    }
+
+    /// The person's last connection closed: unless one comes back within the grace (which
+    /// aborts this timer, see `Presence::set_name`), they leave then, with `users:update` and
+    /// `user.left`. A reload or a reconnecting client thus writes no activity.
+    fn start_grace(&self, board: &str, name: &str) {
+        let departure = self.presence.next_departure();
+        let (this, board_id, person) = (self.clone(), board.to_owned(), name.to_owned());
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(this.grace).await;
+            let _turn = this.people_turn.lock().await;
+            if let Some(name) = this.presence.finish_leaving(&board_id, &person, departure) {
+                let left = PeopleChange { left: Some(name), ..PeopleChange::default() };
+                if let Err(e) = this.settle_people(&board_id, left).await {
+                    e.log("settling a leave after the presence grace");
+                }
+            }
+        })
+        .abort_handle();
+        self.presence.mark_leaving(board, name, departure, timer);
     }
 
     /// People coming online or going offline are persisted changes; anything else that moves
     /// the online list (a second tab) is announced without a sequence number. The caller holds
     /// `people_turn`.
     async fn settle_people(&self, board: &str, change: PeopleChange) -> AppResult<()> {
+        if change == (PeopleChange { back: true, ..PeopleChange::default() }) {
+            // Back within the grace: the list is the one everyone has.
+            return Ok(());
+        }
         let mut change = change;
         if let Some(cluster) = &self.cluster {
             // The others learn this instance's people before the event of the join or leave,

@@ -6,6 +6,7 @@
 //! so every refusal carries a SPEC code and a message that names the field.
 
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{AppError, AppResult};
 
@@ -144,9 +145,39 @@ pub fn op_id(fields: &mut Fields) -> AppResult<Option<String>> {
     fields.take(&["opId"])?.filter(|v| !v.is_null()).map(|v| text(v, "opId", 1, 128)).transpose()
 }
 
-/// A display name or assignee: 1–64 code points after trimming.
+/// A display name or assignee: 1–64 code points after trimming, in Unicode NFC, so that a name
+/// typed with a combining accent and with a precomposed letter is one name. Titles and other
+/// texts stay as typed.
 pub fn name(value: Value, field: &str) -> AppResult<String> {
-    text(value, field, 1, NAME_MAX)
+    match value {
+        Value::String(raw) => text(Value::String(raw.nfc().collect()), field, 1, NAME_MAX),
+        other => text(other, field, 1, NAME_MAX),
+    }
+}
+
+/// Who a name is: two names are one person when their keys are equal (NFC, case-folded).
+pub fn person_key(name: &str) -> String {
+    name.nfc().collect::<String>().to_lowercase()
 }
 
 pub const NAME_MAX: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_typed_with_a_combining_accent_is_the_precomposed_name() {
+        let combining = name(Value::String(" Jose\u{301} ".into()), "name").unwrap();
+        let precomposed = name(Value::String("Jos\u{e9}".into()), "name").unwrap();
+        assert_eq!(combining, precomposed);
+        assert_eq!(combining.chars().count(), 4);
+        assert_eq!(person_key("JOSE\u{301}"), person_key("jos\u{e9}"));
+    }
+
+    #[test]
+    fn a_title_stays_as_typed() {
+        let title = text(Value::String("Jose\u{301}".into()), "title", 1, 200).unwrap();
+        assert_eq!(title, "Jose\u{301}");
+    }
+}

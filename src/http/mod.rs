@@ -78,7 +78,8 @@ impl IntoResponse for AppError {
     }
 }
 
-/// An authenticated, rate-limited REST caller (`Authorization: Bearer` or `X-API-Key`).
+/// An authenticated, rate-limited REST caller (`Authorization: Bearer` or `X-API-Key`), acting
+/// as the person `X-Warroom-Name` names (see `Credential::rest_name`).
 pub struct Caller(pub Actor);
 
 impl FromRequestParts<App> for Caller {
@@ -88,14 +89,26 @@ impl FromRequestParts<App> for Caller {
         let key = presented_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let credential = app.keys.identify(key).ok_or(AppError::Unauthorized)?;
         app.limits.check_rest(&credential.id).await?;
-        Ok(Caller(Actor {
-            name: credential.rest_name(),
-            credential: credential.id,
-            connection: None,
-            role: credential.role,
-        }))
+        let name = credential.rest_name(named_person(&parts.headers)?)?;
+        Ok(Caller(Actor { name, credential: credential.id, connection: None, role: credential.role }))
     }
 }
+
+/// The person `X-Warroom-Name` names, validated like any name. Browsers can only send Latin-1
+/// in a header, so the value may be percent-encoded UTF-8 (`encodeURIComponent(name)`); raw
+/// UTF-8 is accepted too.
+fn named_person(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(value) = headers.get(NAME_HEADER) else {
+        return Ok(None);
+    };
+    let decoded = percent_encoding::percent_decode(value.as_bytes())
+        .decode_utf8()
+        .map_err(|_| AppError::validation("`X-Warroom-Name` must be UTF-8, percent-encoded or not"))?;
+    crate::domain::input::name(Value::String(decoded.into_owned()), "X-Warroom-Name").map(Some)
+}
+
+/// The header by which the dashboard's REST fallback (or a script) says who it writes as.
+pub const NAME_HEADER: &str = "x-warroom-name";
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {

@@ -167,7 +167,7 @@ impl Realtime {
             .map_err(invalid)?;
         // A person's token fixes their name: nobody joins as someone else.
         if let Some(person) = &credential.person {
-            if name.as_ref().is_some_and(|n| n.to_lowercase() != person.to_lowercase()) {
+            if name.as_ref().is_some_and(|n| input::person_key(n) != input::person_key(person)) {
                 return Err(Refusal(format!("FORBIDDEN: this token belongs to {person}")));
             }
             name = Some(person.clone());
@@ -205,6 +205,7 @@ impl Realtime {
         if let Some(pending) = parts.extensions.get::<PendingHandshake>() {
             pending.settle();
         }
+        let bucket = self.app.limits.socket_bucket(&credential.id, client_address(socket));
         socket.extensions.insert(Arc::new(Session {
             board,
             credential,
@@ -212,7 +213,7 @@ impl Realtime {
             last_seq,
             patterns: Mutex::new(patterns),
             room: Mutex::new(String::new()),
-            bucket: self.app.limits.socket_bucket(),
+            bucket,
             seat: Mutex::new(Some(seat)),
         }));
         Ok(())
@@ -250,6 +251,13 @@ impl Realtime {
         presence.connect(&conn, &session.board, seat);
         socket.join(connection_room(&conn));
         socket.join(credential_room(&session.credential.id));
+        // Authenticated against the tokens as they were: if the revocation was read since, the
+        // sweep of the credential's room may have run before this socket joined it. Joined
+        // first, checked second: either the sweep finds it or this check does.
+        if !self.app.keys.is_live(&session.credential) {
+            let _ = socket.disconnect();
+            return;
+        }
         let arrival = match session.name.as_deref() {
             Some(name) => Some(self.app.board.arrive(&session.board, &conn, name).await),
             None => None,
@@ -318,6 +326,10 @@ impl Realtime {
         event: &str,
         data: Result<Value, ParserError>,
     ) -> AppResult<Value> {
+        // A revoked token writes nothing more, even before the sweep reaches its socket.
+        if !self.app.keys.is_live(&session.credential) {
+            return Err(AppError::Unauthorized);
+        }
         session.bucket.check()?;
         let data = match data {
             Ok(data) => data,
@@ -430,6 +442,13 @@ fn serialized_len(value: &Value) -> usize {
     let mut counter = Counter(0);
     let _ = serde_json::to_writer(&mut counter, value);
     counter.0
+}
+
+/// The client's address, as the listener saw it (a reverse proxy's own address behind one:
+/// forwarded headers are not trusted, since any client can send them).
+fn client_address(socket: &SocketRef) -> Option<std::net::IpAddr> {
+    let info = socket.req_parts().extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+    Some(info.0.ip())
 }
 
 /// The room of every socket opened with one credential, so revoking it closes them all.

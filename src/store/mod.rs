@@ -1,10 +1,12 @@
 //! The storage interface: what the domain needs from a database, and nothing about sockets.
 //!
 //! `Store` is what the board service calls; `Tx` is what the write rules in `domain::write`
-//! use inside one transaction. A backend implements both: SQLite, the default, and
-//! PostgreSQL (`DATABASE_URL`), chosen in `App::open` without touching any handler.
+//! use inside one transaction. Both are implemented once, over SQL both databases read
+//! (`sql`); a backend supplies its connections: SQLite, the default, and PostgreSQL
+//! (`DATABASE_URL`), chosen in `App::open` without touching any handler.
 
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -16,6 +18,17 @@ use crate::domain::agent::Agent;
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
+
+/// How hard a commit is pushed to disk: SQLite's `synchronous`, PostgreSQL's
+/// `synchronous_commit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// fsync on every commit: an acknowledged write survives a power cut.
+    Full,
+    /// fsync at checkpoints: an acknowledged write survives a crash of warroom (kill -9), but
+    /// the last commits may be lost if the machine loses power.
+    Normal,
+}
 
 /// Everything a client needs to draw a board from scratch, as of `seq`.
 #[derive(Debug, Clone)]

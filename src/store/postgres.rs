@@ -37,21 +37,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use ::postgres::types::ToSql;
-use ::postgres::{Client, Config, GenericClient, IsolationLevel, Row, Statement};
+use ::postgres::types::{ToSql, Type};
+use ::postgres::{Client, Config, Statement};
 use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
-use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::sqlite::Durability;
-use super::{Snapshot, Store, TaskFilter, Tx};
-use crate::auth::{Role, StoredToken};
-use crate::domain::activity::{Activity, NewActivity};
-use crate::domain::agent::{Agent, AgentStatus};
-use crate::domain::task::{NewTask, Status, Task};
-use crate::domain::write::{self, Applied, WriteRequest};
-use crate::error::{AppError, AppResult};
+use super::Durability;
+use super::sql::{self, Arg, Backend, Db, EachRow, Job, Read, WriteConnection};
 
 mod tls;
 
@@ -66,9 +59,6 @@ const MIGRATIONS: &[&str] = &[
 /// ("warroom" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0077_6172_726f_6f6d;
 
-/// How many queued writes one commit may carry, as for SQLite.
-const GROUP_MAX: usize = 256;
-
 /// Read connections per instance, at most. A read waits for one rather than opening more:
 /// connections are a budget of the whole server (`max_connections`, 100 by default) that
 /// every instance shares. With the writer, an instance holds at most five.
@@ -81,16 +71,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct PostgresStore {
     writer: mpsc::UnboundedSender<Job>,
     readers: Arc<Readers>,
-}
-
-type AdminWrite = Box<dyn FnOnce(&mut Session<'_, Client>) -> anyhow::Result<()> + Send>;
-
-enum Job {
-    Apply(Box<WriteRequest>, oneshot::Sender<AppResult<Applied>>),
-    /// A write outside the board's rules (settings, tokens), in the same queue.
-    Admin(AdminWrite, oneshot::Sender<AppResult<()>>),
-    /// Finish: stop taking writes.
-    Close(oneshot::Sender<()>),
 }
 
 impl PostgresStore {
@@ -144,50 +124,6 @@ impl PostgresStore {
                 permits: Arc::new(Semaphore::new(READERS)),
             }),
         })
-    }
-
-    /// Runs a read on a pooled connection, off the async threads.
-    async fn read<T, F>(&self, what: &'static str, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: Fn(&mut Session<'_, Client>) -> anyhow::Result<T> + Send + 'static,
-    {
-        let readers = self.readers.clone();
-        let permit =
-            readers.permits.clone().acquire_owned().await.map_err(|_| anyhow!("the store is closed"))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut conn = readers.take()?;
-            let mut result = f(&mut conn.session());
-            if let Err(e) = &result
-                && connection_lost(&conn, e)
-            {
-                // The server dropped the connection (a restart, a failover, an idle timeout).
-                // A read is safe to repeat: once more, on a new connection.
-                tracing::warn!("a read connection to PostgreSQL was closed; reconnecting");
-                conn = readers.open()?;
-                result = f(&mut conn.session());
-            }
-            if !result.as_ref().is_err_and(|e| connection_lost(&conn, e)) {
-                readers.give_back(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| anyhow!("read task failed: {e}"))?
-        .with_context(|| format!("reading {what}"))
-        .map_err(AppError::from)
-    }
-
-    async fn admin(
-        &self,
-        write: impl FnOnce(&mut Session<'_, Client>) -> anyhow::Result<()> + Send + 'static,
-    ) -> AppResult<()> {
-        let (reply, answer) = oneshot::channel();
-        self.writer
-            .send(Job::Admin(Box::new(write), reply))
-            .map_err(|_| anyhow!("the writer has stopped"))?;
-        answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
     }
 }
 
@@ -253,7 +189,7 @@ fn open(server: &Server) -> anyhow::Result<Conn> {
     let client = server.config.connect(server.tls.connector.clone()).with_context(|| {
         format!("connecting to PostgreSQL at {} ({})", describe(&server.config), server.tls)
     })?;
-    Ok(Conn { client, statements: Statements::default() })
+    Ok(Conn { client, statements: HashMap::new() })
 }
 
 fn open_writer(server: &Server, durability: Durability) -> anyhow::Result<Conn> {
@@ -326,141 +262,51 @@ impl Writer {
         }
         Ok(self.conn.as_mut().expect("opened above"))
     }
+}
 
+impl WriteConnection for Writer {
     /// Starts the group's transaction. A connection the server closed while it sat idle (a
     /// restart, a failover, a proxy's idle timeout) is only found out by using it. A failed
     /// `BEGIN` has applied nothing, so the group begins once more on a new connection
-    /// rather than failing every write in it.
-    fn begin(&mut self) -> anyhow::Result<Session<'_, Client>> {
+    /// rather than failing every write in it. Then it locks the rows of the boards the group
+    /// writes to, in name order, before any write reads anything: see the module
+    /// documentation.
+    fn begin(&mut self, boards: &[String]) -> anyhow::Result<&mut dyn Db> {
         if let Err(e) = self.connection()?.client.batch_execute("BEGIN") {
             tracing::warn!(error = %e, "beginning a transaction failed; reconnecting");
             self.conn = None;
             self.connection()?.client.batch_execute("BEGIN").context("beginning a transaction")?;
         }
-        Ok(self.conn.as_mut().expect("connected above").session())
+        let conn = self.conn.as_mut().expect("connected above");
+        if !boards.is_empty() {
+            conn.query("SELECT name FROM boards WHERE name = ANY($1) ORDER BY name FOR UPDATE", &[&boards])
+                .context("locking the boards")?;
+        }
+        Ok(conn)
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        // Never on a new connection: there, COMMIT would succeed with nothing to commit.
+        let conn = self.conn.as_mut().context("the write connection was lost")?;
+        Ok(conn.client.batch_execute("COMMIT")?)
+    }
+
+    fn rollback(&mut self) {
+        // A connection whose transaction could not be rolled back is not used again: the next
+        // group's BEGIN would otherwise carry on inside it.
+        if self.conn.as_mut().is_some_and(|c| c.client.batch_execute("ROLLBACK").is_err()) {
+            self.conn = None;
+        }
     }
 }
 
 fn run_writer(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Job>) {
-    let mut group = Vec::with_capacity(GROUP_MAX);
-    let mut closed = None;
-    while let Some(first) = rx.blocking_recv() {
-        group.push(first);
-        while group.len() < GROUP_MAX {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        // Writes queued before the close are committed; the close ends the loop.
-        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_)))
-            && let Job::Close(reply) = group.remove(at)
-        {
-            closed = Some(reply);
-        }
-        commit_group(&mut writer, &mut group);
-        if closed.is_some() {
-            break;
-        }
-    }
+    let closed = sql::run_writer(&mut writer, &mut rx);
     // Say goodbye to the server before answering the close.
     drop(writer);
     if let Some(reply) = closed {
         let _ = reply.send(());
     }
-}
-
-/// Each write's reply, sent once the whole group's commit is known.
-type Answer = Box<dyn FnOnce(Result<(), String>)>;
-
-fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
-    let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
-    let started = std::time::Instant::now();
-    let mut unsure = false;
-    let outcome = writer.begin().and_then(|mut s| {
-        let result =
-            run_group(&mut s, group, &mut answers).and_then(|()| Ok(s.client.batch_execute("COMMIT")?));
-        if result.is_err() {
-            unsure = s.client.batch_execute("ROLLBACK").is_err();
-        }
-        result
-    });
-    if unsure {
-        // A connection whose transaction could not be rolled back is not used again: the next
-        // group's BEGIN would otherwise carry on inside it.
-        writer.conn = None;
-    }
-    crate::metrics::commit_done(started.elapsed());
-    // Answers go out only now: a write is acknowledged after its group committed.
-    let group_result = outcome.map_err(|e| {
-        tracing::error!(error = format!("{e:#}"), "committing a group of writes failed");
-        format!("committing: {e:#}")
-    });
-    for answer in answers {
-        answer(group_result.clone());
-    }
-    // Jobs a failure left unstarted are dropped: their callers are told the write was lost.
-    group.clear();
-}
-
-/// Runs every write of the group, each in its own savepoint, inside the open transaction.
-fn run_group(
-    s: &mut Session<'_, Client>,
-    group: &mut Vec<Job>,
-    answers: &mut Vec<Answer>,
-) -> anyhow::Result<()> {
-    lock_boards(s, group)?;
-    for job in group.drain(..) {
-        let now = crate::clock::now();
-        s.client.batch_execute("SAVEPOINT write")?;
-        let kept = match job {
-            Job::Apply(req, reply) => {
-                let result = write::apply(&mut PgTx(s), &req, &now);
-                let kept = matches!(result, Ok(Applied::Committed(_)));
-                answers.push(Box::new(move |group: Result<(), String>| {
-                    let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
-                }));
-                kept
-            }
-            Job::Close(_) => unreachable!("taken out of the group before it commits"),
-            Job::Admin(write, reply) => {
-                let result = write(s);
-                let kept = result.is_ok();
-                answers.push(Box::new(move |group: Result<(), String>| {
-                    let result = group.and(result.map_err(|e| format!("{e:#}")));
-                    let _ = reply.send(result.map_err(|e| AppError::Internal(anyhow!(e))));
-                }));
-                kept
-            }
-        };
-        // A refused or failed write leaves nothing behind, and the transaction usable.
-        let end = if kept {
-            "RELEASE SAVEPOINT write"
-        } else {
-            "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write"
-        };
-        s.client.batch_execute(end)?;
-    }
-    Ok(())
-}
-
-/// Locks the rows of the boards the group writes to, in name order, before any write reads
-/// anything: see the module documentation.
-fn lock_boards(s: &mut Session<'_, Client>, group: &[Job]) -> anyhow::Result<()> {
-    let mut boards: Vec<&str> = group
-        .iter()
-        .filter_map(|job| match job {
-            Job::Apply(req, _) => Some(req.board.as_str()),
-            _ => None,
-        })
-        .collect();
-    boards.sort_unstable();
-    boards.dedup();
-    if !boards.is_empty() {
-        s.query("SELECT name FROM boards WHERE name = ANY($1) ORDER BY name FOR UPDATE", &[&boards])
-            .context("locking the boards")?;
-    }
-    Ok(())
 }
 
 /// The read connections: opened on demand, at most `READERS` at once.
@@ -503,576 +349,94 @@ impl Drop for Readers {
     }
 }
 
-/// One connection and the statements prepared on it.
+/// One connection and the statements prepared on it, by SQL text: each statement is parsed
+/// and planned once per connection.
 struct Conn {
     client: Client,
-    statements: Statements,
+    statements: HashMap<String, Statement>,
 }
 
 impl Conn {
-    fn session(&mut self) -> Session<'_, Client> {
-        Session { client: &mut self.client, statements: &mut self.statements }
-    }
-}
-
-/// Prepared statements by SQL text: each query is parsed and planned once per connection.
-#[derive(Default)]
-struct Statements(HashMap<String, Statement>);
-
-/// A connection, or a transaction on one, with that connection's prepared statements.
-struct Session<'a, C> {
-    client: &'a mut C,
-    statements: &'a mut Statements,
-}
-
-type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
-
-impl<C: GenericClient> Session<'_, C> {
-    fn prepared(&mut self, sql: &str) -> Result<Statement, ::postgres::Error> {
-        if let Some(statement) = self.statements.0.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(sql)?;
-        self.statements.0.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-
-    fn query(&mut self, sql: &str, params: Params<'_>) -> anyhow::Result<Vec<Row>> {
-        let statement = self.prepared(sql)?;
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> anyhow::Result<Vec<::postgres::Row>> {
+        let statement = match self.statements.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self.client.prepare(sql)?;
+                self.statements.insert(sql.to_owned(), statement.clone());
+                statement
+            }
+        };
         Ok(self.client.query(&statement, params)?)
     }
+}
 
-    fn query_opt(&mut self, sql: &str, params: Params<'_>) -> anyhow::Result<Option<Row>> {
-        let statement = self.prepared(sql)?;
-        Ok(self.client.query_opt(&statement, params)?)
+impl Db for Conn {
+    fn run(&mut self, sql: &str, args: &[Arg<'_>], each: EachRow<'_>) -> anyhow::Result<()> {
+        let params: Vec<&(dyn ToSql + Sync)> = args
+            .iter()
+            .map(|arg| match arg {
+                Arg::Int(v) => v as &(dyn ToSql + Sync),
+                Arg::Text(v) => v,
+            })
+            .collect();
+        self.query(sql, &params)?.iter().try_for_each(|row| each(row))
     }
 
-    fn query_one(&mut self, sql: &str, params: Params<'_>) -> anyhow::Result<Row> {
-        let statement = self.prepared(sql)?;
-        Ok(self.client.query_one(&statement, params)?)
+    fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
+        Ok(self.client.batch_execute(sql)?)
     }
+}
 
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> anyhow::Result<u64> {
-        let statement = self.prepared(sql)?;
-        Ok(self.client.execute(&statement, params)?)
+impl sql::Row for ::postgres::Row {
+    fn value(&self, column: usize) -> anyhow::Result<sql::Value> {
+        // Every integer column is BIGINT, every other one TEXT (see the migrations).
+        let value = if self.columns().get(column).is_some_and(|c| *c.type_() == Type::INT8) {
+            self.try_get::<_, Option<i64>>(column)?.map(sql::Value::Int)
+        } else {
+            self.try_get::<_, Option<String>>(column)?.map(sql::Value::Text)
+        };
+        Ok(value.unwrap_or(sql::Value::Null))
     }
 }
 
 #[async_trait]
-impl Store for PostgresStore {
-    async fn apply(&self, req: WriteRequest) -> AppResult<Applied> {
-        let (reply, answer) = oneshot::channel();
-        self.writer.send(Job::Apply(Box::new(req), reply)).map_err(|_| anyhow!("the writer has stopped"))?;
-        answer.await.map_err(|_| anyhow!("the writer dropped a write"))?
-    }
+impl Backend for PostgresStore {
+    /// Repeatable read: every query of the transaction sees the state as of its first one.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-    async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
-        let board = board.to_owned();
-        self.read("the board", move |s| {
-            // One repeatable-read transaction, so tasks, agents and seq agree with each other.
-            let mut tx = s
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let mut s = Session { client: &mut tx, statements: &mut *s.statements };
-            let seq = board_seq(&mut s, &board)?;
-            let tasks = query_tasks(&mut s, &board, &TaskFilter::default())?;
-            let agents = query_agents(&mut s, &board)?;
-            tx.commit()?;
-            Ok(Snapshot { tasks, agents, seq })
+    async fn read<T: Send + 'static>(&self, f: Read<T>) -> anyhow::Result<T> {
+        let readers = self.readers.clone();
+        let permit =
+            readers.permits.clone().acquire_owned().await.map_err(|_| anyhow!("the store is closed"))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = readers.take()?;
+            let mut result = f(&mut conn);
+            if let Err(e) = &result
+                && connection_lost(&conn, e)
+            {
+                // The server dropped the connection (a restart, a failover, an idle timeout).
+                // A read is safe to repeat: once more, on a new connection.
+                tracing::warn!("a read connection to PostgreSQL was closed; reconnecting");
+                conn = readers.open()?;
+                result = f(&mut conn);
+            }
+            if !result.as_ref().is_err_and(|e| connection_lost(&conn, e)) {
+                readers.give_back(conn);
+            }
+            result
         })
-        .await
+        .await?
     }
 
-    async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>> {
-        let board = board.to_owned();
-        self.read("tasks", move |s| query_tasks(s, &board, &filter)).await
+    fn writer(&self) -> &mpsc::UnboundedSender<Job> {
+        &self.writer
     }
 
-    async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>> {
-        let board = board.to_owned();
-        self.read("a task", move |s| load_task(s, &board, id)).await
-    }
-
-    async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
-        let board = board.to_owned();
-        self.read("agents", move |s| query_agents(s, &board)).await
-    }
-
-    async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>> {
-        let (board, id) = (board.to_owned(), id.to_owned());
-        self.read("an agent", move |s| load_agent(s, &board, &id)).await
-    }
-
-    async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {
-        let board = board.to_owned();
-        self.read("activity", move |s| {
-            s.query(
-                "SELECT id, kind, \"user\", message, task_id, timestamp, seq, changes FROM activity
-                 WHERE board = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-                &[&board, &before.unwrap_or(i64::MAX), &limit.max(0)],
-            )?
-            .iter()
-            .map(activity_row)
-            .collect()
-        })
-        .await
-    }
-
-    async fn task_history(&self, board: &str, task_id: i64) -> AppResult<Vec<Activity>> {
-        let board = board.to_owned();
-        self.read("task history", move |s| {
-            s.query(
-                "SELECT id, kind, \"user\", message, task_id, timestamp, seq, changes FROM activity
-                 WHERE board = $1 AND task_id = $2 ORDER BY id DESC",
-                &[&board, &task_id],
-            )?
-            .iter()
-            .map(activity_row)
-            .collect()
-        })
-        .await
-    }
-
-    async fn seq(&self, board: &str) -> AppResult<i64> {
-        let board = board.to_owned();
-        self.read("the board's seq", move |s| board_seq(s, &board)).await
-    }
-
-    async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>> {
-        let (board, before) = (board.to_owned(), before.to_owned());
-        self.read("silent agents", move |s| {
-            let rows = s.query(
-                "SELECT id FROM agents WHERE board = $1 AND status <> 'offline' AND last_seen < $2 ORDER BY id",
-                &[&board, &before],
-            )?;
-            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-        })
-        .await
-    }
-
-    async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>> {
-        let (board, now) = (board.to_owned(), now.to_owned());
-        self.read("expired leases", move |s| {
-            let rows = s.query(
-                "SELECT id FROM tasks
-                 WHERE board = $1 AND lease_expires_at IS NOT NULL AND lease_expires_at <= $2 ORDER BY id",
-                &[&board, &now],
-            )?;
-            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
-        })
-        .await
-    }
-
-    async fn setting(&self, key: &str) -> AppResult<Option<String>> {
-        let key = key.to_owned();
-        self.read("a setting", move |s| {
-            s.query_opt("SELECT value FROM settings WHERE key = $1", &[&key])?
-                .map(|r| Ok(r.try_get(0)?))
-                .transpose()
-        })
-        .await
-    }
-
-    async fn set_setting(&self, key: &str, value: &str) -> AppResult<()> {
-        let (key, value) = (key.to_owned(), value.to_owned());
-        self.admin(move |s| {
-            s.execute(
-                "INSERT INTO settings (key, value) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&key, &value],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
-        self.read("tokens", |s| {
-            s.query(
-                "SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id",
-                &[],
-            )?
-            .iter()
-            .map(|r| {
-                let role: String = r.try_get(2)?;
-                Ok(StoredToken {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| anyhow!("unknown role {role:?} in the database"))?,
-                    hash: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    revoked_at: r.try_get(5)?,
-                })
-            })
-            .collect()
-        })
-        .await
-    }
-
-    async fn create_token(&self, token: StoredToken) -> AppResult<()> {
-        self.admin(move |s| {
-            s.execute(
-                "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-                &[&token.id, &token.name, &token.role.as_str(), &token.hash, &token.created_at],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn revoke_token(&self, id: &str, now: &str) -> AppResult<()> {
-        let (id, now) = (id.to_owned(), now.to_owned());
-        self.admin(move |s| {
-            s.execute(
-                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[&id, &now],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Commits what is queued, stops the writer, and closes the idle read connections.
-    async fn close(&self) {
-        let (reply, done) = oneshot::channel();
-        if self.writer.send(Job::Close(reply)).is_ok() {
-            let _ = done.await;
-        }
+    /// Closes the idle read connections.
+    async fn closed(&self) {
         let idle = std::mem::take(&mut *self.readers.idle.lock().unwrap());
         let _ = tokio::task::spawn_blocking(move || drop(idle)).await;
-    }
-}
-
-const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, \
-     updated_at, version, claimed_by, lease_expires_at, progress";
-
-/// Display order: columns left to right, then top to bottom.
-const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
-     WHEN 'REVIEW' THEN 3 ELSE 4 END, position, id";
-
-fn task_row(row: &Row) -> anyhow::Result<Task> {
-    let status: String = row.try_get(3)?;
-    let progress: Option<String> = row.try_get(12)?;
-    Ok(Task {
-        id: row.try_get(0)?,
-        title: row.try_get(1)?,
-        description: row.try_get(2)?,
-        status: status.parse().map_err(|_| anyhow!("unknown status {status:?} in the database"))?,
-        assignee: row.try_get(4)?,
-        position: row.try_get(5)?,
-        created_by: row.try_get(6)?,
-        created_at: row.try_get(7)?,
-        updated_at: row.try_get(8)?,
-        version: row.try_get(9)?,
-        claimed_by: row.try_get(10)?,
-        lease_expires_at: row.try_get(11)?,
-        progress: progress
-            .map(|p| serde_json::from_str(&p).context("unreadable progress in the database"))
-            .transpose()?,
-    })
-}
-
-fn agent_row(row: &Row) -> anyhow::Result<Agent> {
-    let status: String = row.try_get(2)?;
-    Ok(Agent {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        status: AgentStatus::parse(&status)
-            .map_err(|_| anyhow!("unknown agent status {status:?} in the database"))?,
-        current_task_id: row.try_get(3)?,
-        last_seen: row.try_get(4)?,
-    })
-}
-
-fn activity_row(row: &Row) -> anyhow::Result<Activity> {
-    let changes: Option<String> = row.try_get(7)?;
-    Ok(Activity {
-        id: row.try_get(0)?,
-        kind: row.try_get(1)?,
-        user: row.try_get(2)?,
-        message: row.try_get(3)?,
-        task_id: row.try_get(4)?,
-        timestamp: row.try_get(5)?,
-        seq: row.try_get(6)?,
-        changes: changes.and_then(|c| serde_json::from_str(&c).ok()),
-    })
-}
-
-fn board_seq<C: GenericClient>(s: &mut Session<'_, C>, board: &str) -> anyhow::Result<i64> {
-    Ok(s.query_one("SELECT seq FROM boards WHERE name = $1", &[&board])?.try_get(0)?)
-}
-
-fn load_task<C: GenericClient>(s: &mut Session<'_, C>, board: &str, id: i64) -> anyhow::Result<Option<Task>> {
-    s.query_opt(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1 AND id = $2"), &[&board, &id])?
-        .as_ref()
-        .map(task_row)
-        .transpose()
-}
-
-fn load_agent<C: GenericClient>(
-    s: &mut Session<'_, C>,
-    board: &str,
-    id: &str,
-) -> anyhow::Result<Option<Agent>> {
-    s.query_opt(
-        "SELECT id, name, status, current_task_id, last_seen FROM agents WHERE board = $1 AND id = $2",
-        &[&board, &id],
-    )?
-    .as_ref()
-    .map(agent_row)
-    .transpose()
-}
-
-fn query_tasks<C: GenericClient>(
-    s: &mut Session<'_, C>,
-    board: &str,
-    filter: &TaskFilter,
-) -> anyhow::Result<Vec<Task>> {
-    let q = filter.q.as_ref().map(|q| {
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
-    });
-    // The columns are COLLATE "C", so ILIKE and lower() fold ASCII letters only, exactly as
-    // SQLite's LIKE and NOCASE; the parameter is given the same collation explicitly.
-    let rows = s.query(
-        &format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1
-               AND ($2::TEXT IS NULL OR status = $2::TEXT)
-               AND ($3::TEXT IS NULL OR lower(assignee) = lower($3::TEXT COLLATE \"C\"))
-               AND ($4::TEXT IS NULL OR title ILIKE $4::TEXT ESCAPE '\\' OR description ILIKE $4::TEXT ESCAPE '\\')
-             ORDER BY {TASK_ORDER} LIMIT $5::BIGINT OFFSET $6::BIGINT"
-        ),
-        // A NULL LIMIT is none.
-        &[&board, &filter.status.map(Status::as_str), &filter.assignee, &q, &filter.limit, &filter.offset],
-    )?;
-    rows.iter().map(task_row).collect()
-}
-
-fn query_agents<C: GenericClient>(s: &mut Session<'_, C>, board: &str) -> anyhow::Result<Vec<Agent>> {
-    s.query(
-        "SELECT id, name, status, current_task_id, last_seen FROM agents WHERE board = $1 ORDER BY id",
-        &[&board],
-    )?
-    .iter()
-    .map(agent_row)
-    .collect()
-}
-
-fn internal(what: &'static str) -> impl FnOnce(anyhow::Error) -> AppError {
-    move |e| AppError::Internal(e.context(what))
-}
-
-/// Row access for the write rules, inside the writer's current savepoint.
-struct PgTx<'s, 'a>(&'s mut Session<'a, Client>);
-
-impl Tx for PgTx<'_, '_> {
-    fn next_seq(&mut self, board: &str) -> AppResult<i64> {
-        self.0
-            .query_one("UPDATE boards SET seq = seq + 1 WHERE name = $1 RETURNING seq", &[&board])
-            .and_then(|r| Ok(r.try_get(0)?))
-            .map_err(internal("taking the next sequence number"))
-    }
-
-    fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {
-        load_task(self.0, board, id).map_err(internal("loading a task"))
-    }
-
-    fn end_of_column(&mut self, board: &str, status: Status) -> AppResult<i64> {
-        self.0
-            .query_one(
-                "SELECT coalesce(max(position) + 1, 0)::BIGINT FROM tasks WHERE board = $1 AND status = $2",
-                &[&board, &status.as_str()],
-            )
-            .and_then(|row| Ok(row.try_get(0)?))
-            .map_err(internal("finding a column's end"))
-    }
-
-    fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {
-        self.0
-            .query(
-                "SELECT id, position FROM tasks WHERE board = $1 AND status = $2 ORDER BY position, id",
-                &[&board, &status.as_str()],
-            )
-            .and_then(|rows| rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect())
-            .map_err(internal("loading a column"))
-    }
-
-    fn insert_task(
-        &mut self,
-        board: &str,
-        new: &NewTask,
-        position: i64,
-        by: &str,
-        now: &str,
-    ) -> AppResult<Task> {
-        self.0
-            .query_one(
-                &format!(
-                    "INSERT INTO tasks (board, title, description, status, assignee, position, created_by,
-                                    created_at, updated_at, version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TASK_COLUMNS}"
-                ),
-                &[
-                    &board,
-                    &new.title,
-                    &new.description,
-                    &new.status.as_str(),
-                    &new.assignee,
-                    &position,
-                    &by,
-                    &now,
-                ],
-            )
-            .and_then(|row| task_row(&row))
-            .map_err(internal("inserting a task"))
-    }
-
-    fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()> {
-        let progress = task.progress.as_ref().map(|p| serde_json::json!(p).to_string());
-        self.0
-            .execute(
-                "UPDATE tasks SET title = $3, description = $4, status = $5, assignee = $6, position = $7,
-                    updated_at = $8, version = $9, claimed_by = $10, lease_expires_at = $11, progress = $12
-             WHERE board = $1 AND id = $2",
-                &[
-                    &board,
-                    &task.id,
-                    &task.title,
-                    &task.description,
-                    &task.status.as_str(),
-                    &task.assignee,
-                    &task.position,
-                    &task.updated_at,
-                    &task.version,
-                    &task.claimed_by,
-                    &task.lease_expires_at,
-                    &progress,
-                ],
-            )
-            .map(|_| ())
-            .map_err(internal("saving a task"))
-    }
-
-    fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
-        self.0
-            .query_one(
-                &format!(
-                    "UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}"
-                ),
-                &[&board, &id, &position],
-            )
-            .and_then(|row| task_row(&row))
-            .map_err(internal("renumbering a column"))
-    }
-
-    fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
-        self.0
-            .execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[&board, &id])
-            .map(|_| ())
-            .map_err(internal("deleting a task"))
-    }
-
-    fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {
-        self.0
-            .query_opt(
-                &format!(
-                    "SELECT {TASK_COLUMNS} FROM tasks
-                 WHERE board = $1 AND status = 'TODO' AND assignee IS NULL AND claimed_by IS NULL
-                 ORDER BY position, id LIMIT 1"
-                ),
-                &[&board],
-            )
-            .and_then(|row| row.as_ref().map(task_row).transpose())
-            .map_err(internal("finding the next task"))
-    }
-
-    fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()> {
-        self.0
-            .execute(
-                "UPDATE tasks SET lease_expires_at = $3 WHERE board = $1 AND claimed_by = $2",
-                &[&board, &agent, &until],
-            )
-            .map(|_| ())
-            .map_err(internal("renewing leases"))
-    }
-
-    fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>> {
-        load_agent(self.0, board, id).map_err(internal("loading an agent"))
-    }
-
-    fn save_agent(&mut self, board: &str, agent: &Agent) -> AppResult<()> {
-        self.0
-            .execute(
-                "INSERT INTO agents (board, id, name, status, current_task_id, last_seen)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (board, id) DO UPDATE SET name = excluded.name, status = excluded.status,
-                 current_task_id = excluded.current_task_id, last_seen = excluded.last_seen",
-                &[
-                    &board,
-                    &agent.id,
-                    &agent.name,
-                    &agent.status.as_str(),
-                    &agent.current_task_id,
-                    &agent.last_seen,
-                ],
-            )
-            .map(|_| ())
-            .map_err(internal("saving an agent"))
-    }
-
-    fn insert_activity(
-        &mut self,
-        board: &str,
-        seq: i64,
-        entry: &NewActivity,
-        now: &str,
-    ) -> AppResult<Activity> {
-        let changes = entry.changes.as_ref().map(|c| Value::Object(c.clone()).to_string());
-        let id: i64 = self
-            .0
-            .query_one(
-                "INSERT INTO activity (board, seq, kind, \"user\", message, task_id, changes, timestamp)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                &[&board, &seq, &entry.kind, &entry.user, &entry.message, &entry.task_id, &changes, &now],
-            )
-            .and_then(|r| Ok(r.try_get(0)?))
-            .map_err(internal("recording activity"))?;
-        Ok(Activity {
-            id,
-            kind: entry.kind.to_owned(),
-            user: entry.user.clone(),
-            message: entry.message.clone(),
-            task_id: entry.task_id,
-            timestamp: now.to_owned(),
-            seq,
-            changes: entry.changes.clone(),
-        })
-    }
-
-    fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>> {
-        let stored: Option<String> = self
-            .0
-            .query_opt(
-                "SELECT result FROM idempotency WHERE credential = $1 AND op_id = $2",
-                &[&credential, &op_id],
-            )
-            .and_then(|row| row.map(|r| Ok(r.try_get(0)?)).transpose())
-            .map_err(internal("looking up an operation id"))?;
-        Ok(stored.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)))
-    }
-
-    fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()> {
-        self.0
-            .execute(
-                "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES ($1, $2, $3, $4)",
-                &[&credential, &op_id, &result.to_string(), &now],
-            )
-            .map(|_| ())
-            .map_err(internal("remembering an operation id"))
     }
 }
 

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use warroom::config::{Cli, ServeArgs};
-use warroom::store::sqlite::Durability;
+use warroom::store::Durability;
 
 /// The team key every test server is started with.
 pub const KEY: &str = "test-key";
@@ -251,8 +251,13 @@ pub fn serve_args(db: &Path) -> ServeArgs {
     args.rate_limit = 200;
     args.lease_seconds = 300;
     args.durability = Durability::Normal;
+    args.presence_grace_ms = PRESENCE_GRACE.as_millis() as u64;
     args
 }
+
+/// The presence grace of test servers: short, so that a test of a leave waits past it without
+/// waiting SPEC's 10 s; tests of the grace itself set their own.
+pub const PRESENCE_GRACE: Duration = Duration::from_millis(300);
 
 /// An HTTP answer: the status and the JSON body (`Null` when there is none).
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before } from 'node:test';
 import { io } from 'socket.io-client';
-import { startServer } from './server.mjs';
+import { startServer, TEST_PRESENCE_GRACE_MS } from './server.mjs';
 
 export const SPEC_CODES = ['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_ERROR', 'NOT_FOUND', 'TASK_NOT_FOUND', 'AGENT_NOT_FOUND',
   'TASK_LOCKED', 'CONFLICT', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'INTERNAL'];
@@ -247,13 +247,14 @@ export async function health() {
   return r.body;
 }
 /** Wait until the server counts exactly `n` open sockets (after closing clients), then a moment more for what their
- * disconnects cause (users leaving, agents going offline), so a test that counts events starts from quiet. */
+ * disconnects cause (users leaving once the presence grace is over, agents going offline), so a test that counts
+ * events starts from quiet. */
 export async function settle(n = 0, timeout = WAIT) {
   const deadline = Date.now() + timeout;
   let h;
   do {
     h = await health();
-    if (h.connections === n) return sleep(200);
+    if (h.connections === n) return sleep(TEST_PRESENCE_GRACE_MS + 200);
     await sleep(25);
   } while (Date.now() < deadline);
   assert.fail(`the server still counts ${h?.connections} connections, expected ${n}`);

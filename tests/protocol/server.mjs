@@ -22,6 +22,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The binary under test: `WARROOM_BIN`, else the debug build of this checkout. */
 export const BIN = path.resolve(here, process.env.WARROOM_BIN || '../../target/debug/warroom');
 const START_DEADLINE_MS = 10_000;
+/** The presence grace of test servers, in ms (SPEC's is 10 s). */
+export const TEST_PRESENCE_GRACE_MS = 300;
 const STOP_DEADLINE_MS = 10_000;
 const OUTPUT_KEEP = 64 * 1024; // the tail of stdout+stderr kept for failure messages
 
@@ -72,9 +74,13 @@ export class Server {
     const args = ['serve', '--host', '127.0.0.1', '--port', String(this.port), '--db', this.db];
     if (this.rateLimit !== undefined) args.push('--rate-limit', String(this.rateLimit));
     args.push(...this.extraArgs);
-    const env = { ...process.env, WAAAH_API_KEY: this.key, ...this.env };
+    // A short presence grace, so that tests of a leave wait past it without waiting SPEC's 10 s; tests of the grace
+    // itself pass their own (`env: { PRESENCE_GRACE_MS }`).
+    const env = { ...process.env, WAAAH_API_KEY: this.key, PRESENCE_GRACE_MS: String(TEST_PRESENCE_GRACE_MS), ...this.env };
     // Flags win over these, but an inherited value must never point the server elsewhere.
     for (const k of ['PORT', 'HOST', 'DATABASE_PATH', 'DATABASE_URL', 'REDIS_URL', 'RATE_LIMIT']) delete env[k];
+    // `env: { NAME: undefined }` unsets a variable, so the server uses its default.
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     this.output += `\n--- start #${this.starts}: ${this.bin} ${args.join(' ')}\n`;
     const child = spawn(this.bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;

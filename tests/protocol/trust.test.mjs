@@ -7,7 +7,7 @@
 // file's server, started without rate limits so the load tests measure the board, not the limiter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -20,6 +20,7 @@ import {
   getTask, listTasks, assertTask, assertRefused, assertOk, assertHttpError, closeAll, RFC3339_UTC, WAIT,
 } from './helpers.mjs';
 import { BIN, Server, startServer } from './server.mjs';
+import { cli, createToken } from './tokens.mjs';
 
 useServer({ rateLimit: 0 });
 
@@ -47,41 +48,6 @@ async function withServer(opts, fn) {
     Object.assign(board, saved);
     await srv.close();
   }
-}
-
-/** The `warroom` command line: { code, stdout, stderr }. No inherited DATABASE_PATH, no backtraces in the output. */
-function cli(args) {
-  const env = { ...process.env };
-  for (const k of ['DATABASE_PATH', 'DATABASE_URL', 'RUST_BACKTRACE', 'RUST_LIB_BACKTRACE', 'WAAAH_API_KEY']) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** `warroom token create` on a running server's database; waits until the server accepts the token (it re-reads
- * tokens every second). Returns { id, token, name, role }. */
-async function createToken(srv, name, role) {
-  const r = await cli(['token', 'create', '--name', name, '--role', role, '--db', srv.db]);
-  assert.equal(r.code, 0, `token create failed: ${r.stderr}`);
-  const lines = r.stdout.split('\n');
-  const token = lines[1]?.trim();
-  assert.match(token ?? '', /^wr_[0-9a-f]+_[0-9a-f]+$/, `the token is printed on the second line: ${r.stdout}`);
-  const id = token.split('_')[1];
-  assert.ok(lines[0].includes(id) && lines[0].includes(name) && lines[0].includes(role), `first line names the token: ${lines[0]}`);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const probe = await api('GET', '/api/tasks?q=nothing-matches-this', undefined, { key: token });
-    if (probe.status === 200) break;
-    assert.ok(Date.now() < deadline, `the running server did not pick up the new token within 5 s (${probe.status})`);
-    await sleep(50);
-  }
-  return { id, token, name, role };
 }
 
 /** PRAGMA integrity_check of a database file, read-only (python3's sqlite3, so the file is not recovered or

@@ -1,0 +1,818 @@
+//! The SQL of both backends, written once: every query and write, the row mapping, the
+//! `Store` and `Tx` implementations, and the writer thread's group commit.
+//!
+//! A backend supplies only what its database does differently: a connection that runs a
+//! statement and hands back rows ([`Db`], [`Row`]), its read connections and snapshot
+//! transaction ([`Backend`]), and how the writer's transaction begins, commits and rolls
+//! back ([`WriteConnection`]). The statements are spelled so that both databases read them
+//! the same way: `$1` placeholders (SQLite's adapter rewrites them to `?1`), `CAST(… AS …)`
+//! where PostgreSQL must know a parameter's type, `"user"` quoted, and case folding done
+//! on ASCII only (SQLite's `lower` and PostgreSQL's on `COLLATE "C"` columns).
+//!
+//! Why not a query builder such as sea-query: it would still need both drivers' row and
+//! parameter types bridged, the statements here are fixed text that a reader can run in
+//! `sqlite3` or `psql` as they stand, and building them at run time would cost every write
+//! on the writer thread. The two `Db` implementations are about twenty lines each.
+
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Snapshot, Store, TaskFilter, Tx};
+use crate::auth::{Role, StoredToken};
+use crate::domain::activity::{Activity, NewActivity};
+use crate::domain::agent::{Agent, AgentStatus};
+use crate::domain::task::{NewTask, Status, Task};
+use crate::domain::write::{self, Applied, WriteRequest};
+use crate::error::{AppError, AppResult};
+
+/// How many queued writes one commit may carry. Large enough to amortise an fsync, small
+/// enough that the first write in a group is not kept waiting for long.
+const GROUP_MAX: usize = 256;
+
+/// A statement's parameter: the tables hold only integers and text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Int(Option<i64>),
+    Text(Option<&'a str>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref())
+    }
+}
+
+/// A column's value: the tables hold only integers and text.
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// One result row, read by column index.
+pub(crate) trait Row {
+    fn value(&self, column: usize) -> anyhow::Result<Value>;
+
+    fn opt_int(&self, column: usize) -> anyhow::Result<Option<i64>> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Int(v) => Ok(Some(v)),
+            Value::Text(_) => Err(anyhow!("column {column} holds text, not an integer")),
+        }
+    }
+
+    fn opt_text(&self, column: usize) -> anyhow::Result<Option<String>> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Text(v) => Ok(Some(v)),
+            Value::Int(_) => Err(anyhow!("column {column} holds an integer, not text")),
+        }
+    }
+
+    fn int(&self, column: usize) -> anyhow::Result<i64> {
+        self.opt_int(column)?.ok_or_else(|| anyhow!("column {column} is NULL"))
+    }
+
+    fn text(&self, column: usize) -> anyhow::Result<String> {
+        self.opt_text(column)?.ok_or_else(|| anyhow!("column {column} is NULL"))
+    }
+}
+
+/// What [`Db::run`] hands each row to.
+pub(crate) type EachRow<'e> = &'e mut dyn FnMut(&dyn Row) -> anyhow::Result<()>;
+
+/// A connection, as the shared SQL uses it.
+pub(crate) trait Db {
+    /// Runs one statement, written with `$1`, `$2`… placeholders, and hands each row it
+    /// returns to `each`. Each backend keeps its statements prepared per connection.
+    fn run(&mut self, sql: &str, args: &[Arg<'_>], each: EachRow<'_>) -> anyhow::Result<()>;
+
+    /// Runs statements without parameters or results (`BEGIN`, `SAVEPOINT` …).
+    fn batch(&mut self, sql: &str) -> anyhow::Result<()>;
+}
+
+/// How a row becomes a value.
+type Map<T> = fn(&dyn Row) -> anyhow::Result<T>;
+
+impl dyn Db + '_ {
+    fn rows<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.run(sql, args, &mut |row| {
+            out.push(map(row)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The row of a query that returns at most one.
+    fn first<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<Option<T>> {
+        Ok(self.rows(sql, args, map)?.pop())
+    }
+
+    fn one<T>(&mut self, sql: &str, args: &[Arg<'_>], map: Map<T>) -> anyhow::Result<T> {
+        self.first(sql, args, map)?.ok_or_else(|| anyhow!("the query returned no row"))
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> anyhow::Result<()> {
+        self.run(sql, args, &mut |_| Ok(()))
+    }
+}
+
+// ---- Queries ----
+
+const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, \
+     updated_at, version, claimed_by, lease_expires_at, progress";
+
+/// Display order: columns left to right, then top to bottom.
+const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
+     WHEN 'REVIEW' THEN 3 ELSE 4 END, position, id";
+
+const AGENT_COLUMNS: &str = "id, name, status, current_task_id, last_seen";
+
+const ACTIVITY_COLUMNS: &str = "id, kind, \"user\", message, task_id, timestamp, seq, changes";
+
+fn task_row(row: &dyn Row) -> anyhow::Result<Task> {
+    let status = row.text(3)?;
+    Ok(Task {
+        id: row.int(0)?,
+        title: row.text(1)?,
+        description: row.text(2)?,
+        status: status.parse().map_err(|_| anyhow!("unknown status {status:?} in the database"))?,
+        assignee: row.opt_text(4)?,
+        position: row.int(5)?,
+        created_by: row.text(6)?,
+        created_at: row.text(7)?,
+        updated_at: row.text(8)?,
+        version: row.int(9)?,
+        claimed_by: row.opt_text(10)?,
+        lease_expires_at: row.opt_text(11)?,
+        progress: row
+            .opt_text(12)?
+            .map(|p| serde_json::from_str(&p).map_err(|_| anyhow!("unreadable progress in the database")))
+            .transpose()?,
+    })
+}
+
+fn agent_row(row: &dyn Row) -> anyhow::Result<Agent> {
+    let status = row.text(2)?;
+    Ok(Agent {
+        id: row.text(0)?,
+        name: row.text(1)?,
+        status: AgentStatus::parse(&status)
+            .map_err(|_| anyhow!("unknown agent status {status:?} in the database"))?,
+        current_task_id: row.opt_int(3)?,
+        last_seen: row.text(4)?,
+    })
+}
+
+fn activity_row(row: &dyn Row) -> anyhow::Result<Activity> {
+    Ok(Activity {
+        id: row.int(0)?,
+        kind: row.text(1)?,
+        user: row.text(2)?,
+        message: row.text(3)?,
+        task_id: row.opt_int(4)?,
+        timestamp: row.text(5)?,
+        seq: row.int(6)?,
+        changes: row.opt_text(7)?.and_then(|c| serde_json::from_str(&c).ok()),
+    })
+}
+
+fn token_row(row: &dyn Row) -> anyhow::Result<StoredToken> {
+    let role = row.text(2)?;
+    Ok(StoredToken {
+        id: row.text(0)?,
+        name: row.text(1)?,
+        role: Role::parse(&role).ok_or_else(|| anyhow!("unknown role {role:?} in the database"))?,
+        hash: row.text(3)?,
+        created_at: row.text(4)?,
+        revoked_at: row.opt_text(5)?,
+    })
+}
+
+fn board_seq(db: &mut dyn Db, board: &str) -> anyhow::Result<i64> {
+    db.one("SELECT seq FROM boards WHERE name = $1", &[board.into()], |r| r.int(0))
+}
+
+fn load_task(db: &mut dyn Db, board: &str, id: i64) -> anyhow::Result<Option<Task>> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1 AND id = $2");
+    db.first(&sql, &[board.into(), id.into()], task_row)
+}
+
+fn load_agent(db: &mut dyn Db, board: &str, id: &str) -> anyhow::Result<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE board = $1 AND id = $2");
+    db.first(&sql, &[board.into(), id.into()], agent_row)
+}
+
+fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
+    // Case folding is ASCII only on both sides, as SQLite's NOCASE and LIKE fold: the values
+    // here by Rust, the columns by `lower`, which folds ASCII only in SQLite and on
+    // PostgreSQL's `COLLATE "C"` columns. LIKE then matches byte by byte in both.
+    let assignee = filter.assignee.as_ref().map(|a| a.to_ascii_lowercase());
+    let q = filter.q.as_ref().map(|q| {
+        let escaped = q.to_ascii_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1
+           AND (CAST($2 AS TEXT) IS NULL OR status = $2)
+           AND (CAST($3 AS TEXT) IS NULL OR lower(assignee) = $3)
+           AND (CAST($4 AS TEXT) IS NULL OR lower(title) LIKE $4 ESCAPE '\\' OR lower(description) LIKE $4 ESCAPE '\\')
+         ORDER BY {TASK_ORDER} LIMIT $5 OFFSET $6"
+    );
+    // No limit is the largest one: SQLite and PostgreSQL read a NULL or negative LIMIT
+    // differently, so neither is ever sent.
+    let limit = filter.limit.map_or(i64::MAX, |l| l.max(0));
+    let args = [
+        board.into(),
+        filter.status.map(Status::as_str).into(),
+        assignee.as_deref().into(),
+        q.as_deref().into(),
+        limit.into(),
+        filter.offset.max(0).into(),
+    ];
+    db.rows(&sql, &args, task_row)
+}
+
+fn query_agents(db: &mut dyn Db, board: &str) -> anyhow::Result<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE board = $1 ORDER BY id");
+    db.rows(&sql, &[board.into()], agent_row)
+}
+
+// ---- The store ----
+
+/// What a backend provides so that the shared `Store` implementation can run on it.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Begins a read-only transaction in which every query sees the same committed state.
+    const BEGIN_SNAPSHOT: &'static str;
+
+    /// Runs `read` on a read connection, off the async threads.
+    async fn read<T: Send + 'static>(&self, read: Read<T>) -> anyhow::Result<T>;
+
+    /// The writer thread's queue.
+    fn writer(&self) -> &mpsc::UnboundedSender<Job>;
+
+    /// Runs after the writer has stopped, at shutdown.
+    async fn closed(&self) {}
+}
+
+/// A read. It is `Fn` because a backend may run it once more on a new connection when the
+/// first one turned out to be closed.
+pub(crate) type Read<T> = Box<dyn Fn(&mut dyn Db) -> anyhow::Result<T> + Send>;
+
+async fn read<B: Backend, T: Send + 'static>(
+    backend: &B,
+    what: &'static str,
+    read: impl Fn(&mut dyn Db) -> anyhow::Result<T> + Send + 'static,
+) -> AppResult<T> {
+    Ok(backend.read(Box::new(read)).await.with_context(|| format!("reading {what}"))?)
+}
+
+/// A write outside the board's rules (settings, tokens), in the same queue as the others.
+pub(crate) type AdminWrite = Box<dyn FnOnce(&mut dyn Db) -> anyhow::Result<()> + Send>;
+
+pub(crate) enum Job {
+    Apply(Box<WriteRequest>, oneshot::Sender<AppResult<Applied>>),
+    Admin(AdminWrite, oneshot::Sender<AppResult<()>>),
+    /// Finish: commit what is queued before it and stop taking writes.
+    Close(oneshot::Sender<()>),
+}
+
+/// Queues a job for the writer and waits for its answer.
+async fn queue<T>(
+    writer: &mpsc::UnboundedSender<Job>,
+    job: impl FnOnce(oneshot::Sender<T>) -> Job,
+) -> AppResult<T> {
+    let (reply, answer) = oneshot::channel();
+    writer.send(job(reply)).map_err(|_| anyhow!("the writer has stopped"))?;
+    Ok(answer.await.map_err(|_| anyhow!("the writer dropped a write"))?)
+}
+
+async fn admin<B: Backend>(
+    backend: &B,
+    write: impl FnOnce(&mut dyn Db) -> anyhow::Result<()> + Send + 'static,
+) -> AppResult<()> {
+    queue(backend.writer(), |reply| Job::Admin(Box::new(write), reply)).await?
+}
+
+#[async_trait]
+impl<B: Backend> Store for B {
+    async fn apply(&self, req: WriteRequest) -> AppResult<Applied> {
+        queue(self.writer(), |reply| Job::Apply(Box::new(req), reply)).await?
+    }
+
+    async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
+        let board = board.to_owned();
+        read(self, "the board", move |db| {
+            // One transaction, so tasks, agents and seq agree with each other.
+            db.batch(B::BEGIN_SNAPSHOT)?;
+            let result = (|| {
+                let seq = board_seq(db, &board)?;
+                let tasks = query_tasks(db, &board, &TaskFilter::default())?;
+                let agents = query_agents(db, &board)?;
+                Ok(Snapshot { tasks, agents, seq })
+            })();
+            db.batch("COMMIT")?;
+            result
+        })
+        .await
+    }
+
+    async fn seq(&self, board: &str) -> AppResult<i64> {
+        let board = board.to_owned();
+        read(self, "the board's seq", move |db| board_seq(db, &board)).await
+    }
+
+    async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>> {
+        let board = board.to_owned();
+        read(self, "tasks", move |db| query_tasks(db, &board, &filter)).await
+    }
+
+    async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>> {
+        let board = board.to_owned();
+        read(self, "a task", move |db| load_task(db, &board, id)).await
+    }
+
+    async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
+        let board = board.to_owned();
+        read(self, "agents", move |db| query_agents(db, &board)).await
+    }
+
+    async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>> {
+        let (board, id) = (board.to_owned(), id.to_owned());
+        read(self, "an agent", move |db| load_agent(db, &board, &id)).await
+    }
+
+    async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {
+        let board = board.to_owned();
+        let sql = format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE board = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        );
+        read(self, "activity", move |db| {
+            let args = [board.as_str().into(), before.unwrap_or(i64::MAX).into(), limit.max(0).into()];
+            db.rows(&sql, &args, activity_row)
+        })
+        .await
+    }
+
+    async fn task_history(&self, board: &str, task_id: i64) -> AppResult<Vec<Activity>> {
+        let board = board.to_owned();
+        let sql = format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE board = $1 AND task_id = $2 ORDER BY id DESC"
+        );
+        read(self, "task history", move |db| {
+            db.rows(&sql, &[board.as_str().into(), task_id.into()], activity_row)
+        })
+        .await
+    }
+
+    async fn silent_agents(&self, board: &str, before: &str) -> AppResult<Vec<String>> {
+        let (board, before) = (board.to_owned(), before.to_owned());
+        read(self, "silent agents", move |db| {
+            db.rows(
+                "SELECT id FROM agents WHERE board = $1 AND status <> 'offline' AND last_seen < $2 ORDER BY id",
+                &[board.as_str().into(), before.as_str().into()],
+                |r| r.text(0),
+            )
+        })
+        .await
+    }
+
+    async fn expired_leases(&self, board: &str, now: &str) -> AppResult<Vec<i64>> {
+        let (board, now) = (board.to_owned(), now.to_owned());
+        read(self, "expired leases", move |db| {
+            db.rows(
+                "SELECT id FROM tasks
+                 WHERE board = $1 AND lease_expires_at IS NOT NULL AND lease_expires_at <= $2 ORDER BY id",
+                &[board.as_str().into(), now.as_str().into()],
+                |r| r.int(0),
+            )
+        })
+        .await
+    }
+
+    async fn setting(&self, key: &str) -> AppResult<Option<String>> {
+        let key = key.to_owned();
+        read(self, "a setting", move |db| {
+            db.first("SELECT value FROM settings WHERE key = $1", &[key.as_str().into()], |r| r.text(0))
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> AppResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        admin(self, move |db| {
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[key.as_str().into(), value.as_str().into()],
+            )
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
+        read(self, "tokens", |db| {
+            db.rows(
+                "SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id",
+                &[],
+                token_row,
+            )
+        })
+        .await
+    }
+
+    async fn create_token(&self, token: StoredToken) -> AppResult<()> {
+        admin(self, move |db| {
+            db.execute(
+                "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    (&token.id).into(),
+                    (&token.name).into(),
+                    token.role.as_str().into(),
+                    (&token.hash).into(),
+                    (&token.created_at).into(),
+                ],
+            )
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: &str, now: &str) -> AppResult<()> {
+        let (id, now) = (id.to_owned(), now.to_owned());
+        admin(self, move |db| {
+            db.execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[id.as_str().into(), now.as_str().into()],
+            )
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        // A writer that has already stopped has nothing left to commit.
+        let _ = queue(self.writer(), Job::Close).await;
+        self.closed().await;
+    }
+}
+
+// ---- The writer ----
+
+/// The writer thread's connection, as the group commit uses it.
+pub(crate) trait WriteConnection {
+    /// Begins the transaction of a group that writes to `boards` (sorted, each once), and
+    /// gives the connection to run the group's writes on.
+    fn begin(&mut self, boards: &[String]) -> anyhow::Result<&mut dyn Db>;
+    fn commit(&mut self) -> anyhow::Result<()>;
+    /// Called after a failed group; must leave the connection usable or let it go.
+    fn rollback(&mut self);
+}
+
+/// Takes queued writes in groups and commits each group at once, until the queue is closed
+/// or a `Close` arrives. Returns that close's reply: the backend answers it once it has
+/// finished with its connection.
+pub(crate) fn run_writer(
+    conn: &mut dyn WriteConnection,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+) -> Option<oneshot::Sender<()>> {
+    let mut group = Vec::with_capacity(GROUP_MAX);
+    while let Some(first) = rx.blocking_recv() {
+        group.push(first);
+        while group.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        // Writes queued before the close are committed; the close ends the loop.
+        let mut closed = None;
+        if let Some(at) = group.iter().position(|job| matches!(job, Job::Close(_)))
+            && let Job::Close(reply) = group.remove(at)
+        {
+            closed = Some(reply);
+        }
+        commit_group(conn, &mut group);
+        if closed.is_some() {
+            return closed;
+        }
+    }
+    None
+}
+
+/// Each write's reply, sent once the whole group's commit is known.
+type Answer = Box<dyn FnOnce(Result<(), String>)>;
+
+fn commit_group(conn: &mut dyn WriteConnection, group: &mut Vec<Job>) {
+    let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+    let started = Instant::now();
+    let mut boards: Vec<String> = group
+        .iter()
+        .filter_map(|job| match job {
+            Job::Apply(req, _) => Some(req.board.clone()),
+            _ => None,
+        })
+        .collect();
+    boards.sort_unstable();
+    boards.dedup();
+    let outcome =
+        conn.begin(&boards).and_then(|db| run_group(db, group, &mut answers)).and_then(|()| conn.commit());
+    if outcome.is_err() {
+        conn.rollback();
+    }
+    crate::metrics::commit_done(started.elapsed());
+    // Answers go out only now: a write is acknowledged after its group committed.
+    let group_result = outcome.map_err(|e| {
+        tracing::error!(error = format!("{e:#}"), "committing a group of writes failed");
+        format!("committing: {e:#}")
+    });
+    for answer in answers {
+        answer(group_result.clone());
+    }
+    // Jobs a failure left unstarted are dropped: their callers are told the write was lost.
+    group.clear();
+}
+
+/// Runs every write of the group, each in its own savepoint, inside the open transaction,
+/// so that one failing write never undoes another.
+fn run_group(db: &mut dyn Db, group: &mut Vec<Job>, answers: &mut Vec<Answer>) -> anyhow::Result<()> {
+    for job in group.drain(..) {
+        let now = crate::clock::now();
+        db.batch("SAVEPOINT write")?;
+        let kept = match job {
+            Job::Apply(req, reply) => {
+                let result = write::apply(&mut SqlTx(db), &req, &now);
+                let kept = matches!(result, Ok(Applied::Committed(_)));
+                answers.push(Box::new(move |group: Result<(), String>| {
+                    let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
+                }));
+                kept
+            }
+            Job::Close(_) => unreachable!("taken out of the group before it commits"),
+            Job::Admin(write, reply) => {
+                let result = write(db);
+                let kept = result.is_ok();
+                answers.push(Box::new(move |group: Result<(), String>| {
+                    let result = group.and(result.map_err(|e| format!("{e:#}")));
+                    let _ = reply.send(result.map_err(|e| AppError::Internal(anyhow!(e))));
+                }));
+                kept
+            }
+        };
+        // A refused or failed write leaves nothing behind, and the transaction usable.
+        db.batch(if kept {
+            "RELEASE SAVEPOINT write"
+        } else {
+            "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write"
+        })?;
+    }
+    Ok(())
+}
+
+/// Row access for the write rules, inside the writer's current savepoint.
+struct SqlTx<'a>(&'a mut dyn Db);
+
+fn internal(what: &'static str) -> impl FnOnce(anyhow::Error) -> AppError {
+    move |e| AppError::Internal(e.context(what))
+}
+
+impl Tx for SqlTx<'_> {
+    fn next_seq(&mut self, board: &str) -> AppResult<i64> {
+        self.0
+            .one("UPDATE boards SET seq = seq + 1 WHERE name = $1 RETURNING seq", &[board.into()], |r| {
+                r.int(0)
+            })
+            .map_err(internal("taking the next sequence number"))
+    }
+
+    fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {
+        load_task(self.0, board, id).map_err(internal("loading a task"))
+    }
+
+    fn column(&mut self, board: &str, status: Status) -> AppResult<Vec<(i64, i64)>> {
+        self.0
+            .rows(
+                "SELECT id, position FROM tasks WHERE board = $1 AND status = $2 ORDER BY position, id",
+                &[board.into(), status.as_str().into()],
+                |r| Ok((r.int(0)?, r.int(1)?)),
+            )
+            .map_err(internal("loading a column"))
+    }
+
+    fn end_of_column(&mut self, board: &str, status: Status) -> AppResult<i64> {
+        self.0
+            .one(
+                "SELECT CAST(coalesce(max(position) + 1, 0) AS BIGINT) FROM tasks WHERE board = $1 AND status = $2",
+                &[board.into(), status.as_str().into()],
+                |r| r.int(0),
+            )
+            .map_err(internal("finding a column's end"))
+    }
+
+    fn insert_task(
+        &mut self,
+        board: &str,
+        new: &NewTask,
+        position: i64,
+        by: &str,
+        now: &str,
+    ) -> AppResult<Task> {
+        let sql = format!(
+            "INSERT INTO tasks (board, title, description, status, assignee, position, created_by,
+                                created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TASK_COLUMNS}"
+        );
+        let args = [
+            board.into(),
+            (&new.title).into(),
+            (&new.description).into(),
+            new.status.as_str().into(),
+            (&new.assignee).into(),
+            position.into(),
+            by.into(),
+            now.into(),
+        ];
+        self.0.one(&sql, &args, task_row).map_err(internal("inserting a task"))
+    }
+
+    fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()> {
+        let progress = task.progress.as_ref().map(|p| serde_json::json!(p).to_string());
+        let args = [
+            board.into(),
+            task.id.into(),
+            (&task.title).into(),
+            (&task.description).into(),
+            task.status.as_str().into(),
+            (&task.assignee).into(),
+            task.position.into(),
+            (&task.updated_at).into(),
+            task.version.into(),
+            (&task.claimed_by).into(),
+            (&task.lease_expires_at).into(),
+            (&progress).into(),
+        ];
+        self.0
+            .execute(
+                "UPDATE tasks SET title = $3, description = $4, status = $5, assignee = $6, position = $7,
+                        updated_at = $8, version = $9, claimed_by = $10, lease_expires_at = $11, progress = $12
+                 WHERE board = $1 AND id = $2",
+                &args,
+            )
+            .map_err(internal("saving a task"))
+    }
+
+    fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
+        let sql =
+            format!("UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}");
+        self.0
+            .one(&sql, &[board.into(), id.into(), position.into()], task_row)
+            .map_err(internal("renumbering a column"))
+    }
+
+    fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
+        self.0
+            .execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[board.into(), id.into()])
+            .map_err(internal("deleting a task"))
+    }
+
+    fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks
+             WHERE board = $1 AND status = 'TODO' AND assignee IS NULL AND claimed_by IS NULL
+             ORDER BY position, id LIMIT 1"
+        );
+        self.0.first(&sql, &[board.into()], task_row).map_err(internal("finding the next task"))
+    }
+
+    fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()> {
+        self.0
+            .execute(
+                "UPDATE tasks SET lease_expires_at = $3 WHERE board = $1 AND claimed_by = $2",
+                &[board.into(), agent.into(), until.into()],
+            )
+            .map_err(internal("renewing leases"))
+    }
+
+    fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>> {
+        load_agent(self.0, board, id).map_err(internal("loading an agent"))
+    }
+
+    fn save_agent(&mut self, board: &str, agent: &Agent) -> AppResult<()> {
+        let args = [
+            board.into(),
+            (&agent.id).into(),
+            (&agent.name).into(),
+            agent.status.as_str().into(),
+            agent.current_task_id.into(),
+            (&agent.last_seen).into(),
+        ];
+        self.0
+            .execute(
+                "INSERT INTO agents (board, id, name, status, current_task_id, last_seen)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (board, id) DO UPDATE SET name = excluded.name, status = excluded.status,
+                     current_task_id = excluded.current_task_id, last_seen = excluded.last_seen",
+                &args,
+            )
+            .map_err(internal("saving an agent"))
+    }
+
+    fn insert_activity(
+        &mut self,
+        board: &str,
+        seq: i64,
+        entry: &NewActivity,
+        now: &str,
+    ) -> AppResult<Activity> {
+        let changes = entry.changes.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string());
+        let args = [
+            board.into(),
+            seq.into(),
+            entry.kind.into(),
+            (&entry.user).into(),
+            (&entry.message).into(),
+            entry.task_id.into(),
+            (&changes).into(),
+            now.into(),
+        ];
+        let id = self
+            .0
+            .one(
+                "INSERT INTO activity (board, seq, kind, \"user\", message, task_id, changes, timestamp)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &args,
+                |r| r.int(0),
+            )
+            .map_err(internal("recording activity"))?;
+        Ok(Activity {
+            id,
+            kind: entry.kind.to_owned(),
+            user: entry.user.clone(),
+            message: entry.message.clone(),
+            task_id: entry.task_id,
+            timestamp: now.to_owned(),
+            seq,
+            changes: entry.changes.clone(),
+        })
+    }
+
+    fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<serde_json::Value>> {
+        let stored = self
+            .0
+            .first(
+                "SELECT result FROM idempotency WHERE credential = $1 AND op_id = $2",
+                &[credential.into(), op_id.into()],
+                |r| r.text(0),
+            )
+            .map_err(internal("looking up an operation id"))?;
+        Ok(stored.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null)))
+    }
+
+    fn remember(
+        &mut self,
+        credential: &str,
+        op_id: &str,
+        result: &serde_json::Value,
+        now: &str,
+    ) -> AppResult<()> {
+        self.0
+            .execute(
+                "INSERT INTO idempotency (credential, op_id, result, created_at) VALUES ($1, $2, $3, $4)",
+                &[credential.into(), op_id.into(), result.to_string().as_str().into(), now.into()],
+            )
+            .map_err(internal("remembering an operation id"))
+    }
+}
