@@ -15,9 +15,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
-/// How long a write may wait for the peer to take a byte: as long as engine.io gives a client
-/// to answer a ping (pingTimeout), since a client that cannot read cannot answer either.
-pub const WRITE_STALL: Duration = Duration::from_secs(20);
+/// How long a write may wait for the peer to take a byte. A browser, even in a background tab,
+/// reads its sockets; a closed window for this long is a peer that does not, and every second
+/// more keeps its queue and the frame being written (up to a whole `sync:full`) in memory.
+pub const WRITE_STALL: Duration = Duration::from_secs(10);
 
 /// One connection, with the deadline of the write it is waiting on, if any.
 pub struct Guarded<S> {

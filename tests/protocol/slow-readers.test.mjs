@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { useServer, board, Client, connect, joined, uid, sleep, health, listTasks, restCreate, WAIT } from './helpers.mjs';
+import { useServer, board, Client, connect, joined, uid, sleep, health, listTasks, restCreate, sockCreate, WAIT } from './helpers.mjs';
 
 useServer({ rateLimit: 0 });
 
@@ -16,11 +16,13 @@ const REPLAY_LIMIT = 512;
 /** The server process's resident memory, in MB. */
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${board.server.child.pid}/status`, 'utf8'))[1]) / 1024;
 
-/** Creates `n` tasks over REST, 20 at a time; `description` makes each as large as wanted. */
+/** Creates `n` tasks through one socket, 20 at a time; `description` makes each as large as wanted. */
 async function createTasks(n, description = '') {
+  const writer = await connect();
   for (let from = 0; from < n; from += 20) {
-    await Promise.all(Array.from({ length: Math.min(20, n - from) }, () => restCreate({ title: uid('bulk'), description })));
+    await Promise.all(Array.from({ length: Math.min(20, n - from) }, () => sockCreate(writer, { title: uid('bulk'), description })));
   }
+  writer.close();
 }
 
 /** A WebSocket that completes the engine.io and socket.io handshakes with the team key and then never reads again:
