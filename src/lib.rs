@@ -68,6 +68,8 @@ pub struct AppInner {
     pub connects: transport::ConnectRate,
     /// TCP connections at once (`MAX_CONNECTIONS`); `None`: from the open-file limit.
     pub max_connections: Option<usize>,
+    /// Socket.IO sessions past the handshake, which the transport trusts with large messages.
+    pub authenticated: Arc<transport::Authenticated>,
     /// Browser origins allowed to call the REST API; empty: same-origin only.
     pub cors_origins: Vec<String>,
     pub started: Instant,
@@ -158,6 +160,7 @@ impl App {
             connection_limit: args.connection_limit,
             connects: transport::ConnectRate::per_minute(args.connect_rate),
             max_connections: args.max_connections,
+            authenticated: Arc::default(),
             cors_origins: args.cors_origins.clone(),
             started: Instant::now(),
             events: Mutex::new(Some(events)),
@@ -209,8 +212,8 @@ pub async fn serve(
         io.close().await;
     };
     let gate = match app.max_connections {
-        Some(max) => transport::Gate::new(max),
-        None => transport::Gate::from_descriptor_limit(),
+        Some(max) => transport::Gate::new(max, app.authenticated.clone()),
+        None => transport::Gate::from_descriptor_limit(app.authenticated.clone()),
     };
     // In-flight requests finish before this returns; their writes are committed by then.
     transport::serve(listener, router, gate, stop).await;

@@ -5,7 +5,7 @@
 //! `axum::serve` was replaced by this loop because it exposes no header-read timeout (hyper's
 //! needs a timer it does not set), no connection limit and no remote address for the handshake.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -52,12 +52,14 @@ pub struct Gate {
     fresh: Mutex<BTreeMap<u64, Arc<Notify>>>,
     next_id: AtomicU64,
     handshakes: Arc<Semaphore>,
+    authenticated: Arc<Authenticated>,
 }
 
 impl Gate {
     /// Up to `capacity` connections at once.
-    pub fn new(capacity: usize) -> Arc<Gate> {
+    pub fn new(capacity: usize, authenticated: Arc<Authenticated>) -> Arc<Gate> {
         Arc::new(Gate {
+            authenticated,
             connections: Arc::new(Semaphore::new(capacity)),
             capacity,
             fresh: Mutex::new(BTreeMap::new()),
@@ -68,11 +70,12 @@ impl Gate {
 
     /// As many connections as the process may open files, less a reserve; the soft limit is
     /// first raised to the hard one (most systems start processes at 1,024 of a far higher hard limit).
-    pub fn from_descriptor_limit() -> Arc<Gate> {
+    pub fn from_descriptor_limit(authenticated: Arc<Authenticated>) -> Arc<Gate> {
         let files = raise_descriptor_limit();
         let capacity = files.saturating_sub(DESCRIPTOR_RESERVE).max(DESCRIPTOR_RESERVE);
         tracing::debug!(files, capacity, "connection budget");
-        Gate::new(usize::try_from(capacity).unwrap_or(usize::MAX))
+        // Within what a semaphore can count, should the hard limit be "unlimited".
+        Gate::new(usize::try_from(capacity.min(1 << 24)).unwrap_or(1 << 24), authenticated)
     }
 
     /// Connections open now.
@@ -132,6 +135,35 @@ struct Budget {
 
 /// Shared by a connection's stream and its request handler.
 type Unauthenticated = Arc<Mutex<Option<Budget>>>;
+
+/// The Socket.IO sessions that have authenticated, by session id: a polling request of any other
+/// session may carry only a handshake-sized body. The WebSocket transport is bounded by `Budget`.
+#[derive(Default)]
+pub struct Authenticated(Mutex<HashSet<String>>);
+
+impl Authenticated {
+    /// Records an authenticated session until the returned pass is dropped (with its socket).
+    pub fn admit(self: &Arc<Self>, sid: String) -> SessionPass {
+        self.0.lock().unwrap().insert(sid.clone());
+        SessionPass { sessions: self.clone(), sid }
+    }
+
+    fn contains(&self, sid: &str) -> bool {
+        self.0.lock().unwrap().contains(sid)
+    }
+}
+
+/// An authenticated session's entry in `Authenticated`.
+pub struct SessionPass {
+    sessions: Arc<Authenticated>,
+    sid: String,
+}
+
+impl Drop for SessionPass {
+    fn drop(&mut self) {
+        self.sessions.0.lock().unwrap().remove(&self.sid);
+    }
+}
 
 /// A TCP stream that holds its connection slot for as long as it lives, including after an
 /// upgrade to WebSocket hands it over to the Socket.IO transport.
@@ -322,13 +354,26 @@ async fn handle(
             }
         }
     }
+    let req = match socket_session(&req) {
+        Some(sid) if !gate.authenticated.contains(sid) => {
+            req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, UNAUTHENTICATED_BYTES)))
+        }
+        _ => req.map(axum::body::Body::new),
+    };
     router.oneshot(req).await.unwrap_or_else(|e: Infallible| match e {})
+}
+
+/// The Socket.IO session a request belongs to, if it names one.
+fn socket_session<B>(req: &Request<B>) -> Option<&str> {
+    if !req.uri().path().starts_with("/socket.io/") {
+        return None;
+    }
+    req.uri().query()?.split('&').find_map(|pair| pair.strip_prefix("sid="))
 }
 
 /// A Socket.IO handshake: a request to the endpoint that names no session yet.
 fn is_new_socket_session<B>(req: &Request<B>) -> bool {
-    req.uri().path().starts_with("/socket.io/")
-        && !req.uri().query().unwrap_or_default().split('&').any(|pair| pair.starts_with("sid="))
+    req.uri().path().starts_with("/socket.io/") && socket_session(req).is_none()
 }
 
 /// Raises the soft limit of open files to the hard limit and returns the limit in force.

@@ -793,7 +793,8 @@ fn check(ops: Vec<(Who, Op)>) -> Result<(), TestCaseError> {
         let (app, _) = App::open(&args).await.map_err(|e| format!("opening: {e:#}"))?;
         let presence = app.board.presence();
         for (conn, credential) in [("conn-a", "team"), ("conn-b", "team"), ("conn-v", "token:viewer")] {
-            presence.connect(conn, MAIN_BOARD, credential);
+            let seat = presence.reserve(credential, usize::MAX).expect("no limit");
+            presence.connect(conn, MAIN_BOARD, seat);
         }
         presence.set_name("conn-v", "Vera");
         // A few tasks to aim at, so ids 1..10 often name one.
