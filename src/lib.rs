@@ -204,6 +204,7 @@ pub async fn serve(
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep(app.clone()));
+    let trimmer = tokio::spawn(transport::give_back_memory());
     let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: closing connections");
@@ -218,6 +219,7 @@ pub async fn serve(
     // In-flight requests finish before this returns; their writes are committed by then.
     transport::serve(listener, router, gate, stop).await;
     sweeper.abort();
+    trimmer.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.
     drop(cluster_tasks);
     if let Some(cluster) = &app.cluster {

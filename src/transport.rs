@@ -376,6 +376,25 @@ fn is_new_socket_session<B>(req: &Request<B>) -> bool {
     req.uri().path().starts_with("/socket.io/") && socket_session(req).is_none()
 }
 
+/// How often freed memory is handed back to the system (see `give_back_memory`).
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+
+/// glibc's malloc keeps what a burst of connections freed in its per-thread arenas: after a
+/// keyless flood RSS stayed ~60 % above its baseline for good (measured; mimalloc did no better).
+/// `malloc_trim` returns the free pages of every arena; with a heap of tens of MB it takes well
+/// under a millisecond.
+pub async fn give_back_memory() {
+    let mut tick = tokio::time::interval(TRIM_EVERY);
+    loop {
+        tick.tick().await;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only touches the allocator's own free lists.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 /// Raises the soft limit of open files to the hard limit and returns the limit in force.
 #[cfg(unix)]
 fn raise_descriptor_limit() -> u64 {
