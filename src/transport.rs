@@ -38,6 +38,10 @@ pub const PENDING_HANDSHAKES: usize = 512;
 /// handshake is far smaller (see `realtime::HANDSHAKE_LIMIT`), and a sender without a key must
 /// not make the server buffer a message of the size an authenticated client may send.
 const UNAUTHENTICATED_BYTES: usize = 64 * 1024;
+/// Connections that have not sent a complete request yet, at once: each holds hyper's read
+/// buffer (~20 KB measured), so a slowloris flood would otherwise cost memory up to the whole
+/// connection budget. Past this, the oldest of them is closed for the newcomer.
+const FRESH_LIMIT: usize = 2048;
 /// File descriptors kept out of the connection budget: the database, its WAL, logs, Redis and
 /// the listener itself need some, and running out of them stops everything.
 const DESCRIPTOR_RESERVE: u64 = 256;
@@ -101,7 +105,13 @@ impl Gate {
     fn enrol(&self) -> (u64, Arc<Notify>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let evict = Arc::new(Notify::new());
-        self.fresh.lock().unwrap().insert(id, evict.clone());
+        let mut fresh = self.fresh.lock().unwrap();
+        fresh.insert(id, evict.clone());
+        if fresh.len() > FRESH_LIMIT
+            && let Some((_, oldest)) = fresh.pop_first()
+        {
+            oldest.notify_one();
+        }
         (id, evict)
     }
 
