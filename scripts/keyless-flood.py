@@ -3,7 +3,7 @@
 
 Usage: scripts/keyless-flood.py PID PORT SCENARIO [SECONDS] [PARALLEL]
 SCENARIO: ws-drop (WebSocket opened, dropped without joining the namespace), polling (keyless polling handshakes),
-wrong-key (polling handshake + CONNECT with a wrong key), huge-auth (WebSocket + a 7.8 MB CONNECT auth payload),
+wrong-key (polling handshake + CONNECT with a wrong key), huge-auth (WebSocket + a 7.8 MB CONNECT auth payload), huge-poll (the same over polling),
 idle (TCP connections that never send a byte), slowloris (headers sent one byte a second).
 Refuses any address but 127.0.0.1. Prints one line per second: elapsed, RSS in MB, operations done, /api/health
 latency in ms; then the RSS for `SECONDS` more after the flood stops.
@@ -97,6 +97,19 @@ async def once(port, scenario):
             await asyncio.wait_for(r.read(65536), 5)
         except asyncio.TimeoutError:
             pass
+        w.close()
+    elif scenario == "huge-poll":
+        if HUGE is None:
+            names = ",".join(['"abcdefgh"'] * 700_000)
+            HUGE = ('40{"apiKey":"wrong","name":[' + names + "]}").encode()
+        _, w, data = await http(port, POLL.format(h=f"{HOST}:{port}").encode())
+        w.close()
+        sid = data.split(b'"sid":"')[1].split(b'"')[0].decode()
+        req = (
+            f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+            f"Content-Type: text/plain\r\nContent-Length: {len(HUGE)}\r\nConnection: close\r\n\r\n"
+        ).encode() + HUGE
+        _, w, _ = await http(port, req)
         w.close()
     elif scenario == "idle":
         _, w, _ = await http(port, b"", read=False)

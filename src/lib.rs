@@ -69,6 +69,8 @@ pub struct AppInner {
     pub connects: transport::ConnectRate,
     /// TCP connections at once (`MAX_CONNECTIONS`); `None`: from the open-file limit.
     pub max_connections: Option<usize>,
+    /// Socket.IO sessions past the handshake, which the transport trusts with large messages.
+    pub authenticated: Arc<transport::Authenticated>,
     /// Browser origins allowed to call the REST API; empty: same-origin only.
     pub cors_origins: Vec<String>,
     pub started: Instant,
@@ -160,6 +162,7 @@ impl App {
             connection_limit: args.connection_limit,
             connects: transport::ConnectRate::per_minute(args.connect_rate),
             max_connections: args.max_connections,
+            authenticated: Arc::default(),
             cors_origins: args.cors_origins.clone(),
             started: Instant::now(),
             events: Mutex::new(Some(events)),
@@ -204,6 +207,7 @@ pub async fn serve(
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep(app.clone()));
+    let trimmer = tokio::spawn(transport::give_back_memory());
     let stop = async move {
         shutdown.await;
         tracing::info!("shutting down: closing connections");
@@ -212,12 +216,13 @@ pub async fn serve(
         io.close().await;
     };
     let gate = match app.max_connections {
-        Some(max) => transport::Gate::new(max),
-        None => transport::Gate::from_descriptor_limit(),
+        Some(max) => transport::Gate::new(max, app.authenticated.clone()),
+        None => transport::Gate::from_descriptor_limit(app.authenticated.clone()),
     };
     // In-flight requests finish before this returns; their writes are committed by then.
     transport::serve(listener, router, gate, stop).await;
     sweeper.abort();
+    trimmer.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.
     drop(cluster_tasks);
     if let Some(cluster) = &app.cluster {

@@ -241,3 +241,39 @@ async fn a_command_with_an_ack_id_beyond_two_to_the_63_is_refused_and_not_applie
     assert!(!read_until(&mut ws, "unanswerable").await, "the command ran");
     assert!(app.tasks().await.is_empty(), "nothing written");
 }
+
+/// A long-polling Socket.IO session: its id, after engine.io's open packet.
+async fn polling_session(app: &TestApp) -> String {
+    let open =
+        app.anonymous(reqwest::Method::GET, "/socket.io/?EIO=4&transport=polling").send().await.unwrap();
+    let body = open.text().await.unwrap();
+    let open: serde_json::Value = serde_json::from_str(body.trim_start_matches('0')).expect("an open packet");
+    open["sid"].as_str().expect("a session id").to_owned()
+}
+
+async fn post_packet(app: &TestApp, sid: &str, packet: String) -> u16 {
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let reply = app.anonymous(reqwest::Method::POST, &path).body(packet).send().await;
+    reply.map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_session_posts_large_messages_only_once_authenticated() {
+    let app = TestApp::spawn().await;
+    let large =
+        |n: usize| format!("42[\"task:create\",{{\"title\":\"t\",\"description\":\"{}\"}}]", "d".repeat(n));
+
+    let keyless = polling_session(&app).await;
+    assert_ne!(post_packet(&app, &keyless, large(200 * 1024)).await, 200, "read in full without a key");
+
+    let keyed = polling_session(&app).await;
+    assert_eq!(post_packet(&app, &keyed, format!("40{{\"apiKey\":\"{}\"}}", app.key)).await, 200);
+    let poll = format!("/socket.io/?EIO=4&transport=polling&sid={keyed}");
+    let connected = app.anonymous(reqwest::Method::GET, &poll).send().await.unwrap().text().await.unwrap();
+    assert!(connected.contains("40{\"sid\""), "joined the namespace: {connected}");
+    assert_eq!(
+        post_packet(&app, &keyed, large(200 * 1024)).await,
+        200,
+        "an authenticated session's message is read"
+    );
+}

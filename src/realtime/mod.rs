@@ -30,7 +30,7 @@ use crate::domain::input::{self, Fields};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
-use crate::transport::PendingHandshake;
+use crate::transport::{PendingHandshake, SessionPass};
 
 /// SPEC: a socket message over 1 MiB is refused with PAYLOAD_TOO_LARGE.
 pub const MESSAGE_LIMIT: usize = 1024 * 1024;
@@ -58,6 +58,8 @@ struct Session {
     /// Counted under the credential's connection limit since the handshake; `connected` hands
     /// it to presence.
     seat: Mutex<Option<Seat>>,
+    /// Lets the transport carry this session's large polling messages, for as long as it lives.
+    _pass: SessionPass,
 }
 
 pub struct Realtime {
@@ -216,6 +218,7 @@ impl Realtime {
             room: Mutex::new(String::new()),
             bucket,
             seat: Mutex::new(Some(seat)),
+            _pass: self.app.authenticated.admit(socket.id.to_string()),
         }));
         Ok(())
     }
