@@ -90,3 +90,22 @@ export function fromList(list: readonly Task[]): Record<number, Task> {
   for (const task of list) out[task.id] = task;
   return out;
 }
+
+/**
+ * `next`, except that each column holding the same tasks in the same order as in `prev` is
+ * `prev`'s very array. A change in one column then leaves the others' props identical, so their
+ * memoised components skip rendering (at 1,000 cards, re-rendering every column cost ~60 ms).
+ */
+export function reuseColumns(prev: Columns | null, next: Columns): Columns {
+  if (!prev) return next;
+  let changed = false;
+  const out = {} as Columns;
+  for (const s of STATUSES) {
+    const a = prev[s];
+    const b = next[s];
+    const same = a.length === b.length && a.every((task, i) => task === b[i]);
+    out[s] = same ? a : b;
+    if (!same) changed = true;
+  }
+  return changed ? out : prev;
+}
