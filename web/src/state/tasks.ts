@@ -68,12 +68,30 @@ export function upsertTask(tasks: TaskMap, task: Task): TaskMap {
 export function mergePatch(tasks: TaskMap, patch: TaskPatch): TaskMap {
   const current = tasks[patch.id];
   if (!current) return tasks;
-  if (typeof patch.version === "number" && patch.version <= current.version) return tasks;
+  if (typeof patch.version === "number" && patch.version <= current.version) {
+    return isRenumbering(patch, current) ? placeTask(tasks, current, current.status, patch.position) : tasks;
+  }
   const next: Task = { ...current, ...patch };
   const statusChanged = "status" in patch && patch.status !== current.status;
   const positionGiven = typeof patch.position === "number";
   if (!statusChanged && !positionGiven) return { ...tasks, [patch.id]: next };
   return placeTask(tasks, next, next.status, positionGiven ? patch.position : undefined);
+}
+
+/**
+ * Whether a patch is the server renumbering this task because another one moved into or within
+ * its column: the same version, nothing but the new index. Usually this page has renumbered it
+ * the same way already; when not, the mover's own patch lacked its position (the server leaves
+ * it out when the number stayed while the neighbours shifted round it), and this is the only
+ * news of the new order.
+ */
+function isRenumbering(patch: TaskPatch, current: Task): patch is TaskPatch & { position: number } {
+  return (
+    patch.version === current.version &&
+    typeof patch.position === "number" &&
+    patch.position !== current.position &&
+    Object.keys(patch).every((key) => key === "id" || key === "position" || key === "version" || key === "updatedAt")
+  );
 }
 
 export function removeTask(tasks: TaskMap, id: number): TaskMap {
