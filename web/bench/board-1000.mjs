@@ -188,6 +188,7 @@ async function main() {
     out.dragLongestTaskMs = round(median(dragFigures.longest));
     out.dragLongTaskTotalMs = round(median(dragFigures.longSum));
     console.log(JSON.stringify(out));
+    for (const error of adam.errors) console.error(`page error: ${error.slice(0, 300)}`);
   } finally {
     await adam.close();
     await server.dispose();
