@@ -1,8 +1,9 @@
 //! Pure helpers over a board's tasks: column order, placing a task at an index, merging patches.
 //!
-//! Positions are 0-based indices inside a column (SPEC: the server renumbers), so every helper
-//! keeps each column it touches numbered 0..n-1. That keeps this client's order identical to the
-//! server's even when the server renumbers neighbours without sending them an event.
+//! Positions here are 0-based indices inside a column, so every helper keeps each column it
+//! touches numbered 0..n-1. The server's numbers may have holes (a task leaving a column
+//! renumbers nobody) but its order is the same, which `ordering.test.ts` checks against a model
+//! of the server's placement.
 
 import { STATUSES, type Status, type Task, type TaskPatch } from "../protocol";
 
