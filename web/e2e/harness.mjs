@@ -64,7 +64,9 @@ export function requireTools() {
 
 /** One warroom server with its own temp database; can be stopped and started again on the same port. */
 export class WarroomServer {
-  constructor() {
+  /** `env`: extra environment for the server, e.g. `{ RATE_LIMIT: "0" }` to seed a big board fast. */
+  constructor({ env = {} } = {}) {
+    this.env = env;
     this.dir = mkdtempSync(join(tmpdir(), "warroom-e2e-"));
     this.key = `e2e-key-${Math.random().toString(36).slice(2)}`;
     this.port = 0;
@@ -83,7 +85,7 @@ export class WarroomServer {
     const log = createWriteStream(this.logPath, { flags: "a" });
     this.child = spawn(script ? process.execPath : SERVER_BIN, script ? [SERVER_BIN, ...args] : args, {
       cwd: resolve(WEB_DIR, ".."),
-      env: { ...process.env, WAAAH_API_KEY: this.key, RUST_LOG: process.env.RUST_LOG ?? "info" },
+      env: { ...process.env, WAAAH_API_KEY: this.key, RUST_LOG: process.env.RUST_LOG ?? "info", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout.pipe(log);
@@ -134,6 +136,23 @@ export class WarroomServer {
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  /** Creates every task of `list` over REST, `concurrency` requests at a time; returns them in order. */
+  async createTasks(list, concurrency = 16) {
+    const created = new Array(list.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const i = next++;
+        const res = await this.api("POST", "/tasks", list[i]);
+        if (res.status !== 201)
+          throw new Error(`creating ${JSON.stringify(list[i])}: ${res.status} ${JSON.stringify(res.body)}`);
+        created[i] = res.body;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return created;
   }
 
   async dispose() {

@@ -24,8 +24,8 @@ import {
 } from "@dnd-kit/core";
 import { arrayMove } from "@dnd-kit/sortable";
 import { STATUSES, type Status, type Task } from "../protocol";
-import { selectPendingIds, selectVisibleTasks } from "../state/reducer";
-import { columnsOf } from "../state/tasks";
+import { selectVisibleTasks } from "../state/reducer";
+import { columnsOf, reuseColumns, type Columns, type TaskMap } from "../state/tasks";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { useApp } from "./App";
@@ -46,25 +46,57 @@ interface DragSession {
 
 const COLUMN_PREFIX = "column:";
 
+/** The columns as a drag has rearranged them (ids of cards deleted meanwhile are skipped). */
+function columnsFromIds(ids: Ids, tasks: TaskMap): Columns {
+  const out = {} as Columns;
+  for (const s of STATUSES) out[s] = ids[s].map((id) => tasks[id]).filter((t): t is Task => Boolean(t));
+  return out;
+}
+
+/** `next`, keeping the previous render's array for every column that did not change. */
+function useReusedColumns(next: Columns): Columns {
+  const previous = useRef<Columns | null>(null);
+  const reused = reuseColumns(previous.current, next);
+  previous.current = reused;
+  return reused;
+}
+
 export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
 
 export function Board() {
   const { store, engine } = useApp();
   const tasks = useStore(store, selectVisibleTasks);
-  const drags = useStore(store, (s) => s.drags);
-  const pendingIds = useStore(store, selectPendingIds);
   const now = useNow(30_000);
   const columns = useMemo(() => columnsOf(tasks), [tasks]);
-  const [drag, setDrag] = useState<DragSession | null>(null);
+  const [drag, setDragState] = useState<DragSession | null>(null);
   const refusedDrag = useRef<number | null>(null);
   const [editing, setEditing] = useState<number | null>(null);
   const [deleting, setDeleting] = useState<number | null>(null);
   const [focusId, setFocusId] = useState<number | null>(null);
   const [composer, setComposer] = useState<Status | null>(null);
 
+  // dnd-kit may call several handlers before React renders again; they read the session here,
+  // never a stale copy from the last render.
+  const dragRef = useRef<DragSession | null>(null);
+  const setDrag = (next: DragSession | null) => {
+    dragRef.current = next;
+    setDragState(next);
+  };
   const lastOver = useRef<UniqueIdentifier | null>(null);
-  const dragIds = useRef<Ids | null>(null);
-  dragIds.current = drag?.ids ?? null;
+  /**
+   * Set when the held card has just joined another column, until the next frame. Joining a
+   * column shifts the layout under the pointer, which can then be over the old column again:
+   * moving back shifts it again, and so on, one state update per render until React gives up
+   * with "Maximum update depth exceeded" (seen on 1,000-card boards, where each render is slow
+   * enough for the pointer to land in the gap). dnd-kit's multi-container recipe guards the same way.
+   */
+  const recentlyMoved = useRef(false);
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => {
+      recentlyMoved.current = false;
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [drag?.ids]);
 
   /**
    * What the pointer is over: a card, or a column. Over a column that has cards, the nearest
@@ -75,17 +107,17 @@ export function Board() {
     const within = pointerWithin(args);
     const hits = within.length > 0 ? within : rectIntersection(args);
     let overId = getFirstCollision(hits, "id");
-    const ids = dragIds.current;
+    const ids = dragRef.current?.ids;
     if (overId != null && ids) {
       const items = hits.filter((h) => !String(h.id).startsWith(COLUMN_PREFIX));
       if (items.length > 0) overId = items[0].id;
       else if (String(overId).startsWith(COLUMN_PREFIX)) {
         const status = String(overId).slice(COLUMN_PREFIX.length) as Status;
-        const inColumn = ids[status] ?? [];
-        if (inColumn.length > 0) {
+        const inColumn = new Set(ids[status] ?? []);
+        if (inColumn.size > 0) {
           const nearest = closestCenter({
             ...args,
-            droppableContainers: args.droppableContainers.filter((c) => inColumn.includes(Number(c.id))),
+            droppableContainers: args.droppableContainers.filter((c) => inColumn.has(Number(c.id))),
           });
           overId = nearest[0]?.id ?? overId;
         }
@@ -93,6 +125,9 @@ export function Board() {
       lastOver.current = overId;
       return [{ id: overId }];
     }
+    // Right after joining a column the layout is shifting and nothing may be under the
+    // pointer; the card itself is the answer, not the column it came from.
+    if (recentlyMoved.current) lastOver.current = args.active.id;
     return lastOver.current != null ? [{ id: lastOver.current }] : [];
   }, []);
 
@@ -116,12 +151,6 @@ export function Board() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  const columnIds = useCallback((): Ids => {
-    const ids = {} as Ids;
-    for (const s of STATUSES) ids[s] = columns[s].map((t) => t.id);
-    return ids;
-  }, [columns]);
-
   const containerOf = (ids: Ids, id: UniqueIdentifier): Status | null => {
     if (typeof id === "string" && id.startsWith(COLUMN_PREFIX)) return id.slice(COLUMN_PREFIX.length) as Status;
     const n = Number(id);
@@ -130,10 +159,13 @@ export function Board() {
 
   function onDragStart(event: DragStartEvent) {
     const id = Number(event.active.id);
-    const ids = columnIds();
+    const ids = {} as Ids;
+    for (const s of STATUSES) ids[s] = columns[s].map((t) => t.id);
     const from = containerOf(ids, id);
     if (!from) return;
     refusedDrag.current = null;
+    lastOver.current = null;
+    recentlyMoved.current = false;
     setDrag({ activeId: id, from, fromIndex: ids[from].indexOf(id), ids });
     void engine.dragStart(id).then((ok) => {
       if (!ok) refusedDrag.current = id;
@@ -142,12 +174,14 @@ export function Board() {
 
   function onDragOver(event: DragOverEvent) {
     const { active, over } = event;
-    if (!over || !drag) return;
-    const from = containerOf(drag.ids, active.id);
-    const to = containerOf(drag.ids, over.id);
+    const session = dragRef.current;
+    // Until the last column change has been laid out, what is under the pointer is not to be trusted.
+    if (!over || !session || recentlyMoved.current) return;
+    const from = containerOf(session.ids, active.id);
+    const to = containerOf(session.ids, over.id);
     if (!from || !to || from === to) return;
     const id = Number(active.id);
-    const target = drag.ids[to].filter((x) => x !== id);
+    const target = session.ids[to].filter((x) => x !== id);
     let index = target.length;
     if (!(typeof over.id === "string" && over.id.startsWith(COLUMN_PREFIX))) {
       const overIndex = target.indexOf(Number(over.id));
@@ -156,12 +190,13 @@ export function Board() {
       index = overIndex < 0 ? target.length : overIndex + (below ? 1 : 0);
     }
     target.splice(index, 0, id);
-    setDrag({ ...drag, ids: { ...drag.ids, [from]: drag.ids[from].filter((x) => x !== id), [to]: target } });
+    recentlyMoved.current = true;
+    setDrag({ ...session, ids: { ...session.ids, [from]: session.ids[from].filter((x) => x !== id), [to]: target } });
   }
 
   function onDragEnd(event: DragEndEvent) {
     const { active, over } = event;
-    const session = drag;
+    const session = dragRef.current;
     const id = Number(active.id);
     noteDragEnd();
     setDrag(null);
@@ -184,36 +219,57 @@ export function Board() {
 
   function onDragCancel() {
     noteDragEnd();
-    if (drag) engine.dragEnd(drag.activeId);
+    const session = dragRef.current;
+    if (session) engine.dragEnd(session.activeId);
     setDrag(null);
   }
 
-  const onCardKey = (task: Task, action: CardKeyAction) => {
-    if (action === "open") return setEditing(task.id);
-    if (action === "delete") return setDeleting(task.id);
-    const mark = drags[task.id];
-    if (mark) {
-      showToast({ kind: "warning", title: `${mark.user} is moving this card`, message: "Try again once they let go." });
-      return;
-    }
-    const column = columns[task.status];
-    const index = column.findIndex((t) => t.id === task.id);
-    const statusIndex = STATUSES.indexOf(task.status);
-    let status = task.status;
-    let target = index;
-    if (action === "left" || action === "right") {
-      const next = statusIndex + (action === "left" ? -1 : 1);
-      if (next < 0 || next >= STATUSES.length) return;
-      status = STATUSES[next];
-      target = Math.min(index, columns[status].length);
-    } else {
-      target = index + (action === "up" ? -1 : 1);
-      if (target < 0 || target >= column.length) return;
-    }
-    setFocusId(task.id);
-    engine.moveTask(task.id, status, target);
-  };
+  // The card callbacks stay the same function for the life of the board, so memoised cards
+  // skip rendering; they read the latest columns through this ref.
+  const latestColumns = useRef(columns);
+  latestColumns.current = columns;
 
+  const onOpen = useCallback((task: Task) => setEditing(task.id), []);
+  const onComposer = useCallback((status: Status, open: boolean) => setComposer(open ? status : null), []);
+  const onCardKey = useCallback(
+    (task: Task, action: CardKeyAction) => {
+      if (action === "open") return setEditing(task.id);
+      if (action === "delete") return setDeleting(task.id);
+      const mark = store.getState().drags[task.id];
+      if (mark) {
+        showToast({
+          kind: "warning",
+          title: `${mark.user} is moving this card`,
+          message: "Try again once they let go.",
+        });
+        return;
+      }
+      const cols = latestColumns.current;
+      const column = cols[task.status];
+      const index = column.findIndex((t) => t.id === task.id);
+      const statusIndex = STATUSES.indexOf(task.status);
+      let status = task.status;
+      let target = index;
+      if (action === "left" || action === "right") {
+        const next = statusIndex + (action === "left" ? -1 : 1);
+        if (next < 0 || next >= STATUSES.length) return;
+        status = STATUSES[next];
+        target = Math.min(index, cols[status].length);
+      } else {
+        target = index + (action === "up" ? -1 : 1);
+        if (target < 0 || target >= column.length) return;
+      }
+      setFocusId(task.id);
+      engine.moveTask(task.id, status, target);
+    },
+    [store, engine],
+  );
+
+  // While a card is held the columns show the drag's order; either way a column whose cards
+  // did not change keeps its array, so only the columns that changed render again.
+  const shown = useReusedColumns(
+    useMemo(() => (drag ? columnsFromIds(drag.ids, tasks) : columns), [drag, tasks, columns]),
+  );
   const active = drag ? tasks[drag.activeId] : undefined;
 
   return (
@@ -231,28 +287,21 @@ export function Board() {
       }}
     >
       <main className="board" aria-label="Task board">
-        {STATUSES.map((status) => {
-          const list = drag
-            ? drag.ids[status].map((id) => tasks[id]).filter((t): t is Task => Boolean(t))
-            : columns[status];
-          return (
-            <Column
-              key={status}
-              status={status}
-              tasks={list}
-              count={columns[status].length}
-              drags={drags}
-              pendingIds={pendingIds}
-              now={now}
-              draggingId={drag?.activeId ?? null}
-              focusId={focusId}
-              onOpen={(task) => setEditing(task.id)}
-              onKey={onCardKey}
-              composerOpen={composer === status}
-              onComposer={(open) => setComposer(open ? status : null)}
-            />
-          );
-        })}
+        {STATUSES.map((status) => (
+          <Column
+            key={status}
+            status={status}
+            tasks={shown[status]}
+            count={columns[status].length}
+            now={now}
+            draggingId={drag?.activeId ?? null}
+            focusId={focusId !== null && tasks[focusId]?.status === status ? focusId : null}
+            onOpen={onOpen}
+            onKey={onCardKey}
+            composerOpen={composer === status}
+            onComposer={onComposer}
+          />
+        ))}
       </main>
       <DragOverlay dropAnimation={{ duration: 180, easing: "cubic-bezier(.2,.8,.2,1)" }}>
         {active ? (

@@ -1,11 +1,13 @@
 //! A task card: id, title, assignee, age, agent claim and progress; sortable unless someone else
 //! is holding it.
 
-import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
+import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import type { Task } from "../protocol";
-import type { DragMark } from "../state/reducer";
+import { selectPendingIds, type DragMark } from "../state/reducer";
+import { useStore } from "../state/store";
+import { useApp } from "./App";
 import type { CardKeyAction } from "./Board";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
@@ -17,141 +19,173 @@ export function noteDragEnd(): void {
   lastDragEnd = Date.now();
 }
 
-export function CardView(props: { task: Task; now: number; dragMark?: DragMark; pending?: boolean }) {
-  const { task, now, dragMark } = props;
-  const progress = task.progress;
-  const percent = progress?.percent ?? null;
-  const lease = task.claimedBy ? timeLeft(task.leaseExpiresAt, now) : null;
-  const isTemp = task.id < 0;
-  return (
-    <>
-      <div className="card-top">
-        <span className="card-id mono" title={isTemp ? "Waiting for the server to number it" : undefined}>
-          {isTemp ? "#…" : `#${task.id}`}
-        </span>
-        {props.pending && <span className="card-saving" title="Not confirmed by the server yet" />}
-        <time
-          className="card-age"
-          dateTime={task.createdAt}
-          title={`Created ${new Date(task.createdAt).toLocaleString()}`}
-        >
-          {timeAgo(task.createdAt, now)}
-        </time>
-      </div>
-      <p className="card-title">{task.title}</p>
-      {task.description && <p className="card-desc">{task.description}</p>}
-      {progress && (
-        <div className="card-progress" title={progress.message}>
-          {percent !== null && (
-            <div
-              className="progress-bar"
-              role="progressbar"
-              aria-valuenow={percent}
-              aria-valuemin={0}
-              aria-valuemax={100}
-            >
-              <span style={{ width: `${Math.max(0, Math.min(100, percent))}%` }} />
-            </div>
-          )}
-          <span className="progress-text">
-            {percent !== null && <strong>{Math.round(percent)}%</strong>} {progress.message}
-          </span>
-        </div>
-      )}
-      <div className="card-meta">
-        {task.assignee ? (
-          <span className="assignee">
-            <Avatar name={task.assignee} size={20} bot={Boolean(task.claimedBy)} />
-            <span className="assignee-name">{task.assignee}</span>
-          </span>
-        ) : (
-          <span className="assignee is-empty">Unassigned</span>
-        )}
-        {task.claimedBy && (
-          <span className="claim" title={`Claimed by agent ${task.claimedBy}`}>
-            <BotIcon size={12} /> {lease ?? "claimed"}
-          </span>
-        )}
-      </div>
-      {dragMark && (
-        <div className="card-lock" style={{ ["--hue" as string]: hueFor(dragMark.user) }}>
-          <HandIcon size={13} /> {dragMark.user} is moving this
-        </div>
-      )}
-    </>
-  );
-}
-
-export function SortableCard(props: {
-  task: Task;
-  now: number;
-  dragMark?: DragMark;
-  pending: boolean;
-  placeholder: boolean;
-  autoFocus: boolean;
-  onOpen: (task: Task) => void;
-  onKey: (task: Task, action: CardKeyAction) => void;
-}) {
-  const { task, dragMark } = props;
-  const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
-    id: task.id,
-    disabled: Boolean(dragMark),
-  });
-  const ref = useRef<HTMLLIElement | null>(null);
-
-  useEffect(() => {
-    if (props.autoFocus) ref.current?.focus({ preventScroll: false });
-  }, [props.autoFocus, task.status, task.position]);
-
-  const style: CSSProperties = {
-    transform: CSS.Translate.toString(transform),
-    transition,
-    ["--hue" as string]: dragMark ? hueFor(dragMark.user) : undefined,
-  };
-
-  function onKeyDown(e: KeyboardEvent<HTMLLIElement>) {
-    if (e.target !== e.currentTarget) return;
-    let action: CardKeyAction | null = null;
-    if (e.key === "Enter" || (e.key === " " && !e.shiftKey)) action = "open";
-    else if (e.key === "Delete" || e.key === "Backspace") action = "delete";
-    else if (e.shiftKey && e.key === "ArrowLeft") action = "left";
-    else if (e.shiftKey && e.key === "ArrowRight") action = "right";
-    else if (e.shiftKey && e.key === "ArrowUp") action = "up";
-    else if (e.shiftKey && e.key === "ArrowDown") action = "down";
-    if (!action) return;
-    e.preventDefault();
-    props.onKey(task, action);
+/**
+ * Whether two copies of a task look the same on a card. A move renumbers every card below it in
+ * both columns (new objects, new `position`), and none of them needs drawing again for that.
+ */
+function sameFace(a: Task, b: Task): boolean {
+  if (a === b) return true;
+  for (const key of Object.keys(b) as (keyof Task)[]) {
+    if (key !== "position" && a[key] !== b[key]) return false;
   }
-
-  const classes = ["card"];
-  if (dragMark) classes.push("is-locked");
-  if (props.placeholder) classes.push("is-placeholder");
-  if (props.pending) classes.push("is-pending");
-  if (task.claimedBy) classes.push("is-claimed");
-
-  return (
-    <li
-      ref={(node) => {
-        ref.current = node;
-        setNodeRef(node);
-      }}
-      style={style}
-      className={classes.join(" ")}
-      data-testid="card"
-      data-task-id={task.id}
-      data-locked-by={dragMark?.user}
-      {...attributes}
-      {...listeners}
-      aria-roledescription="task card"
-      aria-label={`#${task.id} ${task.title}${task.assignee ? `, assigned to ${task.assignee}` : ""}${dragMark ? `, ${dragMark.user} is moving this` : ""}`}
-      onKeyDown={onKeyDown}
-      onClick={() => {
-        // A card someone else holds is off limits until they let go, even for a click.
-        if (dragMark || Date.now() - lastDragEnd < 300) return;
-        props.onOpen(task);
-      }}
-    >
-      <CardView task={task} now={props.now} dragMark={dragMark} pending={props.pending} />
-    </li>
-  );
+  return Object.keys(a).length === Object.keys(b).length;
 }
+
+/**
+ * The card's face. Memoised apart from the sortable shell: dnd-kit renders every sortable card
+ * again whenever any card mounts or unmounts (its droppable registry is one context), and the
+ * face, the costly part, then stays as it was.
+ */
+export const CardView = memo(
+  function CardView(props: { task: Task; now: number; dragMark?: DragMark; pending?: boolean }) {
+    const { task, now, dragMark } = props;
+    const progress = task.progress;
+    const percent = progress?.percent ?? null;
+    const lease = task.claimedBy ? timeLeft(task.leaseExpiresAt, now) : null;
+    const isTemp = task.id < 0;
+    return (
+      <>
+        <div className="card-top">
+          <span className="card-id mono" title={isTemp ? "Waiting for the server to number it" : undefined}>
+            {isTemp ? "#…" : `#${task.id}`}
+          </span>
+          {props.pending && <span className="card-saving" title="Not confirmed by the server yet" />}
+          <time
+            className="card-age"
+            dateTime={task.createdAt}
+            title={`Created ${new Date(task.createdAt).toLocaleString()}`}
+          >
+            {timeAgo(task.createdAt, now)}
+          </time>
+        </div>
+        <p className="card-title">{task.title}</p>
+        {task.description && <p className="card-desc">{task.description}</p>}
+        {progress && (
+          <div className="card-progress" title={progress.message}>
+            {percent !== null && (
+              <div
+                className="progress-bar"
+                role="progressbar"
+                aria-valuenow={percent}
+                aria-valuemin={0}
+                aria-valuemax={100}
+              >
+                <span style={{ width: `${Math.max(0, Math.min(100, percent))}%` }} />
+              </div>
+            )}
+            <span className="progress-text">
+              {percent !== null && <strong>{Math.round(percent)}%</strong>} {progress.message}
+            </span>
+          </div>
+        )}
+        <div className="card-meta">
+          {task.assignee ? (
+            <span className="assignee">
+              <Avatar name={task.assignee} size={20} bot={Boolean(task.claimedBy)} />
+              <span className="assignee-name">{task.assignee}</span>
+            </span>
+          ) : (
+            <span className="assignee is-empty">Unassigned</span>
+          )}
+          {task.claimedBy && (
+            <span className="claim" title={`Claimed by agent ${task.claimedBy}`}>
+              <BotIcon size={12} /> {lease ?? "claimed"}
+            </span>
+          )}
+        </div>
+        {dragMark && (
+          <div className="card-lock" style={{ ["--hue" as string]: hueFor(dragMark.user) }}>
+            <HandIcon size={13} /> {dragMark.user} is moving this
+          </div>
+        )}
+      </>
+    );
+  },
+  (a, b) => a.now === b.now && a.dragMark === b.dragMark && a.pending === b.pending && sameFace(a.task, b.task),
+);
+
+export const SortableCard = memo(
+  function SortableCard(props: {
+    task: Task;
+    now: number;
+    placeholder: boolean;
+    autoFocus: boolean;
+    onOpen: (task: Task) => void;
+    onKey: (task: Task, action: CardKeyAction) => void;
+  }) {
+    const { task } = props;
+    const { store } = useApp();
+    const dragMark = useStore(store, (s) => s.drags[task.id]);
+    const pending = useStore(store, (s) => selectPendingIds(s).has(task.id));
+    const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
+      id: task.id,
+      disabled: Boolean(dragMark),
+    });
+    const ref = useRef<HTMLLIElement | null>(null);
+
+    useEffect(() => {
+      if (props.autoFocus) ref.current?.focus({ preventScroll: false });
+    }, [props.autoFocus, task.status, task.position]);
+
+    const style: CSSProperties = {
+      transform: CSS.Translate.toString(transform),
+      transition,
+      ["--hue" as string]: dragMark ? hueFor(dragMark.user) : undefined,
+    };
+
+    function onKeyDown(e: KeyboardEvent<HTMLLIElement>) {
+      if (e.target !== e.currentTarget) return;
+      let action: CardKeyAction | null = null;
+      if (e.key === "Enter" || (e.key === " " && !e.shiftKey)) action = "open";
+      else if (e.key === "Delete" || e.key === "Backspace") action = "delete";
+      else if (e.shiftKey && e.key === "ArrowLeft") action = "left";
+      else if (e.shiftKey && e.key === "ArrowRight") action = "right";
+      else if (e.shiftKey && e.key === "ArrowUp") action = "up";
+      else if (e.shiftKey && e.key === "ArrowDown") action = "down";
+      if (!action) return;
+      e.preventDefault();
+      props.onKey(task, action);
+    }
+
+    const classes = ["card"];
+    if (dragMark) classes.push("is-locked");
+    if (props.placeholder) classes.push("is-placeholder");
+    if (pending) classes.push("is-pending");
+    if (task.claimedBy) classes.push("is-claimed");
+
+    return (
+      <li
+        ref={(node) => {
+          ref.current = node;
+          setNodeRef(node);
+        }}
+        style={style}
+        className={classes.join(" ")}
+        data-testid="card"
+        data-task-id={task.id}
+        data-locked-by={dragMark?.user}
+        {...attributes}
+        {...listeners}
+        aria-roledescription="task card"
+        aria-label={`#${task.id} ${task.title}${task.assignee ? `, assigned to ${task.assignee}` : ""}${dragMark ? `, ${dragMark.user} is moving this` : ""}`}
+        onKeyDown={onKeyDown}
+        onClick={() => {
+          // A card someone else holds is off limits until they let go, even for a click.
+          if (dragMark || Date.now() - lastDragEnd < 300) return;
+          props.onOpen(task);
+        }}
+      >
+        <CardView task={task} now={props.now} dragMark={dragMark} pending={pending} />
+      </li>
+    );
+  },
+  // The focused card follows its own moves (see the effect above), so its position counts.
+  (a, b) =>
+    a.now === b.now &&
+    a.placeholder === b.placeholder &&
+    a.autoFocus === b.autoFocus &&
+    a.onOpen === b.onOpen &&
+    a.onKey === b.onKey &&
+    sameFace(a.task, b.task) &&
+    (!b.autoFocus || a.task.position === b.task.position),
+);

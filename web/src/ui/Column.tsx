@@ -1,29 +1,34 @@
 //! One status column: its header and count, its sortable cards, and the inline new-task form.
 
+import { memo, useMemo } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { STATUS_LABELS, type Status, type Task } from "../protocol";
-import type { DragMark } from "../state/reducer";
 import type { CardKeyAction } from "./Board";
 import { SortableCard } from "./Card";
 import { Composer } from "./Composer";
 import { PlusIcon } from "./Icons";
 
-export function Column(props: {
+/**
+ * Memoised: the board hands each column the same `tasks` array and callbacks while its cards are
+ * unchanged, so a change in one column renders that column only. A card's lock and "saving" marks
+ * are read by the card itself, for the same reason.
+ */
+export const Column = memo(function Column(props: {
   status: Status;
   tasks: Task[];
   count: number;
-  drags: Readonly<Record<number, DragMark>>;
-  pendingIds: ReadonlySet<number>;
   now: number;
   draggingId: number | null;
   focusId: number | null;
   onOpen: (task: Task) => void;
   onKey: (task: Task, action: CardKeyAction) => void;
   composerOpen: boolean;
-  onComposer: (open: boolean) => void;
+  onComposer: (status: Status, open: boolean) => void;
 }) {
   const { status, tasks } = props;
+  // A new array would tell every sortable card in the column that the list changed.
+  const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
   const { setNodeRef, isOver } = useDroppable({ id: `column:${status}` });
   const headingId = `column-${status}`;
   return (
@@ -41,7 +46,7 @@ export function Column(props: {
         </span>
         <button
           className="ghost icon-button small column-add"
-          onClick={() => props.onComposer(true)}
+          onClick={() => props.onComposer(status, true)}
           title={`Add a task to ${STATUS_LABELS[status]}`}
         >
           <PlusIcon />
@@ -49,15 +54,13 @@ export function Column(props: {
         </button>
       </header>
       <div ref={setNodeRef} className="column-body">
-        <SortableContext items={tasks.map((t) => t.id)} strategy={verticalListSortingStrategy}>
+        <SortableContext items={ids} strategy={verticalListSortingStrategy}>
           <ol className="cards" aria-label={`${STATUS_LABELS[status]} tasks`}>
             {tasks.map((task) => (
               <SortableCard
                 key={task.id}
                 task={task}
                 now={props.now}
-                dragMark={props.drags[task.id]}
-                pending={props.pendingIds.has(task.id)}
                 placeholder={props.draggingId === task.id}
                 autoFocus={props.focusId === task.id}
                 onOpen={props.onOpen}
@@ -68,13 +71,13 @@ export function Column(props: {
         </SortableContext>
         {tasks.length === 0 && !props.composerOpen && <p className="column-empty">Drop cards here</p>}
         {props.composerOpen ? (
-          <Composer status={status} onClose={() => props.onComposer(false)} />
+          <Composer status={status} onClose={() => props.onComposer(status, false)} />
         ) : (
-          <button className="add-card" onClick={() => props.onComposer(true)}>
+          <button className="add-card" onClick={() => props.onComposer(status, true)}>
             <PlusIcon size={14} /> Add task
           </button>
         )}
       </div>
     </section>
   );
-}
+});

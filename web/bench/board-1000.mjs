@@ -1,0 +1,198 @@
+// The dashboard at 1,000 cards (or CARDS=n), timed in headless Chromium against the real server:
+// first load, reload from IndexedDB, a keyboard move, a remote change, a drag across columns.
+// Usage: node bench/board-1000.mjs [runs]   (after npm run build and cargo build; see
+// docs/performance.md, "Dashboard at 1,000 cards"). Prints medians, one JSON line per figure.
+
+import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
+
+const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
+const CARDS = Number(process.env.CARDS ?? 1000);
+const RUNS = Number(process.argv[2] ?? 5);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+const round = (x) => Math.round(x * 10) / 10;
+
+/** Installed in every page before its scripts: long tasks, and a frame counter. */
+function instrument() {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: "longtask", buffered: true });
+}
+
+/** In the page: resolves with performance.now() at the first frame that shows `count` cards. */
+function paintedWith(count) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (document.querySelectorAll('[data-testid="card"]').length >= count) {
+        requestAnimationFrame(() => resolve(performance.now()));
+      } else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+
+/**
+ * In the page: presses Shift+→ on a card and resolves with how long until the card is in the
+ * next column in the DOM, and until the frame after (painted).
+ */
+function keyboardMove(id) {
+  return new Promise((resolve) => {
+    const card = document.querySelector(`[data-task-id="${id}"]`);
+    const from = card.closest("[data-status]").getAttribute("data-status");
+    card.focus();
+    const start = performance.now();
+    const observer = new MutationObserver(() => {
+      const now = document.querySelector(`[data-task-id="${id}"]`);
+      if (!now || now.closest("[data-status]").getAttribute("data-status") === from) return;
+      observer.disconnect();
+      const dom = performance.now() - start;
+      requestAnimationFrame(() => resolve({ dom, painted: performance.now() - start }));
+    });
+    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
+    card.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", shiftKey: true, bubbles: true }));
+  });
+}
+
+/** In the page: resolves with Date.now() at the frame after task `id` shows up in column `status`. */
+function remoteArrival([id, status]) {
+  return new Promise((resolve) => {
+    const done = () => requestAnimationFrame(() => resolve(Date.now()));
+    const observer = new MutationObserver(() => {
+      const card = document.querySelector(`[data-testid="column-${status}"] [data-task-id="${id}"]`);
+      if (!card) return;
+      observer.disconnect();
+      done();
+    });
+    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
+  });
+}
+
+async function longTasksSince(page, since) {
+  return page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t).map((e) => e.duration), since);
+}
+
+async function main() {
+  requireTools();
+  const server = new WarroomServer({ env: { RATE_LIMIT: "0" } });
+  const adam = new Person("Adam");
+  try {
+    await server.start();
+    const seed = Array.from({ length: CARDS }, (_, i) => ({
+      title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
+      status: STATUSES[i % STATUSES.length],
+      assignee: i % 3 === 0 ? "Adam" : null,
+      description: i % 4 === 0 ? "Some context for whoever picks this up." : "",
+    }));
+    const tasks = await server.createTasks(seed);
+    await adam.launch();
+    const page = adam.page;
+    await page.addInitScript(instrument);
+    await page.addInitScript(
+      ([key, name]) => {
+        localStorage.setItem("warroom.apiKey", key);
+        localStorage.setItem("warroom.name", name);
+      },
+      [server.key, "Adam"],
+    );
+
+    const figures = { firstLoad: [], reload: [], reloadLongest: [], keyDom: [], keyPainted: [], remote: [] };
+    const dragFigures = { fps: [], longest: [], longSum: [] };
+
+    // First load: a fresh profile's IndexedDB is empty, so the board comes from sync:full.
+    await page.goto(server.url);
+    figures.firstLoad.push(await page.evaluate(paintedWith, CARDS));
+    await adam.waitFor("live");
+    // Let the board be saved before the reloads read it back.
+    await eventually("the board to be saved", () =>
+      page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const req = indexedDB.open("warroom");
+            req.onsuccess = () => {
+              const get = req.result.transaction("kv").objectStore("kv").get("board");
+              get.onsuccess = () => resolve((get.result?.tasks?.length ?? 0) >= 1);
+              get.onerror = () => resolve(false);
+            };
+            req.onerror = () => resolve(false);
+          }),
+      ),
+    );
+
+    for (let run = 0; run < RUNS; run++) {
+      await page.reload();
+      figures.reload.push(await page.evaluate(paintedWith, CARDS));
+      const long = await longTasksSince(page, 0);
+      figures.reloadLongest.push(long.length ? Math.max(...long) : 0);
+      await adam.waitFor("live");
+
+      // A keyboard move of a card in the first column (there is always one: moves go right).
+      const id = Number(
+        await page.locator('[data-testid="column-TODO"] [data-testid="card"]').nth(run).getAttribute("data-task-id"),
+      );
+      const key = await page.evaluate(keyboardMove, id);
+      figures.keyDom.push(key.dom);
+      figures.keyPainted.push(key.painted);
+      await eventually("the keyboard move to be confirmed", () =>
+        page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
+      );
+
+      // A remote change: someone else moves a card over REST; until it is painted here.
+      const remote = tasks[tasks.length - 1 - run * 5];
+      const current = (await server.api("GET", `/tasks/${remote.id}`)).body;
+      const to = STATUSES[(STATUSES.indexOf(current.status) + 1) % STATUSES.length];
+      const arrival = page.evaluate(remoteArrival, [remote.id, to]);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+      const sent = Date.now();
+      await server.api("PUT", `/tasks/${remote.id}`, { status: to });
+      figures.remote.push((await arrival) - sent);
+
+      // A drag across three columns: frames and long tasks from pickup to drop.
+      const card = page.locator('[data-testid="column-TODO"] [data-testid="card"]').first();
+      const box = await card.boundingBox();
+      const target = await page.locator('[data-testid="column-REVIEW"] [data-testid="card"]').nth(1).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const t0 = await page.evaluate(() => {
+        window.__frames = 0;
+        const tick = () => {
+          window.__frames++;
+          window.__frameLoop = requestAnimationFrame(tick);
+        };
+        window.__frameLoop = requestAnimationFrame(tick);
+        return performance.now();
+      });
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width / 2 + 12, box.y + box.height / 2 + 6, { steps: 4 });
+      await page.mouse.move(target.x + target.width / 2, target.y + target.height / 3, { steps: 60 });
+      await page.mouse.up();
+      const drag = await page.evaluate((start) => {
+        cancelAnimationFrame(window.__frameLoop);
+        const elapsed = performance.now() - start;
+        const long = window.__longTasks.filter((e) => e.start >= start).map((e) => e.duration);
+        return { fps: (window.__frames / elapsed) * 1000, long };
+      }, t0);
+      dragFigures.fps.push(drag.fps);
+      dragFigures.longest.push(drag.long.length ? Math.max(...drag.long) : 0);
+      dragFigures.longSum.push(drag.long.reduce((a, b) => a + b, 0));
+      await eventually("the drag to be confirmed", () =>
+        page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
+      );
+    }
+
+    const out = { cards: CARDS, runs: RUNS, pageErrors: adam.errors.length };
+    for (const [name, xs] of Object.entries(figures)) out[`${name}Ms`] = round(median(xs));
+    out.dragFps = round(median(dragFigures.fps));
+    out.dragLongestTaskMs = round(median(dragFigures.longest));
+    out.dragLongTaskTotalMs = round(median(dragFigures.longSum));
+    console.log(JSON.stringify(out));
+    for (const error of adam.errors) console.error(`page error: ${error.slice(0, 300)}`);
+  } finally {
+    await adam.close();
+    await server.dispose();
+  }
+}
+
+await main();

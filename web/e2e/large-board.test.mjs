@@ -1,0 +1,122 @@
+// A board of 1,000 cards in two real browsers: drags across columns neither crash the page nor
+// lose the move, and both screens end with the server's order.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Person, WarroomServer, eventually, requireTools } from "./harness.mjs";
+
+const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
+const CARDS = 1000;
+
+/** The board as one screen shows it: each column's task ids, top to bottom. */
+function screenOrder(person) {
+  return person.page.evaluate((statuses) => {
+    const out = {};
+    for (const s of statuses) {
+      const cards = document.querySelectorAll(`[data-testid="column-${s}"] [data-testid="card"]`);
+      out[s] = Array.from(cards, (c) => Number(c.getAttribute("data-task-id")));
+    }
+    return out;
+  }, STATUSES);
+}
+
+/** The board as the server holds it, in the same shape. */
+async function serverOrder(server) {
+  const tasks = (await server.api("GET", "/tasks")).body;
+  const out = Object.fromEntries(STATUSES.map((s) => [s, []]));
+  for (const t of [...tasks].sort((a, b) => a.position - b.position)) out[t.status].push(t.id);
+  return out;
+}
+
+/**
+ * Drags a card the way a hand does: press, lift, then glide over the target card in small
+ * steps (each one a pointer event dnd-kit reacts to), rest there a moment, and let go.
+ */
+async function dragOnto(person, card, target) {
+  const page = person.page;
+  const from = await card.boundingBox();
+  const x = from.x + from.width / 2;
+  const y = from.y + from.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 12, y + 6, { steps: 4 });
+  await page.getByTestId("drag-overlay").waitFor();
+  const to = await target.boundingBox();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 3, { steps: 60 });
+  // Two frames for the board to settle where the pointer rests before the drop.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.mouse.up();
+  await page.getByTestId("drag-overlay").waitFor({ state: "detached" });
+}
+
+describe("a board of 1,000 cards", () => {
+  test("drags across columns never crash, and both screens end with the server's order", async (t) => {
+    requireTools();
+    // No rate limit, so the board is seeded in seconds rather than at 200 writes a second.
+    const server = new WarroomServer({ env: { RATE_LIMIT: "0" } });
+    const adam = new Person("Adam");
+    const nick = new Person("Nick");
+    t.after(async () => {
+      await adam.close();
+      await nick.close();
+      if (t.passed === false) console.log(`--- server log (${server.logPath}) ---\n${server.log()}`);
+      await server.dispose();
+    });
+    await server.start();
+    const seed = Array.from({ length: CARDS }, (_, i) => ({
+      title: `Card ${String(i + 1).padStart(4, "0")}`,
+      status: STATUSES[i % STATUSES.length],
+      assignee: i % 3 === 0 ? "Adam" : null,
+    }));
+    await server.createTasks(seed);
+    await Promise.all([adam.launch(), nick.launch()]);
+    await adam.signIn(server);
+    await nick.signIn(server);
+    for (const person of [adam, nick]) {
+      await eventually(
+        `${person.name} to see all ${CARDS} cards`,
+        async () => (await person.page.getByTestId("card").count()) === CARDS,
+        30_000,
+      );
+    }
+
+    // Each drag takes a card near the top of one column onto a card near the top of another,
+    // right then left, so the pointer crosses columns both ways.
+    // Gliding over the columns between is what once looped React until it crashed the page.
+    const drags = [
+      ["TODO", 0, "REVIEW", 1],
+      ["IN_PROGRESS", 1, "BLOCKED", 0],
+      ["DONE", 3, "TODO", 1],
+      ["REVIEW", 0, "DONE", 3],
+      ["TODO", 2, "BLOCKED", 1],
+      ["DONE", 1, "IN_PROGRESS", 0],
+      ["BLOCKED", 0, "REVIEW", 2],
+      ["REVIEW", 0, "TODO", 0],
+    ];
+    for (const [from, fromIndex, to, toIndex] of drags) {
+      const card = adam.column(from).getByTestId("card").nth(fromIndex);
+      const id = Number(await card.getAttribute("data-task-id"));
+      await dragOnto(adam, card, adam.column(to).getByTestId("card").nth(toIndex));
+      assert.deepEqual(adam.errors, [], `Adam's page threw while dragging #${id} from ${from} to ${to}`);
+      await eventually(`#${id} to reach ${to} on the server`, async () => {
+        const task = (await server.api("GET", `/tasks/${id}`)).body;
+        return task.status === to;
+      });
+      await eventually(`Adam's changes to be confirmed after #${id}`, async () =>
+        adam.page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
+      );
+      const expected = await serverOrder(server);
+      for (const person of [adam, nick]) {
+        await eventually(`${person.name}'s board to match the server after moving #${id}`, async () => {
+          assert.deepEqual(await screenOrder(person), expected);
+          return true;
+        });
+      }
+      const place = expected[to].indexOf(id);
+      assert.ok(place >= 0 && place <= toIndex + 1, `#${id} dropped near index ${toIndex} of ${to}, is at ${place}`);
+    }
+    await adam.screenshot("20-thousand-cards");
+    assert.deepEqual(adam.errors, [], "Adam's page threw");
+    assert.deepEqual(nick.errors, [], "Nick's page threw");
+  });
+});
