@@ -370,8 +370,10 @@ impl Fanout {
                     patch.insert(field.clone(), full[field.as_str()].clone());
                 }
                 // SPEC: every status change sends the position in the new column, even when the
-                // number is the one the task had in the old column, so every screen agrees.
-                if moved_from.is_some() {
+                // number is the one the task had in the old column, so every screen agrees. So
+                // does a placement that moved others around it (positions may have holes, so
+                // the task's own number can stay while its neighbours shift).
+                if moved_from.is_some() || !shifted.is_empty() {
                     patch.insert("position".into(), json!(task.position));
                 }
                 patch.insert("version".into(), json!(task.version));
