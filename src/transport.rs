@@ -271,6 +271,9 @@ pub async fn serve(
         let watched = (stopping.subscribe(), open.clone());
         tokio::spawn(connection(io, remote, unauthenticated, router.clone(), gate.clone(), watched));
     }
+    // Closed now, not when the last connection ends: clients reconnecting meanwhile are refused
+    // at once and retry, instead of waiting in a backlog nobody accepts from.
+    drop(listener);
     drop(open);
     finished.closed().await;
 }
