@@ -229,12 +229,14 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, runs `closing`
+/// (which closes the long-lived transports) and lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     gate: Arc<Gate>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    closing: impl Future<Output = ()>,
 ) {
     // Dropped when shutdown begins: connections see it and finish gracefully.
     let (stopping, stop_signal) = watch::channel(());
@@ -274,6 +276,7 @@ pub async fn serve(
     // Closed now, not when the last connection ends: clients reconnecting meanwhile are refused
     // at once and retry, instead of waiting in a backlog nobody accepts from.
     drop(listener);
+    closing.await;
     drop(open);
     finished.closed().await;
 }
