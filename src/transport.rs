@@ -238,7 +238,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     closing: impl Future<Output = ()>,
 ) {
-    // Dropped when shutdown begins: connections see it and finish gracefully.
+    // Its only receiver is dropped when shutdown begins: the loop and every connection (each
+    // with a clone of the sender) see `closed()` resolve and finish gracefully.
     let (stopping, stop_signal) = watch::channel(());
     tokio::spawn(async move {
         shutdown.await;
@@ -270,7 +271,7 @@ pub async fn serve(
         };
         let unauthenticated = Unauthenticated::default();
         let io = TokioIo::new(Counted { stream, _slot: slot, unauthenticated: unauthenticated.clone() });
-        let watched = (stopping.subscribe(), open.clone());
+        let watched = (stopping.clone(), open.clone());
         tokio::spawn(connection(io, remote, unauthenticated, router.clone(), gate.clone(), watched));
     }
     // Closed now, not when the last connection ends: clients reconnecting meanwhile are refused
@@ -296,7 +297,7 @@ async fn connection(
     unauthenticated: Unauthenticated,
     router: Router,
     gate: Arc<Gate>,
-    (mut stopping, _open): (watch::Receiver<()>, watch::Receiver<()>),
+    (stopping, _open): (watch::Sender<()>, watch::Receiver<()>),
 ) {
     let (id, evict) = gate.enrol();
     let served = Arc::new(AtomicBool::new(false));
@@ -328,7 +329,7 @@ async fn connection(
                 }
                 break;
             }
-            _ = stopping.changed(), if !graceful => {
+            _ = stopping.closed(), if !graceful => {
                 graceful = true;
                 conn.as_mut().graceful_shutdown();
             }
