@@ -208,11 +208,12 @@ pub async fn serve(
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep(app.clone()));
     let trimmer = tokio::spawn(transport::give_back_memory());
-    let stop = async move {
-        shutdown.await;
+    // The listener closes first, so that clients reconnecting meanwhile are refused at once
+    // instead of meeting a server without a namespace (a final `connect_error` for them).
+    // Closing the transports (not a Socket.IO disconnect) then lets clients reconnect by
+    // themselves to the next instance.
+    let closing = async move {
         tracing::info!("shutting down: closing connections");
-        // Closing the transports (not a Socket.IO disconnect) lets clients reconnect by
-        // themselves to the next instance.
         io.close().await;
     };
     let gate = match app.max_connections {
@@ -220,7 +221,7 @@ pub async fn serve(
         None => transport::Gate::from_descriptor_limit(app.authenticated.clone()),
     };
     // In-flight requests finish before this returns; their writes are committed by then.
-    transport::serve(listener, router, gate, stop).await;
+    transport::serve(listener, router, gate, shutdown, closing).await;
     sweeper.abort();
     trimmer.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.

@@ -231,20 +231,21 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, runs `closing`
+/// (which closes the long-lived transports) and lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     gate: Arc<Gate>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    closing: impl Future<Output = ()>,
 ) {
-    // Set when shutdown begins: the accept loop ends and connections finish gracefully. (Not
-    // "all receivers dropped": every connection holds one, so that would wait for the last
-    // keep-alive connection to close by itself.)
-    let (stop_signal, stopping) = watch::channel(false);
+    // Its only receiver is dropped when shutdown begins: the loop and every connection (each
+    // with a clone of the sender) see `closed()` resolve and finish gracefully.
+    let (stopping, stop_signal) = watch::channel(());
     tokio::spawn(async move {
         shutdown.await;
-        let _ = stop_signal.send(true);
+        drop(stop_signal);
     });
     // Every connection task holds a receiver; the loop ends when all are gone.
     let (finished, open) = watch::channel(());
@@ -257,7 +258,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            _ = stopped(stopping.clone()) => break,
+            _ = stopping.closed() => break,
         };
         // Events are small and must leave at once, not wait for Nagle's timer (measured: a
         // small sync:full took 43 ms without it, 0.2 ms with it).
@@ -277,13 +278,12 @@ pub async fn serve(
         let watched = (stopping.clone(), open.clone());
         tokio::spawn(connection(io, remote, unauthenticated, router.clone(), gate.clone(), watched));
     }
+    // Closed now, not when the last connection ends: clients reconnecting meanwhile are refused
+    // at once and retry, instead of waiting in a backlog nobody accepts from.
+    drop(listener);
+    closing.await;
     drop(open);
     finished.closed().await;
-}
-
-/// Resolves once shutdown has begun (or its signal is gone, which means the same).
-async fn stopped(mut stopping: watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// Out of file descriptors: close the oldest idle connection and try again, instead of spinning.
@@ -301,7 +301,7 @@ async fn connection(
     unauthenticated: Unauthenticated,
     router: Router,
     gate: Arc<Gate>,
-    (stopping, _open): (watch::Receiver<bool>, watch::Receiver<()>),
+    (stopping, _open): (watch::Sender<()>, watch::Receiver<()>),
 ) {
     let (id, evict) = gate.enrol();
     let served = Arc::new(AtomicBool::new(false));
@@ -333,7 +333,7 @@ async fn connection(
                 }
                 break;
             }
-            _ = stopped(stopping.clone()), if !graceful => {
+            _ = stopping.closed(), if !graceful => {
                 graceful = true;
                 conn.as_mut().graceful_shutdown();
             }
