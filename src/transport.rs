@@ -325,6 +325,7 @@ async fn connection(
     let first_request = tokio::time::sleep(HEADER_TIMEOUT);
     tokio::pin!(first_request);
     let mut graceful = false;
+    let mut awaiting_first = true;
     loop {
         tokio::select! {
             result = conn.as_mut() => {
@@ -337,7 +338,14 @@ async fn connection(
                 graceful = true;
                 conn.as_mut().graceful_shutdown();
             }
-            _ = &mut first_request, if !served.load(Ordering::Relaxed) => {
+            // A branch's condition is read when `select!` starts, not when the timer fires: a
+            // request that arrived meanwhile (a long poll, a Server-Sent Events stream) must
+            // not be cut off by it.
+            _ = &mut first_request, if awaiting_first => {
+                awaiting_first = false;
+                if served.load(Ordering::Relaxed) {
+                    continue;
+                }
                 tracing::debug!(%remote, "no request within the header timeout: closing");
                 break;
             }

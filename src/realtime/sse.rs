@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, Sse};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
@@ -61,7 +61,7 @@ async fn events(
     };
     let follow = fanout.follow(board, last_seq).await?;
     let stream = stream(app, credential, follow, patterns, board.to_owned());
-    Ok(Sse::new(stream))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 /// The start, then every change after it, until the client goes, falls too far behind, or its
@@ -80,9 +80,8 @@ fn stream(
             vec![Event::default().id(seq.to_string()).event("sync:full").data(json.get())]
         }
     };
-    let quiet = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
-    let state = (follow.live, follow.after, tokio::time::interval(CREDENTIAL_CHECK), quiet);
-    let live = futures_util::stream::unfold(state, move |(mut live, mut after, mut check, mut quiet)| {
+    let state = (follow.live, follow.after, tokio::time::interval(CREDENTIAL_CHECK));
+    let live = futures_util::stream::unfold(state, move |(mut live, mut after, mut check)| {
         let (app, credential, board, wanted) =
             (app.clone(), credential.clone(), board.clone(), wanted.clone());
         async move {
@@ -93,7 +92,7 @@ fn stream(
                             after = change.seq;
                             let batch: Vec<Event> =
                                 change.events.iter().filter(|out| wanted(out)).map(event).collect();
-                            return Some((batch, (live, after, check, quiet)));
+                            return Some((batch, (live, after, check)));
                         }
                         Ok(_) => {}
                         // Too far behind, or the server is stopping: end, and let the client
@@ -104,11 +103,6 @@ fn stream(
                         if !app.keys.is_live(&credential) {
                             return None;
                         }
-                    }
-                    // Every 15 s whatever the traffic: simpler than resetting on each event,
-                    // and "at least every 15 s" is what proxies need.
-                    _ = quiet.tick() => {
-                        return Some((vec![Event::default().comment("")], (live, after, check, quiet)));
                     }
                 }
             }
