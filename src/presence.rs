@@ -501,7 +501,7 @@ mod tests {
     #[tokio::test]
     async fn a_person_back_within_the_grace_neither_joins_nor_leaves_and_a_stale_timer_settles_nothing() {
         let (presence, _signals) = Presence::new();
-        presence.connect("c1", "main", "team");
+        presence.connect("c1", "main", presence.reserve("team", usize::MAX).unwrap());
         assert_eq!(presence.set_name("c1", "Adam").joined.as_deref(), Some("Adam"));
         let gone = presence.disconnect("c1").unwrap();
         assert_eq!(gone.people.left.as_deref(), Some("Adam"));
@@ -509,7 +509,7 @@ mod tests {
         presence.mark_leaving("main", "Adam", first, idle_timer());
         assert_eq!(presence.users("main").len(), 1, "still listed during the grace");
 
-        presence.connect("c2", "main", "team");
+        presence.connect("c2", "main", presence.reserve("team", usize::MAX).unwrap());
         let back = presence.set_name("c2", "adam");
         assert_eq!(back, PeopleChange { back: true, ..PeopleChange::default() });
         assert_eq!(presence.finish_leaving("main", "Adam", first), None, "they came back");
@@ -529,7 +529,7 @@ mod tests {
     #[test]
     fn a_rename_leaves_the_old_name_at_once() {
         let (presence, _signals) = Presence::new();
-        presence.connect("c1", "main", "team");
+        presence.connect("c1", "main", presence.reserve("team", usize::MAX).unwrap());
         presence.set_name("c1", "Adam");
         let change = presence.set_name("c1", "Eve");
         assert_eq!((change.left.as_deref(), change.joined.as_deref()), (Some("Adam"), Some("Eve")));
