@@ -308,8 +308,10 @@ describe("the warroom dashboard", () => {
     await nick.signIn(server, "rest");
     await nick.card("Made before Nick arrived").waitFor();
     await createTaskInTodo(nick, "Sent over REST");
-    const titles = (await server.api("GET", "/tasks")).body.map((x) => x.title);
-    assert.ok(titles.includes("Sent over REST"), `server has ${titles}`);
+    const made = (await server.api("GET", "/tasks")).body.find((x) => x.title === "Sent over REST");
+    assert.ok(made, "the server has the task made over REST");
+    // Signed by the person (X-Warroom-Name), not by "api".
+    assert.equal(made.createdBy, "Nick");
     await nick.screenshot("13-rest-fallback");
     assertNoPageErrors(nick);
   });

@@ -55,13 +55,18 @@ export interface RestOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A REST call with the team key. With a `name`, writes are signed by that person (SPEC's
+ * `X-Warroom-Name`) instead of `api`: headers carry Latin-1 only, hence percent-encoded UTF-8.
+ */
 export async function rest<T>(
-  creds: Pick<Credentials, "apiKey">,
+  creds: Pick<Credentials, "apiKey"> & Partial<Pick<Credentials, "name">>,
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
   options: RestOptions = {},
 ): Promise<RestResult<T>> {
   const headers: Record<string, string> = { "X-API-Key": creds.apiKey, Accept: "application/json" };
+  if (creds.name) headers["X-Warroom-Name"] = encodeURIComponent(creds.name);
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   const controller = new AbortController();
