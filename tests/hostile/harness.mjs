@@ -3,12 +3,12 @@
 // honest client sees during an attack, a raw Engine.IO/Socket.IO socket for what the official client will not do,
 // and the `warroom` command line for tokens.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { BIN, startServer } from '../protocol/server.mjs';
+import { cli } from '../protocol/tokens.mjs';
 
 export { BIN };
 
@@ -273,19 +273,7 @@ export class RawSocket {
 // ---------------------------------------------------------------------------------------------------------------
 // The command line: per-person tokens on the running server's database.
 
-export function cli(args) {
-  const env = { ...process.env };
-  for (const k of ['DATABASE_PATH', 'DATABASE_URL', 'RUST_BACKTRACE', 'RUST_LIB_BACKTRACE', 'WAAAH_API_KEY']) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { cli };
 
 /** REST with a key (team key by default); resolves { status, body }. */
 export async function api(srv, method, path, body, key = srv.key) {

@@ -3,26 +3,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Person, WarroomServer, eventually, pickUpAndHoldOver, requireTools } from "./harness.mjs";
+import { Person, WarroomServer, eventually, pickUpAndHoldOver, requireTools, warRoom } from "./harness.mjs";
 
 /** A fresh server and two signed-in people for one test; everything is torn down after it. */
-async function warRoom(t, { width, height } = {}) {
-  const server = new WarroomServer();
-  const adam = new Person("Adam");
-  const nick = new Person("Nick");
-  t.after(async () => {
-    await adam.close();
-    await nick.close();
-    if (t.passed === false) console.log(`--- server log (${server.logPath}) ---\n${server.log()}`);
-    await server.dispose();
-  });
-  await server.start();
-  await Promise.all([adam.launch({ width, height }), nick.launch({ width, height })]);
-  await adam.signIn(server);
-  await nick.signIn(server);
-  return { server, adam, nick };
-}
-
 function assertNoPageErrors(...people) {
   for (const p of people) assert.deepEqual(p.errors, [], `${p.name}'s page threw`);
 }

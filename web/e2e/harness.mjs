@@ -247,3 +247,25 @@ export async function pickUpAndHoldOver(person, cardLocator, targetLocator) {
     await page.mouse.up();
   };
 }
+
+/**
+ * Adam and Nick signed in side by side on a fresh server (`env` for its settings, `seed` to fill
+ * the board before they arrive); both close, and the server log is shown, when the test ends.
+ */
+export async function warRoom(t, { width, height, env, seed } = {}) {
+  const server = new WarroomServer({ env });
+  const adam = new Person("Adam");
+  const nick = new Person("Nick");
+  t.after(async () => {
+    await adam.close();
+    await nick.close();
+    if (t.passed === false) console.log(`--- server log (${server.logPath}) ---\n${server.log()}`);
+    await server.dispose();
+  });
+  await server.start();
+  if (seed) await seed(server);
+  await Promise.all([adam.launch({ width, height }), nick.launch({ width, height })]);
+  await adam.signIn(server);
+  await nick.signIn(server);
+  return { server, adam, nick };
+}

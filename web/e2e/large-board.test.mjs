@@ -3,7 +3,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Person, WarroomServer, eventually, requireTools } from "./harness.mjs";
+import { eventually, requireTools, warRoom } from "./harness.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = 1000;
@@ -53,25 +53,15 @@ describe("a board of 1,000 cards", () => {
   test("drags across columns never crash, and both screens end with the server's order", async (t) => {
     requireTools();
     // No rate limit, so the board is seeded in seconds rather than at 200 writes a second.
-    const server = new WarroomServer({ env: { RATE_LIMIT: "0" } });
-    const adam = new Person("Adam");
-    const nick = new Person("Nick");
-    t.after(async () => {
-      await adam.close();
-      await nick.close();
-      if (t.passed === false) console.log(`--- server log (${server.logPath}) ---\n${server.log()}`);
-      await server.dispose();
-    });
-    await server.start();
     const seed = Array.from({ length: CARDS }, (_, i) => ({
       title: `Card ${String(i + 1).padStart(4, "0")}`,
       status: STATUSES[i % STATUSES.length],
       assignee: i % 3 === 0 ? "Adam" : null,
     }));
-    await server.createTasks(seed);
-    await Promise.all([adam.launch(), nick.launch()]);
-    await adam.signIn(server);
-    await nick.signIn(server);
+    const { server, adam, nick } = await warRoom(t, {
+      env: { RATE_LIMIT: "0" },
+      seed: (server) => server.createTasks(seed),
+    });
     for (const person of [adam, nick]) {
       await eventually(
         `${person.name} to see all ${CARDS} cards`,
