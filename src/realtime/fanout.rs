@@ -25,17 +25,14 @@ use crate::presence::{Signal, User};
 /// How many recent events are kept for clients that resume with `lastSeq`.
 pub const RETAINED_EVENTS: usize = 20_000;
 
-/// Packets queued per socket, at most. A live broadcast is encoded once and every queue holds
-/// the same bytes, so what a socket costs on its own is its `sync:full` or replay, not this.
-/// When the queue is full, broadcasts skip the socket and engine.io's next ping cannot be
-/// queued either, which closes it (within the 25 s ping interval): a reader that far behind
-/// is cut off and resumes with `lastSeq`. (The former bound, a whole 20,000-event replay on top
-/// of live traffic, let one stalled socket pin 28,192 packets.)
-pub const QUEUE_PACKETS: usize = 1_024;
-
-/// The most events one resume replays. Beyond it the socket gets `sync:full` instead: one
-/// packet, and half the queue stays free for what happens while the client reads.
-pub const REPLAY_LIMIT: usize = QUEUE_PACKETS / 2;
+/// Packets queued per socket, at most: room for a whole resume replay (SPEC: a client whose
+/// missed events are retained gets exactly those) on top of live traffic, and for a burst of
+/// commands' answers (each refused command queues its ack and an `error`). Broadcasts share one
+/// encoding, so what a socket holds on its own is its `sync:full`, its replay and its answers.
+/// A socket that stops reading does not keep them: a write that makes no progress for 10 s
+/// closes its connection (`stall`), and it resumes with `lastSeq`. When the queue is full,
+/// broadcasts skip the socket and engine.io's next ping cannot be queued, which closes it too.
+pub const QUEUE_PACKETS: usize = RETAINED_EVENTS + 8_192;
 
 /// One event as sent: name, first argument, and the change's sequence number.
 #[derive(Debug, Clone)]
@@ -237,7 +234,7 @@ impl Fanout {
     }
 
     /// Brings a socket up to date and puts it in its room: the events it missed (with
-    /// `lastSeq`, up to `REPLAY_LIMIT` of them) then `sync:resumed`, or else `sync:full`, then
+    /// `lastSeq`, when they are retained) then `sync:resumed`, or else `sync:full`, then
     /// whatever happened meanwhile.
     pub async fn sync(&self, socket: &SocketRef, req: SyncRequest<'_>) -> AppResult<()> {
         {
@@ -246,16 +243,12 @@ impl Fanout {
             if let Some(last_seq) = req.last_seq
                 && let Some(ring) = ring.filter(|r| r.covers(last_seq))
             {
-                let missed: Vec<&Outgoing> =
-                    ring.after(last_seq).filter(|out| wants(req.patterns, &out.name)).collect();
-                if missed.len() <= REPLAY_LIMIT {
-                    for out in missed {
-                        emit_to(socket, out);
-                    }
-                    let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
-                    socket.join(req.room);
-                    return Ok(());
+                for out in ring.after(last_seq).filter(|out| wants(req.patterns, &out.name)) {
+                    emit_to(socket, out);
                 }
+                let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
+                socket.join(req.room);
+                return Ok(());
             }
             // Nothing happened since the last `sync:full` was encoded: send the same bytes.
             if let Some(json) = self.current_sync(req.board, ring) {

@@ -6,12 +6,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { useServer, board, Client, connect, joined, uid, sleep, health, listTasks, restCreate, sockCreate, WAIT } from './helpers.mjs';
+import { useServer, board, connect, joined, uid, sleep, health, restCreate, sockCreate, WAIT } from './helpers.mjs';
 
 useServer({ rateLimit: 0 });
-
-/** The server's bound on one resume replay (REPLAY_LIMIT). */
-const REPLAY_LIMIT = 512;
 
 /** The server process's resident memory, in MB. */
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${board.server.child.pid}/status`, 'utf8'))[1]) / 1024;
@@ -77,28 +74,6 @@ test('sockets connecting while nothing changes get the same sync:full, and one c
   await joined(name);
   const fourth = await connect();
   assert.ok(fourth.syncs[0].users.some((u) => u.name === name), 'someone joined since: they are in sync:full');
-});
-
-test(`a resume that missed more than ${REPLAY_LIMIT} events gets sync:full with every task instead of a replay`, { timeout: 120000 }, async () => {
-  const away = await connect();
-  const lastSeq = away.syncs[0].seq;
-  away.close();
-  // Each creation is three events: task:N:created, task:created and activity.
-  await createTasks(Math.ceil(REPLAY_LIMIT / 3) + 10);
-  const tasks = await listTasks();
-
-  const back = new Client({ extraAuth: { lastSeq } });
-  const sync = await back.synced();
-  assert.equal(sync.event, 'sync:full', 'too many missed events for one replay');
-  assert.deepEqual(sync.data.tasks.map((t) => t.id).sort((a, b) => a - b), tasks.map((t) => t.id).sort((a, b) => a - b));
-  assert.deepEqual(back.names().filter((n) => n !== 'sync:full'), [], 'no replayed event besides it');
-
-  const recent = sync.data.seq;
-  back.close();
-  const task = await restCreate({ title: uid('one more') });
-  const again = new Client({ extraAuth: { lastSeq: recent } });
-  assert.equal((await again.synced()).event, 'sync:resumed', 'a short absence is still replayed');
-  assert.ok(again.names().includes(`task:${task.id}:created`));
 });
 
 test('sockets that never read on a big board are cut off, and the server\'s memory stays bounded meanwhile', { timeout: 180000 }, async () => {
