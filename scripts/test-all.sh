@@ -50,12 +50,14 @@ export WARROOM_BIN="$root/target/debug/warroom"
 step protocol-install npm --prefix tests/protocol ci --no-audit --no-fund
 step protocol bash -c 'cd tests/protocol && npm test'
 # Issue 15's hostile-load suite, short mode: the scenarios whose bounds hold today (idle and slow
-# connections, the descriptor reserve, connection and rate limits, churn, the revocation race,
-# laggards, subscriptions). The keyless-flood RSS/latency bounds, ack ids >= 2^63 (the server now
-# closes the socket; the scenario expects an answer) and shared sync:full do not hold yet: they
-# run in `make bench` (all scenarios) and are listed as open in docs/security.md.
+# connections, the descriptor reserve, connection limits, churn, the revocation race,
+# laggards). Scenarios whose bound is a latency (the aggregate rate's and subscriptions' bystander
+# p99) are benchmarks, not tests, on a shared 2-core machine: their functional halves run in the
+# protocol suite (hostile-auth, subscriptions). The keyless-flood RSS/latency bounds, ack ids >= 2^63
+# (the server now closes the socket; the scenario expects an answer) and shared sync:full do not
+# hold yet. All of them run in `make bench`; the open ones are listed in docs/security.md.
 step hostile-install npm --prefix tests/hostile ci --no-audit --no-fund
-step hostile bash -c 'cd tests/hostile && node run.mjs --short --test-name-pattern="closed by the server|leave a reserve|CONNECTION_LIMIT|one credential with|reconnecting|revocation race|that never read while|distinct patterns"'
+step hostile bash -c 'cd tests/hostile && node run.mjs --short --test-name-pattern="closed by the server|leave a reserve|CONNECTION_LIMIT|reconnecting|revocation race|that never read while"'
 step deploy-proxy bash tests/deploy/proxy-test.sh
 step conformance bash tests/protocol/run-kit.sh
 step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund
