@@ -46,13 +46,28 @@ pub async fn create_token(
     target: &StoreArgs,
     name: &str,
     role: Role,
+    boards: &[String],
 ) -> anyhow::Result<(String, StoredToken)> {
     let name = crate::domain::input::name(serde_json::Value::String(name.to_owned()), "name")?;
-    let (token, stored) = auth::new_token(&name, role, &crate::clock::now());
+    let boards = crate::invites::board_scope(boards)?;
+    let (token, stored) = auth::new_token(&name, role, boards, &crate::clock::now());
     let store = open(target).await?;
     store.create_token(stored.clone()).await?;
     store.close().await;
     Ok((token, stored))
+}
+
+/// Makes an invite and returns its code: the only time it is ever shown.
+pub async fn create_invite(
+    target: &StoreArgs,
+    role: Role,
+    boards: &[String],
+    hours: u32,
+) -> anyhow::Result<(String, auth::Invite)> {
+    let store = open(target).await?;
+    let made = crate::invites::create(&*store, role, boards, Some(i64::from(hours)), "warroom").await?;
+    store.close().await;
+    Ok(made)
 }
 
 pub async fn list_tokens(target: &StoreArgs) -> anyhow::Result<Vec<StoredToken>> {
@@ -113,7 +128,7 @@ fn carry_counters_forward(current: &Path, staged: &Path) -> anyhow::Result<()> {
     conn.execute("ATTACH DATABASE ?1 AS current", [current.to_str().context("database path is not UTF-8")?])?;
     conn.execute_batch(
         "UPDATE main.boards SET seq = 1 + max(seq, coalesce((SELECT c.seq FROM current.boards c
-                                                             WHERE c.name = main.boards.name), 0));
+                                                             WHERE c.id = main.boards.id), 0));
          UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT c.seq FROM current.sqlite_sequence c
                                                                   WHERE c.name = main.sqlite_sequence.name), 0));
          DETACH DATABASE current;",

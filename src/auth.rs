@@ -5,7 +5,7 @@
 //! Only a token's SHA-256 is stored. Adapters never compare keys themselves.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -52,9 +52,21 @@ pub struct Credential {
     pub role: Role,
     /// A token's person: their name is fixed. `None` for the team key.
     pub person: Option<String>,
+    /// The boards a token is limited to; `None` reaches every board (the team key does).
+    pub boards: Option<Arc<[String]>>,
 }
 
 impl Credential {
+    /// Whether this credential may read (and, by its role, write) `board`.
+    pub fn can_see(&self, board: &str) -> bool {
+        can_see(self.boards.as_deref(), board)
+    }
+
+    /// FORBIDDEN outside the credential's boards.
+    pub fn check_board(&self, board: &str) -> AppResult<()> {
+        check_board(self.boards.as_deref(), board)
+    }
+
     /// The name a REST write acts as: the token's person; with the team key the person named
     /// by `X-Warroom-Name` (already validated as a name), else `api`. A token's person naming
     /// someone else is FORBIDDEN, as at the socket handshake.
@@ -69,6 +81,20 @@ impl Credential {
     }
 }
 
+/// Whether a credential limited to `scope` (`None`: every board) reaches `board`.
+pub fn can_see(scope: Option<&[String]>, board: &str) -> bool {
+    scope.is_none_or(|boards| boards.iter().any(|b| b == board))
+}
+
+/// FORBIDDEN outside `scope`.
+pub fn check_board(scope: Option<&[String]>, board: &str) -> AppResult<()> {
+    if can_see(scope, board) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("This credential does not reach the board {board}")))
+    }
+}
+
 /// A per-person token as stored: never the token itself.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +106,50 @@ pub struct StoredToken {
     pub hash: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The boards it reaches; `None`: every board.
+    pub boards: Option<Vec<String>>,
+}
+
+/// An invite link as stored: the SHA-256 of its code, never the code.
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub hash: String,
+    pub role: Role,
+    pub boards: Option<Vec<String>>,
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+}
+
+/// A new invite code (URL-safe hex) and its stored form.
+pub fn new_invite(
+    role: Role,
+    boards: Option<Vec<String>>,
+    by: &str,
+    now: &str,
+    expires_at: &str,
+) -> (String, Invite) {
+    let code = hex(&random_bytes::<16>());
+    let invite = Invite {
+        hash: hash_token(&code),
+        role,
+        boards,
+        created_by: by.to_owned(),
+        created_at: now.to_owned(),
+        expires_at: expires_at.to_owned(),
+        used_at: None,
+    };
+    (code, invite)
+}
+
+impl StoredToken {
+    fn credential(&self) -> Credential {
+        // Names made before they were normalised on input are normalised here.
+        let person = Some(self.name.nfc().collect());
+        let boards = self.boards.as_deref().map(Arc::from);
+        Credential { id: format!("token:{}", self.id), role: self.role, person, boards }
+    }
 }
 
 pub struct Keys {
@@ -109,7 +179,7 @@ impl Keys {
     pub fn identify(&self, presented: &str) -> Option<Credential> {
         let team: bool = presented.as_bytes().ct_eq(self.team_key.as_bytes()).into();
         if team {
-            return Some(Credential { id: "team".into(), role: Role::Admin, person: None });
+            return Some(Credential { id: "team".into(), role: Role::Admin, person: None, boards: None });
         }
         if !presented.starts_with(TOKEN_PREFIX) {
             return None;
@@ -123,17 +193,17 @@ impl Keys {
         credential.person.is_none() || !self.tokens.read().unwrap().revoked.contains(&credential.id)
     }
 
+    /// Makes a token just stored valid at once, before the next refresh reads it.
+    pub fn add(&self, token: &StoredToken) {
+        self.tokens.write().unwrap().live.insert(token.hash.clone(), token.credential());
+    }
+
     /// Replaces the live tokens; returns the credential ids that are no longer valid.
     pub fn refresh(&self, stored: &[StoredToken]) -> Vec<String> {
         let live: HashMap<String, Credential> = stored
             .iter()
             .filter(|t| t.revoked_at.is_none())
-            .map(|t| {
-                // Names made before they were normalised on input are normalised here.
-                let person = Some(t.name.nfc().collect());
-                let credential = Credential { id: format!("token:{}", t.id), role: t.role, person };
-                (t.hash.clone(), credential)
-            })
+            .map(|t| (t.hash.clone(), t.credential()))
             .collect();
         let mut tokens = self.tokens.write().unwrap();
         let gone: Vec<String> = tokens
@@ -156,7 +226,7 @@ pub fn generate_key() -> String {
 }
 
 /// A new token `wr_<id>_<secret>` and its stored form.
-pub fn new_token(name: &str, role: Role, now: &str) -> (String, StoredToken) {
+pub fn new_token(name: &str, role: Role, boards: Option<Vec<String>>, now: &str) -> (String, StoredToken) {
     let id = hex(&random_bytes::<6>());
     let token = format!("{TOKEN_PREFIX}{id}_{}", hex(&random_bytes::<24>()));
     let stored = StoredToken {
@@ -166,6 +236,7 @@ pub fn new_token(name: &str, role: Role, now: &str) -> (String, StoredToken) {
         hash: hash_token(&token),
         created_at: now.to_owned(),
         revoked_at: None,
+        boards,
     };
     (token, stored)
 }
@@ -192,7 +263,7 @@ mod tests {
     #[test]
     fn a_token_is_known_only_while_it_is_not_revoked() {
         let keys = Keys::new("team".into());
-        let (token, mut stored) = new_token("Adam", Role::Viewer, "2026-01-01T00:00:00.000Z");
+        let (token, mut stored) = new_token("Adam", Role::Viewer, None, "2026-01-01T00:00:00.000Z");
         assert!(keys.identify(&token).is_none());
         keys.refresh(std::slice::from_ref(&stored));
         let credential = keys.identify(&token).expect("live token");
@@ -207,11 +278,19 @@ mod tests {
 
     #[test]
     fn a_rest_write_with_a_token_acts_as_its_person_and_may_not_name_another() {
-        let token = Credential { id: "token:1".into(), role: Role::Editor, person: Some("José".into()) };
+        let token = Credential {
+            id: "token:1".into(),
+            role: Role::Editor,
+            person: Some("José".into()),
+            boards: Some(Arc::from(["web".to_owned()])),
+        };
+        assert!(token.can_see("web") && !token.can_see("main"));
+        assert_eq!(token.check_board("ops").unwrap_err().code(), "FORBIDDEN");
         assert_eq!(token.rest_name(None).unwrap(), "José");
         assert_eq!(token.rest_name(Some("jose\u{301}".into())).unwrap(), "José");
         assert_eq!(token.rest_name(Some("Mallory".into())).unwrap_err().code(), "FORBIDDEN");
-        let team = Credential { id: "team".into(), role: Role::Admin, person: None };
+        let team = Credential { id: "team".into(), role: Role::Admin, person: None, boards: None };
+        assert!(team.can_see("anything"));
         assert_eq!(team.rest_name(None).unwrap(), "api");
         assert_eq!(team.rest_name(Some("Adam".into())).unwrap(), "Adam");
     }

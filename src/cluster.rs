@@ -81,6 +81,8 @@ enum Message {
     People { board: String, people: Vec<(String, String)> },
     /// A new (or reconnected) instance asks for everyone's people.
     Hello,
+    /// A board was created, changed or deleted.
+    Board { board: String, event: String, payload: serde_json::Value },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -242,6 +244,10 @@ impl Cluster {
             Signal::Drag { board, except, task_id, user } => self.send(
                 format!("{board}:signals"),
                 json!({ "kind": "drag", "board": board, "except": except, "taskId": task_id, "user": user }),
+            ),
+            Signal::Board { board, event, payload } => self.send(
+                "boards".into(),
+                json!({ "kind": "board", "board": board, "event": event, "payload": payload }),
             ),
             Signal::Users { .. } => {}
         }
@@ -630,6 +636,9 @@ impl Cluster {
                 }
             }
             Message::Hello => self.publish_own_people(),
+            Message::Board { board, event, payload } => {
+                self.emit_locally(Signal::Board { board, event, payload })
+            }
         }
     }
 

@@ -39,6 +39,13 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Invite links: a one-time code that becomes a personal token with its role and boards.
+    Invite {
+        #[command(subcommand)]
+        action: InviteAction,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Write a consistent copy of the database to PATH while the server keeps running.
     Backup {
         path: PathBuf,
@@ -72,11 +79,31 @@ pub enum TokenAction {
         name: String,
         #[arg(long, value_enum, default_value_t = Role::Editor)]
         role: Role,
+        /// Limit the token to this board (repeat for several); without it, every board.
+        #[arg(long = "board")]
+        boards: Vec<String>,
     },
-    /// Every token, with its id, person, role and whether it is revoked.
+    /// Every token, with its id, person, role, boards and whether it is revoked.
     List,
     /// Revoke a token by id: its open sockets are disconnected within a second.
     Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum InviteAction {
+    /// Make an invite link; it is printed once and only its hash is kept.
+    Create {
+        #[arg(long, value_enum, default_value_t = Role::Editor)]
+        role: Role,
+        /// Limit it to this board (repeat for several); without it, every board.
+        #[arg(long = "board")]
+        boards: Vec<String>,
+        #[arg(long, default_value_t = crate::invites::DEFAULT_HOURS)]
+        expires_in_hours: u32,
+        /// Where people open the dashboard: the link is `<URL>/?invite=CODE`.
+        #[arg(long, default_value = "http://localhost:3000")]
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,6 +16,7 @@ pub enum AppError {
     NotFound(String),
     TaskNotFound(i64),
     AgentNotFound(String),
+    BoardNotFound(String),
     TaskLocked { task_id: i64, holder: String },
     Conflict(String),
     RateLimited,
@@ -47,6 +48,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::TaskNotFound(_) => "TASK_NOT_FOUND",
             AppError::AgentNotFound(_) => "AGENT_NOT_FOUND",
+            AppError::BoardNotFound(_) => "BOARD_NOT_FOUND",
             AppError::TaskLocked { .. } => "TASK_LOCKED",
             AppError::Conflict(_) => "CONFLICT",
             AppError::RateLimited => "RATE_LIMITED",
@@ -61,7 +63,10 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden(_) => 403,
             AppError::Validation(_) => 400,
-            AppError::NotFound(_) | AppError::TaskNotFound(_) | AppError::AgentNotFound(_) => 404,
+            AppError::NotFound(_)
+            | AppError::TaskNotFound(_)
+            | AppError::AgentNotFound(_)
+            | AppError::BoardNotFound(_) => 404,
             AppError::TaskLocked { .. } | AppError::Conflict(_) => 409,
             AppError::RateLimited => 429,
             AppError::PayloadTooLarge => 413,
@@ -91,6 +96,7 @@ impl fmt::Display for AppError {
             | AppError::Conflict(m) => f.write_str(m),
             AppError::TaskNotFound(id) => write!(f, "Task {id} not found"),
             AppError::AgentNotFound(id) => write!(f, "Agent {id} not found"),
+            AppError::BoardNotFound(id) => write!(f, "Board {id} not found"),
             AppError::TaskLocked { task_id, holder } => {
                 write!(f, "Task {task_id} is being moved by {holder}")
             }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod invites;
 pub mod mcp;
 pub mod metrics;
 pub mod presence;
@@ -149,7 +150,9 @@ impl App {
         let keys = Keys::new(key);
         keys.refresh(&store.tokens().await?);
         let bus = Arc::new(Bus::new());
-        bus.start_board(MAIN_BOARD, store.seq(MAIN_BOARD).await?);
+        for board in store.boards().await? {
+            bus.start_board(&board.id, store.seq(&board.id).await?);
+        }
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
         let app = App(Arc::new(AppInner {
@@ -242,14 +245,23 @@ async fn sweep(app: App) {
     let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
-        if let Err(e) = app.board.requeue_expired(MAIN_BOARD).await {
-            e.log("requeueing expired leases");
-        }
+        let boards = match app.board.store().boards().await {
+            Ok(boards) => boards,
+            Err(e) => {
+                e.log("listing boards for the sweep");
+                continue;
+            }
+        };
         ticks = ticks.wrapping_add(1);
-        if ticks.is_multiple_of(AGENT_SWEEP_EVERY)
-            && let Err(e) = app.board.sweep_silent_agents(MAIN_BOARD).await
-        {
-            e.log("marking silent agents offline");
+        for board in boards {
+            if let Err(e) = app.board.requeue_expired(&board.id).await {
+                e.log("requeueing expired leases");
+            }
+            if ticks.is_multiple_of(AGENT_SWEEP_EVERY)
+                && let Err(e) = app.board.sweep_silent_agents(&board.id).await
+            {
+                e.log("marking silent agents offline");
+            }
         }
     }
 }

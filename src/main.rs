@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use warroom::config::{Cli, Command, ServeArgs, StoreArgs, TokenAction};
+use warroom::config::{Cli, Command, InviteAction, ServeArgs, StoreArgs, TokenAction};
 use warroom::{App, KeySource, admin};
 
 #[tokio::main]
@@ -28,6 +28,20 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Token { action, store }) => token(action, &store).await,
+        Some(Command::Invite {
+            action: InviteAction::Create { role, boards, expires_in_hours, url },
+            store,
+        }) => {
+            let (code, invite) = admin::create_invite(&store, role, &boards, expires_in_hours).await?;
+            let scope = invite.boards.map_or_else(|| "every board".to_owned(), |b| b.join(", "));
+            println!(
+                "invite for a new {} on {scope}, until {}, shown only now:",
+                invite.role.as_str(),
+                invite.expires_at
+            );
+            println!("  {}", warroom::invites::url(&url, &code));
+            Ok(())
+        }
         Some(Command::Backup { path, store }) => {
             admin::backup(&store, &path).await?;
             println!("backed up {} to {}", store.database_path.display(), path.display());
@@ -43,15 +57,22 @@ async fn main() -> anyhow::Result<()> {
 
 async fn token(action: TokenAction, db: &StoreArgs) -> anyhow::Result<()> {
     match action {
-        TokenAction::Create { name, role } => {
-            let (token, stored) = admin::create_token(db, &name, role).await?;
+        TokenAction::Create { name, role, boards } => {
+            let (token, stored) = admin::create_token(db, &name, role, &boards).await?;
             println!("token {} for {} ({}), shown only now:", stored.id, stored.name, stored.role.as_str());
             println!("  {token}");
         }
         TokenAction::List => {
             for t in admin::list_tokens(db).await? {
                 let state = t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into());
-                println!("{}  {:<24} {:<7} created {}  {state}", t.id, t.name, t.role.as_str(), t.created_at);
+                let boards = t.boards.map_or_else(|| "every board".to_owned(), |b| b.join(","));
+                println!(
+                    "{}  {:<24} {:<7} {boards:<20} created {}  {state}",
+                    t.id,
+                    t.name,
+                    t.role.as_str(),
+                    t.created_at
+                );
             }
         }
         TokenAction::Revoke { id } => {

@@ -60,6 +60,13 @@ pub enum Signal {
         board: String,
         users: Vec<User>,
     },
+    /// A board was created, changed or deleted: every socket that can see it is told, on any
+    /// board (`event` is `board:created`, `board:updated` or `board:deleted`).
+    Board {
+        board: String,
+        event: String,
+        payload: serde_json::Value,
+    },
 }
 
 /// What a name change or disconnect did to the online list.
@@ -138,6 +145,11 @@ impl Presence {
         let (signals, rx) = mpsc::unbounded_channel();
         let departures = std::sync::atomic::AtomicU64::new(0);
         (Arc::new(Presence { state: Mutex::new(State::default()), signals, departures }), rx)
+    }
+
+    /// Tells everyone who can see `board` that it changed (board events carry no `seq`).
+    pub fn announce_board(&self, board: &str, event: &str, payload: serde_json::Value) {
+        self.signal(Signal::Board { board: board.to_owned(), event: event.to_owned(), payload });
     }
 
     fn signal(&self, signal: Signal) {

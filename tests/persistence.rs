@@ -67,3 +67,45 @@ async fn stopping_the_server_with_a_socket_open_finishes_and_keeps_its_writes() 
     let app = TestApp::spawn_on(db).await;
     assert_eq!(app.tasks().await.len(), 1);
 }
+
+/// A database made before boards existed (migrations 0001–0003, as the previous release left
+/// it) opens with its tasks and history on `main`, unchanged, and its tokens reaching every board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_before_boards_carries_its_tasks_and_history_onto_main() {
+    let db = common::Database::fresh();
+    {
+        let conn = rusqlite::Connection::open(&db.path).unwrap();
+        for sql in [
+            include_str!("../migrations/sqlite/0001_board.sql"),
+            include_str!("../migrations/sqlite/0002_claims.sql"),
+            include_str!("../migrations/sqlite/0003_tokens.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO tasks (board, title, description, status, position, created_by, created_at, updated_at, version)
+             VALUES ('main', 'Old task', 'kept', 'REVIEW', 0, 'Adam', '2026-01-05T10:00:00.000Z', '2026-01-06T10:00:00.000Z', 3);
+             INSERT INTO activity (board, seq, kind, user, message, task_id, timestamp)
+             VALUES ('main', 7, 'task.created', 'Adam', 'Adam created \"Old task\"', 1, '2026-01-05T10:00:00.000Z');
+             UPDATE boards SET seq = 7 WHERE name = 'main';",
+        )
+        .unwrap();
+    }
+
+    let app = TestApp::spawn_on(db).await;
+
+    let task = app.get("/api/tasks/1").await.body;
+    assert_eq!(
+        (&task["board"], &task["title"], &task["status"], &task["version"], &task["createdAt"]),
+        (&json!("main"), &json!("Old task"), &json!("REVIEW"), &json!(3), &json!("2026-01-05T10:00:00.000Z"))
+    );
+    let history = app.get("/api/tasks/1/history").await.body;
+    assert_eq!(history[0]["seq"], 7);
+    let main = app.get("/api/boards/main").await.body;
+    assert_eq!((&main["name"], &main["archived"]), (&json!("Main"), &json!(false)));
+    assert_eq!(main["createdAt"], "2026-01-05T10:00:00.000Z", "dated by its oldest task");
+    let socket = app.socket(None).await;
+    assert_eq!(socket.sync()["seq"], 7, "the sequence goes on from where it was");
+    assert_eq!(socket.sync()["board"]["id"], "main");
+}

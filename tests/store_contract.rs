@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use warroom::auth::{Role, StoredToken};
+use warroom::auth::{Invite, Role, StoredToken};
 use warroom::domain::agent::{AgentReport, AgentStatus};
+use warroom::domain::boards::BoardInfo;
 use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
@@ -72,6 +73,8 @@ contract![
     a_negative_limit_is_an_empty_page_and_a_negative_offset_skips_nothing,
     a_snapshot_holds_every_task_in_display_order_every_agent_and_the_seq,
     a_reopened_store_keeps_everything_and_continues_the_sequence,
+    boards_are_created_once_changed_and_deleted_with_everything_on_them,
+    an_invite_is_redeemed_once_and_only_before_it_expires,
 ];
 
 // ---- The backends ----
@@ -156,6 +159,18 @@ fn token(id: &str, name: &str, at: &str) -> StoredToken {
         hash: format!("hash-of-{id}"),
         created_at: at.into(),
         revoked_at: None,
+        boards: None,
+    }
+}
+
+fn board_info(id: &str) -> BoardInfo {
+    BoardInfo {
+        id: id.into(),
+        name: format!("Board {id}"),
+        description: String::new(),
+        archived: false,
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        created_by: "alice".into(),
     }
 }
 
@@ -778,4 +793,74 @@ mod postgres_instances {
         a.close().await;
         b.close().await;
     }
+}
+
+async fn boards_are_created_once_changed_and_deleted_with_everything_on_them(backend: Backend) {
+    let board = backend.open().await;
+    let main = board.store.board(BOARD).await.unwrap().expect("main always exists");
+    assert_eq!((main.name.as_str(), main.archived), ("Main", false));
+    assert!(board.store.create_board(board_info("web")).await.unwrap());
+    assert!(!board.store.create_board(board_info("web")).await.unwrap(), "an id is taken once");
+    let ids: Vec<String> = board.store.boards().await.unwrap().into_iter().map(|b| b.id).collect();
+    assert_eq!(ids, vec!["main", "web"]);
+
+    let on_web = |op| WriteRequest { board: "web".into(), actor: "alice".into(), idempotency: None, op };
+    let created =
+        committed(board.store.apply(on_web(WriteOp::CreateTask(new_task("web work")))).await, "create");
+    assert_eq!(created.seq, 1, "each board has its own seq");
+    let task = changed_task(&created);
+    assert_eq!(task.board, "web");
+    assert_eq!(board.store.task_board(task.id).await.unwrap().as_deref(), Some("web"));
+    let on_main = board.create("main work").await;
+    assert_ne!(on_main.id, task.id, "task ids are unique across boards");
+    assert!(board.store.task(BOARD, task.id).await.unwrap().is_none(), "not on main");
+
+    let renamed = BoardInfo { name: "Web site".into(), archived: true, ..board_info("web") };
+    assert!(board.store.update_board(renamed.clone()).await.unwrap());
+    assert_eq!(board.store.board("web").await.unwrap(), Some(renamed));
+    assert!(!board.store.update_board(board_info("nope")).await.unwrap());
+
+    assert!(board.store.delete_board("web").await.unwrap());
+    assert!(!board.store.delete_board("web").await.unwrap());
+    assert!(board.store.board("web").await.unwrap().is_none());
+    assert!(board.store.task_board(task.id).await.unwrap().is_none(), "its tasks went with it");
+    assert!(board.store.task_history("web", task.id).await.unwrap().is_empty(), "and its history");
+    let late = board.store.apply(on_web(WriteOp::CreateTask(new_task("too late")))).await;
+    assert_eq!(late.unwrap_err().code(), "BOARD_NOT_FOUND");
+    assert_eq!(board.task(on_main.id).await.title, "main work", "other boards keep theirs");
+    board.close().await;
+}
+
+async fn an_invite_is_redeemed_once_and_only_before_it_expires(backend: Backend) {
+    let board = backend.open().await;
+    let invite = |hash: &str, expires_at: &str| Invite {
+        hash: hash.into(),
+        role: Role::Viewer,
+        boards: Some(vec!["web".into()]),
+        created_by: "alice".into(),
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        expires_at: expires_at.into(),
+        used_at: None,
+    };
+    board.store.create_invite(invite("live", FUTURE)).await.unwrap();
+    board.store.create_invite(invite("old", "2026-01-02T00:00:00.000Z")).await.unwrap();
+    let now = "2026-06-01T00:00:00.000Z";
+    let scoped = StoredToken { boards: Some(vec!["web".into()]), ..token("t1", "Ivy", now) };
+    assert!(board.store.redeem_invite("live", now, scoped.clone()).await.unwrap());
+    let again = StoredToken { id: "t2".into(), hash: "hash-of-t2".into(), ..scoped.clone() };
+    assert!(!board.store.redeem_invite("live", now, again.clone()).await.unwrap(), "a code works once");
+    assert!(
+        !board.store.redeem_invite("old", now, again.clone()).await.unwrap(),
+        "an expired code does not work"
+    );
+    assert!(!board.store.redeem_invite("unknown", now, again).await.unwrap());
+    let stored = board.store.invite("live").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.role, stored.boards, stored.used_at.as_deref()),
+        (Role::Viewer, Some(vec!["web".to_owned()]), Some(now))
+    );
+    let tokens = board.store.tokens().await.unwrap();
+    assert_eq!(tokens.len(), 1, "only the redeemed invite made a token");
+    assert_eq!(tokens[0].boards, Some(vec!["web".to_owned()]));
+    board.close().await;
 }

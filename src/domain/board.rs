@@ -8,10 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::activity::Activity;
 use super::agent::{Agent, AgentReport, parse_agent_id};
+use super::boards::{self, BoardInfo};
 use super::input::{self, Fields};
 use super::task::{NewTask, Task, TaskPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
@@ -36,12 +37,20 @@ pub struct Actor {
     pub connection: Option<String>,
     /// What the credential may do; viewers only read.
     pub role: Role,
+    /// The boards the credential reaches; `None`: every board.
+    pub scope: Option<Arc<[String]>>,
 }
 
 impl Actor {
     /// The board itself acting (presence, agents going offline, expired leases).
     fn system(name: &str) -> Actor {
-        Actor { name: name.to_owned(), credential: String::new(), connection: None, role: Role::Admin }
+        Actor {
+            name: name.to_owned(),
+            credential: String::new(),
+            connection: None,
+            role: Role::Admin,
+            scope: None,
+        }
     }
 
     fn ensure_can_write(&self) -> AppResult<()> {
@@ -50,6 +59,14 @@ impl Actor {
         } else {
             Err(AppError::Forbidden("Viewers can read the board but not change it".into()))
         }
+    }
+
+    /// Boards are made, changed and deleted by admins, within their boards.
+    fn ensure_admin_of(&self, board: &str) -> AppResult<()> {
+        if self.role != Role::Admin {
+            return Err(AppError::Forbidden("Only an admin may create, change or delete boards".into()));
+        }
+        crate::auth::check_board(self.scope.as_deref(), board)
     }
 }
 
@@ -530,6 +547,87 @@ impl Board {
         Ok(())
     }
 
+    // ---- boards ----
+
+    /// The boards a credential limited to `scope` can see, by id.
+    pub async fn boards_for(&self, scope: Option<&[String]>) -> AppResult<Vec<BoardInfo>> {
+        let mut boards = self.store.boards().await?;
+        boards.retain(|b| crate::auth::can_see(scope, &b.id));
+        Ok(boards)
+    }
+
+    /// A board `actor` may read: a malformed id is VALIDATION_ERROR, one outside its boards
+    /// FORBIDDEN (whether or not it exists: a scope reveals nothing), a missing one
+    /// BOARD_NOT_FOUND.
+    pub async fn board_info(&self, scope: Option<&[String]>, id: &str) -> AppResult<BoardInfo> {
+        let id = boards::parse_board_id(id)?;
+        crate::auth::check_board(scope, &id)?;
+        self.store.board(&id).await?.ok_or(AppError::BoardNotFound(id))
+    }
+
+    /// The board a task is on, for routes that name only the task: TASK_NOT_FOUND when there
+    /// is no such task, FORBIDDEN when it is on a board outside `scope`.
+    pub async fn board_of_task(&self, scope: Option<&[String]>, id: i64) -> AppResult<String> {
+        let board = self.store.task_board(id).await?.ok_or(AppError::TaskNotFound(id))?;
+        crate::auth::check_board(scope, &board)?;
+        Ok(board)
+    }
+
+    /// `board:create { id?, name, description? }` (admins): CONFLICT when the id is taken.
+    pub async fn create_board(&self, actor: &Actor, payload: Value) -> AppResult<BoardInfo> {
+        let board = boards::new_board(payload, &actor.name, &crate::clock::now())?;
+        actor.ensure_admin_of(&board.id)?;
+        if !self.store.create_board(board.clone()).await? {
+            return Err(AppError::Conflict(format!("A board with the id {} exists already", board.id)));
+        }
+        self.bus.start_board(&board.id, 0);
+        self.presence.announce_board(&board.id, "board:created", json!(board));
+        Ok(board)
+    }
+
+    /// `board:update { id, name?, description?, archived? }` (admins); `main` cannot be archived.
+    pub async fn update_board(
+        &self,
+        actor: &Actor,
+        route: Option<&str>,
+        payload: Value,
+    ) -> AppResult<BoardInfo> {
+        let mut fields = Fields::new(payload, "board:update payload")?;
+        let id = board_target(&mut fields, route)?;
+        let patch = boards::board_patch(&mut fields)?;
+        fields.finish()?;
+        actor.ensure_admin_of(&id)?;
+        if id == crate::MAIN_BOARD && patch.archived == Some(true) {
+            return Err(AppError::validation("The board main cannot be archived"));
+        }
+        let current = self.store.board(&id).await?.ok_or_else(|| AppError::BoardNotFound(id.clone()))?;
+        let Some(next) = current.patched(&patch) else {
+            return Ok(current);
+        };
+        if !self.store.update_board(next.clone()).await? {
+            return Err(AppError::BoardNotFound(id));
+        }
+        self.presence.announce_board(&id, "board:updated", json!(next));
+        Ok(next)
+    }
+
+    /// `board:delete { id }` (admins): everything on it goes, and its sockets are told and
+    /// disconnected. `main` always exists.
+    pub async fn delete_board(&self, actor: &Actor, route: Option<&str>, payload: Value) -> AppResult<()> {
+        let mut fields = Fields::new(payload, "board:delete payload")?;
+        let id = board_target(&mut fields, route)?;
+        fields.finish()?;
+        actor.ensure_admin_of(&id)?;
+        if id == crate::MAIN_BOARD {
+            return Err(AppError::validation("The board main cannot be deleted"));
+        }
+        if !self.store.delete_board(&id).await? {
+            return Err(AppError::BoardNotFound(id));
+        }
+        self.presence.announce_board(&id, "board:deleted", json!({ "id": id }));
+        Ok(())
+    }
+
     // ---- reads ----
 
     pub async fn snapshot(&self, board: &str) -> AppResult<Snapshot> {
@@ -603,6 +701,19 @@ impl Board {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
+    }
+}
+
+/// The board a command names: the route's (REST), else the payload's `id` (socket).
+fn board_target(fields: &mut Fields, route: Option<&str>) -> AppResult<String> {
+    let given = fields.take(&["id"])?.map(|v| boards::board_id(v, "id")).transpose()?;
+    match (route, given) {
+        (Some(route), Some(body)) if route != body => {
+            Err(AppError::validation("`id` in the body differs from the route's board"))
+        }
+        (Some(route), _) => boards::parse_board_id(route),
+        (None, Some(id)) => Ok(id),
+        (None, None) => Err(AppError::validation("`id` is required")),
     }
 }
 

@@ -18,6 +18,8 @@ pub const DESCRIPTION_MAX: usize = 10_000;
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub id: i64,
+    /// The board it is on; its id stays the same when it moves to another.
+    pub board: String,
     pub title: String,
     pub description: String,
     pub status: Status,
@@ -325,6 +327,7 @@ mod tests {
     fn a_patch_with_current_values_changes_nothing() {
         let task = Task {
             id: 1,
+            board: "main".into(),
             title: "a".into(),
             description: String::new(),
             status: Status::Todo,

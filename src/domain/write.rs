@@ -151,6 +151,10 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         }
         return Ok(Applied::Replayed(stored.get("result").cloned().unwrap_or(Value::Null)));
     }
+    // The board may have been deleted while this write was queued.
+    if !tx.board_exists(&req.board)? {
+        return Err(AppError::BoardNotFound(req.board.clone()));
+    }
     let outcome = match &req.op {
         WriteOp::CreateTask(new) => create_task(tx, req, new, now)?,
         WriteOp::UpdateTask { id, patch } => update_task(tx, req, *id, patch, now)?,

@@ -25,8 +25,18 @@ pub fn router() -> Router<App> {
     ),
     responses((status = 200, body = [Activity]), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> AppResult<Json<Vec<Activity>>> {
+pub async fn list(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    params: Params,
+) -> AppResult<Json<Vec<Activity>>> {
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    list_on(&app, &board, &params).await
+}
+
+/// A page of `board`'s feed (checked by the caller), as `params` ask.
+pub async fn list_on(app: &App, board: &str, params: &Params) -> AppResult<Json<Vec<Activity>>> {
     let limit = params.number("limit", input::positive_int)?.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let before = params.number("before", input::positive_int)?;
-    Ok(Json(app.board.activity(crate::MAIN_BOARD, limit, before).await?))
+    Ok(Json(app.board.activity(board, limit, before).await?))
 }

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::{Body, Caller, RouteId};
+use super::{Body, Caller, Params, RouteId};
 use crate::App;
 use crate::domain::agent::Agent;
 use crate::error::{AppResult, ErrorBody};
@@ -17,16 +17,27 @@ pub fn router() -> Router<App> {
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
     responses((status = 200, body = [Agent]), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(State(app): State<App>, _caller: Caller) -> AppResult<Json<Vec<Agent>>> {
-    Ok(Json(app.board.agents(crate::MAIN_BOARD).await?))
+pub async fn list(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    params: Params,
+) -> AppResult<Json<Vec<Agent>>> {
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    Ok(Json(app.board.agents(&board).await?))
 }
 
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents",
     params(("id" = String, Path)),
     responses((status = 200, body = Agent), (status = 404, body = ErrorBody, description = "AGENT_NOT_FOUND")),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId) -> AppResult<Json<Agent>> {
-    Ok(Json(app.board.agent(crate::MAIN_BOARD, &id).await?))
+pub async fn read(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+    params: Params,
+) -> AppResult<Json<Agent>> {
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    Ok(Json(app.board.agent(&board, &id).await?))
 }
 
 /// Creates or updates the agent and counts as its heartbeat.
@@ -37,9 +48,11 @@ pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId)
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn report(
     State(app): State<App>,
-    super::Caller(actor): super::Caller,
+    Caller(actor): Caller,
     RouteId(id): RouteId,
+    params: Params,
     Body(body): Body,
 ) -> AppResult<Json<Agent>> {
-    Ok(Json(app.board.report_agent(crate::MAIN_BOARD, &actor, Some(&id), body).await?))
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    Ok(Json(app.board.report_agent(&board, &actor, Some(&id), body).await?))
 }

@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod agents;
+pub mod boards;
 pub mod health;
 pub mod openapi;
 pub mod tasks;
@@ -32,6 +33,7 @@ pub fn router() -> Router<App> {
     Router::new()
         .merge(health::router())
         .merge(tasks::router())
+        .merge(boards::router())
         .merge(agents::router())
         .merge(activity::router())
         .merge(openapi::router())
@@ -89,7 +91,13 @@ impl FromRequestParts<App> for Caller {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
         let Authenticated(credential) = Authenticated::from_request_parts(parts, app).await?;
         let name = credential.rest_name(named_person(&parts.headers)?)?;
-        Ok(Caller(Actor { name, credential: credential.id, connection: None, role: credential.role }))
+        Ok(Caller(Actor {
+            name,
+            credential: credential.id,
+            connection: None,
+            role: credential.role,
+            scope: credential.boards,
+        }))
     }
 }
 
@@ -197,6 +205,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
+    /// `?board=`: the board the older routes act on; `main` without it.
+    pub fn board(&self) -> &str {
+        self.0.get("board").map_or(crate::MAIN_BOARD, String::as_str)
+    }
+
     /// A numeric parameter, checked by `check` as the same field of a JSON body would be.
     pub fn number(&self, name: &str, check: fn(Value, &str) -> AppResult<i64>) -> AppResult<Option<i64>> {
         self.0.get(name).map(|v| check(Value::String(v.clone()), name)).transpose()

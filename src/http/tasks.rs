@@ -38,7 +38,17 @@ pub fn router() -> Router<App> {
     ),
     responses((status = 200, body = [Task]), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> AppResult<Json<Vec<Task>>> {
+pub async fn list(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    params: Params,
+) -> AppResult<Json<Vec<Task>>> {
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    list_on(&app, &board, &params).await
+}
+
+/// The tasks of `board` (checked by the caller) as `params` filter them.
+pub async fn list_on(app: &App, board: &str, params: &Params) -> AppResult<Json<Vec<Task>>> {
     let filter = TaskFilter {
         status: params.0.get("status").map(|s| s.parse()).transpose()?,
         assignee: params.0.get("assignee").filter(|a| !a.is_empty()).cloned(),
@@ -46,7 +56,7 @@ pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> Ap
         limit: params.number("limit", input::positive_int)?,
         offset: params.number("offset", input::non_negative_int)?.unwrap_or(0),
     };
-    Ok(Json(app.board.tasks(crate::MAIN_BOARD, filter).await?))
+    Ok(Json(app.board.tasks(board, filter).await?))
 }
 
 /// Creates a task: `{ title | text, description?, status?, assignee?, position? }`.
@@ -59,9 +69,11 @@ pub async fn list(State(app): State<App>, _caller: Caller, params: Params) -> Ap
 pub async fn create(
     State(app): State<App>,
     Caller(actor): Caller,
+    params: Params,
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
-    let task = app.board.create_task(crate::MAIN_BOARD, &actor, body).await?;
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    let task = app.board.create_task(&board, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -69,8 +81,14 @@ pub async fn create(
     params(("id" = i64, Path)),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn read(State(app): State<App>, _caller: Caller, RouteId(id): RouteId) -> AppResult<Json<Task>> {
-    Ok(Json(app.board.task(crate::MAIN_BOARD, route_task_id(&id)?).await?))
+pub async fn read(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    RouteId(id): RouteId,
+) -> AppResult<Json<Task>> {
+    let id = route_task_id(&id)?;
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    Ok(Json(app.board.task(&board, id).await?))
 }
 
 /// Changes only the given fields; `version` makes it conditional (409 when stale).
@@ -87,7 +105,8 @@ pub async fn update(
     Body(body): Body,
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
-    Ok(Json(app.board.update_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    Ok(Json(app.board.update_task(&board, &actor, TaskRef::Route(id), body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
@@ -101,7 +120,8 @@ pub async fn remove(
     Body(body): Body,
 ) -> AppResult<StatusCode> {
     let id = route_task_id(&id)?;
-    app.board.delete_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?;
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    app.board.delete_task(&board, &actor, TaskRef::Route(id), body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,11 +132,18 @@ pub async fn remove(
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn history(
     State(app): State<App>,
-    _caller: Caller,
+    Caller(actor): Caller,
     RouteId(id): RouteId,
+    params: Params,
 ) -> AppResult<Json<Vec<Activity>>> {
     let id = route_task_id(&id)?;
-    let entries = app.board.task_history(crate::MAIN_BOARD, id).await?;
+    let scope = actor.scope.as_deref();
+    // A deleted task keeps its history but no row that names its board: `?board=` then does.
+    let board = match app.board.board_of_task(scope, id).await {
+        Err(AppError::TaskNotFound(_)) => app.board.board_info(scope, params.board()).await?.id,
+        found => found?,
+    };
+    let entries = app.board.task_history(&board, id).await?;
     if entries.is_empty() {
         return Err(AppError::TaskNotFound(id));
     }
@@ -137,7 +164,8 @@ pub async fn claim(
     Body(body): Body,
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
-    Ok(Json(app.board.claim_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), body).await?))
 }
 
 /// Claims the unassigned TODO task at the top of its column; 204 when there is none.
@@ -150,9 +178,11 @@ pub async fn claim(
 pub async fn next(
     State(app): State<App>,
     Caller(actor): Caller,
+    params: Params,
     Body(body): Body,
 ) -> AppResult<axum::response::Response> {
-    Ok(match app.board.next_task(crate::MAIN_BOARD, &actor, body).await? {
+    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
+    Ok(match app.board.next_task(&board, &actor, body).await? {
         Some(task) => Json(task).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -170,7 +200,8 @@ pub async fn release(
     Body(body): Body,
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
-    Ok(Json(app.board.release_task(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    Ok(Json(app.board.release_task(&board, &actor, TaskRef::Route(id), body).await?))
 }
 
 /// Records a progress note in the task's activity and on its card.
@@ -186,5 +217,6 @@ pub async fn progress(
     Body(body): Body,
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
-    Ok(Json(app.board.report_progress(crate::MAIN_BOARD, &actor, TaskRef::Route(id), body).await?))
+    let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
+    Ok(Json(app.board.report_progress(&board, &actor, TaskRef::Route(id), body).await?))
 }

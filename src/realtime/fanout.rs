@@ -17,10 +17,12 @@ use super::subscriptions::{Patterns, Rooms};
 use crate::bus::DomainEvent;
 use crate::domain::agent::Agent;
 use crate::domain::board::Board;
+use crate::domain::boards::BoardInfo;
 use crate::domain::task::{Status, Task};
 use crate::domain::write::Change;
 use crate::error::AppResult;
 use crate::presence::{Signal, User};
+use crate::store::Snapshot;
 
 /// How many recent events are kept for clients that resume with `lastSeq`.
 pub const RETAINED_EVENTS: usize = 20_000;
@@ -94,6 +96,8 @@ struct EncodedSync {
     board: String,
     seq: i64,
     users: Vec<User>,
+    /// The boards listed: the socket's credential's, so another credential's list differs.
+    boards: Vec<BoardInfo>,
     json: Arc<RawValue>,
 }
 
@@ -103,6 +107,8 @@ struct SyncFull<'a> {
     agents: &'a [Agent],
     users: &'a [User],
     seq: i64,
+    board: Option<&'a BoardInfo>,
+    boards: &'a [BoardInfo],
 }
 
 /// The recent events of one board.
@@ -155,6 +161,8 @@ pub struct SyncRequest<'a> {
     pub patterns: Option<&'a Patterns>,
     /// The room the socket's patterns map to.
     pub room: String,
+    /// The boards its credential can see (listed in `sync:full`).
+    pub boards: Vec<BoardInfo>,
 }
 
 impl Fanout {
@@ -203,6 +211,10 @@ impl Fanout {
     pub async fn run_signals(self: Arc<Self>, mut signals: mpsc::UnboundedReceiver<Signal>) {
         while let Some(signal) = signals.recv().await {
             let (board, except, name, payload) = match signal {
+                Signal::Board { board, event, payload } => {
+                    self.send_board_news(&board, &event, &payload).await;
+                    continue;
+                }
                 Signal::Typing { board, except, names } => {
                     (board, Some(except), "typing:update", json!(names))
                 }
@@ -219,6 +231,21 @@ impl Fanout {
             }
             if let Err(e) = op.emit(name, &payload).await {
                 tracing::debug!(error = %e, "broadcast of {name} failed");
+            }
+        }
+    }
+
+    /// `board:created|updated|deleted` to every socket that can see the board, whatever board
+    /// it is on; a deleted board's own sockets are then disconnected.
+    async fn send_board_news(&self, board: &str, event: &str, payload: &Value) {
+        let Some(ns) = self.io.of("/") else { return };
+        if let Err(e) = ns.clone().to(seers_of(board)).emit(event, payload).await {
+            tracing::debug!(error = %e, "broadcast of {event} failed");
+        }
+        if event == "board:deleted" {
+            self.rings.lock().await.remove(board);
+            if let Err(e) = ns.to(board_room(board)).disconnect().await {
+                tracing::warn!(error = %e, "disconnecting a deleted board's sockets");
             }
         }
     }
@@ -251,7 +278,7 @@ impl Fanout {
                 return Ok(());
             }
             // Nothing happened since the last `sync:full` was encoded: send the same bytes.
-            if let Some(json) = self.current_sync(req.board, ring) {
+            if let Some(json) = self.current_sync(req.board, ring, &req.boards) {
                 let _ = socket.emit("sync:full", &*json);
                 socket.join(req.room);
                 return Ok(());
@@ -274,10 +301,15 @@ impl Fanout {
                 tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
-            let json = encode_sync(&snapshot.tasks, &snapshot.agents, &users, snapshot.seq)?;
+            let json = encode_sync(req.board, &snapshot, &users, &req.boards)?;
             let _ = socket.emit("sync:full", &*json);
-            *self.encoded.lock().unwrap() =
-                Some(EncodedSync { board: req.board.to_owned(), seq: snapshot.seq, users, json });
+            *self.encoded.lock().unwrap() = Some(EncodedSync {
+                board: req.board.to_owned(),
+                seq: snapshot.seq,
+                users,
+                boards: req.boards,
+                json,
+            });
             for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
                 if wants(req.patterns, &out.name) {
                     emit_to(socket, out);
@@ -291,7 +323,12 @@ impl Fanout {
     /// Starts following `board` for a client that is not a socket (Server-Sent Events): the
     /// events after `last_seq` when they are retained (at most `RETAINED_EVENTS`), or else
     /// `sync:full`; then every change after that, from `Follow::live`.
-    pub async fn follow(&self, board: &str, last_seq: Option<i64>) -> AppResult<Follow> {
+    pub async fn follow(
+        &self,
+        board: &str,
+        last_seq: Option<i64>,
+        boards: &[BoardInfo],
+    ) -> AppResult<Follow> {
         let live = {
             let rings = self.rings.lock().await;
             let live = self.live.subscribe();
@@ -303,7 +340,7 @@ impl Fanout {
                 return Ok(Follow { start: Start::Replay(missed), after: ring.last, live });
             }
             if let Some(ring) = ring
-                && let Some(json) = self.current_sync(board, Some(ring))
+                && let Some(json) = self.current_sync(board, Some(ring), boards)
             {
                 return Ok(Follow { start: Start::Full { seq: ring.last, json }, after: ring.last, live });
             }
@@ -313,16 +350,16 @@ impl Fanout {
         // the snapshot or after its seq on `live`, and the follower skips the first kind.
         let snapshot = self.board.snapshot(board).await?;
         let users = self.board.users(board);
-        let json = encode_sync(&snapshot.tasks, &snapshot.agents, &users, snapshot.seq)?;
+        let json = encode_sync(board, &snapshot, &users, boards)?;
         Ok(Follow { start: Start::Full { seq: snapshot.seq, json }, after: snapshot.seq, live })
     }
 
     /// The encoded `sync:full` if it is still the board as a new socket must see it: the
     /// fan-out has sent nothing since (so no event falls between it and the room), and the
     /// same people are online.
-    fn current_sync(&self, board: &str, ring: Option<&Ring>) -> Option<Arc<RawValue>> {
+    fn current_sync(&self, board: &str, ring: Option<&Ring>, boards: &[BoardInfo]) -> Option<Arc<RawValue>> {
         let encoded = self.encoded.lock().unwrap();
-        let encoded = encoded.as_ref().filter(|e| e.board == board)?;
+        let encoded = encoded.as_ref().filter(|e| e.board == board && e.boards == boards)?;
         let current = ring.is_some_and(|r| r.last == encoded.seq) && self.board.users(board) == encoded.users;
         current.then(|| encoded.json.clone())
     }
@@ -415,12 +452,44 @@ fn position_patch(task: &Task) -> Value {
     json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
 }
 
-/// `sync:full` as sent: `{ tasks, agents, users, seq }`, serialised once.
-fn encode_sync(tasks: &[Task], agents: &[Agent], users: &[User], seq: i64) -> AppResult<Arc<RawValue>> {
-    let sync = SyncFull { tasks, agents, users, seq };
+/// `sync:full` as sent: `{ tasks, agents, users, seq, board, boards }`, serialised once.
+fn encode_sync(
+    board: &str,
+    snapshot: &Snapshot,
+    users: &[User],
+    boards: &[BoardInfo],
+) -> AppResult<Arc<RawValue>> {
+    let sync = SyncFull {
+        tasks: &snapshot.tasks,
+        agents: &snapshot.agents,
+        users,
+        seq: snapshot.seq,
+        board: boards.iter().find(|b| b.id == board),
+        boards,
+    };
     Ok(serde_json::value::to_raw_value(&sync)
         .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?
         .into())
+}
+
+/// The rooms whose sockets can see `board`: those of credentials that reach every board, and
+/// those limited to boards including it.
+fn seers_of(board: &str) -> [String; 2] {
+    ["sees/*".to_owned(), format!("sees/{board}")]
+}
+
+/// The rooms a socket joins to hear about the boards its credential can see (`scope`, `None`:
+/// every board).
+pub fn seer_rooms(scope: Option<&[String]>) -> Vec<String> {
+    match scope {
+        None => vec!["sees/*".to_owned()],
+        Some(boards) => boards.iter().map(|b| format!("sees/{b}")).collect(),
+    }
+}
+
+/// Every socket on a board, so deleting the board can disconnect them.
+pub fn board_room(board: &str) -> String {
+    format!("board/{board}")
 }
 
 /// The room every socket joins alone, so a broadcast can leave it out.

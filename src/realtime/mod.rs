@@ -21,11 +21,12 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use socketioxide::{ParserError, SocketIo};
 
-use self::fanout::{Fanout, SyncRequest, connection_room};
+use self::fanout::{Fanout, SyncRequest, board_room, connection_room, seer_rooms};
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
 use crate::domain::board::{Actor, TaskRef};
+use crate::domain::boards;
 use crate::domain::input::{self, Fields};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
@@ -80,7 +81,9 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo, Arc<Fanout>)
         .build_layer();
     let rooms = Arc::new(Rooms::new());
     let mut start = std::collections::HashMap::new();
-    start.insert(crate::MAIN_BOARD.to_owned(), app.board.store().seq(crate::MAIN_BOARD).await?);
+    for board in app.board.store().boards().await? {
+        start.insert(board.id.clone(), app.board.store().seq(&board.id).await?);
+    }
     let fanout = Fanout::new(io.clone(), app.board.clone(), rooms.clone(), start);
     let events = app.events.lock().unwrap().take().expect("layer built once");
     let signals = app.signals.lock().unwrap().take().expect("layer built once");
@@ -95,7 +98,7 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo, Arc<Fanout>)
         })
         .with(move |socket: SocketRef, HandshakeAuth(auth): HandshakeAuth| {
             let rt = check.clone();
-            async move { rt.authenticate(&socket, auth) }
+            async move { rt.authenticate(&socket, auth).await }
         }),
     );
     // Only once the namespace exists: emitting to it before would panic, and with other
@@ -135,7 +138,7 @@ impl std::fmt::Display for Refusal {
 
 impl Realtime {
     /// Runs before the connection exists: a refused client receives nothing but `connect_error`.
-    fn authenticate(
+    async fn authenticate(
         &self,
         socket: &SocketRef,
         auth: Option<Result<Value, ParserError>>,
@@ -189,11 +192,17 @@ impl Realtime {
             .map_err(invalid)?;
         let board = match auth.remove("board") {
             None | Some(Value::Null) => crate::MAIN_BOARD.to_owned(),
-            Some(Value::String(b)) if b == crate::MAIN_BOARD => b,
-            Some(_) => {
-                return Err(invalid(AppError::validation("`board`: only the board `main` exists")));
-            }
+            Some(v) => boards::board_id(v, "board").map_err(invalid)?,
         };
+        credential.check_board(&board).map_err(|e| Refusal(format!("FORBIDDEN: {e}")))?;
+        match self.app.board.store().board(&board).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(Refusal(format!("BOARD_NOT_FOUND: {}", AppError::BoardNotFound(board)))),
+            Err(e) => {
+                e.log("reading a board at a handshake");
+                return Err(Refusal(format!("INTERNAL: {e}")));
+            }
+        }
         if let Some(patterns) = &patterns {
             self.rooms.admits(&board, &credential.id, patterns).map_err(invalid)?;
         }
@@ -255,6 +264,8 @@ impl Realtime {
         presence.connect(&conn, &session.board, seat);
         socket.join(connection_room(&conn));
         socket.join(credential_room(&session.credential.id));
+        socket.join(board_room(&session.board));
+        socket.join(seer_rooms(session.credential.boards.as_deref()));
         // Authenticated against the tokens as they were: if the revocation was read since, the
         // sweep of the credential's room may have run before this socket joined it. Joined
         // first, checked second: either the sweep finds it or this check does.
@@ -277,13 +288,18 @@ impl Realtime {
             }
         };
         *session.room.lock().unwrap() = room.clone();
-        let req = SyncRequest {
-            board: &session.board,
-            last_seq: session.last_seq,
-            patterns: patterns.as_ref(),
-            room,
+        let synced = async {
+            let boards = self.app.board.boards_for(session.credential.boards.as_deref()).await?;
+            let req = SyncRequest {
+                board: &session.board,
+                last_seq: session.last_seq,
+                patterns: patterns.as_ref(),
+                room,
+                boards,
+            };
+            self.fanout.sync(&socket, req).await
         };
-        if let Err(e) = self.fanout.sync(&socket, req).await {
+        if let Err(e) = synced.await {
             e.log("syncing a new socket");
             let _ = socket.emit("error", &e.body());
         }
@@ -355,6 +371,7 @@ impl Realtime {
             credential: session.credential.id.clone(),
             connection: Some(conn.clone()),
             role: session.credential.role,
+            scope: session.credential.boards.clone(),
         };
         let b = session.board.as_str();
         Ok(match event {
@@ -397,6 +414,12 @@ impl Realtime {
             }
             "agent:status" => {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
+            }
+            "board:create" => json!({ "ok": true, "board": board.create_board(&actor, data).await? }),
+            "board:update" => json!({ "ok": true, "board": board.update_board(&actor, None, data).await? }),
+            "board:delete" => {
+                board.delete_board(&actor, None, data).await?;
+                json!({ "ok": true })
             }
             "subscribe" => {
                 let mut fields = Fields::new(data, "subscribe payload")?;
@@ -500,6 +523,9 @@ fn is_command(event: &str) -> bool {
             | "task:release"
             | "task:progress"
             | "agent:status"
+            | "board:create"
+            | "board:update"
+            | "board:delete"
             | "subscribe"
     )
 }

@@ -43,10 +43,8 @@ async fn events(
     params: Params,
     headers: HeaderMap,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let board = match params.0.get("board").map(String::as_str) {
-        None | Some(crate::MAIN_BOARD) => crate::MAIN_BOARD,
-        Some(_) => return Err(AppError::validation("`board`: only the board `main` exists")),
-    };
+    let scope = credential.boards.as_deref();
+    let board = app.board.board_info(scope, params.board()).await?.id;
     let patterns = params
         .0
         .get("patterns")
@@ -59,8 +57,9 @@ async fn events(
         }
         None => params.number("lastSeq", input::non_negative_int)?,
     };
-    let follow = fanout.follow(board, last_seq).await?;
-    let stream = stream(app, credential, follow, patterns, board.to_owned());
+    let boards = app.board.boards_for(scope).await?;
+    let follow = fanout.follow(&board, last_seq, &boards).await?;
+    let stream = stream(app, credential, follow, patterns, board);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

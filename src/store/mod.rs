@@ -12,9 +12,10 @@ pub mod sqlite;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::auth::StoredToken;
+use crate::auth::{Invite, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::Agent;
+use crate::domain::boards::BoardInfo;
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
@@ -75,6 +76,23 @@ pub trait Store: Send + Sync {
     async fn tokens(&self) -> AppResult<Vec<StoredToken>>;
     async fn create_token(&self, token: StoredToken) -> AppResult<()>;
     async fn revoke_token(&self, id: &str, now: &str) -> AppResult<()>;
+    /// Every board, by id.
+    async fn boards(&self) -> AppResult<Vec<BoardInfo>>;
+    async fn board(&self, id: &str) -> AppResult<Option<BoardInfo>>;
+    /// False when the id is taken.
+    async fn create_board(&self, board: BoardInfo) -> AppResult<bool>;
+    /// Saves name, description and archived; false when the board is gone.
+    async fn update_board(&self, board: BoardInfo) -> AppResult<bool>;
+    /// Deletes the board and everything on it; false when there was no such board.
+    async fn delete_board(&self, id: &str) -> AppResult<bool>;
+    /// The board a task is on (task ids are unique across boards).
+    async fn task_board(&self, id: i64) -> AppResult<Option<String>>;
+    async fn create_invite(&self, invite: Invite) -> AppResult<()>;
+    /// An invite by the hash of its code.
+    async fn invite(&self, hash: &str) -> AppResult<Option<Invite>>;
+    /// Uses the invite and stores `token`, in one transaction; false when the code is used,
+    /// expired or unknown by then.
+    async fn redeem_invite(&self, hash: &str, now: &str, token: StoredToken) -> AppResult<bool>;
     /// Commits what is queued, checkpoints, and refuses writes from then on (shutdown).
     async fn close(&self);
 }
@@ -82,6 +100,7 @@ pub trait Store: Send + Sync {
 /// Row access inside one write transaction. Errors are internal: the rules decide what a
 /// client is told.
 pub trait Tx {
+    fn board_exists(&mut self, board: &str) -> AppResult<bool>;
     /// Increments and returns the board's sequence number.
     fn next_seq(&mut self, board: &str) -> AppResult<i64>;
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>>;

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_board.sql"),
     include_str!("../../migrations/postgres/0002_claims.sql"),
     include_str!("../../migrations/postgres/0003_tokens.sql"),
+    include_str!("../../migrations/postgres/0004_boards.sql"),
 ];
 
 /// The advisory lock that lets one starting instance migrate while the others wait
@@ -280,7 +281,7 @@ impl WriteConnection for Writer {
         }
         let conn = self.conn.as_mut().expect("connected above");
         if !boards.is_empty() {
-            conn.query("SELECT name FROM boards WHERE name = ANY($1) ORDER BY name FOR UPDATE", &[&boards])
+            conn.query("SELECT id FROM boards WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&boards])
                 .context("locking the boards")?;
         }
         Ok(conn)

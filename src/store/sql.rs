@@ -21,9 +21,10 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Snapshot, Store, TaskFilter, Tx};
-use crate::auth::{Role, StoredToken};
+use crate::auth::{Invite, Role, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
+use crate::domain::boards::BoardInfo;
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
@@ -154,7 +155,7 @@ impl dyn Db + '_ {
 // ---- Queries ----
 
 const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, \
-     updated_at, version, claimed_by, lease_expires_at, progress";
+     updated_at, version, claimed_by, lease_expires_at, progress, board";
 
 /// Display order: columns left to right, then top to bottom.
 const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
@@ -168,6 +169,7 @@ fn task_row(row: &dyn Row) -> anyhow::Result<Task> {
     let status = row.text(3)?;
     Ok(Task {
         id: row.int(0)?,
+        board: row.text(13)?,
         title: row.text(1)?,
         description: row.text(2)?,
         status: status.parse().map_err(|_| anyhow!("unknown status {status:?} in the database"))?,
@@ -220,11 +222,49 @@ fn token_row(row: &dyn Row) -> anyhow::Result<StoredToken> {
         hash: row.text(3)?,
         created_at: row.text(4)?,
         revoked_at: row.opt_text(5)?,
+        boards: board_list(row.opt_text(6)?)?,
+    })
+}
+
+/// A token's or invite's boards, stored as a JSON array (NULL: every board).
+fn board_list(stored: Option<String>) -> anyhow::Result<Option<Vec<String>>> {
+    stored
+        .map(|s| serde_json::from_str(&s).map_err(|_| anyhow!("unreadable board list in the database")))
+        .transpose()
+}
+
+fn stored_board_list(boards: &Option<Vec<String>>) -> Option<String> {
+    boards.as_ref().map(|b| serde_json::json!(b).to_string())
+}
+
+const BOARD_COLUMNS: &str = "id, name, description, archived, created_at, created_by";
+
+fn board_row(row: &dyn Row) -> anyhow::Result<BoardInfo> {
+    Ok(BoardInfo {
+        id: row.text(0)?,
+        name: row.text(1)?,
+        description: row.text(2)?,
+        archived: row.int(3)? != 0,
+        created_at: row.text(4)?,
+        created_by: row.text(5)?,
+    })
+}
+
+fn invite_row(row: &dyn Row) -> anyhow::Result<Invite> {
+    let role = row.text(1)?;
+    Ok(Invite {
+        hash: row.text(0)?,
+        role: Role::parse(&role).ok_or_else(|| anyhow!("unknown role {role:?} in the database"))?,
+        boards: board_list(row.opt_text(2)?)?,
+        created_by: row.text(3)?,
+        created_at: row.text(4)?,
+        expires_at: row.text(5)?,
+        used_at: row.opt_text(6)?,
     })
 }
 
 fn board_seq(db: &mut dyn Db, board: &str) -> anyhow::Result<i64> {
-    db.one("SELECT seq FROM boards WHERE name = $1", &[board.into()], |r| r.int(0))
+    db.one("SELECT seq FROM boards WHERE id = $1", &[board.into()], |r| r.int(0))
 }
 
 fn load_task(db: &mut dyn Db, board: &str, id: i64) -> anyhow::Result<Option<Task>> {
@@ -320,6 +360,41 @@ async fn queue<T>(
     let (reply, answer) = oneshot::channel();
     writer.send(job(reply)).map_err(|_| anyhow!("the writer has stopped"))?;
     Ok(answer.await.map_err(|_| anyhow!("the writer dropped a write"))?)
+}
+
+/// Every table whose rows belong to a board, children before parents: what deleting a board
+/// deletes.
+const BOARD_TABLES: [&str; 3] = ["activity", "agents", "tasks"];
+
+fn insert_token(db: &mut dyn Db, token: &StoredToken) -> anyhow::Result<()> {
+    let boards = stored_board_list(&token.boards);
+    db.execute(
+        "INSERT INTO tokens (id, name, role, hash, created_at, boards) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            (&token.id).into(),
+            (&token.name).into(),
+            token.role.as_str().into(),
+            (&token.hash).into(),
+            (&token.created_at).into(),
+            (&boards).into(),
+        ],
+    )
+}
+
+/// An admin write that answers with a value.
+async fn admin_with<B: Backend, T: Send + 'static>(
+    backend: &B,
+    write: impl FnOnce(&mut dyn Db) -> anyhow::Result<T> + Send + 'static,
+) -> AppResult<T> {
+    let (tx, rx) = oneshot::channel();
+    admin(backend, move |db| {
+        let value = write(db)?;
+        // The receiver waits below unless the caller went away.
+        let _ = tx.send(value);
+        Ok(())
+    })
+    .await?;
+    Ok(rx.await.map_err(|_| anyhow!("an admin write gave no answer"))?)
 }
 
 async fn admin<B: Backend>(
@@ -448,7 +523,7 @@ impl<B: Backend> Store for B {
     async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
         read(self, "tokens", |db| {
             db.rows(
-                "SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id",
+                "SELECT id, name, role, hash, created_at, revoked_at, boards FROM tokens ORDER BY created_at, id",
                 &[],
                 token_row,
             )
@@ -457,17 +532,130 @@ impl<B: Backend> Store for B {
     }
 
     async fn create_token(&self, token: StoredToken) -> AppResult<()> {
-        admin(self, move |db| {
-            db.execute(
-                "INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        admin(self, move |db| insert_token(db, &token)).await
+    }
+
+    async fn boards(&self) -> AppResult<Vec<BoardInfo>> {
+        let sql = format!("SELECT {BOARD_COLUMNS} FROM boards ORDER BY id");
+        read(self, "boards", move |db| db.rows(&sql, &[], board_row)).await
+    }
+
+    async fn board(&self, id: &str) -> AppResult<Option<BoardInfo>> {
+        let id = id.to_owned();
+        let sql = format!("SELECT {BOARD_COLUMNS} FROM boards WHERE id = $1");
+        read(self, "a board", move |db| db.first(&sql, &[id.as_str().into()], board_row)).await
+    }
+
+    async fn create_board(&self, board: BoardInfo) -> AppResult<bool> {
+        admin_with(self, move |db| {
+            let inserted = db.first(
+                "INSERT INTO boards (id, name, description, archived, created_at, created_by)
+                 VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id",
                 &[
-                    (&token.id).into(),
-                    (&token.name).into(),
-                    token.role.as_str().into(),
-                    (&token.hash).into(),
-                    (&token.created_at).into(),
+                    (&board.id).into(),
+                    (&board.name).into(),
+                    (&board.description).into(),
+                    (&board.created_at).into(),
+                    (&board.created_by).into(),
+                ],
+                |r| r.text(0),
+            )?;
+            Ok(inserted.is_some())
+        })
+        .await
+    }
+
+    async fn update_board(&self, board: BoardInfo) -> AppResult<bool> {
+        admin_with(self, move |db| {
+            let updated = db.first(
+                "UPDATE boards SET name = $2, description = $3, archived = $4 WHERE id = $1 RETURNING id",
+                &[
+                    (&board.id).into(),
+                    (&board.name).into(),
+                    (&board.description).into(),
+                    i64::from(board.archived).into(),
+                ],
+                |r| r.text(0),
+            )?;
+            Ok(updated.is_some())
+        })
+        .await
+    }
+
+    async fn delete_board(&self, id: &str) -> AppResult<bool> {
+        let id = id.to_owned();
+        admin_with(self, move |db| {
+            // Locks the board's row first (PostgreSQL), so that no write of another instance
+            // adds a row to it between the deletes below.
+            let found = db.first(
+                "UPDATE boards SET seq = seq WHERE id = $1 RETURNING id",
+                &[id.as_str().into()],
+                |r| r.text(0),
+            )?;
+            if found.is_none() {
+                return Ok(false);
+            }
+            for table in BOARD_TABLES {
+                db.execute(&format!("DELETE FROM {table} WHERE board = $1"), &[id.as_str().into()])?;
+            }
+            db.execute("DELETE FROM boards WHERE id = $1", &[id.as_str().into()])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn task_board(&self, id: i64) -> AppResult<Option<String>> {
+        read(self, "a task's board", move |db| {
+            db.first("SELECT board FROM tasks WHERE id = $1", &[id.into()], |r| r.text(0))
+        })
+        .await
+    }
+
+    async fn create_invite(&self, invite: Invite) -> AppResult<()> {
+        admin(self, move |db| {
+            let boards = stored_board_list(&invite.boards);
+            db.execute(
+                "INSERT INTO invites (hash, role, boards, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    (&invite.hash).into(),
+                    invite.role.as_str().into(),
+                    (&boards).into(),
+                    (&invite.created_by).into(),
+                    (&invite.created_at).into(),
+                    (&invite.expires_at).into(),
                 ],
             )
+        })
+        .await
+    }
+
+    async fn invite(&self, hash: &str) -> AppResult<Option<Invite>> {
+        let hash = hash.to_owned();
+        read(self, "an invite", move |db| {
+            db.first(
+                "SELECT hash, role, boards, created_by, created_at, expires_at, used_at FROM invites WHERE hash = $1",
+                &[hash.as_str().into()],
+                invite_row,
+            )
+        })
+        .await
+    }
+
+    async fn redeem_invite(&self, hash: &str, now: &str, token: StoredToken) -> AppResult<bool> {
+        let (hash, now) = (hash.to_owned(), now.to_owned());
+        admin_with(self, move |db| {
+            // Marked used and turned into the token in one transaction: a code works once.
+            let used = db.first(
+                "UPDATE invites SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING hash",
+                &[hash.as_str().into(), now.as_str().into()],
+                |r| r.text(0),
+            )?;
+            if used.is_none() {
+                return Ok(false);
+            }
+            insert_token(db, &token)?;
+            Ok(true)
         })
         .await
     }
@@ -610,12 +798,19 @@ fn internal(what: &'static str) -> impl FnOnce(anyhow::Error) -> AppError {
 }
 
 impl Tx for SqlTx<'_> {
+    fn board_exists(&mut self, board: &str) -> AppResult<bool> {
+        let found = self.0.first("SELECT seq FROM boards WHERE id = $1", &[board.into()], |r| r.int(0));
+        Ok(found.map_err(internal("finding a board"))?.is_some())
+    }
+
     fn next_seq(&mut self, board: &str) -> AppResult<i64> {
         self.0
-            .one("UPDATE boards SET seq = seq + 1 WHERE name = $1 RETURNING seq", &[board.into()], |r| {
+            .first("UPDATE boards SET seq = seq + 1 WHERE id = $1 RETURNING seq", &[board.into()], |r| {
                 r.int(0)
             })
-            .map_err(internal("taking the next sequence number"))
+            .map_err(internal("taking the next sequence number"))?
+            // Deleted while the write was queued.
+            .ok_or_else(|| AppError::BoardNotFound(board.to_owned()))
     }
 
     fn task(&mut self, board: &str, id: i64) -> AppResult<Option<Task>> {

@@ -6,7 +6,7 @@ import { after, afterEach, before } from 'node:test';
 import { io } from 'socket.io-client';
 import { startServer, TEST_PRESENCE_GRACE_MS } from './server.mjs';
 
-export const SPEC_CODES = ['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_ERROR', 'NOT_FOUND', 'TASK_NOT_FOUND', 'AGENT_NOT_FOUND',
+export const SPEC_CODES = ['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_ERROR', 'NOT_FOUND', 'TASK_NOT_FOUND', 'AGENT_NOT_FOUND', 'BOARD_NOT_FOUND',
   'TASK_LOCKED', 'CONFLICT', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'INTERNAL'];
 export const STATUSES = ['TODO', 'IN_PROGRESS', 'BLOCKED', 'REVIEW', 'DONE'];
 export const TASK_FIELDS = ['id', 'title', 'description', 'status', 'assignee', 'position', 'createdBy', 'createdAt', 'updatedAt', 'version'];

@@ -20,10 +20,10 @@ export function cli(args) {
   });
 }
 
-/** `warroom token create` on a running server's database; waits until the server accepts the token (it re-reads
- * tokens every second). Returns { id, token, name, role }. */
-export async function createToken(srv, name, role) {
-  const r = await cli(['token', 'create', '--name', name, '--role', role, '--db', srv.db]);
+/** `warroom token create` on a running server's database, limited to `boards` when given; waits until the server
+ * accepts the token (it re-reads tokens every second). Returns { id, token, name, role }. */
+export async function createToken(srv, name, role, boards = []) {
+  const r = await cli(['token', 'create', '--name', name, '--role', role, ...boards.flatMap((b) => ['--board', b]), '--db', srv.db]);
   assert.equal(r.code, 0, `token create failed: ${r.stderr}`);
   const lines = r.stdout.split('\n');
   const token = lines[1]?.trim();
@@ -32,7 +32,7 @@ export async function createToken(srv, name, role) {
   assert.ok(lines[0].includes(id) && lines[0].includes(name) && lines[0].includes(role), `first line names the token: ${lines[0]}`);
   const deadline = Date.now() + 5000;
   for (;;) {
-    const probe = await api('GET', '/api/tasks?q=nothing-matches-this', undefined, { key: token });
+    const probe = await api('GET', '/api/boards', undefined, { key: token });
     if (probe.status === 200) break;
     assert.ok(Date.now() < deadline, `the running server did not pick up the new token within 5 s (${probe.status})`);
     await sleep(50);

@@ -1,0 +1,235 @@
+//! `/api/boards` and the board-scoped routes, and `/api/invites`: a team's boards, what is on
+//! each, and invite links that bring a new person in with a role and boards.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::{Body, Caller, Params};
+use crate::App;
+use crate::auth::Role;
+use crate::domain::activity::Activity;
+use crate::domain::boards::BoardInfo;
+use crate::domain::input::{self, Fields};
+use crate::domain::task::Task;
+use crate::error::{AppError, AppResult, ErrorBody};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/boards", get(list).post(create))
+        .route("/api/boards/{board}", get(read).patch(update).delete(remove))
+        .route("/api/boards/{board}/tasks", get(tasks).post(create_task))
+        .route("/api/boards/{board}/activity", get(activity))
+        .route("/api/invites", post(invite))
+        .route("/api/invites/{code}/accept", post(accept))
+}
+
+/// The boards the caller's credential reaches, by id.
+#[utoipa::path(get, path = "/api/boards", tag = "boards",
+    responses((status = 200, body = [BoardInfo]), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn list(State(app): State<App>, Caller(actor): Caller) -> AppResult<Json<Vec<BoardInfo>>> {
+    Ok(Json(app.board.boards_for(actor.scope.as_deref()).await?))
+}
+
+/// Creates a board (admins): `{ id?, name, description? }`; the id is made from the name when
+/// not given.
+#[utoipa::path(post, path = "/api/boards", tag = "boards",
+    request_body(content = Object, description = "`{ id?, name, description? }`"),
+    responses((status = 201, body = BoardInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the id is taken")),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn create(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Body(body): Body,
+) -> AppResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(app.board.create_board(&actor, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/boards/{board}", tag = "boards",
+    params(("board" = String, Path)),
+    responses((status = 200, body = BoardInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn read(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+) -> AppResult<Json<BoardInfo>> {
+    Ok(Json(app.board.board_info(actor.scope.as_deref(), &board).await?))
+}
+
+/// Renames, describes, archives or restores a board (admins); `main` cannot be archived.
+#[utoipa::path(patch, path = "/api/boards/{board}", tag = "boards",
+    params(("board" = String, Path)),
+    request_body(content = Object, description = "`{ name?, description?, archived? }`"),
+    responses((status = 200, body = BoardInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn update(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    Body(body): Body,
+) -> AppResult<Json<BoardInfo>> {
+    Ok(Json(app.board.update_board(&actor, Some(&board), body).await?))
+}
+
+/// Deletes a board and everything on it (admins); `main` always exists.
+#[utoipa::path(delete, path = "/api/boards/{board}", tag = "boards",
+    params(("board" = String, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn remove(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    Body(body): Body,
+) -> AppResult<StatusCode> {
+    app.board.delete_board(&actor, Some(&board), body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The board's tasks, filtered as `GET /api/tasks`.
+#[utoipa::path(get, path = "/api/boards/{board}/tasks", tag = "boards",
+    params(("board" = String, Path)),
+    responses((status = 200, body = [Task]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn tasks(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    params: Params,
+) -> AppResult<Json<Vec<Task>>> {
+    let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
+    super::tasks::list_on(&app, &board, &params).await
+}
+
+/// Creates a task on the board, as `POST /api/tasks`.
+#[utoipa::path(post, path = "/api/boards/{board}/tasks", tag = "boards",
+    params(("board" = String, Path)),
+    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position? }`"),
+    responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn create_task(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    Body(body): Body,
+) -> AppResult<impl IntoResponse> {
+    let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
+    Ok((StatusCode::CREATED, Json(app.board.create_task(&board, &actor, body).await?)))
+}
+
+/// The board's activity, as `GET /api/activity`.
+#[utoipa::path(get, path = "/api/boards/{board}/activity", tag = "boards",
+    params(("board" = String, Path)),
+    responses((status = 200, body = [Activity]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn activity(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    params: Params,
+) -> AppResult<Json<Vec<Activity>>> {
+    let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
+    super::activity::list_on(&app, &board, &params).await
+}
+
+/// Makes an invite link (admins): `{ role, boards?, expiresInHours? }` → `{ code, url,
+/// expiresAt }`. The code is shown only in this answer.
+#[utoipa::path(post, path = "/api/invites", tag = "boards",
+    request_body(content = Object, description = "`{ role, boards?, expiresInHours? }` (default 168 hours)"),
+    responses((status = 201, description = "`{ code, url, expiresAt, role, boards }`"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn invite(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> AppResult<impl IntoResponse> {
+    if actor.role != Role::Admin {
+        return Err(AppError::Forbidden("Only an admin may invite people".into()));
+    }
+    let mut fields = Fields::new(body, "invite")?;
+    let role = match fields.take(&["role"])? {
+        None => Role::Editor,
+        Some(Value::String(r)) => {
+            Role::parse(&r).ok_or_else(|| AppError::validation("`role` must be viewer, editor or admin"))?
+        }
+        Some(other) => {
+            return Err(AppError::validation(format!(
+                "`role` must be a string, not {}",
+                input::kind(&other)
+            )));
+        }
+    };
+    let boards: Vec<String> = match fields.take(&["boards"])?.filter(|v| !v.is_null()) {
+        None => Vec::new(),
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .map(|b| crate::domain::boards::board_id(b, "boards"))
+            .collect::<AppResult<_>>()?,
+        Some(_) => return Err(AppError::validation("`boards` must be an array of board ids")),
+    };
+    let hours = input::optional_count(&mut fields, "expiresInHours")?;
+    fields.finish()?;
+    // An invite reaches no further than its maker.
+    let boards = match (&actor.scope, boards.is_empty()) {
+        (Some(scope), true) => scope.to_vec(),
+        _ => boards,
+    };
+    for board in &boards {
+        crate::auth::check_board(actor.scope.as_deref(), board)?;
+    }
+    let store = app.board.store();
+    let (code, invite) = crate::invites::create(&**store, role, &boards, hours, &actor.name).await?;
+    let url = crate::invites::url(&public_base(&headers), &code);
+    let body = json!({
+        "code": code,
+        "url": url,
+        "expiresAt": invite.expires_at,
+        "role": invite.role,
+        "boards": invite.boards,
+    });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Exchanges an invite code for a personal token (no key needed): `{ name }` → `{ token,
+/// name, role, boards }`. A used, expired or unknown code is 401.
+#[utoipa::path(post, path = "/api/invites/{code}/accept", tag = "boards",
+    params(("code" = String, Path)),
+    request_body(content = Object, description = "`{ name }`"),
+    responses((status = 201, description = "`{ token, name, role, boards }`"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn accept(
+    State(app): State<App>,
+    Path(code): Path<String>,
+    Body(body): Body,
+) -> AppResult<impl IntoResponse> {
+    let mut fields = Fields::new(body, "invite acceptance")?;
+    let name = fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?;
+    let name = input::name(name, "name")?;
+    fields.finish()?;
+    let store = app.board.store();
+    let (token, stored) = crate::invites::accept(&**store, &app.keys, &code, &name).await?;
+    let body = json!({ "token": token, "name": stored.name, "role": stored.role, "boards": stored.boards });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Where the caller reached the dashboard: the browser's `Origin`, else the `Host` it asked.
+fn public_base(headers: &HeaderMap) -> String {
+    let header = |name| headers.get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+    match (header(header::ORIGIN), header(header::HOST)) {
+        (Some(origin), _) if origin != "null" => origin.to_owned(),
+        (_, Some(host)) => format!("http://{host}"),
+        _ => String::new(),
+    }
+}
