@@ -14,7 +14,7 @@ use super::activity::Activity;
 use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::input::{self, Fields};
-use super::task::{NewTask, Task, TaskPatch};
+use super::task::{NewTask, Status, Task, TaskPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
@@ -197,15 +197,25 @@ impl Board {
         task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)
     }
 
-    /// `task:move { taskId, status, position? }`. The drag holder's move ends its drag.
+    /// `task:move { taskId, status, position? }`, or `{ taskId, board, status?, position? }` to
+    /// another board (write access to both). The drag holder's move ends its drag.
     pub async fn move_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Task> {
         let mut fields = Fields::new(payload, "task:move payload")?;
         let id = task_id(&mut fields, TaskRef::Payload)?;
         let op_id = input::op_id(&mut fields)?;
-        let patch = TaskPatch::parse_move(&mut fields)?;
+        let target = fields.take(&["board"])?.map(|v| boards::board_id(v, "board")).transpose()?;
+        let op = match target.filter(|t| t != board) {
+            Some(target) => {
+                let status = fields.take(&["status"])?.map(Status::parse_value).transpose()?;
+                let position = input::optional_count(&mut fields, "position")?;
+                crate::auth::check_board(actor.scope.as_deref(), &target)?;
+                WriteOp::MoveToBoard { id, target, status, position }
+            }
+            None => WriteOp::UpdateTask { id, patch: TaskPatch::parse_move(&mut fields)? },
+        };
         fields.finish()?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
-        let task = task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)?;
+        let task = task_of(self.write(board, actor, op_id, op).await?)?;
         if let Some(conn) = &actor.connection {
             self.end_drag_of(board, conn, id).await;
         }
@@ -682,20 +692,25 @@ impl Board {
             let actor = req.actor.clone();
             let applied = store.apply(req).await?;
             if let Applied::Committed(c) = &applied {
-                let event = DomainEvent {
-                    board,
-                    seq: c.seq,
-                    at: c.at.clone(),
-                    actor,
-                    change: c.change.clone(),
-                    activity: c.activity.clone(),
-                };
-                // The other instances get it through Redis; this one's bus at once, so its own
-                // sockets never wait on a round trip (its echo from Redis is ignored).
-                if let Some(cluster) = &cluster {
-                    cluster.publish_event(&event);
+                // A move to another board is two changes, one per board, each under its seq.
+                let mut next = Some((board, &**c));
+                while let Some((board, c)) = next {
+                    let event = DomainEvent {
+                        board,
+                        seq: c.seq,
+                        at: c.at.clone(),
+                        actor: actor.clone(),
+                        change: c.change.clone(),
+                        activity: c.activity.clone(),
+                    };
+                    // The other instances get it through Redis; this one's bus at once, so its
+                    // own sockets never wait on a round trip (its echo from Redis is ignored).
+                    if let Some(cluster) = &cluster {
+                        cluster.publish_event(&event);
+                    }
+                    bus.publish(event);
+                    next = c.then.as_ref().map(|(board, c)| (board.clone(), &**c));
                 }
-                bus.publish(event);
             }
             Ok(applied)
         })

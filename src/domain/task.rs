@@ -84,7 +84,7 @@ impl Status {
         }
     }
 
-    fn parse_value(value: Value) -> AppResult<Status> {
+    pub(crate) fn parse_value(value: Value) -> AppResult<Status> {
         match value {
             Value::String(s) => s.parse(),
             other => {

@@ -57,6 +57,14 @@ pub enum WriteOp {
         percent: Option<f64>,
         lease_until: String,
     },
+    /// Moves a task to another board, keeping its id: deleted on this board, created on
+    /// `target` (in `status`, default its own, at `position`, default the column's end).
+    MoveToBoard {
+        id: i64,
+        target: String,
+        status: Option<Status>,
+        position: Option<i64>,
+    },
     /// Gives back a task whose lease ran out (checked again inside the transaction).
     Requeue {
         id: i64,
@@ -90,6 +98,9 @@ pub struct Committed {
     pub activity: Vec<Activity>,
     /// What the command answers (a task, an agent, or null), as stored for idempotent replays.
     pub result: Value,
+    /// A second change, on another board, committed in the same transaction: a task moved
+    /// between boards is deleted on one and created on the other, each under its own seq.
+    pub then: Option<(String, Box<Committed>)>,
 }
 
 /// What happened, for the event bus and its subscribers (and, between instances, for Redis).
@@ -121,6 +132,16 @@ pub enum Change {
     },
 }
 
+impl WriteRequest {
+    /// The boards this write changes: its own, and a moved task's target.
+    pub fn boards(&self) -> Vec<String> {
+        match &self.op {
+            WriteOp::MoveToBoard { target, .. } => vec![self.board.clone(), target.clone()],
+            _ => vec![self.board.clone()],
+        }
+    }
+}
+
 impl WriteOp {
     /// What kind of command this is, stored with an `opId` so that reusing the id for another
     /// kind of command is refused rather than answered with the first command's result.
@@ -135,6 +156,7 @@ impl WriteOp {
             WriteOp::Release { .. } => "release",
             WriteOp::Progress { .. } => "progress",
             WriteOp::Requeue { .. } => "requeue",
+            WriteOp::MoveToBoard { .. } => "move",
             WriteOp::Presence { .. } => "presence",
         }
     }
@@ -163,6 +185,9 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
         WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
         WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
+        WriteOp::MoveToBoard { id, target, status, position } => {
+            move_to_board(tx, req, *id, target, (*status, *position), now)?
+        }
         WriteOp::Progress { id, message, percent, lease_until } => {
             progress(tx, req, *id, (message, *percent), lease_until, now)?
         }
@@ -183,12 +208,24 @@ fn commit(
     entries: Vec<NewActivity>,
     result: Value,
 ) -> AppResult<Applied> {
-    let seq = tx.next_seq(&req.board)?;
+    Ok(Applied::Committed(Box::new(committed_on(tx, &req.board, now, change, entries, result)?)))
+}
+
+/// `commit` on any board: the change takes `board`'s next sequence number.
+fn committed_on(
+    tx: &mut dyn Tx,
+    board: &str,
+    now: &str,
+    change: Change,
+    entries: Vec<NewActivity>,
+    result: Value,
+) -> AppResult<Committed> {
+    let seq = tx.next_seq(board)?;
     let activity = entries
         .into_iter()
-        .map(|entry| tx.insert_activity(&req.board, seq, &entry, now))
+        .map(|entry| tx.insert_activity(board, seq, &entry, now))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Applied::Committed(Box::new(Committed { seq, at: now.to_owned(), change, activity, result })))
+    Ok(Committed { seq, at: now.to_owned(), change, activity, result, then: None })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
@@ -315,6 +352,63 @@ fn update_task(
         agent: freed,
     };
     commit(tx, req, now, change, entries, result)
+}
+
+/// The task leaves its board (an event of deletion there) and arrives on `target` (an event of
+/// creation there), keeping its id and history; a claim ends with the move, as agents belong
+/// to boards.
+fn move_to_board(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    target: &str,
+    (status, position): (Option<Status>, Option<i64>),
+    now: &str,
+) -> AppResult<Applied> {
+    let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    if !tx.board_exists(target)? {
+        return Err(AppError::BoardNotFound(target.to_owned()));
+    }
+    let status = status.unwrap_or(current.status);
+    let (position, shifts) = match position {
+        None => (tx.end_of_column(target, status)?, Vec::new()),
+        Some(_) => task::place(&tx.column(target, status)?, position),
+    };
+    let mut shifted = Vec::with_capacity(shifts.len());
+    for shift in shifts {
+        shifted.push(tx.shift_task(target, shift.id, shift.position)?);
+    }
+    let moved = Task {
+        board: target.to_owned(),
+        status,
+        position,
+        updated_at: now.to_owned(),
+        version: current.version + 1,
+        claimed_by: None,
+        lease_expires_at: None,
+        progress: None,
+        ..current.clone()
+    };
+    tx.rehome_task(&req.board, &moved)?;
+    let mut changes = Changes::new();
+    changes.insert("board".into(), json!({ "from": req.board, "to": target }));
+    let entry = |message: String| NewActivity {
+        kind: "task.moved",
+        user: req.actor.clone(),
+        message,
+        task_id: Some(id),
+        changes: Some(changes.clone()),
+    };
+    let result = to_json(&moved);
+    let left = entry(format!("{} moved #{id} “{}” to the board {target}", req.actor, moved.title));
+    let arrived =
+        entry(format!("{} moved #{id} “{}” here from the board {}", req.actor, moved.title, req.board));
+    let mut out =
+        committed_on(tx, &req.board, now, Change::TaskDeleted(current), vec![left], result.clone())?;
+    let change = Change::TaskCreated { task: moved, shifted };
+    let into = committed_on(tx, target, now, change, vec![arrived], result)?;
+    out.then = Some((target.to_owned(), Box::new(into)));
+    Ok(Applied::Committed(Box::new(out)))
 }
 
 fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {

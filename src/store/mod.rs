@@ -121,6 +121,9 @@ pub trait Tx {
     /// an edit of that task: its version stays, so nobody's edit of it meets a false conflict.
     fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task>;
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()>;
+    /// Moves a task from board `from` to `task.board`, saved as `task` (its id stays), with
+    /// its history.
+    fn rehome_task(&mut self, from: &str, task: &Task) -> AppResult<()>;
     /// The unassigned, unclaimed TODO task at the top of its column.
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>>;
     /// Moves the lease of every task the agent holds to `until`, without a version change.

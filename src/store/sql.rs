@@ -729,9 +729,9 @@ fn commit_group(conn: &mut dyn WriteConnection, group: &mut Vec<Job>) {
     let started = Instant::now();
     let mut boards: Vec<String> = group
         .iter()
-        .filter_map(|job| match job {
-            Job::Apply(req, _) => Some(req.board.clone()),
-            _ => None,
+        .flat_map(|job| match job {
+            Job::Apply(req, _) => req.boards(),
+            _ => Vec::new(),
         })
         .collect();
     boards.sort_unstable();
@@ -901,6 +901,18 @@ impl Tx for SqlTx<'_> {
         self.0
             .execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[board.into(), id.into()])
             .map_err(internal("deleting a task"))
+    }
+
+    fn rehome_task(&mut self, from: &str, task: &Task) -> AppResult<()> {
+        let args = [from.into(), task.id.into(), (&task.board).into()];
+        self.0
+            .execute("UPDATE tasks SET board = $3 WHERE board = $1 AND id = $2", &args)
+            .map_err(internal("moving a task to another board"))?;
+        // Its history goes with it: the task's story is told where the task is.
+        self.0
+            .execute("UPDATE activity SET board = $3 WHERE board = $1 AND task_id = $2", &args)
+            .map_err(internal("moving a task's history to another board"))?;
+        self.save_task(&task.board, task)
     }
 
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {

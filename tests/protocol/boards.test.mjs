@@ -232,3 +232,39 @@ test('resume with lastSeq is per board: a client resuming on a board gets only w
   assert.deepEqual(created, ['missed']);
   await sleep(WAIT / 10);
 });
+
+test('task:move to another board keeps the id and history: deleted on one board, created on the other, each with its seq', async () => {
+  const id = boardId('dest');
+  await makeBoard(id);
+  const source = await connect();
+  const target = await connect({ extraAuth: { board: id } });
+  const made = await source.ack('task:create', { title: 'travels', status: 'REVIEW' });
+  assertOk(made);
+  await source.ack('task:update', { id: made.task.id, description: 'edited before' });
+  const [sMark, tMark] = [source.mark(), target.mark()];
+  const moved = await source.ack('task:move', { taskId: made.task.id, board: id });
+  assertOk(moved);
+  assert.equal(moved.task.id, made.task.id);
+  assert.equal(moved.task.board, id);
+  assert.equal(moved.task.status, 'REVIEW', 'the status stays unless given');
+  const gone = await source.waitEntry(`task:${made.task.id}:deleted`, () => true, { since: sMark });
+  await source.waitFor('task:deleted', (d) => d.taskId === made.task.id, { since: sMark });
+  const arrived = await target.waitEntry(`task:${made.task.id}:created`, () => true, { since: tMark });
+  assert.equal(arrived.data.board, id);
+  assert.equal(typeof gone.meta.seq, 'number');
+  assert.equal(arrived.meta.seq, target.syncs[0].seq + 1, 'the target board\'s own next seq');
+  assertRefused(await source.ack('task:update', { id: made.task.id, title: 'x' }), ['TASK_NOT_FOUND']);
+  const history = await api('GET', `/api/tasks/${made.task.id}/history`);
+  assert.equal(history.status, 200);
+  assert.ok(history.body.some((a) => a.type === 'task.created'), 'the history travelled with it');
+  // Back again, into a given column and position.
+  const back = await target.ack('task:move', { taskId: made.task.id, board: 'main', status: 'TODO', position: 0 });
+  assertOk(back);
+  assert.equal(back.task.status, 'TODO');
+  assert.equal(back.task.position, 0);
+  assertRefused(await source.ack('task:move', { taskId: made.task.id, board: 'no-such-board' }), ['BOARD_NOT_FOUND']);
+  assertRefused(await source.ack('task:move', { taskId: made.task.id, board: 'Bad' }), ['VALIDATION_ERROR']);
+  const scoped = await createToken(board.server, 'Mover Mo', 'editor', ['main']);
+  const c = await connect({ apiKey: scoped.token });
+  assertRefused(await c.ack('task:move', { taskId: made.task.id, board: id }), ['FORBIDDEN']);
+});
