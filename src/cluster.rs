@@ -645,7 +645,9 @@ impl Cluster {
     fn publish_own_people(&self) {
         let presence = self.presence.lock().unwrap().upgrade();
         if let Some(presence) = presence {
-            self.publish_people(crate::MAIN_BOARD, &presence.users(crate::MAIN_BOARD));
+            for board in presence.boards() {
+                self.publish_people(&board, &presence.users(&board));
+            }
         }
     }
 
@@ -756,14 +758,16 @@ impl Cluster {
             }
         }
         let _: i64 = self.run("forgetting a dead instance's locks", c.del(&locks_key)).await?;
-        let b = crate::MAIN_BOARD;
-        let owners: HashMap<String, String> =
-            self.run("listing agents' owners", c.hgetall(self.agents_key(b))).await?;
-        for (agent, owner) in owners {
-            if owner.starts_with(&format!("{dead}|"))
-                && self.hdel_if_prefix(b, &agent, &format!("{dead}|")).await?
-            {
-                board.agent_gone(b, &agent).await?;
+        for b in board.store().boards().await? {
+            let b = b.id.as_str();
+            let owners: HashMap<String, String> =
+                self.run("listing agents' owners", c.hgetall(self.agents_key(b))).await?;
+            for (agent, owner) in owners {
+                if owner.starts_with(&format!("{dead}|"))
+                    && self.hdel_if_prefix(b, &agent, &format!("{dead}|")).await?
+                {
+                    board.agent_gone(b, &agent).await?;
+                }
             }
         }
         let _: i64 = self.run("forgetting a dead instance", c.srem(self.key("instances"), dead)).await?;

@@ -233,6 +233,15 @@ impl Presence {
         change
     }
 
+    /// The boards someone is online on here.
+    pub fn boards(&self) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        let mut boards: Vec<String> = state.people.keys().map(|(b, _)| b.clone()).collect();
+        boards.sort_unstable();
+        boards.dedup();
+        boards
+    }
+
     /// Everyone online on a board, ordered by name.
     pub fn users(&self, board: &str) -> Vec<User> {
         let state = self.state.lock().unwrap();

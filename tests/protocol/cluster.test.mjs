@@ -396,6 +396,33 @@ clusterTest('a client that leaves A and connects to B with auth.lastSeq gets exa
 // ---------------------------------------------------------------------------------------------------------------
 // Crash (last: A stays dead)
 
+clusterTest('two boards on two instances: events, board changes and people stay per board across A and B', async () => {
+  const id = `cl-${randomBytes(4).toString('hex')}`;
+  const made = await rest(cluster.a, 'POST', '/api/boards', { id, name: 'Cluster board' });
+  assert.equal(made.status, 201, made.text);
+  const onMainB = await client(cluster.b);
+  const onOtherA = await client(cluster.a, { name: `Ola ${id}`, auth: { apiKey: cluster.key, name: `Ola ${id}`, board: id } });
+  const onOtherB = await client(cluster.b, { auth: { apiKey: cluster.key, board: id } });
+  assert.equal(onOtherB.syncs[0].board.id, id, 'B knows the board A created');
+  await onOtherB.waitFor('users:update', (u) => lists(u, `Ola ${id}`));
+  const mainMark = onMainB.mark();
+  const created = await onOtherB.ack('task:create', { title: `cluster ${id}` });
+  assertOk(created);
+  const ev = await onOtherA.waitEntry('task:created', (d) => d.task.id === created.task.id);
+  assert.ok(Number.isInteger(ev.meta.seq) && ev.meta.seq <= 2, `the new board's own seq: ${ev.meta.seq}`);
+  const renamed = await rest(cluster.b, 'PATCH', `/api/boards/${id}`, { name: 'Renamed on B' });
+  assert.equal(renamed.status, 200, renamed.text);
+  await onOtherA.waitFor('board:updated', (b) => b.id === id && b.name === 'Renamed on B');
+  await onMainB.waitFor('board:updated', (b) => b.id === id);
+  await sleep(300);
+  assert.ok(!onMainB.entries(undefined, mainMark).some((e) => e.event.startsWith('task') || e.event === 'users:update'
+    && JSON.stringify(e.data).includes(`Ola ${id}`)), 'main on B saw nothing of the other board');
+  const deleted = await rest(cluster.a, 'DELETE', `/api/boards/${id}`);
+  assert.equal(deleted.status, 204);
+  await onOtherB.waitFor('board:deleted', (d) => d.id === id);
+  await onOtherB.waitFor('disconnect');
+});
+
 clusterTest(`kill -9 of A: within ${REAP_DEADLINE / 1000} s B frees A's drag locks, marks A's agents offline and drops A's people`, async (t) => {
   const { a, b } = cluster;
   const carolName = uid('Carol');
