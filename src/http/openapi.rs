@@ -19,8 +19,11 @@ use crate::App;
         super::tasks::claim, super::tasks::next, super::tasks::release, super::tasks::progress,
         super::agents::list, super::agents::read, super::agents::report,
         super::activity::list,
+        super::boards::list, super::boards::create, super::boards::read, super::boards::update,
+        super::boards::remove, super::boards::tasks, super::boards::create_task, super::boards::activity,
+        super::boards::invite, super::boards::accept,
     ),
-    components(schemas(crate::error::ErrorBody)),
+    components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
