@@ -61,6 +61,11 @@ impl Bus {
             .or_insert_with(|| Sequencer { next: last_seq + 1, pending: BTreeMap::new() });
     }
 
+    /// Forgets a deleted board's sequence: a board made again under its id starts from 1.
+    pub fn forget_board(&self, board: &str) {
+        self.inner.lock().unwrap().boards.remove(board);
+    }
+
     /// Every event from now on, in order per board. Unbounded because the consumer never
     /// blocks (socket emits only queue), and producers are bounded by the store's commit rate.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Arc<DomainEvent>> {

@@ -244,6 +244,7 @@ impl Fanout {
         }
         if event == "board:deleted" {
             self.rings.lock().await.remove(board);
+            self.board.bus().forget_board(board);
             if let Err(e) = ns.to(board_room(board)).disconnect().await {
                 tracing::warn!(error = %e, "disconnecting a deleted board's sockets");
             }

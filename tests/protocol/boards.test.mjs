@@ -268,3 +268,19 @@ test('task:move to another board keeps the id and history: deleted on one board,
   const c = await connect({ apiKey: scoped.token });
   assertRefused(await c.ack('task:move', { taskId: made.task.id, board: id }), ['FORBIDDEN']);
 });
+
+test('a board deleted and made again under its id starts afresh: seq from 1, no old task, events flowing', async () => {
+  const id = boardId('again');
+  await makeBoard(id);
+  const first = await connect({ extraAuth: { board: id } });
+  for (let i = 0; i < 3; i++) assertOk(await first.ack('task:create', { title: `old ${i}` }));
+  assert.equal((await api('DELETE', `/api/boards/${id}`)).status, 204);
+  await makeBoard(id);
+  const again = await connect({ extraAuth: { board: id } });
+  assert.deepEqual(again.syncs[0].tasks, []);
+  assert.equal(again.syncs[0].seq, 0);
+  const made = await again.ack('task:create', { title: 'new' });
+  assertOk(made);
+  const ev = await again.waitEntry('task:created', (d) => d.task.id === made.task.id);
+  assert.equal(ev.meta.seq, 1);
+});
