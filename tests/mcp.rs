@@ -182,6 +182,32 @@ async fn tools_create_read_and_update_tasks_and_refusals_reach_the_model_with_th
 }
 
 #[tokio::test]
+async fn an_agent_that_does_not_hold_a_task_cannot_report_progress_on_it_or_complete_it() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-late").await;
+    let id = app.post("/api/tasks", json!({ "title": "Taken by someone else" })).await.body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.post(&format!("/api/tasks/{id}/claim"), json!({ "agentId": "bot-other" })).await.status,
+        200
+    );
+
+    let (refused, failed) =
+        call(&client, "report_progress", json!({ "taskId": id, "message": "mine?" })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "CONFLICT");
+    let (refused, failed) = call(&client, "complete_task", json!({ "taskId": id, "summary": "done?" })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "CONFLICT");
+    let task = app.get(&format!("/api/tasks/{id}")).await.body;
+    assert_eq!((task["status"].as_str(), task["version"].as_i64()), (Some("IN_PROGRESS"), Some(2)));
+    assert_eq!(task["progress"], Value::Null, "nothing was written");
+
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
 async fn a_board_that_cannot_be_reached_is_a_tool_error_not_a_dead_server() {
     // A port nobody listens on: bind one, then let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

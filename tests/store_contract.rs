@@ -62,6 +62,7 @@ contract![
     agents_are_stored_listed_byte_by_byte_and_found_silent,
     claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back,
     expired_leases_are_found_renewed_by_heartbeats_and_requeued,
+    the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress,
     a_repeated_operation_id_replays_the_first_result_without_applying,
     sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurrency,
     tokens_are_created_listed_in_order_and_revoked_once,
@@ -380,6 +381,45 @@ async fn agents_are_stored_listed_byte_by_byte_and_found_silent(backend: Backend
     board.close().await;
 }
 
+async fn the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress(
+    backend: Backend,
+) {
+    const LATER: &str = "2999-06-01T00:00:00.000Z";
+    let board = backend.open().await;
+    let task = board.create("retried").await;
+    let claim = |agent: &str, until: &str| WriteOp::Claim {
+        id: Some(task.id),
+        agent: agent.into(),
+        lease_until: until.into(),
+    };
+    let claimed = changed_task(&board.commit(claim("bot-1", FUTURE)).await);
+    let seq = board.seq().await;
+
+    let again = board.write(claim("bot-1", LATER)).await;
+    let Ok(Applied::Unchanged(answer)) = again else { panic!("the holder's retry: {again:?}") };
+    assert_eq!(answer["leaseExpiresAt"], LATER, "the answer shows the renewed lease");
+    assert_eq!(answer["version"], claimed.version, "no version change");
+    assert_eq!(board.seq().await, seq, "no sequence number, so no event");
+    let stored = board.task(task.id).await;
+    assert_eq!(stored.lease_expires_at.as_deref(), Some(LATER), "the renewal is stored");
+    assert_eq!(Task { lease_expires_at: claimed.lease_expires_at.clone(), ..stored }, claimed);
+
+    let note = |agent: Option<&str>| WriteOp::Progress {
+        id: task.id,
+        agent: agent.map(Into::into),
+        message: "x".into(),
+        percent: None,
+        lease_until: FUTURE.into(),
+    };
+    assert_conflict(board.write(note(Some("bot-2"))).await);
+    let noted = changed_task(&board.commit(note(Some("bot-1"))).await);
+    assert_eq!(noted.progress.map(|p| p.message), Some("x".into()));
+    board.commit(WriteOp::Release { id: task.id }).await;
+    assert_conflict(board.write(note(Some("bot-1"))).await);
+    assert_eq!(board.seq().await, seq + 2, "refused notes take no sequence number");
+    board.close().await;
+}
+
 async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(backend: Backend) {
     let board = backend.open().await;
     let bobs = board.create_with(NewTask { assignee: Some("bob".into()), ..new_task("bob's") }).await;
@@ -405,6 +445,7 @@ async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(b
 
     let progress = WriteOp::Progress {
         id: first.id,
+        agent: None,
         message: "half way".into(),
         percent: Some(50.0),
         lease_until: FUTURE.into(),

@@ -380,20 +380,18 @@ impl Board {
             PROGRESS_MAX,
         )?;
         let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
+        let agent = fields.take(&["agentId"])?.map(|v| parse_agent_id(v, "agentId")).transpose()?;
         fields.finish()?;
-        let actor = self.as_claimer(board, id, actor).await?;
-        task_of(
-            self.write(
-                board,
-                &actor,
-                op_id,
-                WriteOp::Progress { id, message, percent, lease_until: self.lease_until() },
-            )
-            .await?,
-        )
+        let actor = match &agent {
+            Some(agent) => Actor { name: agent.clone(), ..actor.clone() },
+            None => self.as_claimer(board, id, actor).await?,
+        };
+        let op = WriteOp::Progress { id, agent, message, percent, lease_until: self.lease_until() };
+        task_of(self.write(board, &actor, op_id, op).await?)
     }
 
-    /// Agents' actions are recorded under the agent's id.
+    /// Agents' actions are recorded under the agent's id; a note without `agentId` is the
+    /// holder's, whoever sends it (a person's note on an unclaimed task keeps their name).
     async fn as_claimer(&self, board: &str, id: i64, actor: &Actor) -> AppResult<Actor> {
         let holder = self.store.task(board, id).await?.and_then(|t| t.claimed_by);
         Ok(Actor { name: holder.unwrap_or_else(|| actor.name.clone()), ..actor.clone() })

@@ -50,9 +50,11 @@ pub enum WriteOp {
     Release {
         id: i64,
     },
-    /// `lease_until`: a note from the agent holding the task renews its lease.
+    /// `lease_until`: a note from the agent holding the task renews its lease. `agent`: the
+    /// agent that says it is writing, which must hold the claim (checked in the transaction).
     Progress {
         id: i64,
+        agent: Option<String>,
         message: String,
         percent: Option<f64>,
         lease_until: String,
@@ -159,8 +161,8 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
         WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
         WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
-        WriteOp::Progress { id, message, percent, lease_until } => {
-            progress(tx, req, *id, (message, *percent), lease_until, now)?
+        WriteOp::Progress { id, agent, message, percent, lease_until } => {
+            progress(tx, req, *id, agent.as_deref(), (message, *percent), lease_until, now)?
         }
         WriteOp::Presence { name, joined, users } => presence(tx, req, name, *joined, users, now)?,
     };
@@ -440,6 +442,15 @@ fn claim(
     if current.status == Status::Done {
         return Err(AppError::Conflict(format!("Task {id} is done")));
     }
+    if current.claimed_by.as_deref() == Some(agent_id) {
+        // The holder asking again (its ack was lost and it retried) is told it has the task,
+        // and the claim is renewed as a heartbeat would: no version, no event, no activity.
+        // `Unchanged` writes are kept by the store, so the renewal commits.
+        tx.renew_leases(&req.board, agent_id, lease_until)?;
+        let mut task = current;
+        task.lease_expires_at = Some(lease_until.to_owned());
+        return Ok(Applied::Unchanged(to_json(&task)));
+    }
     if let Some(holder) = &current.claimed_by {
         return Err(AppError::Conflict(format!("Task {id} is already claimed by {holder}")));
     }
@@ -553,11 +564,21 @@ fn progress(
     tx: &mut dyn Tx,
     req: &WriteRequest,
     id: i64,
+    agent: Option<&str>,
     (message, percent): (&str, Option<f64>),
     lease_until: &str,
     now: &str,
 ) -> AppResult<Applied> {
     let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    // An agent whose claim ended (released, requeued, reassigned) must not write to the task.
+    if let Some(agent) = agent
+        && current.claimed_by.as_deref() != Some(agent)
+    {
+        return Err(AppError::Conflict(match &current.claimed_by {
+            Some(holder) => format!("Task {id} is claimed by {holder}, not {agent}"),
+            None => format!("Task {id} is not claimed: {agent} no longer holds it"),
+        }));
+    }
     let note = Progress { message: message.to_owned(), percent, at: now.to_owned() };
     let mut changes = Changes::new();
     record(&mut changes, "progress", json!(current.progress), json!(note));

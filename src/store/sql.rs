@@ -575,7 +575,9 @@ fn run_group(db: &mut dyn Db, group: &mut Vec<Job>, answers: &mut Vec<Answer>) -
         let kept = match job {
             Job::Apply(req, reply) => {
                 let result = write::apply(&mut SqlTx(db), &req, &now);
-                let kept = matches!(result, Ok(Applied::Committed(_)));
+                // `Unchanged` may still carry a silent write (a holder's repeated claim renews
+                // its lease); refusals and errors leave nothing.
+                let kept = matches!(result, Ok(Applied::Committed(_) | Applied::Unchanged(_)));
                 answers.push(Box::new(move |group: Result<(), String>| {
                     let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
                 }));
