@@ -208,6 +208,33 @@ async fn an_agent_that_does_not_hold_a_task_cannot_report_progress_on_it_or_comp
 }
 
 #[tokio::test]
+async fn claim_next_task_with_wait_seconds_waits_for_a_task_created_meanwhile_or_answers_null() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-waits").await;
+
+    let started = std::time::Instant::now();
+    let (nothing, failed) = call(&client, "claim_next_task", json!({ "wait_seconds": 1 })).await;
+    assert!(!failed, "{nothing}");
+    assert_eq!(nothing, json!({ "task": null }));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950), "it waited");
+
+    let waiting = call(&client, "claim_next_task", json!({ "wait_seconds": 20 }));
+    let create = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.post("/api/tasks", json!({ "title": "Arrives while the agent waits" })).await.body
+    };
+    let ((claimed, failed), created) = tokio::join!(waiting, create);
+    assert!(!failed, "{claimed}");
+    assert_eq!(claimed["task"]["id"], created["id"]);
+    assert_eq!(claimed["task"]["claimedBy"], "bot-waits");
+
+    let (refused, failed) = call(&client, "claim_next_task", json!({ "wait_seconds": 61 })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "VALIDATION_ERROR");
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
 async fn a_board_that_cannot_be_reached_is_a_tool_error_not_a_dead_server() {
     // A port nobody listens on: bind one, then let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -161,7 +161,7 @@ pub async fn execute(
         }
         TaskCommand::ClaimNext { agent_id } => {
             let agent_id = super::agent_id(agent_id.as_deref())?;
-            board.next_task(&agent_id).await.map(|task| match task {
+            board.next_task(&agent_id, None).await.map(|task| match task {
                 Some(task) => {
                     let until = task.lease_expires_at.as_deref().unwrap_or("-");
                     said(format!("Claimed {} (lease until {until})", line(&task)), &task)

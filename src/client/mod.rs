@@ -70,8 +70,9 @@ pub trait BoardClient: Send + Sync {
     async fn create_task(&self, fields: Value) -> ClientResult<Task>;
     /// Changes only the given fields.
     async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task>;
-    /// Claims the top unassigned TODO task for the agent; `None` when there is none.
-    async fn next_task(&self, agent_id: &str) -> ClientResult<Option<Task>>;
+    /// Claims the top ready TODO task for the agent; `None` when there is none, after waiting
+    /// up to `wait_seconds` (0–60) for one.
+    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>>;
     async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task>;
     async fn agent(&self, id: &str) -> ClientResult<Agent>;
     /// The agent's status report, which is also its heartbeat (it renews the agent's leases).

@@ -14,6 +14,7 @@ use super::activity::Activity;
 use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::input::{self, Fields};
 use super::task::{NewTask, Task, TaskPatch};
+use super::waiting::{Waiting, parse_wait};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
@@ -76,6 +77,8 @@ pub struct Board {
     people_turn: Arc<tokio::sync::Mutex<()>>,
     /// How long a person whose last connection closed stays online (`PRESENCE_GRACE_MS`).
     grace: Duration,
+    /// Agents waiting for work (`task:next { wait }`), in line per board.
+    waiting: Arc<Waiting>,
 }
 
 /// A connection named at its handshake, announced once the socket is in sync; until then no
@@ -96,7 +99,8 @@ impl Arrival<'_> {
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
         let grace = crate::presence::PRESENCE_GRACE;
-        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace }
+        let waiting = Arc::new(Waiting::new(bus.clone()));
+        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace, waiting }
     }
 
     /// The same service with another presence grace (SPEC's 10 s is the default).
@@ -143,6 +147,11 @@ impl Board {
 
     fn lease_until(&self) -> String {
         crate::clock::after(self.lease)
+    }
+
+    /// Answers every waiting `task:next` now, with no task (shutdown).
+    pub fn stop_waiting(&self) {
+        self.waiting.stop();
     }
 
     pub fn presence(&self) -> &Arc<Presence> {
@@ -331,18 +340,39 @@ impl Board {
         task_of(self.write(board, &actor, op_id, op).await?)
     }
 
-    /// `task:next { agentId }`: claims the top unassigned TODO task, or answers `None`.
+    /// `task:next { agentId, wait? }` over REST and MCP: see `next_task_until`.
     pub async fn next_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Option<Task>> {
+        self.next_task_until(board, actor, payload, std::future::pending()).await
+    }
+
+    /// `task:next { agentId, wait? }`: claims the top ready task, or answers `None`. With `wait`
+    /// (seconds) an empty queue is waited on, in line with the board's other waiting agents,
+    /// until a task can be claimed, the wait passes, or `cancel` completes (a closed socket).
+    pub async fn next_task_until(
+        &self,
+        board: &str,
+        actor: &Actor,
+        payload: Value,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> AppResult<Option<Task>> {
         let mut fields = Fields::new(payload, "task:next payload")?;
         let op_id = input::op_id(&mut fields)?;
         let agent = agent_field(&mut fields)?;
+        let wait = parse_wait(fields.take(&["wait"])?)?;
         fields.finish()?;
         let actor = Actor { name: agent.clone(), ..actor.clone() };
-        let op = WriteOp::Claim { id: None, agent, lease_until: self.lease_until() };
-        match self.write(board, &actor, op_id, op).await? {
-            Applied::Unchanged(Value::Null) | Applied::Replayed(Value::Null) => Ok(None),
-            applied => task_of(applied).map(Some),
+        let attempt = || async {
+            // Each attempt's lease starts when it claims, not when the wait began.
+            let op = WriteOp::Claim { id: None, agent: agent.clone(), lease_until: self.lease_until() };
+            match self.write(board, &actor, op_id.clone(), op).await? {
+                Applied::Unchanged(Value::Null) | Applied::Replayed(Value::Null) => Ok(None),
+                applied => task_of(applied).map(Some),
+            }
+        };
+        if wait.is_zero() {
+            return attempt().await;
         }
+        self.waiting.wait(board, wait, cancel, attempt).await
     }
 
     /// `task:release { taskId }`: back to TODO, unassigned.

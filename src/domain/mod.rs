@@ -6,4 +6,5 @@ pub mod agent;
 pub mod board;
 pub mod input;
 pub mod task;
+pub mod waiting;
 pub mod write;

@@ -152,6 +152,13 @@ pub struct UpdateTask {
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ClaimNext {
+    /// When nothing is ready, wait up to this many seconds (0–60) for a task instead of asking
+    /// again: you are served in arrival order the moment one can be claimed. 0 by default.
+    pub wait_seconds: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportProgress {
     /// The task's number.
@@ -254,7 +261,7 @@ impl BoardTools {
     #[tool(
         description = "Take the next piece of work: claims the unassigned TODO task at the top of its column \
                        for you, moving it to IN_PROGRESS, assigned to you, with a lease. Answers task: null when \
-                       nothing is waiting. Keep the lease alive with report_progress (or report_status); if it \
+                       nothing is waiting; with wait_seconds, it waits up to that long for a task first. Keep the lease alive with report_progress (or report_status); if it \
                        runs out (LEASE_SECONDS, 300 s by default) the task goes back to TODO for someone else.",
         annotations(
             title = "Claim the next task",
@@ -263,8 +270,12 @@ impl BoardTools {
             idempotent_hint = false
         )
     )]
-    async fn claim_next_task(&self) -> Result<CallToolResult, ErrorData> {
-        answer(self.board.next_task(&self.agent_id).await.map(|task| json!({ "task": task })))
+    async fn claim_next_task(
+        &self,
+        Parameters(args): Parameters<ClaimNext>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let next = self.board.next_task(&self.agent_id, args.wait_seconds).await;
+        answer(next.map(|task| json!({ "task": task })))
     }
 
     #[tool(
