@@ -235,6 +235,28 @@ async fn claim_next_task_with_wait_seconds_waits_for_a_task_created_meanwhile_or
 }
 
 #[tokio::test]
+async fn tasks_made_with_blocked_by_are_claimed_only_once_their_blockers_are_done() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-plan").await;
+    let first = call_ok(&client, "create_task", json!({ "title": "First" })).await["task"]["id"].clone();
+    let second = call_ok(&client, "create_task", json!({ "title": "Second", "blockedBy": [first] })).await;
+    assert_eq!(second["task"]["blockedBy"], json!([first]));
+    let second = second["task"]["id"].clone();
+    let (cycle, failed) =
+        call(&client, "update_task", json!({ "taskId": first, "blockedBy": [second] })).await;
+    assert!(failed);
+    assert_eq!(cycle["error"]["code"], "VALIDATION_ERROR");
+
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await["task"]["id"], first);
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await, json!({ "task": null }), "Second waits");
+    call_ok(&client, "complete_task", json!({ "taskId": first })).await;
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await["task"]["id"], second);
+    let cleared = call_ok(&client, "update_task", json!({ "taskId": second, "blockedBy": [] })).await;
+    assert_eq!(cleared["task"]["blockedBy"], json!([]));
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
 async fn a_board_that_cannot_be_reached_is_a_tool_error_not_a_dead_server() {
     // A port nobody listens on: bind one, then let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

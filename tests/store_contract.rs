@@ -63,6 +63,7 @@ contract![
     claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back,
     expired_leases_are_found_renewed_by_heartbeats_and_requeued,
     the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress,
+    blockers_are_stored_in_order_validated_claimed_only_when_done_and_cleaned_on_delete,
     a_repeated_operation_id_replays_the_first_result_without_applying,
     sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurrency,
     tokens_are_created_listed_in_order_and_revoked_once,
@@ -120,6 +121,7 @@ fn new_task(title: &str) -> NewTask {
         status: Status::Todo,
         assignee: None,
         position: None,
+        blocked_by: Vec::new(),
     }
 }
 
@@ -207,6 +209,17 @@ impl TestBoard {
 
 fn col(entries: &[(&str, i64)]) -> Vec<(String, i64)> {
     entries.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+}
+
+fn assert_invalid(result: AppResult<Applied>, mentions: &str) {
+    match &result {
+        Err(AppError::Validation(message)) if message.contains(mentions) => {}
+        _ => panic!("expected VALIDATION_ERROR mentioning {mentions:?}, got {result:?}"),
+    }
+}
+
+fn blocked(list: &[i64]) -> TaskPatch {
+    TaskPatch { blocked_by: Some(list.to_vec()), ..TaskPatch::default() }
 }
 
 fn assert_conflict(result: AppResult<Applied>) {
@@ -324,7 +337,9 @@ async fn a_deleted_task_is_gone_but_its_history_stays(backend: Backend) {
 
     let deleted = board.commit(WriteOp::DeleteTask { id: task.id }).await;
 
-    assert!(matches!(&deleted.change, Change::TaskDeleted(t) if t.id == task.id && t.version == 2));
+    assert!(
+        matches!(&deleted.change, Change::TaskDeleted { task: t, .. } if t.id == task.id && t.version == 2)
+    );
     assert_eq!(deleted.result, Value::Null);
     assert_eq!(board.store.task(BOARD, task.id).await.unwrap(), None);
     assert!(board.store.tasks(BOARD, TaskFilter::default()).await.unwrap().is_empty());
@@ -417,6 +432,55 @@ async fn the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holde
     board.commit(WriteOp::Release { id: task.id }).await;
     assert_conflict(board.write(note(Some("bot-1"))).await);
     assert_eq!(board.seq().await, seq + 2, "refused notes take no sequence number");
+    board.close().await;
+}
+
+async fn blockers_are_stored_in_order_validated_claimed_only_when_done_and_cleaned_on_delete(
+    backend: Backend,
+) {
+    let board = backend.open().await;
+    let (a, b) = (board.create("a").await, board.create("b").await);
+    let plan = NewTask { blocked_by: vec![b.id, a.id], position: Some(0), ..new_task("after a and b") };
+    let waiting = board.create_with(plan).await;
+    assert_eq!(waiting.blocked_by, vec![b.id, a.id], "in the order given");
+    assert_eq!(board.task(waiting.id).await.blocked_by, vec![b.id, a.id]);
+    let listed = board.store.tasks(BOARD, TaskFilter::default()).await.unwrap();
+    let shown: Vec<(i64, Vec<i64>)> = listed.into_iter().map(|t| (t.id, t.blocked_by)).collect();
+    assert_eq!(shown, vec![(waiting.id, vec![b.id, a.id]), (a.id, vec![]), (b.id, vec![])]);
+    let snapshot = board.store.snapshot(BOARD).await.unwrap();
+    assert_eq!(snapshot.tasks[0].blocked_by, vec![b.id, a.id]);
+
+    // Refusals change nothing and take no sequence number.
+    let seq = board.seq().await;
+    assert_invalid(board.update(a.id, blocked(&[a.id])).await, "itself");
+    assert_invalid(board.update(a.id, blocked(&[9999])).await, "9999");
+    let cycle = format!("#{} → #{} → #{}", a.id, waiting.id, a.id);
+    assert_invalid(board.update(a.id, blocked(&[waiting.id])).await, &cycle);
+    assert_invalid(
+        board.write(WriteOp::CreateTask(NewTask { blocked_by: vec![9999], ..new_task("x") })).await,
+        "9999",
+    );
+    assert_eq!(board.seq().await, seq);
+
+    // The blocked task is on top of TODO, but the next claim skips it until both are DONE.
+    let claim_next = || WriteOp::Claim { id: None, agent: "bot".into(), lease_until: FUTURE.into() };
+    assert_eq!(changed_task(&board.commit(claim_next()).await).id, a.id);
+    let done = |id| board.update(id, TaskPatch { status: Some(Status::Done), ..TaskPatch::default() });
+    let first = committed(done(a.id).await, "a to DONE");
+    assert!(first.activity.iter().all(|e| e.kind != "task.unblocked"), "b is still open");
+    let last = committed(done(b.id).await, "b to DONE");
+    let unblocked: Vec<_> = last.activity.iter().filter(|e| e.kind == "task.unblocked").collect();
+    assert_eq!(unblocked.len(), 1);
+    assert_eq!((unblocked[0].task_id, unblocked[0].user.as_str()), (Some(waiting.id), "alice"));
+    assert_eq!(changed_task(&board.commit(claim_next()).await).id, waiting.id, "ready now");
+
+    // Deleting a blocker takes it out of the lists that named it, in the same change.
+    let deleted = board.commit(WriteOp::DeleteTask { id: b.id }).await;
+    let Change::TaskDeleted { dependents, .. } = &deleted.change else { panic!("{:?}", deleted.change) };
+    let after = board.task(waiting.id).await;
+    assert_eq!(after.blocked_by, vec![a.id]);
+    assert_eq!(dependents, &vec![after.clone()]);
+    assert_eq!(board.store.task_history(BOARD, waiting.id).await.unwrap()[0].kind, "task.updated");
     board.close().await;
 }
 

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod agent;
 pub mod board;
+pub mod graph;
 pub mod input;
 pub mod task;
 pub mod waiting;

@@ -77,7 +77,7 @@ impl Waiting {
                     // an unassignment, a blocker reaching DONE or being deleted.
                     let task_change = matches!(
                         event.change,
-                        Change::TaskCreated { .. } | Change::TaskUpdated { .. } | Change::TaskDeleted(_)
+                        Change::TaskCreated { .. } | Change::TaskUpdated { .. } | Change::TaskDeleted { .. }
                     );
                     if task_change
                         && let Some(line) =

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::activity::{Activity, NewActivity};
 use super::agent::{Agent, AgentReport, AgentStatus};
+use super::graph::{find_cycle, spell_cycle};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
@@ -111,7 +112,11 @@ pub enum Change {
         /// The agent whose current task this change set or cleared (claims, releases).
         agent: Option<Agent>,
     },
-    TaskDeleted(Task),
+    TaskDeleted {
+        task: Task,
+        /// Tasks that waited for it, without it in their `blockedBy` now (version + 1 each).
+        dependents: Vec<Task>,
+    },
     AgentReported {
         agent: Agent,
         status_changed: bool,
@@ -199,11 +204,14 @@ fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) ->
         None => (tx.end_of_column(&req.board, new.status)?, Vec::new()),
         Some(_) => task::place(&tx.column(&req.board, new.status)?, new.position),
     };
+    check_blockers(tx, &req.board, None, &new.blocked_by)?;
     let mut shifted = Vec::with_capacity(shifts.len());
     for shift in shifts {
         shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
     }
-    let created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
+    let mut created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
+    tx.set_blockers(&req.board, created.id, &new.blocked_by)?;
+    created.blocked_by = new.blocked_by.clone();
     let entry = NewActivity {
         kind: "task.created",
         user: req.actor.clone(),
@@ -230,6 +238,9 @@ fn update_task(
             "Task {id} is at version {}, not {expected}: reload it and try again",
             current.version
         )));
+    }
+    if let Some(blockers) = patch.blocked_by.as_ref().filter(|b| **b != current.blocked_by) {
+        check_blockers(tx, &req.board, Some(id), blockers)?;
     }
     let mut edit = patch.apply(&current);
     let mut shifted = Vec::new();
@@ -281,6 +292,9 @@ fn update_task(
     edit.task.version += 1;
     edit.task.updated_at = now.to_owned();
     tx.save_task(&req.board, &edit.task)?;
+    if edit.changes.contains_key("blockedBy") {
+        tx.set_blockers(&req.board, id, &edit.task.blocked_by)?;
+    }
     let mut entries = Vec::new();
     if let Some(from) = edit.moved_from {
         entries.push(NewActivity {
@@ -304,6 +318,9 @@ fn update_task(
             changes: Some(edit.changes.clone()),
         });
     }
+    if edit.moved_from.is_some() && edit.task.status == Status::Done {
+        entries.extend(unblocked_by(tx, req, &edit.task)?);
+    }
     let result = to_json(&edit.task);
     let change = Change::TaskUpdated {
         task: edit.task,
@@ -317,15 +334,92 @@ fn update_task(
 
 fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {
     let task = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
-    tx.delete_task(&req.board, id)?;
-    let entry = NewActivity {
+    let mut entries = vec![NewActivity {
         kind: "task.deleted",
         user: req.actor.clone(),
         message: format!("{} deleted #{} “{}”", req.actor, id, task.title),
         task_id: Some(id),
         changes: None,
-    };
-    commit(tx, req, now, Change::TaskDeleted(task), vec![entry], Value::Null)
+    }];
+    // The tasks that waited for it stop waiting for it, in the same change: each is a change
+    // of its `blockedBy`, with its version, its event and its history entry.
+    let mut dependents = Vec::new();
+    for dependent in tx.dependents(&req.board, id)? {
+        let Some(mut waiting) = tx.task(&req.board, dependent)? else { continue };
+        let mut changes = Changes::new();
+        let before = json!(waiting.blocked_by);
+        waiting.blocked_by.retain(|blocker| *blocker != id);
+        record(&mut changes, "blockedBy", before, json!(waiting.blocked_by));
+        waiting.version += 1;
+        waiting.updated_at = now.to_owned();
+        tx.save_task(&req.board, &waiting)?;
+        entries.push(NewActivity {
+            kind: "task.updated",
+            user: req.actor.clone(),
+            message: format!("{} deleted #{id}, which #{dependent} waited for", req.actor),
+            task_id: Some(dependent),
+            changes: Some(changes),
+        });
+        dependents.push(waiting);
+    }
+    // Its own rows and the others' rows naming it go with it.
+    tx.delete_task(&req.board, id)?;
+    commit(tx, req, now, Change::TaskDeleted { task, dependents }, entries, Value::Null)
+}
+
+/// Refuses a `blockedBy` that names the task itself, a task that does not exist or is on
+/// another board, or (for an existing task) closes a cycle in the board's work graph.
+fn check_blockers(tx: &mut dyn Tx, board: &str, task: Option<i64>, blockers: &[i64]) -> AppResult<()> {
+    for &blocker in blockers {
+        if Some(blocker) == task {
+            return Err(AppError::validation(format!("`blockedBy`: task {blocker} cannot wait for itself")));
+        }
+        match tx.board_of(blocker)? {
+            Some(its) if its == board => {}
+            Some(_) => {
+                return Err(AppError::validation(format!("`blockedBy`: task {blocker} is on another board")));
+            }
+            None => return Err(AppError::validation(format!("`blockedBy`: task {blocker} does not exist"))),
+        }
+    }
+    // A new task has no dependents yet, so it cannot close a cycle.
+    if let Some(task) = task
+        && let Some(cycle) = find_cycle(task, blockers, &tx.blocker_pairs(board)?)
+    {
+        return Err(AppError::validation(format!(
+            "`blockedBy` would make a cycle: {} (each waits for the next)",
+            spell_cycle(&cycle)
+        )));
+    }
+    Ok(())
+}
+
+/// `done` just reached DONE: every task that waited for it and now has no open blocker left
+/// gets `task.unblocked`, under the name of whoever finished the blocker.
+fn unblocked_by(tx: &mut dyn Tx, req: &WriteRequest, done: &Task) -> AppResult<Vec<NewActivity>> {
+    let mut entries = Vec::new();
+    'waiting: for dependent in tx.dependents(&req.board, done.id)? {
+        let Some(waiting) = tx.task(&req.board, dependent)? else { continue };
+        if waiting.status == Status::Done {
+            continue;
+        }
+        for &blocker in waiting.blocked_by.iter().filter(|b| **b != done.id) {
+            if tx.task(&req.board, blocker)?.is_some_and(|b| b.status != Status::Done) {
+                continue 'waiting;
+            }
+        }
+        entries.push(NewActivity {
+            kind: "task.unblocked",
+            user: req.actor.clone(),
+            message: format!(
+                "#{dependent} “{}” is ready: {} finished #{}, the last task it waited for",
+                waiting.title, req.actor, done.id
+            ),
+            task_id: Some(dependent),
+            changes: None,
+        });
+    }
+    Ok(entries)
 }
 
 fn report_agent(

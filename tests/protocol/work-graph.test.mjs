@@ -195,3 +195,110 @@ test('a graceful stop answers waiting agents at once (204) instead of holding th
   assert.ok(performance.now() - started < 5000, `stopped in ${Math.round(performance.now() - started)} ms`);
   await board.server.start();
 });
+
+// ---- dependencies ----
+
+test('blockedBy is set on create and update, over Socket.IO and REST, always an array in the order set', T, async () => {
+  const [a, b] = await freshQueue(2, 'deps');
+  const c = await connect();
+  assert.deepEqual(a.blockedBy, [], 'a task without blockers has blockedBy []');
+  const made = assertOk(await c.ack('task:create', { title: uid('after b and a'), blockedBy: [b.id, a.id] }), 'create').task;
+  assert.deepEqual(made.blockedBy, [b.id, a.id]);
+  const seen = await c.waitFor(`task:${made.id}:created`);
+  assert.deepEqual(seen.blockedBy, [b.id, a.id]);
+  const since = c.mark();
+  const updated = assertOk(await c.ack('task:update', { id: made.id, blockedBy: [a.id] }), 'update').task;
+  assert.deepEqual(updated.blockedBy, [a.id]);
+  const patch = await c.waitFor(`task:${made.id}:updated`, () => true, { since });
+  assert.deepEqual(patch.blockedBy, [a.id], 'the patch carries the new list');
+  const rest = await api('POST', '/api/tasks', { title: uid('rest dep'), blockedBy: [made.id] });
+  assert.equal(rest.status, 201, rest.text);
+  assert.deepEqual(rest.body.blockedBy, [made.id]);
+  const cleared = await api('PATCH', `/api/tasks/${rest.body.id}`, { blockedBy: [] });
+  assert.equal(cleared.status, 200, cleared.text);
+  assert.deepEqual(cleared.body.blockedBy, []);
+  assert.deepEqual((await getTask(made.id)).blockedBy, [a.id], 'stored');
+  const listed = (await api('GET', '/api/tasks')).body;
+  assert.ok(listed.every((t) => Array.isArray(t.blockedBy)), 'every listed task has blockedBy');
+});
+
+test('blockedBy naming the task itself, an unknown task, the same task twice or making a cycle is VALIDATION_ERROR naming the cycle', T, async () => {
+  const [a] = await freshQueue(1, 'invalid');
+  const c = await connect();
+  const b = assertOk(await c.ack('task:create', { title: uid('b'), blockedBy: [a.id] }), 'b').task;
+  const d = assertOk(await c.ack('task:create', { title: uid('d'), blockedBy: [b.id] }), 'd').task;
+  const self = await c.ack('task:update', { id: a.id, blockedBy: [a.id] });
+  assertRefused(self, ['VALIDATION_ERROR'], 'self');
+  assertRefused(await c.ack('task:create', { title: 'x', blockedBy: [987654] }), ['VALIDATION_ERROR'], 'unknown');
+  assertRefused(await c.ack('task:update', { id: a.id, blockedBy: [b.id, b.id] }), ['VALIDATION_ERROR'], 'twice');
+  assertRefused(await c.ack('task:update', { id: a.id, blockedBy: 5 }), ['VALIDATION_ERROR'], 'not an array');
+  const cycle = await c.ack('task:update', { id: a.id, blockedBy: [d.id] });
+  assertRefused(cycle, ['VALIDATION_ERROR'], 'cycle');
+  assert.ok(cycle.error.message.includes(`#${a.id} → #${d.id} → #${b.id} → #${a.id}`), cycle.error.message);
+  const rest = await api('PUT', `/api/tasks/${a.id}`, { blockedBy: [d.id] });
+  assert.equal(rest.status, 400, rest.text);
+  assert.equal(rest.body.error.code, 'VALIDATION_ERROR');
+  assert.deepEqual((await getTask(a.id)).blockedBy, [], 'refusals change nothing');
+});
+
+test('20 agents racing task:next claim only ready tasks; the blocked ones once their blocker is DONE', T, async () => {
+  const [blocker] = await freshQueue(1, 'gate');
+  assertOk(await (await connect()).ack('task:claim', { taskId: blocker.id, agentId: uid('gatekeeper') }), 'claim the blocker');
+  const blocked = [];
+  const ready = [];
+  for (let i = 0; i < 5; i += 1) {
+    blocked.push(await restCreate({ title: uid(`blocked-${i}`), blockedBy: [blocker.id], position: 0 }));
+    ready.push(await restCreate({ title: uid(`ready-${i}`) }));
+  }
+  const sockets = await Promise.all(Array.from({ length: 10 }, () => connect()));
+  const race = () => Promise.all([
+    ...sockets.map(async (s, i) => (await s.ack('task:next', { agentId: `racer-s${i}` })).task),
+    ...Array.from({ length: 10 }, async (_, i) => {
+      const r = await api('POST', '/api/tasks/next', { agentId: `racer-r${i}` });
+      return r.status === 200 ? r.body : null;
+    }),
+  ]);
+  const first = (await race()).filter(Boolean);
+  assert.deepEqual(new Set(first.map((t) => t.id)), new Set(ready.map((t) => t.id)), 'only the ready tasks, each once');
+  assert.equal(first.length, 5);
+  assert.equal((await api('PUT', `/api/tasks/${blocker.id}`, { status: 'DONE' })).status, 200);
+  const second = (await race()).filter(Boolean);
+  assert.equal(second.length, 5);
+  assert.deepEqual(new Set(second.map((t) => t.id)), new Set(blocked.map((t) => t.id)), 'now the unblocked ones, each once');
+});
+
+test('the last blocker reaching DONE records task.unblocked under its finisher and wakes a waiting agent', T, async () => {
+  const [a, b] = await freshQueue(2, 'unblock');
+  const nick = await connect({ name: 'Nick' });
+  const agent = await connect();
+  // Only the blocked task is left for agents: a and b are someone's work.
+  for (const t of [a, b]) assert.equal((await api('PUT', `/api/tasks/${t.id}`, { assignee: 'Adam' })).status, 200);
+  const c = assertOk(await nick.ack('task:create', { title: uid('after both'), blockedBy: [a.id, b.id] }), 'c').task;
+  const agentId = uid('eager');
+  const answer = waitNext(agent, agentId, 15);
+  const since = nick.mark();
+  assertOk(await nick.ack('task:move', { taskId: a.id, status: 'DONE' }), 'a done');
+  assert.equal(await within(answer, 400), 'pending', 'b is still open');
+  await nick.none('activity', (e) => e.type === 'task.unblocked', { since, ms: 0 });
+  assertOk(await nick.ack('task:move', { taskId: b.id, status: 'DONE' }), 'b done');
+  const entry = await nick.waitFor('activity', (e) => e.type === 'task.unblocked' && e.taskId === c.id, { since });
+  assert.equal(entry.user, 'Nick', 'the actor is whoever finished the last blocker');
+  const got = await answer;
+  assert.equal(got.task.id, c.id, 'the waiting agent gets the task the moment it is ready');
+  const history = (await api('GET', `/api/tasks/${c.id}/history`)).body.map((e) => e.type);
+  assert.ok(history.includes('task.unblocked'), history.join(' '));
+});
+
+test('deleting a task removes it from the blockedBy of the tasks that waited for it, with their task:{id}:updated', T, async () => {
+  const [a, b] = await freshQueue(2, 'delete-dep');
+  const c = await connect();
+  const waiting = assertOk(await c.ack('task:create', { title: uid('waits'), blockedBy: [a.id, b.id] }), 'create').task;
+  const since = c.mark();
+  assertOk(await c.ack('task:delete', { taskId: a.id }), 'delete a');
+  const patch = await c.waitFor(`task:${waiting.id}:updated`, () => true, { since });
+  assert.deepEqual(patch.blockedBy, [b.id]);
+  assert.equal(patch.version, waiting.version + 1);
+  const deleted = await c.waitFor(`task:${a.id}:deleted`, () => true, { since });
+  assert.equal(deleted.id, a.id);
+  assert.deepEqual((await getTask(waiting.id)).blockedBy, [b.id]);
+});
