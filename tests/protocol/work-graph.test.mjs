@@ -129,6 +129,34 @@ test('waiting agents are served in arrival order, one task each', T, async () =>
   }
 });
 
+test('40 agents waiting on one board hold no lease; 40 tasks created at once go one to each, in arrival order', T, async () => {
+  await freshQueue(0, 'crowd');
+  const n = 40;
+  const sockets = await Promise.all(Array.from({ length: n }, () => connect()));
+  const ids = sockets.map((_, i) => uid(`crowd-${i}`));
+  const answers = [];
+  for (let i = 0; i < n; i += 1) {
+    answers.push(waitNext(sockets[i], ids[i], 20));
+    await sleep(40); // arrival order is part of what is checked
+  }
+  await sleep(200);
+  const claimed = (await api('GET', '/api/tasks')).body.filter((t) => ids.includes(t.claimedBy));
+  assert.deepEqual(claimed, [], 'waiting agents hold no claim');
+  const made = [];
+  for (let i = 0; i < n; i += 1) made.push(restCreate({ title: uid(`crowd-task-${i}`) }));
+  const tasks = await Promise.all(made);
+  const got = await Promise.all(answers);
+  assert.ok(got.every((a) => a.task), 'every waiting agent got a task');
+  assert.deepEqual(new Set(got.map((a) => a.task.id)), new Set(tasks.map((t) => t.id)), 'one task each, never one twice');
+  // One claim at a time, head of the line first: the board records the claims in the order the agents came (acks
+  // travel on 40 sockets, so their arrival order says nothing).
+  const claims = (await api('GET', '/api/activity?limit=500')).body
+    .filter((e) => e.type === 'task.claimed' && ids.includes(e.user))
+    .sort((x, y) => x.id - y.id)
+    .map((e) => e.user);
+  assert.deepEqual(claims, ids, 'served in arrival order');
+});
+
 test('a disconnect cancels the wait: the next waiter gets the task and the gone agent holds nothing', T, async () => {
   await freshQueue(0, 'gone');
   const leaving = await connect();
