@@ -215,8 +215,11 @@ pub async fn serve(
     // instead of meeting a server without a namespace (a final `connect_error` for them).
     // Closing the transports (not a Socket.IO disconnect) then lets clients reconnect by
     // themselves to the next instance.
+    let board = app.board.clone();
     let closing = async move {
         tracing::info!("shutting down: closing connections");
+        // Waiting agents are answered (no task) so that their requests finish now.
+        board.stop_waiting();
         io.close().await;
     };
     let gate = match app.max_connections {

@@ -129,3 +129,19 @@ async fn failures_exit_non_zero_with_the_boards_error() {
     assert!(!no_key.status.success());
     assert!(String::from_utf8_lossy(&no_key.stderr).contains("WAAAH_API_KEY"));
 }
+
+#[tokio::test]
+async fn claim_next_with_wait_holds_the_answer_until_the_wait_passes_and_refuses_a_wait_over_a_minute() {
+    let app = TestApp::spawn().await;
+    let started = std::time::Instant::now();
+    let nothing =
+        json_of(&task(&app, &["claim-next", "--agent-id", "bot-w", "--wait", "0.5", "--json"]).await);
+    assert_eq!(nothing, Value::Null);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(450), "{:?}", started.elapsed());
+    let refused = task(&app, &["claim-next", "--agent-id", "bot-w", "--wait", "61"]).await;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("VALIDATION_ERROR")
+            || String::from_utf8_lossy(&refused.stderr).contains("VALIDATION_ERROR")
+    );
+}

@@ -182,6 +182,81 @@ async fn tools_create_read_and_update_tasks_and_refusals_reach_the_model_with_th
 }
 
 #[tokio::test]
+async fn an_agent_that_does_not_hold_a_task_cannot_report_progress_on_it_or_complete_it() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-late").await;
+    let id = app.post("/api/tasks", json!({ "title": "Taken by someone else" })).await.body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.post(&format!("/api/tasks/{id}/claim"), json!({ "agentId": "bot-other" })).await.status,
+        200
+    );
+
+    let (refused, failed) =
+        call(&client, "report_progress", json!({ "taskId": id, "message": "mine?" })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "CONFLICT");
+    let (refused, failed) = call(&client, "complete_task", json!({ "taskId": id, "summary": "done?" })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "CONFLICT");
+    let task = app.get(&format!("/api/tasks/{id}")).await.body;
+    assert_eq!((task["status"].as_str(), task["version"].as_i64()), (Some("IN_PROGRESS"), Some(2)));
+    assert_eq!(task["progress"], Value::Null, "nothing was written");
+
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
+async fn claim_next_task_with_wait_seconds_waits_for_a_task_created_meanwhile_or_answers_null() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-waits").await;
+
+    let started = std::time::Instant::now();
+    let (nothing, failed) = call(&client, "claim_next_task", json!({ "wait_seconds": 1 })).await;
+    assert!(!failed, "{nothing}");
+    assert_eq!(nothing, json!({ "task": null }));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950), "it waited");
+
+    let waiting = call(&client, "claim_next_task", json!({ "wait_seconds": 20 }));
+    let create = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.post("/api/tasks", json!({ "title": "Arrives while the agent waits" })).await.body
+    };
+    let ((claimed, failed), created) = tokio::join!(waiting, create);
+    assert!(!failed, "{claimed}");
+    assert_eq!(claimed["task"]["id"], created["id"]);
+    assert_eq!(claimed["task"]["claimedBy"], "bot-waits");
+
+    let (refused, failed) = call(&client, "claim_next_task", json!({ "wait_seconds": 61 })).await;
+    assert!(failed);
+    assert_eq!(refused["error"]["code"], "VALIDATION_ERROR");
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
+async fn tasks_made_with_blocked_by_are_claimed_only_once_their_blockers_are_done() {
+    let app = TestApp::spawn().await;
+    let client = mcp_over_stdio(&app.url, "bot-plan").await;
+    let first = call_ok(&client, "create_task", json!({ "title": "First" })).await["task"]["id"].clone();
+    let second = call_ok(&client, "create_task", json!({ "title": "Second", "blockedBy": [first] })).await;
+    assert_eq!(second["task"]["blockedBy"], json!([first]));
+    let second = second["task"]["id"].clone();
+    let (cycle, failed) =
+        call(&client, "update_task", json!({ "taskId": first, "blockedBy": [second] })).await;
+    assert!(failed);
+    assert_eq!(cycle["error"]["code"], "VALIDATION_ERROR");
+
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await["task"]["id"], first);
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await, json!({ "task": null }), "Second waits");
+    call_ok(&client, "complete_task", json!({ "taskId": first })).await;
+    assert_eq!(call_ok(&client, "claim_next_task", json!({})).await["task"]["id"], second);
+    let cleared = call_ok(&client, "update_task", json!({ "taskId": second, "blockedBy": [] })).await;
+    assert_eq!(cleared["task"]["blockedBy"], json!([]));
+    client.cancel().await.expect("closing the MCP session");
+}
+
+#[tokio::test]
 async fn a_board_that_cannot_be_reached_is_a_tool_error_not_a_dead_server() {
     // A port nobody listens on: bind one, then let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

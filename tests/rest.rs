@@ -446,3 +446,46 @@ async fn deeply_nested_json_is_refused_with_400_validation_error() {
     reply.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(app.get("/api/health").await.status, 200, "still serving");
 }
+
+/// Issue 13: validating `blockedBy` walks the board's graph once, so a long chain and a wide
+/// fan-in cost milliseconds, not the square of their size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_task_chain_and_a_thousand_wide_fan_in_validate_in_milliseconds() {
+    let app = TestApp::spawn().await;
+    let mut chain = vec![id_of(&app.post("/api/tasks", json!({ "title": "link 0" })).await.body)];
+    for i in 1..1000 {
+        let link = app
+            .post("/api/tasks", json!({ "title": format!("link {i}"), "blockedBy": [chain[i - 1]] }))
+            .await;
+        assert_eq!(link.status, 201, "{link:?}");
+        chain.push(id_of(&link.body));
+    }
+    let started = std::time::Instant::now();
+    let closing = app.patch(&format!("/api/tasks/{}", chain[0]), json!({ "blockedBy": [chain[999]] })).await;
+    let chain_took = started.elapsed();
+    assert_eq!(closing.status, 400, "{closing:?}");
+    assert!(
+        closing.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{} → #{}", chain[0], chain[999]))
+    );
+
+    let started = std::time::Instant::now();
+    let fan_in = app.post("/api/tasks", json!({ "title": "after all of them", "blockedBy": chain })).await;
+    let fan_in_took = started.elapsed();
+    assert_eq!(fan_in.status, 201, "{fan_in:?}");
+    assert_eq!(fan_in.body["blockedBy"].as_array().unwrap().len(), 1000);
+    let started = std::time::Instant::now();
+    let last =
+        app.patch(&format!("/api/tasks/{}", id_of(&fan_in.body)), json!({ "blockedBy": chain[..999] })).await;
+    let update_took = started.elapsed();
+    assert_eq!(last.status, 200, "{last:?}");
+    // Generous bounds for a shared 2-core machine; the walk itself takes well under 1 ms.
+    for (what, took) in
+        [("chain", chain_took), ("fan-in create", fan_in_took), ("fan-in update", update_took)]
+    {
+        eprintln!("{what}: {took:?}");
+        assert!(took < std::time::Duration::from_millis(1500), "{what} took {took:?}");
+    }
+}

@@ -63,6 +63,8 @@ contract![
     agents_are_stored_listed_byte_by_byte_and_found_silent,
     claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back,
     expired_leases_are_found_renewed_by_heartbeats_and_requeued,
+    the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress,
+    blockers_are_stored_in_order_validated_claimed_only_when_done_and_cleaned_on_delete,
     a_repeated_operation_id_replays_the_first_result_without_applying,
     sequence_numbers_rise_by_one_per_change_without_gaps_even_under_concurrency,
     tokens_are_created_listed_in_order_and_revoked_once,
@@ -122,6 +124,7 @@ fn new_task(title: &str) -> NewTask {
         status: Status::Todo,
         assignee: None,
         position: None,
+        blocked_by: Vec::new(),
     }
 }
 
@@ -221,6 +224,17 @@ impl TestBoard {
 
 fn col(entries: &[(&str, i64)]) -> Vec<(String, i64)> {
     entries.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+}
+
+fn assert_invalid(result: AppResult<Applied>, mentions: &str) {
+    match &result {
+        Err(AppError::Validation(message)) if message.contains(mentions) => {}
+        _ => panic!("expected VALIDATION_ERROR mentioning {mentions:?}, got {result:?}"),
+    }
+}
+
+fn blocked(list: &[i64]) -> TaskPatch {
+    TaskPatch { blocked_by: Some(list.to_vec()), ..TaskPatch::default() }
 }
 
 fn assert_conflict(result: AppResult<Applied>) {
@@ -338,7 +352,9 @@ async fn a_deleted_task_is_gone_but_its_history_stays(backend: Backend) {
 
     let deleted = board.commit(WriteOp::DeleteTask { id: task.id }).await;
 
-    assert!(matches!(&deleted.change, Change::TaskDeleted(t) if t.id == task.id && t.version == 2));
+    assert!(
+        matches!(&deleted.change, Change::TaskDeleted { task: t, .. } if t.id == task.id && t.version == 2)
+    );
     assert_eq!(deleted.result, Value::Null);
     assert_eq!(board.store.task(BOARD, task.id).await.unwrap(), None);
     assert!(board.store.tasks(BOARD, TaskFilter::default()).await.unwrap().is_empty());
@@ -395,6 +411,94 @@ async fn agents_are_stored_listed_byte_by_byte_and_found_silent(backend: Backend
     board.close().await;
 }
 
+async fn the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress(
+    backend: Backend,
+) {
+    const LATER: &str = "2999-06-01T00:00:00.000Z";
+    let board = backend.open().await;
+    let task = board.create("retried").await;
+    let claim = |agent: &str, until: &str| WriteOp::Claim {
+        id: Some(task.id),
+        agent: agent.into(),
+        lease_until: until.into(),
+    };
+    let claimed = changed_task(&board.commit(claim("bot-1", FUTURE)).await);
+    let seq = board.seq().await;
+
+    let again = board.write(claim("bot-1", LATER)).await;
+    let Ok(Applied::Unchanged(answer)) = again else { panic!("the holder's retry: {again:?}") };
+    assert_eq!(answer["leaseExpiresAt"], LATER, "the answer shows the renewed lease");
+    assert_eq!(answer["version"], claimed.version, "no version change");
+    assert_eq!(board.seq().await, seq, "no sequence number, so no event");
+    let stored = board.task(task.id).await;
+    assert_eq!(stored.lease_expires_at.as_deref(), Some(LATER), "the renewal is stored");
+    assert_eq!(Task { lease_expires_at: claimed.lease_expires_at.clone(), ..stored }, claimed);
+
+    let note = |agent: Option<&str>| WriteOp::Progress {
+        id: task.id,
+        agent: agent.map(Into::into),
+        message: "x".into(),
+        percent: None,
+        lease_until: FUTURE.into(),
+    };
+    assert_conflict(board.write(note(Some("bot-2"))).await);
+    let noted = changed_task(&board.commit(note(Some("bot-1"))).await);
+    assert_eq!(noted.progress.map(|p| p.message), Some("x".into()));
+    board.commit(WriteOp::Release { id: task.id }).await;
+    assert_conflict(board.write(note(Some("bot-1"))).await);
+    assert_eq!(board.seq().await, seq + 2, "refused notes take no sequence number");
+    board.close().await;
+}
+
+async fn blockers_are_stored_in_order_validated_claimed_only_when_done_and_cleaned_on_delete(
+    backend: Backend,
+) {
+    let board = backend.open().await;
+    let (a, b) = (board.create("a").await, board.create("b").await);
+    let plan = NewTask { blocked_by: vec![b.id, a.id], position: Some(0), ..new_task("after a and b") };
+    let waiting = board.create_with(plan).await;
+    assert_eq!(waiting.blocked_by, vec![b.id, a.id], "in the order given");
+    assert_eq!(board.task(waiting.id).await.blocked_by, vec![b.id, a.id]);
+    let listed = board.store.tasks(BOARD, TaskFilter::default()).await.unwrap();
+    let shown: Vec<(i64, Vec<i64>)> = listed.into_iter().map(|t| (t.id, t.blocked_by)).collect();
+    assert_eq!(shown, vec![(waiting.id, vec![b.id, a.id]), (a.id, vec![]), (b.id, vec![])]);
+    let snapshot = board.store.snapshot(BOARD).await.unwrap();
+    assert_eq!(snapshot.tasks[0].blocked_by, vec![b.id, a.id]);
+
+    // Refusals change nothing and take no sequence number.
+    let seq = board.seq().await;
+    assert_invalid(board.update(a.id, blocked(&[a.id])).await, "itself");
+    assert_invalid(board.update(a.id, blocked(&[9999])).await, "9999");
+    let cycle = format!("#{} → #{} → #{}", a.id, waiting.id, a.id);
+    assert_invalid(board.update(a.id, blocked(&[waiting.id])).await, &cycle);
+    assert_invalid(
+        board.write(WriteOp::CreateTask(NewTask { blocked_by: vec![9999], ..new_task("x") })).await,
+        "9999",
+    );
+    assert_eq!(board.seq().await, seq);
+
+    // The blocked task is on top of TODO, but the next claim skips it until both are DONE.
+    let claim_next = || WriteOp::Claim { id: None, agent: "bot".into(), lease_until: FUTURE.into() };
+    assert_eq!(changed_task(&board.commit(claim_next()).await).id, a.id);
+    let done = |id| board.update(id, TaskPatch { status: Some(Status::Done), ..TaskPatch::default() });
+    let first = committed(done(a.id).await, "a to DONE");
+    assert!(first.activity.iter().all(|e| e.kind != "task.unblocked"), "b is still open");
+    let last = committed(done(b.id).await, "b to DONE");
+    let unblocked: Vec<_> = last.activity.iter().filter(|e| e.kind == "task.unblocked").collect();
+    assert_eq!(unblocked.len(), 1);
+    assert_eq!((unblocked[0].task_id, unblocked[0].user.as_str()), (Some(waiting.id), "alice"));
+    assert_eq!(changed_task(&board.commit(claim_next()).await).id, waiting.id, "ready now");
+
+    // Deleting a blocker takes it out of the lists that named it, in the same change.
+    let deleted = board.commit(WriteOp::DeleteTask { id: b.id }).await;
+    let Change::TaskDeleted { dependents, .. } = &deleted.change else { panic!("{:?}", deleted.change) };
+    let after = board.task(waiting.id).await;
+    assert_eq!(after.blocked_by, vec![a.id]);
+    assert_eq!(dependents, &vec![after.clone()]);
+    assert_eq!(board.store.task_history(BOARD, waiting.id).await.unwrap()[0].kind, "task.updated");
+    board.close().await;
+}
+
 async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(backend: Backend) {
     let board = backend.open().await;
     let bobs = board.create_with(NewTask { assignee: Some("bob".into()), ..new_task("bob's") }).await;
@@ -420,6 +524,7 @@ async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(b
 
     let progress = WriteOp::Progress {
         id: first.id,
+        agent: None,
         message: "half way".into(),
         percent: Some(50.0),
         lease_until: FUTURE.into(),

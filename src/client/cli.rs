@@ -63,6 +63,9 @@ pub enum TaskCommand {
         /// The agent; default: the host name.
         #[arg(long, env = "WARROOM_AGENT_ID")]
         agent_id: Option<String>,
+        /// When nothing is ready, wait up to this many seconds (0–60) for a task.
+        #[arg(long, value_name = "SECONDS")]
+        wait: Option<f64>,
     },
     /// Record a progress note; on a task the agent holds it also renews the agent's leases.
     Progress {
@@ -159,9 +162,9 @@ pub async fn execute(
             }
             board.update_task(id, fields).await.map(|task| said(format!("Moved {}", line(&task)), &task))
         }
-        TaskCommand::ClaimNext { agent_id } => {
+        TaskCommand::ClaimNext { agent_id, wait } => {
             let agent_id = super::agent_id(agent_id.as_deref())?;
-            board.next_task(&agent_id).await.map(|task| match task {
+            board.next_task(&agent_id, wait).await.map(|task| match task {
                 Some(task) => {
                     let until = task.lease_expires_at.as_deref().unwrap_or("-");
                     said(format!("Claimed {} (lease until {until})", line(&task)), &task)

@@ -43,8 +43,9 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.update_task(MAIN_BOARD, &self.actor, TaskRef::Route(id), fields).await?)
     }
 
-    async fn next_task(&self, agent_id: &str) -> ClientResult<Option<Task>> {
-        Ok(self.app.board.next_task(MAIN_BOARD, &self.actor, json!({ "agentId": agent_id })).await?)
+    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
+        let body = json!({ "agentId": agent_id, "wait": wait_seconds });
+        Ok(self.app.board.next_task(MAIN_BOARD, &self.actor, body).await?)
     }
 
     async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task> {

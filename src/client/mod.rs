@@ -70,8 +70,9 @@ pub trait BoardClient: Send + Sync {
     async fn create_task(&self, fields: Value) -> ClientResult<Task>;
     /// Changes only the given fields.
     async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task>;
-    /// Claims the top unassigned TODO task for the agent; `None` when there is none.
-    async fn next_task(&self, agent_id: &str) -> ClientResult<Option<Task>>;
+    /// Claims the top ready TODO task for the agent; `None` when there is none, after waiting
+    /// up to `wait_seconds` (0–60) for one.
+    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>>;
     async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task>;
     async fn agent(&self, id: &str) -> ClientResult<Agent>;
     /// The agent's status report, which is also its heartbeat (it renews the agent's leases).
@@ -89,32 +90,35 @@ pub async fn report_progress(
     message: &str,
     percent: Option<f64>,
 ) -> ClientResult<Task> {
-    let task = board.report_progress(id, json!({ "message": message, "percent": percent })).await?;
-    if task.claimed_by.as_deref() == Some(agent_id) {
-        board.report_agent(agent_id, json!({ "status": "busy", "currentTaskId": id })).await?;
-    }
+    let note = json!({ "agentId": agent_id, "message": message, "percent": percent });
+    // The server refuses the note (CONFLICT) unless this agent holds the task.
+    let task = board.report_progress(id, note).await?;
+    board.report_agent(agent_id, json!({ "status": "busy", "currentTaskId": id })).await?;
     Ok(task)
 }
 
-/// Moves the task to DONE, after an optional closing note (at 100%). An agent that completes
-/// the task it was working on is reported idle, so the agents panel does not show it busy on
-/// finished work.
+/// Moves the task to DONE, after an optional closing note (at 100%), if the agent holds it:
+/// an agent whose claim ended (released, requeued, reassigned) is refused with CONFLICT. The
+/// agent is then reported idle, so the agents panel does not show it busy on finished work.
 pub async fn complete_task(
     board: &dyn BoardClient,
     agent_id: &str,
     id: i64,
     summary: Option<&str>,
 ) -> ClientResult<Task> {
-    let before = board.task(id).await?;
-    if let Some(summary) = summary {
-        board.report_progress(id, json!({ "message": summary, "percent": 100 })).await?;
+    let mut held = board.task(id).await?;
+    if held.claimed_by.as_deref() != Some(agent_id) {
+        return Err(ClientError::new("CONFLICT", format!("Task {id} is not claimed by {agent_id}")));
     }
-    let done = board.update_task(id, json!({ "status": "DONE" })).await?;
-    if before.claimed_by.as_deref() == Some(agent_id) {
-        let agent = board.agent(agent_id).await?;
-        if agent.current_task_id == Some(id) {
-            board.report_agent(agent_id, json!({ "status": "idle", "currentTaskId": null })).await?;
-        }
+    if let Some(summary) = summary {
+        let note = json!({ "agentId": agent_id, "message": summary, "percent": 100 });
+        held = board.report_progress(id, note).await?;
+    }
+    // At the version it was held at: a claim that ended since makes this a CONFLICT too.
+    let done = board.update_task(id, json!({ "status": "DONE", "version": held.version })).await?;
+    let agent = board.agent(agent_id).await?;
+    if agent.current_task_id == Some(id) {
+        board.report_agent(agent_id, json!({ "status": "idle", "currentTaskId": null })).await?;
     }
     Ok(done)
 }

@@ -138,8 +138,14 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::PATCH, &format!("/api/tasks/{id}")).json(&fields)).await
     }
 
-    async fn next_task(&self, agent_id: &str) -> ClientResult<Option<Task>> {
-        let request = self.request(Method::POST, "/api/tasks/next").json(&json!({ "agentId": agent_id }));
+    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
+        let body = json!({ "agentId": agent_id, "wait": wait_seconds });
+        let mut request = self.request(Method::POST, "/api/tasks/next").json(&body);
+        // The server holds a waiting request open that long: the usual deadline starts after it.
+        // Out-of-range waits are left for the server to refuse, as every other field is.
+        if let Some(wait) = wait_seconds.filter(|w| w.is_finite() && (0.0..=60.0).contains(w)) {
+            request = request.timeout(TIMEOUT + Duration::from_secs_f64(wait));
+        }
         match self.send(request).await? {
             None => Ok(None),
             Some(body) => self.decode(body).map(Some),

@@ -15,6 +15,7 @@ use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::input::{self, Fields};
 use super::task::{NewTask, Status, Task, TaskPatch};
+use super::waiting::{Waiting, parse_wait};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
@@ -93,6 +94,8 @@ pub struct Board {
     people_turn: Arc<tokio::sync::Mutex<()>>,
     /// How long a person whose last connection closed stays online (`PRESENCE_GRACE_MS`).
     grace: Duration,
+    /// Agents waiting for work (`task:next { wait }`), in line per board.
+    waiting: Arc<Waiting>,
 }
 
 /// A connection named at its handshake, announced once the socket is in sync; until then no
@@ -113,7 +116,8 @@ impl Arrival<'_> {
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
         let grace = crate::presence::PRESENCE_GRACE;
-        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace }
+        let waiting = Arc::new(Waiting::new(bus.clone()));
+        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace, waiting }
     }
 
     /// The same service with another presence grace (SPEC's 10 s is the default).
@@ -160,6 +164,11 @@ impl Board {
 
     fn lease_until(&self) -> String {
         crate::clock::after(self.lease)
+    }
+
+    /// Answers every waiting `task:next` now, with no task (shutdown).
+    pub fn stop_waiting(&self) {
+        self.waiting.stop();
     }
 
     pub fn presence(&self) -> &Arc<Presence> {
@@ -358,18 +367,39 @@ impl Board {
         task_of(self.write(board, &actor, op_id, op).await?)
     }
 
-    /// `task:next { agentId }`: claims the top unassigned TODO task, or answers `None`.
+    /// `task:next { agentId, wait? }` over REST and MCP: see `next_task_until`.
     pub async fn next_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Option<Task>> {
+        self.next_task_until(board, actor, payload, std::future::pending()).await
+    }
+
+    /// `task:next { agentId, wait? }`: claims the top ready task, or answers `None`. With `wait`
+    /// (seconds) an empty queue is waited on, in line with the board's other waiting agents,
+    /// until a task can be claimed, the wait passes, or `cancel` completes (a closed socket).
+    pub async fn next_task_until(
+        &self,
+        board: &str,
+        actor: &Actor,
+        payload: Value,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> AppResult<Option<Task>> {
         let mut fields = Fields::new(payload, "task:next payload")?;
         let op_id = input::op_id(&mut fields)?;
         let agent = agent_field(&mut fields)?;
+        let wait = parse_wait(fields.take(&["wait"])?)?;
         fields.finish()?;
         let actor = Actor { name: agent.clone(), ..actor.clone() };
-        let op = WriteOp::Claim { id: None, agent, lease_until: self.lease_until() };
-        match self.write(board, &actor, op_id, op).await? {
-            Applied::Unchanged(Value::Null) | Applied::Replayed(Value::Null) => Ok(None),
-            applied => task_of(applied).map(Some),
+        let attempt = || async {
+            // Each attempt's lease starts when it claims, not when the wait began.
+            let op = WriteOp::Claim { id: None, agent: agent.clone(), lease_until: self.lease_until() };
+            match self.write(board, &actor, op_id.clone(), op).await? {
+                Applied::Unchanged(Value::Null) | Applied::Replayed(Value::Null) => Ok(None),
+                applied => task_of(applied).map(Some),
+            }
+        };
+        if wait.is_zero() {
+            return attempt().await;
         }
+        self.waiting.wait(board, wait, cancel, attempt).await
     }
 
     /// `task:release { taskId }`: back to TODO, unassigned.
@@ -407,20 +437,18 @@ impl Board {
             PROGRESS_MAX,
         )?;
         let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
+        let agent = fields.take(&["agentId"])?.map(|v| parse_agent_id(v, "agentId")).transpose()?;
         fields.finish()?;
-        let actor = self.as_claimer(board, id, actor).await?;
-        task_of(
-            self.write(
-                board,
-                &actor,
-                op_id,
-                WriteOp::Progress { id, message, percent, lease_until: self.lease_until() },
-            )
-            .await?,
-        )
+        let actor = match &agent {
+            Some(agent) => Actor { name: agent.clone(), ..actor.clone() },
+            None => self.as_claimer(board, id, actor).await?,
+        };
+        let op = WriteOp::Progress { id, agent, message, percent, lease_until: self.lease_until() };
+        task_of(self.write(board, &actor, op_id, op).await?)
     }
 
-    /// Agents' actions are recorded under the agent's id.
+    /// Agents' actions are recorded under the agent's id; a note without `agentId` is the
+    /// holder's, whoever sends it (a person's note on an unclaimed task keeps their name).
     async fn as_claimer(&self, board: &str, id: i64, actor: &Actor) -> AppResult<Actor> {
         let holder = self.store.task(board, id).await?.and_then(|t| t.claimed_by);
         Ok(Actor { name: holder.unwrap_or_else(|| actor.name.clone()), ..actor.clone() })

@@ -5,6 +5,8 @@ pub mod activity;
 pub mod agent;
 pub mod board;
 pub mod boards;
+pub mod graph;
 pub mod input;
 pub mod task;
+pub mod waiting;
 pub mod write;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::graph::parse_blockers;
 use super::input::{self, Fields};
 use crate::error::{AppError, AppResult};
 
@@ -39,6 +40,10 @@ pub struct Task {
     pub lease_expires_at: Option<String>,
     /// The claiming agent's last progress note, or null.
     pub progress: Option<Progress>,
+    /// The tasks (same board) this one waits for, in the order set; it is ready when all are
+    /// DONE. Defaulted so that events and stored results from before it still read.
+    #[serde(default)]
+    pub blocked_by: Vec<i64>,
 }
 
 /// An agent's note on how far it got (`task:progress`).
@@ -123,6 +128,8 @@ pub struct NewTask {
     pub assignee: Option<String>,
     /// Index in the column; `None` puts the task at the end.
     pub position: Option<i64>,
+    /// Checked against the board by the write rules (they exist, on this board).
+    pub blocked_by: Vec<i64>,
 }
 
 impl NewTask {
@@ -138,6 +145,7 @@ impl NewTask {
             status: fields.take(&["status"])?.map(Status::parse_value).transpose()?.unwrap_or(Status::Todo),
             assignee: parse_assignee(fields)?.flatten(),
             position: input::optional_count(fields, "position")?,
+            blocked_by: fields.take(&["blockedBy"])?.map(parse_blockers).transpose()?.unwrap_or_default(),
         };
         Ok(new)
     }
@@ -155,6 +163,8 @@ pub struct TaskPatch {
     pub position: Option<i64>,
     /// Optimistic concurrency: refuse with CONFLICT unless the task is at this version.
     pub expected_version: Option<i64>,
+    /// The whole new list (`[]` clears it); checked against the board by the write rules.
+    pub blocked_by: Option<Vec<i64>>,
 }
 
 impl TaskPatch {
@@ -173,6 +183,7 @@ impl TaskPatch {
             assignee: parse_assignee(fields)?,
             position: input::optional_count(fields, "position")?,
             expected_version: input::optional_count(fields, "version")?,
+            blocked_by: fields.take(&["blockedBy"])?.map(parse_blockers).transpose()?,
         })
     }
 
@@ -235,6 +246,12 @@ impl TaskPatch {
             record(&mut changes, "assignee", json!(task.assignee), json!(assignee));
             task.assignee = assignee.clone();
         }
+        if let Some(blocked_by) = &self.blocked_by
+            && *blocked_by != task.blocked_by
+        {
+            record(&mut changes, "blockedBy", json!(task.blocked_by), json!(blocked_by));
+            task.blocked_by = blocked_by.clone();
+        }
         let mut moved_from = None;
         if let Some(status) = self.status
             && status != task.status
@@ -292,6 +309,9 @@ pub fn creation_changes(task: &Task) -> Changes {
     if task.assignee.is_some() {
         record(&mut changes, "assignee", Value::Null, json!(task.assignee));
     }
+    if !task.blocked_by.is_empty() {
+        record(&mut changes, "blockedBy", Value::Null, json!(task.blocked_by));
+    }
     changes
 }
 
@@ -340,6 +360,7 @@ mod tests {
             claimed_by: None,
             lease_expires_at: None,
             progress: None,
+            blocked_by: Vec::new(),
         };
         let patch = TaskPatch { title: Some("a".into()), assignee: Some(None), ..Default::default() };
         let edit = patch.apply(&task);

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::activity::{Activity, NewActivity};
 use super::agent::{Agent, AgentReport, AgentStatus};
+use super::graph::{find_cycle, spell_cycle};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
@@ -50,9 +51,11 @@ pub enum WriteOp {
     Release {
         id: i64,
     },
-    /// `lease_until`: a note from the agent holding the task renews its lease.
+    /// `lease_until`: a note from the agent holding the task renews its lease. `agent`: the
+    /// agent that says it is writing, which must hold the claim (checked in the transaction).
     Progress {
         id: i64,
+        agent: Option<String>,
         message: String,
         percent: Option<f64>,
         lease_until: String,
@@ -120,7 +123,11 @@ pub enum Change {
         /// The agent whose current task this change set or cleared (claims, releases).
         agent: Option<Agent>,
     },
-    TaskDeleted(Task),
+    TaskDeleted {
+        task: Task,
+        /// Tasks that waited for it, without it in their `blockedBy` now (version + 1 each).
+        dependents: Vec<Task>,
+    },
     AgentReported {
         agent: Agent,
         status_changed: bool,
@@ -188,8 +195,8 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::MoveToBoard { id, target, status, position } => {
             move_to_board(tx, req, *id, target, (*status, *position), now)?
         }
-        WriteOp::Progress { id, message, percent, lease_until } => {
-            progress(tx, req, *id, (message, *percent), lease_until, now)?
+        WriteOp::Progress { id, agent, message, percent, lease_until } => {
+            progress(tx, req, *id, agent.as_deref(), (message, *percent), lease_until, now)?
         }
         WriteOp::Presence { name, joined, users } => presence(tx, req, name, *joined, users, now)?,
     };
@@ -238,11 +245,14 @@ fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) ->
         None => (tx.end_of_column(&req.board, new.status)?, Vec::new()),
         Some(_) => task::place(&tx.column(&req.board, new.status)?, new.position),
     };
+    check_blockers(tx, &req.board, None, &new.blocked_by)?;
     let mut shifted = Vec::with_capacity(shifts.len());
     for shift in shifts {
         shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
     }
-    let created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
+    let mut created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
+    tx.set_blockers(&req.board, created.id, &new.blocked_by)?;
+    created.blocked_by = new.blocked_by.clone();
     let entry = NewActivity {
         kind: "task.created",
         user: req.actor.clone(),
@@ -269,6 +279,9 @@ fn update_task(
             "Task {id} is at version {}, not {expected}: reload it and try again",
             current.version
         )));
+    }
+    if let Some(blockers) = patch.blocked_by.as_ref().filter(|b| **b != current.blocked_by) {
+        check_blockers(tx, &req.board, Some(id), blockers)?;
     }
     let mut edit = patch.apply(&current);
     let mut shifted = Vec::new();
@@ -320,6 +333,9 @@ fn update_task(
     edit.task.version += 1;
     edit.task.updated_at = now.to_owned();
     tx.save_task(&req.board, &edit.task)?;
+    if edit.changes.contains_key("blockedBy") {
+        tx.set_blockers(&req.board, id, &edit.task.blocked_by)?;
+    }
     let mut entries = Vec::new();
     if let Some(from) = edit.moved_from {
         entries.push(NewActivity {
@@ -343,6 +359,9 @@ fn update_task(
             changes: Some(edit.changes.clone()),
         });
     }
+    if edit.moved_from.is_some() && edit.task.status == Status::Done {
+        entries.extend(unblocked_by(tx, req, &edit.task)?);
+    }
     let result = to_json(&edit.task);
     let change = Change::TaskUpdated {
         task: edit.task,
@@ -356,7 +375,7 @@ fn update_task(
 
 /// The task leaves its board (an event of deletion there) and arrives on `target` (an event of
 /// creation there), keeping its id and history; a claim ends with the move, as agents belong
-/// to boards.
+/// to boards, and its blockers and the others' waits on it end, as dependencies stay on a board.
 fn move_to_board(
     tx: &mut dyn Tx,
     req: &WriteRequest,
@@ -387,6 +406,8 @@ fn move_to_board(
         claimed_by: None,
         lease_expires_at: None,
         progress: None,
+        // Its blockers are tasks of the board it leaves.
+        blocked_by: Vec::new(),
         ..current.clone()
     };
     tx.rehome_task(&req.board, &moved)?;
@@ -400,11 +421,12 @@ fn move_to_board(
         changes: Some(changes.clone()),
     };
     let result = to_json(&moved);
-    let left = entry(format!("{} moved #{id} “{}” to the board {target}", req.actor, moved.title));
+    let mut left = vec![entry(format!("{} moved #{id} “{}” to the board {target}", req.actor, moved.title))];
     let arrived =
         entry(format!("{} moved #{id} “{}” here from the board {}", req.actor, moved.title, req.board));
-    let mut out =
-        committed_on(tx, &req.board, now, Change::TaskDeleted(current), vec![left], result.clone())?;
+    let dependents = release_dependents(tx, req, id, "moved away", &mut left, now)?;
+    let gone = Change::TaskDeleted { task: current, dependents };
+    let mut out = committed_on(tx, &req.board, now, gone, left, result.clone())?;
     let change = Change::TaskCreated { task: moved, shifted };
     let into = committed_on(tx, target, now, change, vec![arrived], result)?;
     out.then = Some((target.to_owned(), Box::new(into)));
@@ -413,15 +435,105 @@ fn move_to_board(
 
 fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {
     let task = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
-    tx.delete_task(&req.board, id)?;
-    let entry = NewActivity {
+    let mut entries = vec![NewActivity {
         kind: "task.deleted",
         user: req.actor.clone(),
         message: format!("{} deleted #{} “{}”", req.actor, id, task.title),
         task_id: Some(id),
         changes: None,
-    };
-    commit(tx, req, now, Change::TaskDeleted(task), vec![entry], Value::Null)
+    }];
+    let dependents = release_dependents(tx, req, id, "deleted", &mut entries, now)?;
+    // Its own rows and the others' rows naming it go with it.
+    tx.delete_task(&req.board, id)?;
+    commit(tx, req, now, Change::TaskDeleted { task, dependents }, entries, Value::Null)
+}
+
+/// The tasks that waited for task `id`, which leaves the board (`verb`: how), stop waiting
+/// for it in the same change: each is a change of its `blockedBy`, with its version, its event
+/// and its history entry (pushed on `entries`). The rows naming `id` are the caller's to remove.
+fn release_dependents(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    verb: &str,
+    entries: &mut Vec<NewActivity>,
+    now: &str,
+) -> AppResult<Vec<Task>> {
+    let mut dependents = Vec::new();
+    for dependent in tx.dependents(&req.board, id)? {
+        let Some(mut waiting) = tx.task(&req.board, dependent)? else { continue };
+        let mut changes = Changes::new();
+        let before = json!(waiting.blocked_by);
+        waiting.blocked_by.retain(|blocker| *blocker != id);
+        record(&mut changes, "blockedBy", before, json!(waiting.blocked_by));
+        waiting.version += 1;
+        waiting.updated_at = now.to_owned();
+        tx.save_task(&req.board, &waiting)?;
+        entries.push(NewActivity {
+            kind: "task.updated",
+            user: req.actor.clone(),
+            message: format!("{} {verb} #{id}, which #{dependent} waited for", req.actor),
+            task_id: Some(dependent),
+            changes: Some(changes),
+        });
+        dependents.push(waiting);
+    }
+    Ok(dependents)
+}
+
+/// Refuses a `blockedBy` that names the task itself, a task that does not exist or is on
+/// another board, or (for an existing task) closes a cycle in the board's work graph.
+fn check_blockers(tx: &mut dyn Tx, board: &str, task: Option<i64>, blockers: &[i64]) -> AppResult<()> {
+    for &blocker in blockers {
+        if Some(blocker) == task {
+            return Err(AppError::validation(format!("`blockedBy`: task {blocker} cannot wait for itself")));
+        }
+        match tx.board_of(blocker)? {
+            Some(its) if its == board => {}
+            Some(_) => {
+                return Err(AppError::validation(format!("`blockedBy`: task {blocker} is on another board")));
+            }
+            None => return Err(AppError::validation(format!("`blockedBy`: task {blocker} does not exist"))),
+        }
+    }
+    // A new task has no dependents yet, so it cannot close a cycle.
+    if let Some(task) = task
+        && let Some(cycle) = find_cycle(task, blockers, &tx.blocker_pairs(board)?)
+    {
+        return Err(AppError::validation(format!(
+            "`blockedBy` would make a cycle: {} (each waits for the next)",
+            spell_cycle(&cycle)
+        )));
+    }
+    Ok(())
+}
+
+/// `done` just reached DONE: every task that waited for it and now has no open blocker left
+/// gets `task.unblocked`, under the name of whoever finished the blocker.
+fn unblocked_by(tx: &mut dyn Tx, req: &WriteRequest, done: &Task) -> AppResult<Vec<NewActivity>> {
+    let mut entries = Vec::new();
+    'waiting: for dependent in tx.dependents(&req.board, done.id)? {
+        let Some(waiting) = tx.task(&req.board, dependent)? else { continue };
+        if waiting.status == Status::Done {
+            continue;
+        }
+        for &blocker in waiting.blocked_by.iter().filter(|b| **b != done.id) {
+            if tx.task(&req.board, blocker)?.is_some_and(|b| b.status != Status::Done) {
+                continue 'waiting;
+            }
+        }
+        entries.push(NewActivity {
+            kind: "task.unblocked",
+            user: req.actor.clone(),
+            message: format!(
+                "#{dependent} “{}” is ready: {} finished #{}, the last task it waited for",
+                waiting.title, req.actor, done.id
+            ),
+            task_id: Some(dependent),
+            changes: None,
+        });
+    }
+    Ok(entries)
 }
 
 fn report_agent(
@@ -538,6 +650,15 @@ fn claim(
     if current.status == Status::Done {
         return Err(AppError::Conflict(format!("Task {id} is done")));
     }
+    if current.claimed_by.as_deref() == Some(agent_id) {
+        // The holder asking again (its ack was lost and it retried) is told it has the task,
+        // and the claim is renewed as a heartbeat would: no version, no event, no activity.
+        // `Unchanged` writes are kept by the store, so the renewal commits.
+        tx.renew_leases(&req.board, agent_id, lease_until)?;
+        let mut task = current;
+        task.lease_expires_at = Some(lease_until.to_owned());
+        return Ok(Applied::Unchanged(to_json(&task)));
+    }
     if let Some(holder) = &current.claimed_by {
         return Err(AppError::Conflict(format!("Task {id} is already claimed by {holder}")));
     }
@@ -651,11 +772,21 @@ fn progress(
     tx: &mut dyn Tx,
     req: &WriteRequest,
     id: i64,
+    agent: Option<&str>,
     (message, percent): (&str, Option<f64>),
     lease_until: &str,
     now: &str,
 ) -> AppResult<Applied> {
     let current = tx.task(&req.board, id)?.ok_or(AppError::TaskNotFound(id))?;
+    // An agent whose claim ended (released, requeued, reassigned) must not write to the task.
+    if let Some(agent) = agent
+        && current.claimed_by.as_deref() != Some(agent)
+    {
+        return Err(AppError::Conflict(match &current.claimed_by {
+            Some(holder) => format!("Task {id} is claimed by {holder}, not {agent}"),
+            None => format!("Task {id} is not claimed: {agent} no longer holds it"),
+        }));
+    }
     let note = Progress { message: message.to_owned(), percent, at: now.to_owned() };
     let mut changes = Changes::new();
     record(&mut changes, "progress", json!(current.progress), json!(note));

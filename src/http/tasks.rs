@@ -59,9 +59,9 @@ pub async fn list_on(app: &App, board: &str, params: &Params) -> AppResult<Json<
     Ok(Json(app.board.tasks(board, filter).await?))
 }
 
-/// Creates a task: `{ title | text, description?, status?, assignee?, position? }`.
+/// Creates a task: `{ title | text, description?, status?, assignee?, position?, blockedBy? }`.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks",
-    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position? }`"),
+    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position?, blockedBy? }`"),
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe retries")),
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)),
@@ -94,7 +94,7 @@ pub async fn read(
 /// Changes only the given fields; `version` makes it conditional (409 when stale).
 #[utoipa::path(method(put, patch), path = "/api/tasks/{id}", tag = "tasks",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ title?, description?, status?, assignee?, position?, version? }`"),
+    request_body(content = Object, description = "`{ title?, description?, status?, assignee?, position?, version?, blockedBy? }`"),
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "stale version, or someone is dragging the task")),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -168,10 +168,11 @@ pub async fn claim(
     Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), body).await?))
 }
 
-/// Claims the unassigned TODO task at the top of its column; 204 when there is none.
+/// Claims the unassigned, ready TODO task at the top of its column; with `wait`, waits up to
+/// that many seconds (0–60) for one; 204 when there is none.
 #[utoipa::path(post, path = "/api/tasks/next", tag = "agents",
     params(("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ agentId }`"),
+    request_body(content = Object, description = "`{ agentId, wait? }`"),
     responses((status = 200, body = Task), (status = 204, description = "nothing left to do"),
         (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -207,7 +208,7 @@ pub async fn release(
 /// Records a progress note in the task's activity and on its card.
 #[utoipa::path(post, path = "/api/tasks/{id}/progress", tag = "agents",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ message, percent? }`"),
+    request_body(content = Object, description = "`{ message, percent?, agentId? }`"),
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn progress(

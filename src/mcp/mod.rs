@@ -130,6 +130,9 @@ pub struct CreateTask {
     pub status: Option<Column>,
     /// A person's name or an agent id; unassigned unless given.
     pub assignee: Option<String>,
+    /// Task numbers this one waits for (same board): it is ready, and claim_next_task offers
+    /// it, only once all of them are DONE.
+    pub blocked_by: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -149,6 +152,15 @@ pub struct UpdateTask {
     pub position: Option<i64>,
     /// Apply only if the task is still at this version (refused with CONFLICT otherwise).
     pub version: Option<i64>,
+    /// The whole new list of task numbers this one waits for; [] clears it. A cycle is refused.
+    pub blocked_by: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ClaimNext {
+    /// When nothing is ready, wait up to this many seconds (0–60) for a task instead of asking
+    /// again: you are served in arrival order the moment one can be claimed. 0 by default.
+    pub wait_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -247,14 +259,15 @@ impl BoardTools {
             ("description", json!(args.description)),
             ("status", column(args.status)),
             ("assignee", json!(args.assignee)),
+            ("blockedBy", json!(args.blocked_by)),
         ]);
         answer(self.board.create_task(fields).await.map(|task| json!({ "task": task })))
     }
 
     #[tool(
-        description = "Take the next piece of work: claims the unassigned TODO task at the top of its column \
+        description = "Take the next piece of work: claims the unassigned, ready (every task in its blockedBy DONE) TODO task at the top of its column \
                        for you, moving it to IN_PROGRESS, assigned to you, with a lease. Answers task: null when \
-                       nothing is waiting. Keep the lease alive with report_progress (or report_status); if it \
+                       nothing is waiting; with wait_seconds, it waits up to that long for a task first. Keep the lease alive with report_progress (or report_status); if it \
                        runs out (LEASE_SECONDS, 300 s by default) the task goes back to TODO for someone else.",
         annotations(
             title = "Claim the next task",
@@ -263,8 +276,12 @@ impl BoardTools {
             idempotent_hint = false
         )
     )]
-    async fn claim_next_task(&self) -> Result<CallToolResult, ErrorData> {
-        answer(self.board.next_task(&self.agent_id).await.map(|task| json!({ "task": task })))
+    async fn claim_next_task(
+        &self,
+        Parameters(args): Parameters<ClaimNext>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let next = self.board.next_task(&self.agent_id, args.wait_seconds).await;
+        answer(next.map(|task| json!({ "task": task })))
     }
 
     #[tool(
@@ -288,6 +305,7 @@ impl BoardTools {
             ("assignee", json!(args.assignee)),
             ("position", json!(args.position)),
             ("version", json!(args.version)),
+            ("blockedBy", json!(args.blocked_by)),
         ]);
         answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
     }

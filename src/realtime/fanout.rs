@@ -425,9 +425,15 @@ impl Fanout {
                 list.extend(shifted.iter().map(|t| out(format!("task:{}:updated", t.id), position_patch(t))));
                 list.extend(agent.iter().map(|a| out(format!("agent:{}:status", a.id), agent_status(a))));
             }
-            Change::TaskDeleted(task) => {
+            Change::TaskDeleted { task, dependents } => {
                 list.push(out(format!("task:{}:deleted", task.id), json!({ "id": task.id })));
                 list.push(out("task:deleted".into(), json!({ "taskId": task.id, "deletedBy": event.actor })));
+                list.extend(dependents.iter().map(|t| {
+                    let patch = json!({
+                        "id": t.id, "blockedBy": t.blocked_by, "version": t.version, "updatedAt": t.updated_at
+                    });
+                    out(format!("task:{}:updated", t.id), patch)
+                }));
             }
             Change::AgentReported { agent, .. } => {
                 list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));

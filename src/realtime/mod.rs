@@ -61,6 +61,10 @@ struct Session {
     seat: Mutex<Option<Seat>>,
     /// Lets the transport carry this session's large polling messages, for as long as it lives.
     _pass: SessionPass,
+    /// Set when the socket disconnects: commands still running for it (an agent waiting for
+    /// work) stop waiting. socketioxide runs each command in its own task and does not cancel
+    /// them when the socket goes, so this is how a disconnect reaches them.
+    closed: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct Realtime {
@@ -228,6 +232,7 @@ impl Realtime {
             bucket,
             seat: Mutex::new(Some(seat)),
             _pass: self.app.authenticated.admit(socket.id.to_string()),
+            closed: tokio::sync::watch::Sender::new(false),
         }));
         Ok(())
     }
@@ -250,6 +255,7 @@ impl Realtime {
             let rt = rt.clone();
             async move {
                 if let Some(session) = socket.extensions.get::<Arc<Session>>() {
+                    session.closed.send_replace(true);
                     rt.rooms.leave(&session.room.lock().unwrap(), &session.credential.id);
                 }
                 if let Err(e) = rt.app.board.disconnect(&socket.id.to_string()).await {
@@ -405,7 +411,14 @@ impl Realtime {
             "task:claim" => {
                 json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, data).await? })
             }
-            "task:next" => json!({ "ok": true, "task": board.next_task(b, &actor, data).await? }),
+            "task:next" => {
+                let mut closed = session.closed.subscribe();
+                let disconnect = async move {
+                    // An error means the session itself is gone: closed too.
+                    let _ = closed.wait_for(|closed| *closed).await;
+                };
+                json!({ "ok": true, "task": board.next_task_until(b, &actor, data, disconnect).await? })
+            }
             "task:release" => {
                 json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
             }

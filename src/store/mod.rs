@@ -124,8 +124,16 @@ pub trait Tx {
     /// Moves a task from board `from` to `task.board`, saved as `task` (its id stays), with
     /// its history.
     fn rehome_task(&mut self, from: &str, task: &Task) -> AppResult<()>;
-    /// The unassigned, unclaimed TODO task at the top of its column.
+    /// The unassigned, unclaimed, ready (every blocker DONE) TODO task at the top of its column.
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>>;
+    /// Replaces the tasks `task_id` waits for, keeping their order.
+    fn set_blockers(&mut self, board: &str, task_id: i64, blockers: &[i64]) -> AppResult<()>;
+    /// Every `(task, blocker)` pair of the board: the work graph, for the cycle check.
+    fn blocker_pairs(&mut self, board: &str) -> AppResult<Vec<(i64, i64)>>;
+    /// The tasks waiting for `blocker_id`, by id.
+    fn dependents(&mut self, board: &str, blocker_id: i64) -> AppResult<Vec<i64>>;
+    /// The board a task id belongs to, whichever it is (`None`: no such task anywhere).
+    fn board_of(&mut self, task_id: i64) -> AppResult<Option<String>>;
     /// Moves the lease of every task the agent holds to `until`, without a version change.
     fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()>;
     fn agent(&mut self, board: &str, id: &str) -> AppResult<Option<Agent>>;

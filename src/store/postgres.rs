@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_claims.sql"),
     include_str!("../../migrations/postgres/0003_tokens.sql"),
     include_str!("../../migrations/postgres/0004_boards.sql"),
+    include_str!("../../migrations/postgres/0005_work_graph.sql"),
 ];
 
 /// The advisory lock that lets one starting instance migrate while the others wait

@@ -185,7 +185,43 @@ fn task_row(row: &dyn Row) -> anyhow::Result<Task> {
             .opt_text(12)?
             .map(|p| serde_json::from_str(&p).map_err(|_| anyhow!("unreadable progress in the database")))
             .transpose()?,
+        // In their own table: `with_blockers` fills them in.
+        blocked_by: Vec::new(),
     })
+}
+
+/// Fills in `blockedBy` of tasks read from `tasks`: one query for all of them, whatever their number.
+fn with_blockers(db: &mut dyn Db, board: &str, mut tasks: Vec<Task>) -> anyhow::Result<Vec<Task>> {
+    let pairs = match tasks.as_slice() {
+        [] => return Ok(tasks),
+        [one] => db.rows(
+            "SELECT task_id, blocker_id FROM task_blockers WHERE board = $1 AND task_id = $2 ORDER BY ord",
+            &[board.into(), one.id.into()],
+            |r| Ok((r.int(0)?, r.int(1)?)),
+        )?,
+        _ => db.rows(
+            "SELECT task_id, blocker_id FROM task_blockers WHERE board = $1 ORDER BY task_id, ord",
+            &[board.into()],
+            |r| Ok((r.int(0)?, r.int(1)?)),
+        )?,
+    };
+    if pairs.is_empty() {
+        return Ok(tasks);
+    }
+    let mut lists: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (task, blocker) in pairs {
+        lists.entry(task).or_default().push(blocker);
+    }
+    for task in &mut tasks {
+        if let Some(list) = lists.remove(&task.id) {
+            task.blocked_by = list;
+        }
+    }
+    Ok(tasks)
+}
+
+fn with_blockers_of(db: &mut dyn Db, board: &str, task: Option<Task>) -> anyhow::Result<Option<Task>> {
+    Ok(with_blockers(db, board, task.into_iter().collect())?.pop())
 }
 
 fn agent_row(row: &dyn Row) -> anyhow::Result<Agent> {
@@ -269,7 +305,8 @@ fn board_seq(db: &mut dyn Db, board: &str) -> anyhow::Result<i64> {
 
 fn load_task(db: &mut dyn Db, board: &str, id: i64) -> anyhow::Result<Option<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1 AND id = $2");
-    db.first(&sql, &[board.into(), id.into()], task_row)
+    let task = db.first(&sql, &[board.into(), id.into()], task_row)?;
+    with_blockers_of(db, board, task)
 }
 
 fn load_agent(db: &mut dyn Db, board: &str, id: &str) -> anyhow::Result<Option<Agent>> {
@@ -304,7 +341,8 @@ fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Res
         limit.into(),
         filter.offset.max(0).into(),
     ];
-    db.rows(&sql, &args, task_row)
+    let tasks = db.rows(&sql, &args, task_row)?;
+    with_blockers(db, board, tasks)
 }
 
 fn query_agents(db: &mut dyn Db, board: &str) -> anyhow::Result<Vec<Agent>> {
@@ -364,7 +402,7 @@ async fn queue<T>(
 
 /// Every table whose rows belong to a board, children before parents: what deleting a board
 /// deletes.
-const BOARD_TABLES: [&str; 3] = ["activity", "agents", "tasks"];
+const BOARD_TABLES: [&str; 4] = ["task_blockers", "activity", "agents", "tasks"];
 
 fn insert_token(db: &mut dyn Db, token: &StoredToken) -> anyhow::Result<()> {
     let boards = stored_board_list(&token.boards);
@@ -763,7 +801,9 @@ fn run_group(db: &mut dyn Db, group: &mut Vec<Job>, answers: &mut Vec<Answer>) -
         let kept = match job {
             Job::Apply(req, reply) => {
                 let result = write::apply(&mut SqlTx(db), &req, &now);
-                let kept = matches!(result, Ok(Applied::Committed(_)));
+                // `Unchanged` may still carry a silent write (a holder's repeated claim renews
+                // its lease); refusals and errors leave nothing.
+                let kept = matches!(result, Ok(Applied::Committed(_) | Applied::Unchanged(_)));
                 answers.push(Box::new(move |group: Result<(), String>| {
                     let _ = reply.send(group.map_err(|e| AppError::Internal(anyhow!(e))).and(result));
                 }));
@@ -892,21 +932,31 @@ impl Tx for SqlTx<'_> {
     fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
         let sql =
             format!("UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}");
-        self.0
-            .one(&sql, &[board.into(), id.into(), position.into()], task_row)
+        let task = self.0.one(&sql, &[board.into(), id.into(), position.into()], task_row);
+        task.and_then(|t| with_blockers(self.0, board, vec![t]))
+            .map(|mut t| t.remove(0))
             .map_err(internal("renumbering a column"))
     }
 
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
+        let args = [board.into(), id.into()];
         self.0
-            .execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &[board.into(), id.into()])
+            .execute(
+                "DELETE FROM task_blockers WHERE board = $1 AND (task_id = $2 OR blocker_id = $2)",
+                &args,
+            )
+            .and_then(|()| self.0.execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &args))
             .map_err(internal("deleting a task"))
     }
 
     fn rehome_task(&mut self, from: &str, task: &Task) -> AppResult<()> {
         let args = [from.into(), task.id.into(), (&task.board).into()];
         self.0
-            .execute("UPDATE tasks SET board = $3 WHERE board = $1 AND id = $2", &args)
+            .execute(
+                "DELETE FROM task_blockers WHERE board = $1 AND (task_id = $2 OR blocker_id = $2)",
+                &args[..2],
+            )
+            .and_then(|()| self.0.execute("UPDATE tasks SET board = $3 WHERE board = $1 AND id = $2", &args))
             .map_err(internal("moving a task to another board"))?;
         // Its history goes with it: the task's story is told where the task is.
         self.0
@@ -916,12 +966,60 @@ impl Tx for SqlTx<'_> {
     }
 
     fn next_claimable(&mut self, board: &str) -> AppResult<Option<Task>> {
+        // Ready: no blocker that is not DONE. The writer runs this and the claim in one
+        // transaction, so a task is never claimed while a blocker is being reopened.
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks
              WHERE board = $1 AND status = 'TODO' AND assignee IS NULL AND claimed_by IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM task_blockers b JOIN tasks blocker
+                       ON blocker.board = b.board AND blocker.id = b.blocker_id
+                   WHERE b.board = tasks.board AND b.task_id = tasks.id AND blocker.status <> 'DONE')
              ORDER BY position, id LIMIT 1"
         );
-        self.0.first(&sql, &[board.into()], task_row).map_err(internal("finding the next task"))
+        let task = self.0.first(&sql, &[board.into()], task_row);
+        task.and_then(|t| with_blockers_of(self.0, board, t)).map_err(internal("finding the next task"))
+    }
+
+    fn set_blockers(&mut self, board: &str, task_id: i64, blockers: &[i64]) -> AppResult<()> {
+        let db = &mut *self.0;
+        db.execute(
+            "DELETE FROM task_blockers WHERE board = $1 AND task_id = $2",
+            &[board.into(), task_id.into()],
+        )
+        .map_err(internal("clearing a task's blockers"))?;
+        for (ord, blocker) in blockers.iter().enumerate() {
+            db.execute(
+                "INSERT INTO task_blockers (board, task_id, blocker_id, ord) VALUES ($1, $2, $3, $4)",
+                &[board.into(), task_id.into(), (*blocker).into(), (ord as i64).into()],
+            )
+            .map_err(internal("storing a task's blockers"))?;
+        }
+        Ok(())
+    }
+
+    fn blocker_pairs(&mut self, board: &str) -> AppResult<Vec<(i64, i64)>> {
+        self.0
+            .rows("SELECT task_id, blocker_id FROM task_blockers WHERE board = $1", &[board.into()], |r| {
+                Ok((r.int(0)?, r.int(1)?))
+            })
+            .map_err(internal("loading the work graph"))
+    }
+
+    fn dependents(&mut self, board: &str, blocker_id: i64) -> AppResult<Vec<i64>> {
+        self.0
+            .rows(
+                "SELECT task_id FROM task_blockers WHERE board = $1 AND blocker_id = $2 ORDER BY task_id",
+                &[board.into(), blocker_id.into()],
+                |r| r.int(0),
+            )
+            .map_err(internal("finding the tasks a blocker holds up"))
+    }
+
+    fn board_of(&mut self, task_id: i64) -> AppResult<Option<String>> {
+        self.0
+            .first("SELECT board FROM tasks WHERE id = $1", &[task_id.into()], |r| r.text(0))
+            .map_err(internal("finding a task's board"))
     }
 
     fn renew_leases(&mut self, board: &str, agent: &str, until: &str) -> AppResult<()> {

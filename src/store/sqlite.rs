@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_claims.sql"),
     include_str!("../../migrations/sqlite/0003_tokens.sql"),
     include_str!("../../migrations/sqlite/0004_boards.sql"),
+    include_str!("../../migrations/sqlite/0005_work_graph.sql"),
 ];
 
 const READERS: usize = 4;

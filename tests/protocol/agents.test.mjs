@@ -201,3 +201,36 @@ test('POST /api/tasks/next answers 204 when no unassigned TODO task is left', T,
   assertOk(ack, 'task:next');
   assert.equal(ack.task, null);
 });
+
+test('an agent waiting with task:next { wait } gets a task whose lease ran out (requeued) at once', T, async () => {
+  const [task] = await freshQueue(1, 'requeue-wait');
+  const claim = await api('POST', `/api/tasks/${task.id}/claim`, { agentId: uid('dies') });
+  assert.equal(claim.status, 200, claim.text);
+  const waiter = await connect();
+  const waiterId = uid('heir');
+  const answer = waiter.socket.timeout(LEASE_SECONDS * 1000 + 8000).emitWithAck('task:next', { agentId: waiterId, wait: LEASE_SECONDS + 5 });
+  const ack = await answer;
+  assertOk(ack, 'task:next with wait');
+  assert.equal(ack.task.id, task.id, 'the requeued task goes to the waiting agent');
+  assert.equal(ack.task.claimedBy, waiterId);
+  const late = Date.now() - Date.parse(claim.body.leaseExpiresAt);
+  assert.ok(late < 1500, `claimed ${late} ms after the lease ran out`);
+});
+
+test('a release racing a waiting agent and a task:next gives the task to exactly one of them', T, async () => {
+  const [task] = await freshQueue(1, 'race-wake');
+  const holder = await connect();
+  assertOk(await holder.ack('task:claim', { taskId: task.id, agentId: uid('holder') }), 'claim');
+  const waiter = await connect();
+  const waiting = waiter.socket.timeout(8000).emitWithAck('task:next', { agentId: uid('waiter'), wait: 2 });
+  await sleep(100);
+  const [released, quick] = await Promise.all([
+    holder.ack('task:release', { taskId: task.id }),
+    api('POST', '/api/tasks/next', { agentId: uid('quick') }),
+  ]);
+  assertOk(released, 'release');
+  const winners = [(await waiting).task, quick.status === 200 ? quick.body : null].filter(Boolean);
+  assert.equal(winners.length, 1, `exactly one claim: ${JSON.stringify(winners.map((t) => t.claimedBy))}`);
+  assert.equal(winners[0].id, task.id);
+  assert.equal((await getTask(task.id)).claimedBy, winners[0].claimedBy);
+});

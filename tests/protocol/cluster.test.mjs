@@ -423,6 +423,23 @@ clusterTest('two boards on two instances: events, board changes and people stay 
   await onOtherB.waitFor('disconnect');
 });
 
+clusterTest('an agent waiting on A (task:next with wait) gets the task created on B the moment it is created, not before', async () => {
+  // Nothing claimable on the shared board first.
+  for (const t of (await rest(cluster.b, 'GET', '/api/tasks?status=TODO')).body) await rest(cluster.b, 'DELETE', `/api/tasks/${t.id}`);
+  const agent = await client(cluster.a);
+  const agentId = uid('waits-on-a');
+  const answer = agent.socket.timeout(20_000).emitWithAck('task:next', { agentId, wait: 15 });
+  const early = await Promise.race([answer, sleep(500).then(() => 'pending')]);
+  assert.equal(early, 'pending', 'nothing to claim: the answer is held');
+  const made = await rest(cluster.b, 'POST', '/api/tasks', { title: uid('made on B') });
+  assert.equal(made.status, 201, made.text);
+  const started = performance.now();
+  const got = assertOk(await answer, 'task:next on A');
+  assert.equal(got.task.id, made.body.id, 'the task created on B goes to the agent waiting on A');
+  assert.equal(got.task.claimedBy, agentId);
+  assert.ok(performance.now() - started < 3000, `answered ${ms(performance.now() - started)} after the create`);
+});
+
 clusterTest(`kill -9 of A: within ${REAP_DEADLINE / 1000} s B frees A's drag locks, marks A's agents offline and drops A's people`, async (t) => {
   const { a, b } = cluster;
   const carolName = uid('Carol');
