@@ -83,6 +83,9 @@ enum Message {
     Hello,
     /// A board was created, changed or deleted.
     Board { board: String, event: String, payload: serde_json::Value },
+    /// Who has a card open on the sender.
+    #[serde(rename_all = "camelCase")]
+    Viewers { board: String, except: String, task_id: i64, users: Vec<String> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -248,6 +251,11 @@ impl Cluster {
             Signal::Board { board, event, payload } => self.send(
                 "boards".into(),
                 json!({ "kind": "board", "board": board, "event": event, "payload": payload }),
+            ),
+            // The others show this instance's viewers of the card (not merged with theirs).
+            Signal::Viewers { board, except, task_id, users } => self.send(
+                format!("{board}:signals"),
+                json!({ "kind": "viewers", "board": board, "except": except, "taskId": task_id, "users": users }),
             ),
             Signal::Users { .. } => {}
         }
@@ -638,6 +646,9 @@ impl Cluster {
             Message::Hello => self.publish_own_people(),
             Message::Board { board, event, payload } => {
                 self.emit_locally(Signal::Board { board, event, payload })
+            }
+            Message::Viewers { board, except, task_id, users } => {
+                self.emit_locally(Signal::Viewers { board, except, task_id, users });
             }
         }
     }

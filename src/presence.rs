@@ -60,6 +60,13 @@ pub enum Signal {
         board: String,
         users: Vec<User>,
     },
+    /// Who has a card open changed: `users` are the names viewing `task_id` now.
+    Viewers {
+        board: String,
+        except: String,
+        task_id: i64,
+        users: Vec<String>,
+    },
     /// A board was created, changed or deleted: every socket that can see it is told, on any
     /// board (`event` is `board:created`, `board:updated` or `board:deleted`).
     Board {
@@ -119,6 +126,8 @@ struct Connection {
     credential: String,
     name: Option<String>,
     typing: Option<AbortHandle>,
+    /// The card this connection has open (`task:view`).
+    viewing: Option<i64>,
 }
 
 struct Person {
@@ -145,6 +154,32 @@ impl Presence {
         let (signals, rx) = mpsc::unbounded_channel();
         let departures = std::sync::atomic::AtomicU64::new(0);
         (Arc::new(Presence { state: Mutex::new(State::default()), signals, departures }), rx)
+    }
+
+    /// `task:view { taskId | null }`: the card this connection has open, or none. The others on
+    /// its board are told who views the card it opened and the one it left.
+    pub fn view(&self, conn: &str, task_id: Option<i64>) {
+        let mut state = self.state.lock().unwrap();
+        let Some(c) = state.connections.get_mut(conn) else { return };
+        let before = std::mem::replace(&mut c.viewing, task_id);
+        let board = c.board.clone();
+        if before == task_id {
+            return;
+        }
+        let signals: Vec<Signal> = [before, task_id]
+            .into_iter()
+            .flatten()
+            .map(|task_id| Signal::Viewers {
+                board: board.clone(),
+                except: conn.to_owned(),
+                task_id,
+                users: state.viewers(&board, task_id),
+            })
+            .collect();
+        drop(state);
+        for signal in signals {
+            self.signal(signal);
+        }
     }
 
     /// Tells everyone who can see `board` that it changed (board events carry no `seq`).
@@ -181,7 +216,8 @@ impl Presence {
     /// Opens a connection in the seat its handshake reserved.
     pub fn connect(&self, conn: &str, board: &str, mut seat: Seat) {
         let credential = seat.credential.take().expect("a seat is taken once");
-        let connection = Connection { board: board.to_owned(), credential, name: None, typing: None };
+        let connection =
+            Connection { board: board.to_owned(), credential, name: None, typing: None, viewing: None };
         let mut state = self.state.lock().unwrap();
         if let Some(old) = state.connections.insert(conn.to_owned(), connection) {
             state.forget_credential(&old.credential);
@@ -410,6 +446,10 @@ impl Presence {
                 });
             }
         }
+        if let Some(task_id) = c.viewing {
+            let users = state.viewers(&c.board, task_id);
+            signals.push(Signal::Viewers { board: c.board.clone(), except: conn.to_owned(), task_id, users });
+        }
         if let Some(name) = &c.name {
             departure.people.left = state.release_person(&c.board, name);
         }
@@ -487,6 +527,19 @@ impl State {
                 self.per_credential.remove(credential);
             }
         }
+    }
+
+    /// The names of those who have `task_id` open on `board`, each once, sorted.
+    fn viewers(&self, board: &str, task_id: i64) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .connections
+            .values()
+            .filter(|c| c.board == board && c.viewing == Some(task_id))
+            .map(|c| c.name.clone().unwrap_or_else(|| ANONYMOUS.to_owned()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     fn typing_names(&self, board: &str) -> Vec<String> {

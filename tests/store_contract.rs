@@ -16,6 +16,7 @@ use tempfile::TempDir;
 use warroom::auth::{Invite, Role, StoredToken};
 use warroom::domain::agent::{AgentReport, AgentStatus};
 use warroom::domain::boards::BoardInfo;
+use warroom::domain::cards::NewLabel;
 use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
@@ -77,6 +78,8 @@ contract![
     a_reopened_store_keeps_everything_and_continues_the_sequence,
     boards_are_created_once_changed_and_deleted_with_everything_on_them,
     an_invite_is_redeemed_once_and_only_before_it_expires,
+    a_deleted_label_comes_off_its_tasks_in_the_same_change,
+    comments_are_counted_on_their_task_and_go_with_it,
 ];
 
 // ---- The backends ----
@@ -125,6 +128,8 @@ fn new_task(title: &str) -> NewTask {
         assignee: None,
         position: None,
         blocked_by: Vec::new(),
+        labels: Vec::new(),
+        due_at: None,
     }
 }
 
@@ -967,5 +972,65 @@ async fn an_invite_is_redeemed_once_and_only_before_it_expires(backend: Backend)
     let tokens = board.store.tokens().await.unwrap();
     assert_eq!(tokens.len(), 1, "only the redeemed invite made a token");
     assert_eq!(tokens[0].boards, Some(vec!["web".to_owned()]));
+    board.close().await;
+}
+
+async fn a_deleted_label_comes_off_its_tasks_in_the_same_change(backend: Backend) {
+    let board = backend.open().await;
+    let label = |name: &str| WriteOp::CreateLabel(NewLabel { name: name.into(), color: "#ff0000".into() });
+    let bug = committed(board.write(label("bug")).await, "a label");
+    let Change::LabelCreated(bug) = bug.change else { panic!("a label change") };
+    let ui = committed(board.write(label("ui")).await, "a label");
+    let Change::LabelCreated(ui) = ui.change else { panic!("a label change") };
+    let duplicate = board.write(label("BUG")).await;
+    assert_eq!(duplicate.unwrap_err().code(), "CONFLICT", "names are unique whatever the case");
+
+    let both = NewTask { labels: vec![ui.id, bug.id], ..new_task("both") };
+    let both = changed_task(&committed(board.write(WriteOp::CreateTask(both)).await, "create"));
+    assert_eq!(both.labels, vec![ui.id, bug.id], "in the order set");
+    let unknown = NewTask { labels: vec![ui.id + 1000], ..new_task("unknown label") };
+    assert_eq!(board.write(WriteOp::CreateTask(unknown)).await.unwrap_err().code(), "VALIDATION_ERROR");
+    let plain = board.create("plain").await;
+
+    let deleted = board.commit(WriteOp::DeleteLabel { id: bug.id }).await;
+    let Change::LabelDeleted { id, tasks } = deleted.change else { panic!("a label deletion") };
+    assert_eq!(id, bug.id);
+    assert_eq!(
+        tasks.iter().map(|t| (t.id, t.labels.clone())).collect::<Vec<_>>(),
+        vec![(both.id, vec![ui.id])]
+    );
+    assert_eq!(tasks[0].version, both.version + 1);
+    assert_eq!(board.task(both.id).await.labels, vec![ui.id]);
+    assert_eq!(board.task(plain.id).await.version, plain.version, "untouched");
+    let names: Vec<String> = board.store.labels(BOARD).await.unwrap().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, vec!["ui"]);
+    board.close().await;
+}
+
+async fn comments_are_counted_on_their_task_and_go_with_it(backend: Backend) {
+    let board = backend.open().await;
+    let task = board.create("discussed").await;
+    let comment = |body: &str| WriteOp::CreateComment { task_id: task.id, body: body.into() };
+    board.commit(comment("one")).await;
+    let second = board.commit(comment("two")).await;
+    let Change::CommentCreated(second) = second.change else { panic!("a comment") };
+    let counted = board.task(task.id).await;
+    assert_eq!((counted.comment_count, counted.version), (2, task.version), "a comment is not an edit");
+    let bodies: Vec<String> =
+        board.store.comments(BOARD, task.id).await.unwrap().into_iter().map(|c| c.body).collect();
+    assert_eq!(bodies, vec!["one", "two"], "oldest first");
+
+    // `alice` wrote them; someone else may not change them unless an admin.
+    let as_bob = |op| WriteRequest { board: BOARD.into(), actor: "bob".into(), idempotency: None, op };
+    let refused = board.store.apply(as_bob(WriteOp::DeleteComment { id: second.id, admin: false })).await;
+    assert_eq!(refused.unwrap_err().code(), "FORBIDDEN");
+    let edit = WriteOp::UpdateComment { id: second.id, body: "deux".into(), admin: true };
+    let edited = committed(board.store.apply(as_bob(edit)).await, "an admin's edit");
+    let Change::CommentUpdated(edited) = edited.change else { panic!("a comment edit") };
+    assert!(edited.edited && edited.body == "deux");
+    assert_eq!(board.store.comment(second.id).await.unwrap().unwrap().body, "deux");
+
+    board.commit(WriteOp::DeleteTask { id: task.id }).await;
+    assert!(board.store.comment(second.id).await.unwrap().is_none(), "a task's comments go with it");
     board.close().await;
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::activity::Activity;
 use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
+use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields};
 use super::task::{NewTask, Status, Task, TaskPatch};
 use super::waiting::{Waiting, parse_wait};
@@ -585,6 +586,156 @@ impl Board {
         Ok(())
     }
 
+    // ---- labels and comments ----
+
+    /// `label:create { name, color }`: CONFLICT when the board has a label of that name.
+    pub async fn create_label(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Label> {
+        let mut fields = Fields::new(payload, "label:create payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let new = NewLabel::parse(&mut fields)?;
+        fields.finish()?;
+        result_of(self.write(board, actor, op_id, WriteOp::CreateLabel(new)).await?)
+    }
+
+    /// `label:update { id, name?, color? }`; REST names the label in its route.
+    pub async fn update_label(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route: Option<i64>,
+        payload: Value,
+    ) -> AppResult<Label> {
+        let mut fields = Fields::new(payload, "label:update payload")?;
+        let id = numbered(&mut fields, route, "id")?;
+        let op_id = input::op_id(&mut fields)?;
+        let patch = LabelPatch::parse(&mut fields)?;
+        fields.finish()?;
+        result_of(self.write(board, actor, op_id, WriteOp::UpdateLabel { id, patch }).await?)
+    }
+
+    /// `label:delete { id }`: the label comes off its tasks in the same change.
+    pub async fn delete_label(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route: Option<i64>,
+        payload: Value,
+    ) -> AppResult<()> {
+        let mut fields = Fields::new(payload, "label:delete payload")?;
+        let id = numbered(&mut fields, route, "id")?;
+        let op_id = input::op_id(&mut fields)?;
+        fields.finish()?;
+        self.write(board, actor, op_id, WriteOp::DeleteLabel { id }).await?;
+        Ok(())
+    }
+
+    pub async fn labels(&self, board: &str) -> AppResult<Vec<Label>> {
+        self.store.labels(board).await
+    }
+
+    /// A label of the board named by its id or its name (case aside), for filters; `None`
+    /// when the board has no such label.
+    pub async fn label_id(&self, board: &str, id_or_name: &str) -> AppResult<Option<i64>> {
+        let labels = self.store.labels(board).await?;
+        let id = id_or_name.parse::<i64>().ok();
+        Ok(labels
+            .iter()
+            .find(|l| Some(l.id) == id)
+            .or_else(|| labels.iter().find(|l| cards::same_label_name(&l.name, id_or_name)))
+            .map(|l| l.id))
+    }
+
+    /// `comment:create { taskId, body }`; REST names the task in its route.
+    pub async fn create_comment(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route: Option<i64>,
+        payload: Value,
+    ) -> AppResult<Comment> {
+        let mut fields = Fields::new(payload, "comment:create payload")?;
+        let task_id = match route {
+            Some(id) => task_id(&mut fields, TaskRef::Route(id))?,
+            None => task_id(&mut fields, TaskRef::Payload)?,
+        };
+        let op_id = input::op_id(&mut fields)?;
+        let body = cards::comment_body(
+            fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?,
+        )?;
+        fields.finish()?;
+        result_of(self.write(board, actor, op_id, WriteOp::CreateComment { task_id, body }).await?)
+    }
+
+    /// `comment:update { id, body }`, by its author or an admin.
+    pub async fn update_comment(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route: Option<i64>,
+        payload: Value,
+    ) -> AppResult<Comment> {
+        let mut fields = Fields::new(payload, "comment:update payload")?;
+        let id = numbered(&mut fields, route, "id")?;
+        let op_id = input::op_id(&mut fields)?;
+        let body = cards::comment_body(
+            fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?,
+        )?;
+        fields.finish()?;
+        let admin = actor.role == Role::Admin;
+        result_of(self.write(board, actor, op_id, WriteOp::UpdateComment { id, body, admin }).await?)
+    }
+
+    /// `comment:delete { id }`, by its author or an admin.
+    pub async fn delete_comment(
+        &self,
+        board: &str,
+        actor: &Actor,
+        route: Option<i64>,
+        payload: Value,
+    ) -> AppResult<()> {
+        let mut fields = Fields::new(payload, "comment:delete payload")?;
+        let id = numbered(&mut fields, route, "id")?;
+        let op_id = input::op_id(&mut fields)?;
+        fields.finish()?;
+        let admin = actor.role == Role::Admin;
+        self.write(board, actor, op_id, WriteOp::DeleteComment { id, admin }).await?;
+        Ok(())
+    }
+
+    /// `task:view { taskId | null }`: the card this connection has open (ephemeral, like
+    /// typing). A task of another board is TASK_NOT_FOUND.
+    pub async fn view_task(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
+        let mut fields = Fields::new(payload, "task:view payload")?;
+        let id = match fields.take(&["taskId", "id"])? {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(input::task_id(v, "taskId")?),
+        };
+        fields.finish()?;
+        if let Some(id) = id {
+            self.task(board, id).await?;
+        }
+        self.presence.view(conn, id);
+        Ok(())
+    }
+
+    /// A task's comments, oldest first.
+    pub async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>> {
+        self.task(board, task_id).await?;
+        self.store.comments(board, task_id).await
+    }
+
+    /// The board of a comment, for routes that name only the comment: NOT_FOUND when there
+    /// is none, FORBIDDEN when it is on a board outside `scope`.
+    pub async fn board_of_comment(&self, scope: Option<&[String]>, id: i64) -> AppResult<String> {
+        let comment = self
+            .store
+            .comment(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Comment {id} not found")))?;
+        crate::auth::check_board(scope, &comment.board)?;
+        Ok(comment.board)
+    }
+
     // ---- boards ----
 
     /// The boards a credential limited to `scope` can see, by id.
@@ -603,12 +754,23 @@ impl Board {
         self.store.board(&id).await?.ok_or(AppError::BoardNotFound(id))
     }
 
-    /// The board a task is on, for routes that name only the task: TASK_NOT_FOUND when there
-    /// is no such task, FORBIDDEN when it is on a board outside `scope`.
+    /// The board a task is on, for routes that name only the task: FORBIDDEN when it is on a
+    /// board outside `scope`. A task that is not (or no longer) there is looked for on `main`,
+    /// or the first board of the scope, where the command then finds no task (TASK_NOT_FOUND),
+    /// or its `opId` finds the answer it had when it deleted it.
     pub async fn board_of_task(&self, scope: Option<&[String]>, id: i64) -> AppResult<String> {
-        let board = self.store.task_board(id).await?.ok_or(AppError::TaskNotFound(id))?;
-        crate::auth::check_board(scope, &board)?;
-        Ok(board)
+        match self.store.task_board(id).await? {
+            Some(board) => {
+                crate::auth::check_board(scope, &board)?;
+                Ok(board)
+            }
+            None => Ok(match scope {
+                Some(boards) if !boards.iter().any(|b| b == crate::MAIN_BOARD) => {
+                    boards.first().cloned().ok_or(AppError::TaskNotFound(id))?
+                }
+                _ => crate::MAIN_BOARD.to_owned(),
+            }),
+        }
     }
 
     /// `board:create { id?, name, description? }` (admins): CONFLICT when the id is taken.
@@ -745,6 +907,30 @@ impl Board {
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
     }
+}
+
+/// The number a command names: the route's (REST), else the payload's `field` (socket).
+fn numbered(fields: &mut Fields, route: Option<i64>, field: &str) -> AppResult<i64> {
+    let given = fields.take(&[field])?.map(|v| input::task_id(v, field)).transpose()?;
+    match (route, given) {
+        (Some(route), Some(body)) if route != body => {
+            Err(AppError::validation(format!("`{field}` in the body differs from the route's")))
+        }
+        (Some(route), _) => Ok(route),
+        (None, Some(id)) => Ok(id),
+        (None, None) => Err(AppError::validation(format!("`{field}` is required"))),
+    }
+}
+
+/// What a committed, unchanged or replayed write answers, as `T`.
+fn result_of<T: serde::de::DeserializeOwned>(applied: Applied) -> AppResult<T> {
+    let value = match applied {
+        Applied::Committed(c) => c.result,
+        Applied::Unchanged(v) | Applied::Replayed(v) => v,
+    };
+    // A replayed `opId` first used for another kind of command has nothing of this kind.
+    serde_json::from_value(value)
+        .map_err(|_| AppError::Conflict("This opId was already used for a different command".into()))
 }
 
 /// The board a command names: the route's (REST), else the payload's `id` (socket).

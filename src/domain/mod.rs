@@ -5,6 +5,7 @@ pub mod activity;
 pub mod agent;
 pub mod board;
 pub mod boards;
+pub mod cards;
 pub mod graph;
 pub mod input;
 pub mod task;

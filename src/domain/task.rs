@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::cards;
 use super::graph::parse_blockers;
 use super::input::{self, Fields};
 use crate::error::{AppError, AppResult};
@@ -44,6 +45,12 @@ pub struct Task {
     /// DONE. Defaulted so that events and stored results from before it still read.
     #[serde(default)]
     pub blocked_by: Vec<i64>,
+    /// Ids of its board's labels, in the order set.
+    pub labels: Vec<i64>,
+    /// RFC3339, UTC, or null.
+    pub due_at: Option<String>,
+    /// How many comments it has.
+    pub comment_count: i64,
 }
 
 /// An agent's note on how far it got (`task:progress`).
@@ -130,6 +137,9 @@ pub struct NewTask {
     pub position: Option<i64>,
     /// Checked against the board by the write rules (they exist, on this board).
     pub blocked_by: Vec<i64>,
+    /// Label ids of its board, checked against the board's labels when written.
+    pub labels: Vec<i64>,
+    pub due_at: Option<String>,
 }
 
 impl NewTask {
@@ -146,6 +156,13 @@ impl NewTask {
             assignee: parse_assignee(fields)?.flatten(),
             position: input::optional_count(fields, "position")?,
             blocked_by: fields.take(&["blockedBy"])?.map(parse_blockers).transpose()?.unwrap_or_default(),
+            labels: fields
+                .take(&["labels"])?
+                .filter(|v| !v.is_null())
+                .map(cards::label_ids)
+                .transpose()?
+                .unwrap_or_default(),
+            due_at: fields.take(&["dueAt"])?.map(cards::due_at).transpose()?.flatten(),
         };
         Ok(new)
     }
@@ -165,6 +182,10 @@ pub struct TaskPatch {
     pub expected_version: Option<i64>,
     /// The whole new list (`[]` clears it); checked against the board by the write rules.
     pub blocked_by: Option<Vec<i64>>,
+    /// Replaces the labels.
+    pub labels: Option<Vec<i64>>,
+    /// `Some(None)` clears the due date.
+    pub due_at: Option<Option<String>>,
 }
 
 impl TaskPatch {
@@ -184,6 +205,11 @@ impl TaskPatch {
             position: input::optional_count(fields, "position")?,
             expected_version: input::optional_count(fields, "version")?,
             blocked_by: fields.take(&["blockedBy"])?.map(parse_blockers).transpose()?,
+            labels: fields
+                .take(&["labels"])?
+                .map(|v| if v.is_null() { Ok(Vec::new()) } else { cards::label_ids(v) })
+                .transpose()?,
+            due_at: fields.take(&["dueAt"])?.map(cards::due_at).transpose()?,
         })
     }
 
@@ -252,6 +278,18 @@ impl TaskPatch {
             record(&mut changes, "blockedBy", json!(task.blocked_by), json!(blocked_by));
             task.blocked_by = blocked_by.clone();
         }
+        if let Some(labels) = &self.labels
+            && *labels != task.labels
+        {
+            record(&mut changes, "labels", json!(task.labels), json!(labels));
+            task.labels = labels.clone();
+        }
+        if let Some(due_at) = &self.due_at
+            && *due_at != task.due_at
+        {
+            record(&mut changes, "dueAt", json!(task.due_at), json!(due_at));
+            task.due_at = due_at.clone();
+        }
         let mut moved_from = None;
         if let Some(status) = self.status
             && status != task.status
@@ -312,6 +350,12 @@ pub fn creation_changes(task: &Task) -> Changes {
     if !task.blocked_by.is_empty() {
         record(&mut changes, "blockedBy", Value::Null, json!(task.blocked_by));
     }
+    if !task.labels.is_empty() {
+        record(&mut changes, "labels", Value::Null, json!(task.labels));
+    }
+    if task.due_at.is_some() {
+        record(&mut changes, "dueAt", Value::Null, json!(task.due_at));
+    }
     changes
 }
 
@@ -361,6 +405,9 @@ mod tests {
             lease_expires_at: None,
             progress: None,
             blocked_by: Vec::new(),
+            labels: Vec::new(),
+            due_at: None,
+            comment_count: 0,
         };
         let patch = TaskPatch { title: Some("a".into()), assignee: Some(None), ..Default::default() };
         let edit = patch.apply(&task);

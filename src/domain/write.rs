@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::activity::{Activity, NewActivity};
 use super::agent::{Agent, AgentReport, AgentStatus};
+use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::graph::{find_cycle, spell_cycle};
+use super::input;
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
@@ -67,6 +69,29 @@ pub enum WriteOp {
         target: String,
         status: Option<Status>,
         position: Option<i64>,
+    },
+    CreateLabel(NewLabel),
+    UpdateLabel {
+        id: i64,
+        patch: LabelPatch,
+    },
+    /// Also takes the label off every task that carries it, in the same change.
+    DeleteLabel {
+        id: i64,
+    },
+    CreateComment {
+        task_id: i64,
+        body: String,
+    },
+    /// By its author, or anyone when `admin` (the caller's role).
+    UpdateComment {
+        id: i64,
+        body: String,
+        admin: bool,
+    },
+    DeleteComment {
+        id: i64,
+        admin: bool,
     },
     /// Gives back a task whose lease ran out (checked again inside the transaction).
     Requeue {
@@ -137,6 +162,19 @@ pub enum Change {
         joined: bool,
         users: Vec<User>,
     },
+    LabelCreated(Label),
+    LabelUpdated(Label),
+    /// `tasks`: the tasks it was taken off, as they are now.
+    LabelDeleted {
+        id: i64,
+        tasks: Vec<Task>,
+    },
+    CommentCreated(Comment),
+    CommentUpdated(Comment),
+    CommentDeleted {
+        id: i64,
+        task_id: i64,
+    },
 }
 
 impl WriteRequest {
@@ -164,6 +202,12 @@ impl WriteOp {
             WriteOp::Progress { .. } => "progress",
             WriteOp::Requeue { .. } => "requeue",
             WriteOp::MoveToBoard { .. } => "move",
+            WriteOp::CreateLabel(_) => "label:create",
+            WriteOp::UpdateLabel { .. } => "label:update",
+            WriteOp::DeleteLabel { .. } => "label:delete",
+            WriteOp::CreateComment { .. } => "comment:create",
+            WriteOp::UpdateComment { .. } => "comment:update",
+            WriteOp::DeleteComment { .. } => "comment:delete",
             WriteOp::Presence { .. } => "presence",
         }
     }
@@ -192,6 +236,12 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
         WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
         WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
+        WriteOp::CreateLabel(new) => create_label(tx, req, new, now)?,
+        WriteOp::UpdateLabel { id, patch } => update_label(tx, req, *id, patch, now)?,
+        WriteOp::DeleteLabel { id } => delete_label(tx, req, *id, now)?,
+        WriteOp::CreateComment { task_id, body } => create_comment(tx, req, *task_id, body, now)?,
+        WriteOp::UpdateComment { id, body, admin } => update_comment(tx, req, *id, body, *admin, now)?,
+        WriteOp::DeleteComment { id, admin } => delete_comment(tx, req, *id, *admin, now)?,
         WriteOp::MoveToBoard { id, target, status, position } => {
             move_to_board(tx, req, *id, target, (*status, *position), now)?
         }
@@ -246,6 +296,7 @@ fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) ->
         Some(_) => task::place(&tx.column(&req.board, new.status)?, new.position),
     };
     check_blockers(tx, &req.board, None, &new.blocked_by)?;
+    check_labels(tx, &req.board, &new.labels)?;
     let mut shifted = Vec::with_capacity(shifts.len());
     for shift in shifts {
         shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
@@ -282,6 +333,9 @@ fn update_task(
     }
     if let Some(blockers) = patch.blocked_by.as_ref().filter(|b| **b != current.blocked_by) {
         check_blockers(tx, &req.board, Some(id), blockers)?;
+    }
+    if let Some(labels) = patch.labels.as_ref().filter(|l| **l != current.labels) {
+        check_labels(tx, &req.board, labels)?;
     }
     let mut edit = patch.apply(&current);
     let mut shifted = Vec::new();
@@ -408,6 +462,7 @@ fn move_to_board(
         progress: None,
         // Its blockers are tasks of the board it leaves.
         blocked_by: Vec::new(),
+        labels: same_labels_on(tx, &req.board, target, &current.labels)?,
         ..current.clone()
     };
     tx.rehome_task(&req.board, &moved)?;
@@ -431,6 +486,21 @@ fn move_to_board(
     let into = committed_on(tx, target, now, change, vec![arrived], result)?;
     out.then = Some((target.to_owned(), Box::new(into)));
     Ok(Applied::Committed(Box::new(out)))
+}
+
+/// `labels` of board `from` as labels of board `to`: those of the same name (case aside); the
+/// others are dropped.
+fn same_labels_on(tx: &mut dyn Tx, from: &str, to: &str, labels: &[i64]) -> AppResult<Vec<i64>> {
+    if labels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (source, target) = (tx.labels(from)?, tx.labels(to)?);
+    Ok(labels
+        .iter()
+        .filter_map(|id| source.iter().find(|l| l.id == *id))
+        .filter_map(|l| target.iter().find(|t| cards::same_label_name(&t.name, &l.name)))
+        .map(|t| t.id)
+        .collect())
 }
 
 fn delete_task(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {
@@ -479,6 +549,164 @@ fn release_dependents(
         dependents.push(waiting);
     }
     Ok(dependents)
+}
+
+/// Refuses label ids that are not labels of the board.
+fn check_labels(tx: &mut dyn Tx, board: &str, labels: &[i64]) -> AppResult<()> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let known = tx.labels(board)?;
+    match labels.iter().find(|id| !known.iter().any(|l| l.id == **id)) {
+        Some(id) => Err(AppError::validation(format!("`labels`: {id} is not a label of this board"))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a label name another label of the board has, whatever the case.
+fn check_label_name(labels: &[Label], name: &str, except: Option<i64>) -> AppResult<()> {
+    match labels.iter().find(|l| Some(l.id) != except && cards::same_label_name(&l.name, name)) {
+        Some(l) => Err(AppError::Conflict(format!("The label “{}” exists already on this board", l.name))),
+        None => Ok(()),
+    }
+}
+
+fn create_label(tx: &mut dyn Tx, req: &WriteRequest, new: &NewLabel, now: &str) -> AppResult<Applied> {
+    check_label_name(&tx.labels(&req.board)?, &new.name, None)?;
+    let label = tx.insert_label(&req.board, new)?;
+    let result = to_json(&label);
+    commit(tx, req, now, Change::LabelCreated(label), Vec::new(), result)
+}
+
+fn update_label(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    patch: &LabelPatch,
+    now: &str,
+) -> AppResult<Applied> {
+    let labels = tx.labels(&req.board)?;
+    let current = labels.iter().find(|l| l.id == id).ok_or_else(|| label_not_found(id))?;
+    let mut label = current.clone();
+    if let Some(name) = &patch.name {
+        check_label_name(&labels, name, Some(id))?;
+        label.name = name.clone();
+    }
+    if let Some(color) = &patch.color {
+        label.color = color.clone();
+    }
+    if label == *current {
+        return Ok(Applied::Unchanged(to_json(&label)));
+    }
+    tx.save_label(&label)?;
+    let result = to_json(&label);
+    commit(tx, req, now, Change::LabelUpdated(label), Vec::new(), result)
+}
+
+fn delete_label(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppResult<Applied> {
+    if !tx.labels(&req.board)?.iter().any(|l| l.id == id) {
+        return Err(label_not_found(id));
+    }
+    let mut tasks = tx.tasks_with_label(&req.board, id)?;
+    for task in &mut tasks {
+        task.labels.retain(|l| *l != id);
+        task.version += 1;
+        task.updated_at = now.to_owned();
+        tx.save_task(&req.board, task)?;
+    }
+    tx.delete_label(&req.board, id)?;
+    commit(tx, req, now, Change::LabelDeleted { id, tasks }, Vec::new(), Value::Null)
+}
+
+fn label_not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Label {id} not found"))
+}
+
+fn comment_not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Comment {id} not found"))
+}
+
+/// A comment's first line, for the feed.
+fn excerpt(body: &str) -> String {
+    let line = body.lines().next().unwrap_or_default();
+    let cut: String = line.chars().take(80).collect();
+    if cut.len() < body.len() { format!("{cut}…") } else { cut }
+}
+
+fn comment_entry(req: &WriteRequest, kind: &'static str, comment: &Comment, message: String) -> NewActivity {
+    let mut changes = Changes::new();
+    changes.insert("commentId".into(), json!(comment.id));
+    NewActivity {
+        kind,
+        user: req.actor.clone(),
+        message,
+        task_id: Some(comment.task_id),
+        changes: Some(changes),
+    }
+}
+
+/// A comment is not an edit of its task: the task's version stays.
+fn create_comment(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    task_id: i64,
+    body: &str,
+    now: &str,
+) -> AppResult<Applied> {
+    tx.task(&req.board, task_id)?.ok_or(AppError::TaskNotFound(task_id))?;
+    let comment = tx.insert_comment(&req.board, task_id, &req.actor, body, now)?;
+    let message = format!("{} commented on #{task_id}: {}", req.actor, excerpt(body));
+    let entry = comment_entry(req, "comment.created", &comment, message);
+    let result = to_json(&comment);
+    commit(tx, req, now, Change::CommentCreated(comment), vec![entry], result)
+}
+
+/// The comment, if the actor may change it: its author, or an admin.
+fn own_comment(tx: &mut dyn Tx, req: &WriteRequest, id: i64, admin: bool) -> AppResult<Comment> {
+    let comment = tx.comment(&req.board, id)?.ok_or_else(|| comment_not_found(id))?;
+    if !admin && input::person_key(&comment.author) != input::person_key(&req.actor) {
+        return Err(AppError::Forbidden(format!(
+            "Only {} or an admin may change this comment",
+            comment.author
+        )));
+    }
+    Ok(comment)
+}
+
+fn update_comment(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    body: &str,
+    admin: bool,
+    now: &str,
+) -> AppResult<Applied> {
+    let mut comment = own_comment(tx, req, id, admin)?;
+    if comment.body == body {
+        return Ok(Applied::Unchanged(to_json(&comment)));
+    }
+    comment.body = body.to_owned();
+    comment.updated_at = now.to_owned();
+    comment.edited = true;
+    tx.save_comment(&comment)?;
+    let message = format!("{} edited a comment on #{}: {}", req.actor, comment.task_id, excerpt(body));
+    let entry = comment_entry(req, "comment.updated", &comment, message);
+    let result = to_json(&comment);
+    commit(tx, req, now, Change::CommentUpdated(comment), vec![entry], result)
+}
+
+fn delete_comment(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    admin: bool,
+    now: &str,
+) -> AppResult<Applied> {
+    let comment = own_comment(tx, req, id, admin)?;
+    tx.delete_comment(&req.board, id)?;
+    let message = format!("{} deleted a comment on #{}", req.actor, comment.task_id);
+    let entry = comment_entry(req, "comment.deleted", &comment, message);
+    commit(tx, req, now, Change::CommentDeleted { id, task_id: comment.task_id }, vec![entry], Value::Null)
 }
 
 /// Refuses a `blockedBy` that names the task itself, a task that does not exist or is on

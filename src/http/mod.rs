@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod agents;
 pub mod boards;
+pub mod cards;
 pub mod health;
 pub mod openapi;
 pub mod tasks;
@@ -34,6 +35,7 @@ pub fn router() -> Router<App> {
         .merge(health::router())
         .merge(tasks::router())
         .merge(boards::router())
+        .merge(cards::router())
         .merge(agents::router())
         .merge(activity::router())
         .merge(openapi::router())

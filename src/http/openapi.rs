@@ -22,8 +22,12 @@ use crate::App;
         super::boards::list, super::boards::create, super::boards::read, super::boards::update,
         super::boards::remove, super::boards::tasks, super::boards::create_task, super::boards::activity,
         super::boards::invite, super::boards::accept,
+        super::cards::labels, super::cards::create_label, super::cards::update_label, super::cards::delete_label,
+        super::cards::comments, super::cards::create_comment, super::cards::update_comment,
+        super::cards::delete_comment,
     ),
-    components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo)),
+    components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo,
+        crate::domain::cards::Label, crate::domain::cards::Comment)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

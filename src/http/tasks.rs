@@ -55,6 +55,20 @@ pub async fn list_on(app: &App, board: &str, params: &Params) -> AppResult<Json<
         q: params.0.get("q").filter(|q| !q.is_empty()).cloned(),
         limit: params.number("limit", input::positive_int)?,
         offset: params.number("offset", input::non_negative_int)?.unwrap_or(0),
+        label: match params.0.get("label").filter(|l| !l.is_empty()) {
+            // No such label on the board: no task has it.
+            Some(label) => match app.board.label_id(board, label).await? {
+                Some(id) => Some(id),
+                None => return Ok(Json(Vec::new())),
+            },
+            None => None,
+        },
+        due_before: params
+            .0
+            .get("dueBefore")
+            .map(|d| crate::domain::cards::due_at(serde_json::Value::String(d.clone())))
+            .transpose()?
+            .flatten(),
     };
     Ok(Json(app.board.tasks(board, filter).await?))
 }
@@ -139,9 +153,9 @@ pub async fn history(
     let id = route_task_id(&id)?;
     let scope = actor.scope.as_deref();
     // A deleted task keeps its history but no row that names its board: `?board=` then does.
-    let board = match app.board.board_of_task(scope, id).await {
-        Err(AppError::TaskNotFound(_)) => app.board.board_info(scope, params.board()).await?.id,
-        found => found?,
+    let board = match app.board.store().task_board(id).await? {
+        Some(_) => app.board.board_of_task(scope, id).await?,
+        None => app.board.board_info(scope, params.board()).await?.id,
     };
     let entries = app.board.task_history(&board, id).await?;
     if entries.is_empty() {

@@ -227,7 +227,7 @@ impl BoardTools {
             assignee: args.assignee.filter(|a| !a.trim().is_empty()),
             q: args.q.filter(|q| !q.trim().is_empty()),
             limit: args.limit.map(|n| i64::from(n.max(1))),
-            offset: 0,
+            ..TaskFilter::default()
         };
         answer(self.board.tasks(filter).await.map(|tasks| json!({ "tasks": tasks })))
     }

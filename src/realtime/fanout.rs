@@ -18,6 +18,7 @@ use crate::bus::DomainEvent;
 use crate::domain::agent::Agent;
 use crate::domain::board::Board;
 use crate::domain::boards::BoardInfo;
+use crate::domain::cards::Label;
 use crate::domain::task::{Status, Task};
 use crate::domain::write::Change;
 use crate::error::AppResult;
@@ -109,6 +110,7 @@ struct SyncFull<'a> {
     seq: i64,
     board: Option<&'a BoardInfo>,
     boards: &'a [BoardInfo],
+    labels: &'a [Label],
 }
 
 /// The recent events of one board.
@@ -222,6 +224,9 @@ impl Fanout {
                     (board, Some(except), "task:drag:other", json!({ "taskId": task_id, "user": user }))
                 }
                 Signal::Users { board, users } => (board, None, "users:update", json!(users)),
+                Signal::Viewers { board, except, task_id, users } => {
+                    (board, Some(except), "task:viewers", json!({ "taskId": task_id, "users": users }))
+                }
             };
             // After shutdown closed the namespace there is nobody left to tell.
             let Some(ns) = self.io.of("/") else { continue };
@@ -439,6 +444,20 @@ impl Fanout {
                 list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));
             }
             Change::Presence { users, .. } => list.push(out("users:update".into(), json!(users))),
+            Change::LabelCreated(label) => list.push(out("label:created".into(), json!(label))),
+            Change::LabelUpdated(label) => list.push(out("label:updated".into(), json!(label))),
+            Change::LabelDeleted { id, tasks } => {
+                list.push(out("label:deleted".into(), json!({ "id": id })));
+                list.extend(tasks.iter().map(|t| {
+                    let patch = json!({ "id": t.id, "labels": t.labels, "version": t.version, "updatedAt": t.updated_at });
+                    out(format!("task:{}:updated", t.id), patch)
+                }));
+            }
+            Change::CommentCreated(comment) => list.push(out("comment:created".into(), json!(comment))),
+            Change::CommentUpdated(comment) => list.push(out("comment:updated".into(), json!(comment))),
+            Change::CommentDeleted { id, task_id } => {
+                list.push(out("comment:deleted".into(), json!({ "id": id, "taskId": task_id })));
+            }
         }
         list.extend(event.activity.iter().map(|a| out("activity".into(), json!(a))));
         list
@@ -473,6 +492,7 @@ fn encode_sync(
         seq: snapshot.seq,
         board: boards.iter().find(|b| b.id == board),
         boards,
+        labels: &snapshot.labels,
     };
     Ok(serde_json::value::to_raw_value(&sync)
         .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?

@@ -428,6 +428,28 @@ impl Realtime {
             "agent:status" => {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
             }
+            "label:create" => json!({ "ok": true, "label": board.create_label(b, &actor, data).await? }),
+            "label:update" => {
+                json!({ "ok": true, "label": board.update_label(b, &actor, None, data).await? })
+            }
+            "label:delete" => {
+                board.delete_label(b, &actor, None, data).await?;
+                json!({ "ok": true })
+            }
+            "comment:create" => {
+                json!({ "ok": true, "comment": board.create_comment(b, &actor, None, data).await? })
+            }
+            "comment:update" => {
+                json!({ "ok": true, "comment": board.update_comment(b, &actor, None, data).await? })
+            }
+            "comment:delete" => {
+                board.delete_comment(b, &actor, None, data).await?;
+                json!({ "ok": true })
+            }
+            "task:view" => {
+                board.view_task(b, &conn, data).await?;
+                json!({ "ok": true })
+            }
             "board:create" => json!({ "ok": true, "board": board.create_board(&actor, data).await? }),
             "board:update" => json!({ "ok": true, "board": board.update_board(&actor, None, data).await? }),
             "board:delete" => {
@@ -536,6 +558,13 @@ fn is_command(event: &str) -> bool {
             | "task:release"
             | "task:progress"
             | "agent:status"
+            | "label:create"
+            | "label:update"
+            | "label:delete"
+            | "comment:create"
+            | "comment:update"
+            | "comment:delete"
+            | "task:view"
             | "board:create"
             | "board:update"
             | "board:delete"

@@ -16,6 +16,7 @@ use crate::auth::{Invite, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::Agent;
 use crate::domain::boards::BoardInfo;
+use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
@@ -36,6 +37,7 @@ pub enum Durability {
 pub struct Snapshot {
     pub tasks: Vec<Task>,
     pub agents: Vec<Agent>,
+    pub labels: Vec<Label>,
     pub seq: i64,
 }
 
@@ -46,6 +48,10 @@ pub struct TaskFilter {
     pub assignee: Option<String>,
     /// Case-insensitive substring of title or description.
     pub q: Option<String>,
+    /// Only tasks with this label.
+    pub label: Option<i64>,
+    /// Only tasks due before this time (RFC3339 UTC, as stored).
+    pub due_before: Option<String>,
     /// At most this many, after skipping `offset` (a page of a large board).
     pub limit: Option<i64>,
     pub offset: i64,
@@ -87,6 +93,12 @@ pub trait Store: Send + Sync {
     async fn delete_board(&self, id: &str) -> AppResult<bool>;
     /// The board a task is on (task ids are unique across boards).
     async fn task_board(&self, id: i64) -> AppResult<Option<String>>;
+    /// A board's labels, by id.
+    async fn labels(&self, board: &str) -> AppResult<Vec<Label>>;
+    /// A task's comments, oldest first.
+    async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>>;
+    /// A comment by id, on any board.
+    async fn comment(&self, id: i64) -> AppResult<Option<Comment>>;
     async fn create_invite(&self, invite: Invite) -> AppResult<()>;
     /// An invite by the hash of its code.
     async fn invite(&self, hash: &str) -> AppResult<Option<Invite>>;
@@ -145,6 +157,24 @@ pub trait Tx {
         entry: &NewActivity,
         now: &str,
     ) -> AppResult<Activity>;
+    /// The board's labels, by id.
+    fn labels(&mut self, board: &str) -> AppResult<Vec<Label>>;
+    fn insert_label(&mut self, board: &str, label: &NewLabel) -> AppResult<Label>;
+    fn save_label(&mut self, label: &Label) -> AppResult<()>;
+    fn delete_label(&mut self, board: &str, id: i64) -> AppResult<()>;
+    /// The board's tasks that carry label `id`.
+    fn tasks_with_label(&mut self, board: &str, id: i64) -> AppResult<Vec<Task>>;
+    fn insert_comment(
+        &mut self,
+        board: &str,
+        task_id: i64,
+        author: &str,
+        body: &str,
+        now: &str,
+    ) -> AppResult<Comment>;
+    fn comment(&mut self, board: &str, id: i64) -> AppResult<Option<Comment>>;
+    fn save_comment(&mut self, comment: &Comment) -> AppResult<()>;
+    fn delete_comment(&mut self, board: &str, id: i64) -> AppResult<()>;
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>>;
     fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()>;
 }

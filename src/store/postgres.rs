@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_tokens.sql"),
     include_str!("../../migrations/postgres/0004_boards.sql"),
     include_str!("../../migrations/postgres/0005_work_graph.sql"),
+    include_str!("../../migrations/postgres/0006_cards.sql"),
 ];
 
 /// The advisory lock that lets one starting instance migrate while the others wait

@@ -25,6 +25,7 @@ use crate::auth::{Invite, Role, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::boards::BoardInfo;
+use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
@@ -155,7 +156,8 @@ impl dyn Db + '_ {
 // ---- Queries ----
 
 const TASK_COLUMNS: &str = "id, title, description, status, assignee, position, created_by, created_at, \
-     updated_at, version, claimed_by, lease_expires_at, progress, board";
+     updated_at, version, claimed_by, lease_expires_at, progress, board, labels, due_at,
+     (SELECT COUNT(*) FROM comments WHERE comments.task_id = tasks.id)";
 
 /// Display order: columns left to right, then top to bottom.
 const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN 1 WHEN 'BLOCKED' THEN 2
@@ -170,6 +172,10 @@ fn task_row(row: &dyn Row) -> anyhow::Result<Task> {
     Ok(Task {
         id: row.int(0)?,
         board: row.text(13)?,
+        labels: serde_json::from_str(&row.text(14)?)
+            .map_err(|_| anyhow!("unreadable labels in the database"))?,
+        due_at: row.opt_text(15)?,
+        comment_count: row.int(16)?,
         title: row.text(1)?,
         description: row.text(2)?,
         status: status.parse().map_err(|_| anyhow!("unknown status {status:?} in the database"))?,
@@ -273,6 +279,36 @@ fn stored_board_list(boards: &Option<Vec<String>>) -> Option<String> {
     boards.as_ref().map(|b| serde_json::json!(b).to_string())
 }
 
+const LABEL_COLUMNS: &str = "id, board, name, color";
+
+fn label_row(row: &dyn Row) -> anyhow::Result<Label> {
+    Ok(Label { id: row.int(0)?, board: row.text(1)?, name: row.text(2)?, color: row.text(3)? })
+}
+
+fn query_labels(db: &mut dyn Db, board: &str) -> anyhow::Result<Vec<Label>> {
+    db.rows(
+        &format!("SELECT {LABEL_COLUMNS} FROM labels WHERE board = $1 ORDER BY id"),
+        &[board.into()],
+        label_row,
+    )
+}
+
+const COMMENT_COLUMNS: &str = "id, task_id, board, author, body, created_at, updated_at";
+
+fn comment_row(row: &dyn Row) -> anyhow::Result<Comment> {
+    let (created_at, updated_at) = (row.text(5)?, row.text(6)?);
+    Ok(Comment {
+        id: row.int(0)?,
+        task_id: row.int(1)?,
+        board: row.text(2)?,
+        author: row.text(3)?,
+        body: row.text(4)?,
+        edited: created_at != updated_at,
+        created_at,
+        updated_at,
+    })
+}
+
 const BOARD_COLUMNS: &str = "id, name, description, archived, created_at, created_by";
 
 fn board_row(row: &dyn Row) -> anyhow::Result<BoardInfo> {
@@ -328,8 +364,15 @@ fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Res
            AND (CAST($2 AS TEXT) IS NULL OR status = $2)
            AND (CAST($3 AS TEXT) IS NULL OR lower(assignee) = $3)
            AND (CAST($4 AS TEXT) IS NULL OR lower(title) LIKE $4 ESCAPE '\\' OR lower(description) LIKE $4 ESCAPE '\\')
+           AND (CAST($7 AS TEXT) IS NULL OR labels = $7 OR labels LIKE $8 OR labels LIKE $9 OR labels LIKE $10)
+           AND (CAST($11 AS TEXT) IS NULL OR due_at < $11)
          ORDER BY {TASK_ORDER} LIMIT $5 OFFSET $6"
     );
+    // A label id in the stored JSON array (`[3,14,1]`, no spaces): alone, first, inside or last.
+    let label = filter
+        .label
+        .map(|id| [format!("[{id}]"), format!("[{id},%"), format!("%,{id},%"), format!("%,{id}]")]);
+    let label_arg = |i: usize| Arg::Text(label.as_ref().map(|l| l[i].as_str()));
     // No limit is the largest one: SQLite and PostgreSQL read a NULL or negative LIMIT
     // differently, so neither is ever sent.
     let limit = filter.limit.map_or(i64::MAX, |l| l.max(0));
@@ -340,6 +383,11 @@ fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Res
         q.as_deref().into(),
         limit.into(),
         filter.offset.max(0).into(),
+        label_arg(0),
+        label_arg(1),
+        label_arg(2),
+        label_arg(3),
+        filter.due_before.as_deref().into(),
     ];
     let tasks = db.rows(&sql, &args, task_row)?;
     with_blockers(db, board, tasks)
@@ -402,7 +450,7 @@ async fn queue<T>(
 
 /// Every table whose rows belong to a board, children before parents: what deleting a board
 /// deletes.
-const BOARD_TABLES: [&str; 4] = ["task_blockers", "activity", "agents", "tasks"];
+const BOARD_TABLES: [&str; 6] = ["task_blockers", "comments", "labels", "activity", "agents", "tasks"];
 
 fn insert_token(db: &mut dyn Db, token: &StoredToken) -> anyhow::Result<()> {
     let boards = stored_board_list(&token.boards);
@@ -457,7 +505,8 @@ impl<B: Backend> Store for B {
                 let seq = board_seq(db, &board)?;
                 let tasks = query_tasks(db, &board, &TaskFilter::default())?;
                 let agents = query_agents(db, &board)?;
-                Ok(Snapshot { tasks, agents, seq })
+                let labels = query_labels(db, &board)?;
+                Ok(Snapshot { tasks, agents, labels, seq })
             })();
             db.batch("COMMIT")?;
             result
@@ -647,6 +696,24 @@ impl<B: Backend> Store for B {
             db.first("SELECT board FROM tasks WHERE id = $1", &[id.into()], |r| r.text(0))
         })
         .await
+    }
+
+    async fn labels(&self, board: &str) -> AppResult<Vec<Label>> {
+        let board = board.to_owned();
+        read(self, "labels", move |db| query_labels(db, &board)).await
+    }
+
+    async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>> {
+        let board = board.to_owned();
+        let sql =
+            format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE board = $1 AND task_id = $2 ORDER BY id");
+        read(self, "comments", move |db| db.rows(&sql, &[board.as_str().into(), task_id.into()], comment_row))
+            .await
+    }
+
+    async fn comment(&self, id: i64) -> AppResult<Option<Comment>> {
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1");
+        read(self, "a comment", move |db| db.first(&sql, &[id.into()], comment_row)).await
     }
 
     async fn create_invite(&self, invite: Invite) -> AppResult<()> {
@@ -887,9 +954,10 @@ impl Tx for SqlTx<'_> {
     ) -> AppResult<Task> {
         let sql = format!(
             "INSERT INTO tasks (board, title, description, status, assignee, position, created_by,
-                                created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {TASK_COLUMNS}"
+                                created_at, updated_at, version, labels, due_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9, $10) RETURNING {TASK_COLUMNS}"
         );
+        let labels = serde_json::json!(new.labels).to_string();
         let args = [
             board.into(),
             (&new.title).into(),
@@ -899,12 +967,15 @@ impl Tx for SqlTx<'_> {
             position.into(),
             by.into(),
             now.into(),
+            (&labels).into(),
+            (&new.due_at).into(),
         ];
         self.0.one(&sql, &args, task_row).map_err(internal("inserting a task"))
     }
 
     fn save_task(&mut self, board: &str, task: &Task) -> AppResult<()> {
         let progress = task.progress.as_ref().map(|p| serde_json::json!(p).to_string());
+        let labels = serde_json::json!(task.labels).to_string();
         let args = [
             board.into(),
             task.id.into(),
@@ -918,11 +989,14 @@ impl Tx for SqlTx<'_> {
             (&task.claimed_by).into(),
             (&task.lease_expires_at).into(),
             (&progress).into(),
+            (&labels).into(),
+            (&task.due_at).into(),
         ];
         self.0
             .execute(
                 "UPDATE tasks SET title = $3, description = $4, status = $5, assignee = $6, position = $7,
-                        updated_at = $8, version = $9, claimed_by = $10, lease_expires_at = $11, progress = $12
+                        updated_at = $8, version = $9, claimed_by = $10, lease_expires_at = $11, progress = $12,
+                        labels = $13, due_at = $14
                  WHERE board = $1 AND id = $2",
                 &args,
             )
@@ -945,6 +1019,7 @@ impl Tx for SqlTx<'_> {
                 "DELETE FROM task_blockers WHERE board = $1 AND (task_id = $2 OR blocker_id = $2)",
                 &args,
             )
+            .and_then(|()| self.0.execute("DELETE FROM comments WHERE board = $1 AND task_id = $2", &args))
             .and_then(|()| self.0.execute("DELETE FROM tasks WHERE board = $1 AND id = $2", &args))
             .map_err(internal("deleting a task"))
     }
@@ -958,9 +1033,12 @@ impl Tx for SqlTx<'_> {
             )
             .and_then(|()| self.0.execute("UPDATE tasks SET board = $3 WHERE board = $1 AND id = $2", &args))
             .map_err(internal("moving a task to another board"))?;
-        // Its history goes with it: the task's story is told where the task is.
+        // Its history and comments go with it: the task's story is told where the task is.
         self.0
             .execute("UPDATE activity SET board = $3 WHERE board = $1 AND task_id = $2", &args)
+            .and_then(|()| {
+                self.0.execute("UPDATE comments SET board = $3 WHERE board = $1 AND task_id = $2", &args)
+            })
             .map_err(internal("moving a task's history to another board"))?;
         self.save_task(&task.board, task)
     }
@@ -1092,6 +1170,78 @@ impl Tx for SqlTx<'_> {
             seq,
             changes: entry.changes.clone(),
         })
+    }
+
+    fn labels(&mut self, board: &str) -> AppResult<Vec<Label>> {
+        query_labels(self.0, board).map_err(internal("loading labels"))
+    }
+
+    fn insert_label(&mut self, board: &str, label: &NewLabel) -> AppResult<Label> {
+        let sql =
+            format!("INSERT INTO labels (board, name, color) VALUES ($1, $2, $3) RETURNING {LABEL_COLUMNS}");
+        self.0
+            .one(&sql, &[board.into(), (&label.name).into(), (&label.color).into()], label_row)
+            .map_err(internal("inserting a label"))
+    }
+
+    fn save_label(&mut self, label: &Label) -> AppResult<()> {
+        self.0
+            .execute(
+                "UPDATE labels SET name = $3, color = $4 WHERE board = $1 AND id = $2",
+                &[(&label.board).into(), label.id.into(), (&label.name).into(), (&label.color).into()],
+            )
+            .map_err(internal("saving a label"))
+    }
+
+    fn delete_label(&mut self, board: &str, id: i64) -> AppResult<()> {
+        self.0
+            .execute("DELETE FROM labels WHERE board = $1 AND id = $2", &[board.into(), id.into()])
+            .map_err(internal("deleting a label"))
+    }
+
+    fn tasks_with_label(&mut self, board: &str, id: i64) -> AppResult<Vec<Task>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE board = $1 AND labels <> '[]' ORDER BY id");
+        let mut tasks =
+            self.0.rows(&sql, &[board.into()], task_row).map_err(internal("finding labelled tasks"))?;
+        tasks.retain(|t| t.labels.contains(&id));
+        with_blockers(self.0, board, tasks).map_err(internal("finding labelled tasks"))
+    }
+
+    fn insert_comment(
+        &mut self,
+        board: &str,
+        task_id: i64,
+        author: &str,
+        body: &str,
+        now: &str,
+    ) -> AppResult<Comment> {
+        let sql = format!(
+            "INSERT INTO comments (board, task_id, author, body, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COMMENT_COLUMNS}"
+        );
+        self.0
+            .one(&sql, &[board.into(), task_id.into(), author.into(), body.into(), now.into()], comment_row)
+            .map_err(internal("inserting a comment"))
+    }
+
+    fn comment(&mut self, board: &str, id: i64) -> AppResult<Option<Comment>> {
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE board = $1 AND id = $2");
+        self.0.first(&sql, &[board.into(), id.into()], comment_row).map_err(internal("loading a comment"))
+    }
+
+    fn save_comment(&mut self, comment: &Comment) -> AppResult<()> {
+        self.0
+            .execute(
+                "UPDATE comments SET body = $2, updated_at = $3 WHERE id = $1",
+                &[comment.id.into(), (&comment.body).into(), (&comment.updated_at).into()],
+            )
+            .map_err(internal("saving a comment"))
+    }
+
+    fn delete_comment(&mut self, board: &str, id: i64) -> AppResult<()> {
+        self.0
+            .execute("DELETE FROM comments WHERE board = $1 AND id = $2", &[board.into(), id.into()])
+            .map_err(internal("deleting a comment"))
     }
 
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<serde_json::Value>> {

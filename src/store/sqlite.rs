@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_tokens.sql"),
     include_str!("../../migrations/sqlite/0004_boards.sql"),
     include_str!("../../migrations/sqlite/0005_work_graph.sql"),
+    include_str!("../../migrations/sqlite/0006_cards.sql"),
 ];
 
 const READERS: usize = 4;

@@ -1,0 +1,174 @@
+//! What makes a task a card a team can live in: labels of its board, a due date, and a
+//! comment thread. Types as clients see them, and the validation of their inputs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::input::{self, Fields};
+use crate::error::{AppError, AppResult};
+
+pub const LABEL_NAME_MAX: usize = 50;
+pub const COMMENT_MAX: usize = 10_000;
+
+/// A label of one board (camelCase JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Label {
+    pub id: i64,
+    pub board: String,
+    pub name: String,
+    /// `#rrggbb`, lower case.
+    pub color: String,
+}
+
+/// A comment on a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    pub id: i64,
+    pub task_id: i64,
+    pub board: String,
+    pub author: String,
+    pub body: String,
+    /// RFC3339, UTC.
+    pub created_at: String,
+    /// RFC3339, UTC.
+    pub updated_at: String,
+    /// Whether it was changed after it was written.
+    pub edited: bool,
+}
+
+/// `label:create { name, color }`, validated.
+#[derive(Debug, Clone)]
+pub struct NewLabel {
+    pub name: String,
+    pub color: String,
+}
+
+/// `label:update { id, name?, color? }` without its id.
+#[derive(Debug, Clone, Default)]
+pub struct LabelPatch {
+    pub name: Option<String>,
+    pub color: Option<String>,
+}
+
+impl NewLabel {
+    pub fn parse(fields: &mut Fields) -> AppResult<NewLabel> {
+        let name = fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?;
+        let color = fields.take(&["color"])?.ok_or_else(|| AppError::validation("`color` is required"))?;
+        Ok(NewLabel { name: label_name(name)?, color: color_of(color)? })
+    }
+}
+
+impl LabelPatch {
+    pub fn parse(fields: &mut Fields) -> AppResult<LabelPatch> {
+        Ok(LabelPatch {
+            name: fields.take(&["name"])?.map(label_name).transpose()?,
+            color: fields.take(&["color"])?.map(color_of).transpose()?,
+        })
+    }
+}
+
+fn label_name(value: Value) -> AppResult<String> {
+    input::text(value, "name", 1, LABEL_NAME_MAX)
+}
+
+/// `#rrggbb`; stored in lower case so that one colour is one value.
+fn color_of(value: Value) -> AppResult<String> {
+    let valid = |c: &str| c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    match value {
+        Value::String(c) if valid(&c) => Ok(c.to_ascii_lowercase()),
+        _ => Err(AppError::validation("`color` must be #rrggbb")),
+    }
+}
+
+/// Label names are unique on a board regardless of case.
+pub fn same_label_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// A comment's body: 1–10,000 characters once trimmed, no NUL.
+pub fn comment_body(value: Value) -> AppResult<String> {
+    input::text(value, "body", 1, COMMENT_MAX)
+}
+
+/// `labels: [ids]` on a task: each a label id, each once, in the order given (whether they
+/// are labels of the task's board is checked where the board's labels are read).
+pub fn label_ids(value: Value) -> AppResult<Vec<i64>> {
+    let Value::Array(items) = value else {
+        return Err(AppError::validation("`labels` must be an array of label ids"));
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        let id = input::task_id(item, "labels")
+            .map_err(|_| AppError::validation("`labels` must hold label ids"))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// `dueAt`: RFC3339 with any offset, stored and sent in UTC; `null` clears it.
+pub fn due_at(value: Value) -> AppResult<Option<String>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(crate::clock::format_time(t.with_timezone(&chrono::Utc))))
+            .map_err(|_| {
+                AppError::validation("`dueAt` must be an RFC3339 time, e.g. 2027-01-31T17:00:00Z, or null")
+            }),
+        other => Err(AppError::validation(format!(
+            "`dueAt` must be a string or null, not {}",
+            input::kind(&other)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn due_dates_take_any_offset_and_are_kept_in_utc() {
+        assert_eq!(
+            due_at(json!("2027-01-31T18:00:00+01:00")).unwrap().as_deref(),
+            Some("2027-01-31T17:00:00.000Z")
+        );
+        assert_eq!(due_at(json!(null)).unwrap(), None);
+        for bad in
+            [json!("tomorrow"), json!("10000-01-01T00:00:00Z"), json!("2027-02-30T00:00:00Z"), json!(5)]
+        {
+            assert_eq!(due_at(bad.clone()).unwrap_err().code(), "VALIDATION_ERROR", "{bad}");
+        }
+    }
+
+    #[test]
+    fn labels_are_named_once_per_board_whatever_the_case_and_coloured_rrggbb() {
+        let mut fields = Fields::new(json!({ "name": " Bug ", "color": "#FF0000" }), "label").unwrap();
+        let label = NewLabel::parse(&mut fields).unwrap();
+        assert_eq!((label.name.as_str(), label.color.as_str()), ("Bug", "#ff0000"));
+        assert!(same_label_name("Bug", "bUG") && same_label_name("Ärger", "ärger"));
+        for color in ["red", "#fff", "#12345g", "ff0000"] {
+            let mut fields = Fields::new(json!({ "name": "x", "color": color }), "label").unwrap();
+            assert!(NewLabel::parse(&mut fields).is_err(), "{color}");
+        }
+    }
+
+    #[test]
+    fn a_task_s_labels_are_ids_each_once_in_order() {
+        assert_eq!(label_ids(json!([3, 1, 3])).unwrap(), vec![3, 1]);
+        assert!(label_ids(json!(["a"])).is_err());
+        assert!(label_ids(json!(3)).is_err());
+    }
+
+    #[test]
+    fn comment_bodies_hold_something() {
+        assert!(comment_body(json!("   ")).is_err());
+        assert!(comment_body(json!("a\u{0}b")).is_err());
+        assert!(comment_body(json!("x".repeat(10_001))).is_err());
+        assert_eq!(comment_body(json!(" hi ")).unwrap(), "hi");
+    }
+}

@@ -1,0 +1,204 @@
+// SPEC "Cards": labels per board, due dates, comments and who is looking, over sockets and REST, with the official
+// socket.io-client against the real binary. (Mentions and notifications are not built yet.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  useServer, board, connect, joined, api, uid, assertOk, assertRefused, assertHttpError, RFC3339_UTC,
+} from './helpers.mjs';
+import { createToken } from './tokens.mjs';
+
+useServer({ rateLimit: 0 });
+
+const labelName = () => uid('label').slice(0, 40);
+
+test('labels: created, renamed and deleted with a seq; names unique whatever the case; colours #rrggbb', async () => {
+  const a = await connect();
+  const b = await connect();
+  const name = labelName();
+  const made = await a.ack('label:create', { name, color: '#FF8800' });
+  assertOk(made);
+  assert.deepEqual(Object.keys(made.label).sort(), ['board', 'color', 'id', 'name']);
+  assert.equal(made.label.color, '#ff8800');
+  assert.equal(made.label.board, 'main');
+  const ev = await b.waitEntry('label:created', (l) => l.id === made.label.id);
+  assert.ok(Number.isInteger(ev.meta.seq), 'label events carry a seq');
+  assertRefused(await a.ack('label:create', { name: name.toUpperCase(), color: '#000000' }), ['CONFLICT']);
+  for (const bad of [{ name: '', color: '#000000' }, { name: 'x'.repeat(51), color: '#000000' }, { name: 'x', color: 'red' },
+    { name: 'x', color: '#fff' }, { name: 'x' }]) {
+    assertRefused(await a.ack('label:create', bad), ['VALIDATION_ERROR'], JSON.stringify(bad));
+  }
+  const renamed = await a.ack('label:update', { id: made.label.id, name: `${name}-2` });
+  assertOk(renamed);
+  await b.waitFor('label:updated', (l) => l.id === made.label.id && l.name === `${name}-2`);
+  assertRefused(await a.ack('label:update', { id: 999999, name: 'nope' }), ['NOT_FOUND']);
+  const fresh = await connect();
+  assert.ok(fresh.syncs[0].labels.some((l) => l.id === made.label.id), 'sync:full carries the board\'s labels');
+});
+
+test('tasks carry labels (ids, in the order set), dueAt in UTC and commentCount; a label of another board is refused', async () => {
+  const a = await connect();
+  const [l1, l2] = [await a.ack('label:create', { name: labelName(), color: '#111111' }), await a.ack('label:create', { name: labelName(), color: '#222222' })];
+  const made = await a.ack('task:create', { title: 'labelled', labels: [l2.label.id, l1.label.id], dueAt: '2027-03-01T18:00:00+02:00' });
+  assertOk(made);
+  assert.deepEqual(made.task.labels, [l2.label.id, l1.label.id]);
+  assert.equal(made.task.dueAt, '2027-03-01T16:00:00.000Z');
+  assert.match(made.task.dueAt, RFC3339_UTC);
+  assert.equal(made.task.commentCount, 0);
+  assert.deepEqual(made.task.blockedBy, []);
+  const plain = await a.ack('task:create', { title: 'plain' });
+  assert.deepEqual(plain.task.labels, []);
+  assert.equal(plain.task.dueAt, null);
+  const mark = a.mark();
+  const updated = await a.ack('task:update', { id: plain.task.id, labels: [l1.label.id], dueAt: '2027-01-01T00:00:00Z' });
+  assertOk(updated);
+  const patch = await a.waitFor(`task:${plain.task.id}:updated`, () => true, { since: mark });
+  assert.deepEqual(patch.labels, [l1.label.id]);
+  assert.equal(patch.dueAt, '2027-01-01T00:00:00.000Z');
+  const cleared = await a.ack('task:update', { id: plain.task.id, dueAt: null });
+  assert.equal(cleared.task.dueAt, null);
+  for (const bad of [{ dueAt: 'tomorrow' }, { dueAt: '10000-01-01T00:00:00Z' }, { labels: ['x'] }, { labels: 3 }, { labels: [987654] }]) {
+    assertRefused(await a.ack('task:update', { id: plain.task.id, ...bad }), ['VALIDATION_ERROR'], JSON.stringify(bad));
+  }
+  const other = `lbl-${uid('b').replace(/[^a-z0-9]/g, '')}`.slice(0, 60);
+  await api('POST', '/api/boards', { id: other, name: 'Other' });
+  const elsewhere = await api('POST', `/api/boards/${other}/labels`, { name: 'Elsewhere', color: '#333333' });
+  assert.equal(elsewhere.status, 201, elsewhere.text);
+  assertRefused(await a.ack('task:update', { id: plain.task.id, labels: [elsewhere.body.id] }), ['VALIDATION_ERROR']);
+});
+
+test('deleting a label takes it off its tasks, each sent as task:{id}:updated under the same seq', async () => {
+  const a = await connect();
+  const keep = await a.ack('label:create', { name: labelName(), color: '#aaaaaa' });
+  const doomed = await a.ack('label:create', { name: labelName(), color: '#bbbbbb' });
+  const t1 = await a.ack('task:create', { title: 'one', labels: [doomed.label.id, keep.label.id] });
+  const t2 = await a.ack('task:create', { title: 'two', labels: [doomed.label.id] });
+  const mark = a.mark();
+  assertOk(await a.ack('label:delete', { id: doomed.label.id }));
+  const gone = await a.waitEntry('label:deleted', (d) => d.id === doomed.label.id, { since: mark });
+  const u1 = await a.waitEntry(`task:${t1.task.id}:updated`, () => true, { since: mark });
+  const u2 = await a.waitEntry(`task:${t2.task.id}:updated`, () => true, { since: mark });
+  assert.equal(u1.meta.seq, gone.meta.seq);
+  assert.equal(u2.meta.seq, gone.meta.seq);
+  assert.deepEqual(u1.data.labels, [keep.label.id]);
+  assert.deepEqual(u2.data.labels, []);
+  const stored = await api('GET', `/api/tasks/${t1.task.id}`);
+  assert.deepEqual(stored.body.labels, [keep.label.id]);
+});
+
+test('comments: create, edit and delete by their author or an admin, live with a seq, in the feed and the history; the task\'s version stays', async () => {
+  const srv = board.server;
+  const adamToken = await createToken(srv, uid('Adam'), 'editor');
+  const nickToken = await createToken(srv, uid('Nick'), 'editor');
+  const adam = await connect({ apiKey: adamToken.token });
+  const nick = await connect({ apiKey: nickToken.token });
+  const task = (await adam.ack('task:create', { title: 'discuss me' })).task;
+  const mark = nick.mark();
+  const made = await adam.ack('comment:create', { taskId: task.id, body: ' First thoughts ', opId: uid('op') });
+  assertOk(made);
+  const c = made.comment;
+  assert.deepEqual(Object.keys(c).sort(), ['author', 'board', 'body', 'createdAt', 'edited', 'id', 'taskId', 'updatedAt']);
+  assert.equal(c.body, 'First thoughts');
+  assert.equal(c.author, adamToken.name);
+  assert.equal(c.edited, false);
+  const ev = await nick.waitEntry('comment:created', (x) => x.id === c.id, { since: mark });
+  assert.ok(Number.isInteger(ev.meta.seq));
+  await nick.waitFor('activity', (a) => a.type === 'comment.created' && a.taskId === task.id, { since: mark });
+  const after = await api('GET', `/api/tasks/${task.id}`);
+  assert.equal(after.body.version, task.version, 'a comment is not an edit of its task');
+  assert.equal(after.body.commentCount, 1);
+  assertRefused(await nick.ack('comment:update', { id: c.id, body: 'hijack' }), ['FORBIDDEN']);
+  assertRefused(await nick.ack('comment:delete', { id: c.id }), ['FORBIDDEN']);
+  const edited = await adam.ack('comment:update', { id: c.id, body: 'Second thoughts' });
+  assertOk(edited);
+  assert.equal(edited.comment.edited, true);
+  await nick.waitFor('comment:updated', (x) => x.id === c.id && x.body === 'Second thoughts');
+  for (const body of ['', '   ', 'a\u0000b', 'x'.repeat(10_001)]) {
+    assertRefused(await adam.ack('comment:create', { taskId: task.id, body }), ['VALIDATION_ERROR']);
+  }
+  assertRefused(await adam.ack('comment:create', { taskId: 99999999, body: 'x' }), ['TASK_NOT_FOUND']);
+  const second = await nick.ack('comment:create', { taskId: task.id, body: 'mine' });
+  // The team key is an admin: it may remove anyone's comment.
+  const admin = await connect();
+  assertOk(await admin.ack('comment:delete', { id: second.comment.id }));
+  await adam.waitFor('comment:deleted', (x) => x.id === second.comment.id && x.taskId === task.id);
+  const history = await api('GET', `/api/tasks/${task.id}/history`);
+  const types = history.body.map((a) => a.type);
+  assert.ok(['comment.created', 'comment.updated', 'comment.deleted'].every((t) => types.includes(t)), types.join());
+});
+
+test('REST: comments oldest first (201 on create), PATCH and DELETE /api/comments/:id; labels routes; filters label and dueBefore', async () => {
+  const task = (await api('POST', '/api/tasks', { title: 'rest comments', dueAt: '2027-05-01T00:00:00Z' })).body;
+  const first = await api('POST', `/api/tasks/${task.id}/comments`, { body: 'one' });
+  assert.equal(first.status, 201, first.text);
+  await api('POST', `/api/tasks/${task.id}/comments`, { body: 'two' });
+  const list = await api('GET', `/api/tasks/${task.id}/comments`);
+  assert.deepEqual(list.body.map((c) => c.body), ['one', 'two']);
+  const patched = await api('PATCH', `/api/comments/${first.body.id}`, { body: 'uno' });
+  assert.equal(patched.status, 200);
+  assert.equal(patched.body.body, 'uno');
+  assert.equal((await api('DELETE', `/api/comments/${first.body.id}`)).status, 204);
+  assertHttpError(await api('DELETE', `/api/comments/${first.body.id}`), [404], ['NOT_FOUND']);
+  assertHttpError(await api('GET', '/api/tasks/99999999/comments'), [404], ['TASK_NOT_FOUND']);
+
+  const name = labelName();
+  const label = await api('POST', '/api/boards/main/labels', { name, color: '#123456' });
+  assert.equal(label.status, 201, label.text);
+  assertHttpError(await api('POST', '/api/boards/main/labels', { name: name.toUpperCase(), color: '#123456' }), [409], ['CONFLICT']);
+  const listed = await api('GET', '/api/boards/main/labels');
+  assert.ok(listed.body.some((l) => l.id === label.body.id));
+  const renamed = await api('PATCH', `/api/boards/main/labels/${label.body.id}`, { color: '#654321' });
+  assert.equal(renamed.body.color, '#654321');
+  await api('PUT', `/api/tasks/${task.id}`, { labels: [label.body.id] });
+  const byId = await api('GET', `/api/tasks?label=${label.body.id}`);
+  assert.deepEqual(byId.body.map((t) => t.id), [task.id]);
+  const byName = await api('GET', `/api/tasks?label=${encodeURIComponent(name.toUpperCase())}`);
+  assert.deepEqual(byName.body.map((t) => t.id), [task.id]);
+  const due = await api('GET', '/api/tasks?dueBefore=2027-05-02T00:00:00Z');
+  assert.ok(due.body.some((t) => t.id === task.id));
+  assert.ok(due.body.every((t) => t.dueAt && t.dueAt < '2027-05-02T00:00:00.000Z'));
+  const notDue = await api('GET', '/api/tasks?dueBefore=2027-04-30T00:00:00Z');
+  assert.ok(!notDue.body.some((t) => t.id === task.id));
+  assertHttpError(await api('GET', '/api/tasks?dueBefore=soon'), [400], ['VALIDATION_ERROR']);
+  assert.equal((await api('DELETE', `/api/boards/main/labels/${label.body.id}`)).status, 204);
+  assert.deepEqual((await api('GET', `/api/tasks/${task.id}`)).body.labels, []);
+});
+
+test('who is looking: task:view tells the board\'s other sockets task:viewers; it ends with null, another view or a disconnect', async () => {
+  const adam = await joined(uid('Adam'));
+  const nick = await joined(uid('Nick'));
+  const watcher = await connect();
+  const task = (await adam.ack('task:create', { title: 'look at me' })).task;
+  const other = (await adam.ack('task:create', { title: 'or me' })).task;
+  const mark = watcher.mark();
+  assertOk(await adam.ack('task:view', { taskId: task.id }));
+  await watcher.waitFor('task:viewers', (v) => v.taskId === task.id && v.users.length === 1, { since: mark });
+  assertOk(await nick.ack('task:view', { taskId: task.id }));
+  const both = await watcher.waitFor('task:viewers', (v) => v.taskId === task.id && v.users.length === 2, { since: mark });
+  assert.deepEqual(both.users, [...both.users].sort());
+  assertOk(await nick.ack('task:view', { taskId: other.id }));
+  await watcher.waitFor('task:viewers', (v) => v.taskId === task.id && v.users.length === 1, { since: mark });
+  await watcher.waitFor('task:viewers', (v) => v.taskId === other.id && v.users.length === 1, { since: mark });
+  assertOk(await adam.ack('task:view', { taskId: null }));
+  await watcher.waitFor('task:viewers', (v) => v.taskId === task.id && v.users.length === 0, { since: mark });
+  nick.close();
+  await watcher.waitFor('task:viewers', (v) => v.taskId === other.id && v.users.length === 0, { since: mark });
+  assertRefused(await adam.ack('task:view', { taskId: 99999999 }), ['TASK_NOT_FOUND']);
+});
+
+test('a task moved to another board keeps its comments and the labels of the same name there', async () => {
+  const target = `mv-${uid('b').replace(/[^a-z0-9]/g, '')}`.slice(0, 60);
+  await api('POST', '/api/boards', { id: target, name: 'Target' });
+  const name = labelName();
+  const here = (await api('POST', '/api/boards/main/labels', { name, color: '#010101' })).body;
+  const only = (await api('POST', '/api/boards/main/labels', { name: labelName(), color: '#020202' })).body;
+  const there = (await api('POST', `/api/boards/${target}/labels`, { name: name.toUpperCase(), color: '#030303' })).body;
+  const c = await connect();
+  const task = (await c.ack('task:create', { title: 'travelling card', labels: [only.id, here.id] })).task;
+  await c.ack('comment:create', { taskId: task.id, body: 'comes along' });
+  const moved = await c.ack('task:move', { taskId: task.id, board: target });
+  assertOk(moved);
+  assert.deepEqual(moved.task.labels, [there.id]);
+  assert.equal(moved.task.commentCount, 1);
+  const comments = await api('GET', `/api/tasks/${task.id}/comments`);
+  assert.equal(comments.body[0].board, target);
+});
