@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 import { rest, type Credentials } from "../net/connection";
+import { roleOfKey } from "../credentials";
 import { Logo } from "./Icons";
 
 export function KeyScreen(props: {
@@ -32,7 +33,7 @@ export function KeyScreen(props: {
       return;
     }
     // Any other answer, even "server unreachable", lets the person in: the board works offline.
-    props.onSubmit({ apiKey: key, name: person });
+    props.onSubmit({ apiKey: key, name: person, role: roleOfKey(key) });
   }
 
   return (
