@@ -219,11 +219,13 @@ export class SyncEngine {
     socket.on("board:created", (board) => dispatch({ type: "boardUpserted", board }));
     socket.on("board:updated", (board) => dispatch({ type: "boardUpserted", board }));
     socket.on("board:deleted", ({ id }) => {
+      if (id === this.board) {
+        this.boardGone = true;
+        // Told while the board is still listed, so the message can use its name.
+        this.hooks.onBoardUnavailable("BOARD_DELETED", `The board “${id}” was deleted.`);
+      }
       dispatch({ type: "boardRemoved", id });
       void forgetBoard(id);
-      if (id !== this.board) return;
-      this.boardGone = true;
-      this.hooks.onBoardUnavailable("BOARD_DELETED", `The board “${id}” was deleted.`);
     });
     socket.on("error", (error) => console.warn("warroom server error", error));
     socket.onAny((name: string, ...args: unknown[]) => {
