@@ -7,7 +7,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Person, WEB_DIR, eventually, requireTools, warRoom } from "./harness.mjs";
+import { Person, SCREENSHOTS, WEB_DIR, eventually, requireTools, warRoom } from "./harness.mjs";
 
 const DOCS = resolve(WEB_DIR, "../docs");
 
@@ -28,12 +28,18 @@ async function createTaskInTodo(person, title) {
 }
 
 function switcher(person) {
-  return person.page.getByTestId("board-select");
+  return person.page.getByTestId("board-button");
+}
+
+/** Opens the switcher and picks a board with the mouse. */
+async function pickBoard(person, board) {
+  await switcher(person).click();
+  await person.page.locator(`[role="option"][data-board="${board}"]`).click();
 }
 
 /** The board the person's page is on, by the switcher and by the address. */
 async function boardOf(person) {
-  const selected = await switcher(person).inputValue();
+  const selected = await switcher(person).getAttribute("data-board");
   const named = new URL(person.page.url()).searchParams.get("board");
   return selected === named ? selected : `switcher ${selected}, address ${named}`;
 }
@@ -44,9 +50,11 @@ async function waitForBoard(person, board) {
 
 /** The switcher's entries as people read them, in order. */
 async function switcherEntries(person) {
-  return switcher(person)
-    .locator("option")
-    .evaluateAll((options) => options.map((o) => o.textContent));
+  return person.page
+    .locator('[data-testid="board-list"] [role="option"]')
+    .evaluateAll((options) =>
+      options.map((o) => o.querySelector(".board-option-name").textContent + (o.dataset.archived ? " (archived)" : "")),
+    );
 }
 
 async function makeBoard(server, body) {
@@ -60,16 +68,24 @@ async function addTaskOverRest(server, board, title) {
   assert.equal(res.status, 201, JSON.stringify(res.body));
 }
 
-/** Puts two screenshots side by side in one image (the invite flow: the admin's side, the guest's). */
+/** Screenshots one element (a dialog, a card) into e2e/screenshots; returns the file. */
+async function shoot(locator, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await locator.screenshot({ path });
+  return path;
+}
+
+/** Puts two screenshots side by side, at their own size, in one image (both sides of a flow). */
 async function sideBySide(person, left, right, path) {
-  const img = (file) => `data:image/png;base64,${readFileSync(file).toString("base64")}`;
+  const img = (file) => `<img src="data:image/png;base64,${readFileSync(file).toString("base64")}">`;
   const page = await person.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 450 });
+  await page.setViewportSize({ width: 1400, height: 700 });
   await page.setContent(
-    `<body style="margin:0;display:flex;gap:8px;background:#d9dce6">` +
-      `<img src="${img(left)}" style="width:716px"><img src="${img(right)}" style="width:716px"></body>`,
+    `<div style="display:inline-flex;gap:32px;align-items:center;padding:24px;background:#e6e8f0">` +
+      `${img(left)}<span style="font:600 28px system-ui;color:#667">→</span>${img(right)}</div>`,
   );
-  await page.screenshot({ path, fullPage: true });
+  await page.locator("div").screenshot({ path });
   await page.close();
 }
 
@@ -116,15 +132,23 @@ describe("boards in the dashboard", () => {
       return entries.join("|") === "Main|Operations|Web (archived)" && entries;
     });
 
-    // Keyboard: focus the switcher, pick the next board with the arrow key.
+    // Keyboard: focus the switcher, open it, move to the next board, pick it.
     await switcher(adam).focus();
     await adam.page.keyboard.press("ArrowDown");
+    await adam.page.getByRole("listbox", { name: "Boards" }).waitFor();
+    await adam.page.keyboard.press("ArrowDown");
+    await adam.page.keyboard.press("Enter");
     await waitForBoard(adam, "ops-room");
     await adam.waitFor("live");
+    assert.equal(await adam.page.getByRole("listbox").count(), 0, "the list closes once a board is picked");
     await createTaskInTodo(adam, "Ops: rotate the keys");
+    await switcher(adam).click();
+    await adam.page.getByRole("listbox", { name: "Boards" }).waitFor();
     await adam.screenshot("boards-01-switcher");
     mkdirSync(DOCS, { recursive: true });
     await adam.page.screenshot({ path: join(DOCS, "boards-switcher.png") });
+    await adam.page.keyboard.press("Escape");
+    assert.equal(await adam.page.evaluate(() => document.activeElement?.dataset.testid), "board-button");
 
     // The board on screen is deleted: Adam is told, and lands on main.
     const res = await server.api("DELETE", "/boards/ops-room");
@@ -176,7 +200,7 @@ describe("boards in the dashboard", () => {
     });
 
     // Adam, an admin on board web, invites a viewer to web only.
-    await switcher(adam).selectOption("web");
+    await pickBoard(adam, "web");
     await waitForBoard(adam, "web");
     await adam.waitFor("live");
     await adam.page.getByRole("button", { name: "Invite someone" }).click();
@@ -190,6 +214,7 @@ describe("boards in the dashboard", () => {
     assert.equal(await dialog.getByTestId("invite-role").innerText(), "viewer");
     assert.equal(await dialog.getByTestId("invite-boards").innerText(), "Web");
     await adam.screenshot("boards-02-invite-dialog");
+    const inviteDialog = await shoot(dialog.locator(".modal-box"), "boards-02-invite-dialog-box");
 
     // Zoe opens the link in a browser that has never seen warroom: only a name is asked.
     await zoe.launch();
@@ -197,6 +222,7 @@ describe("boards in the dashboard", () => {
     await zoe.page.locator('input[name="name"]').fill("Zoe");
     assert.equal(await zoe.page.locator('input[name="apiKey"]').count(), 0, "no key is asked");
     await zoe.screenshot("boards-03-invite-screen");
+    const inviteScreen = await shoot(zoe.page.locator(".entry-card"), "boards-03-invite-screen-card");
     await zoe.page.getByRole("button", { name: "Join the board" }).click();
     await zoe.waitFor("live");
     await zoe.card("Ship the invite flow").waitFor();
@@ -209,16 +235,22 @@ describe("boards in the dashboard", () => {
     assert.equal(await zoe.page.getByRole("button", { name: "Invite someone" }).count(), 0);
     await zoe.page.keyboard.press("n");
     assert.equal(await zoe.page.locator("form.composer").count(), 0);
+    // The credential the browser keeps is the invite's: a viewer's token for web only.
+    const token = await zoe.page.evaluate(() => localStorage.getItem("warroom.apiKey"));
+    const write = await fetch(`${server.url}/api/boards/web/tasks`, {
+      method: "POST",
+      headers: { "X-API-Key": token, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "A viewer's card" }),
+    });
+    assert.equal(write.status, 403, "a viewer cannot create cards");
+    const otherBoard = await fetch(`${server.url}/api/boards/main/tasks`, { headers: { "X-API-Key": token } });
+    assert.equal(otherBoard.status, 403, "nor read a board outside the invite");
     await eventually("Adam to see Zoe online", async () =>
       (await adam.page.getByTestId("people").innerText()).includes("Zoe"),
     );
     await zoe.screenshot("boards-04-viewer-on-web");
-    await sideBySide(
-      zoe,
-      join(WEB_DIR, "e2e/screenshots/boards-02-invite-dialog.png"),
-      join(WEB_DIR, "e2e/screenshots/boards-03-invite-screen.png"),
-      join(DOCS, "boards-invite.png"),
-    );
+    mkdirSync(DOCS, { recursive: true });
+    await sideBySide(zoe, inviteDialog, inviteScreen, join(DOCS, "boards-invite.png"));
 
     // The same link a second time: a clear refusal.
     await eve.launch();
@@ -234,21 +266,21 @@ describe("boards in the dashboard", () => {
   test("switching boards offline shows each board from IndexedDB", async (t) => {
     const { server, adam } = await warRoom(t, { seed: (s) => makeBoard(s, { id: "web", name: "Web" }) });
     await createTaskInTodo(adam, "Kept on main");
-    await switcher(adam).selectOption("web");
+    await pickBoard(adam, "web");
     await adam.waitFor("live");
     await createTaskInTodo(adam, "Kept on web");
-    await switcher(adam).selectOption("main");
+    await pickBoard(adam, "main");
     await adam.card("Kept on main").waitFor();
     await adam.waitFor("live");
 
     await server.stop();
     await adam.waitFor("offline");
-    await switcher(adam).selectOption("web");
+    await pickBoard(adam, "web");
     await adam.card("Kept on web").waitFor();
     await waitForBoard(adam, "web");
     assert.equal(await adam.card("Kept on main").count(), 0);
     await adam.waitFor("offline");
-    await switcher(adam).selectOption("main");
+    await pickBoard(adam, "main");
     await adam.card("Kept on main").waitFor();
     assert.equal(await adam.card("Kept on web").count(), 0);
     await adam.screenshot("boards-05-offline-main");

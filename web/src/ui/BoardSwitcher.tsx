@@ -2,43 +2,16 @@
 //! ways to make a board, rename or archive this one, and invite someone.
 
 import { useState } from "react";
-import type { BoardInfo } from "../protocol";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";
 import { canAdminister, useApp } from "./App";
+import { BoardPicker } from "./BoardPicker";
 import { BoardSettingsDialog } from "./BoardSettingsDialog";
 import { InviteDialog } from "./InviteDialog";
 import { NewBoardDialog } from "./NewBoardDialog";
 import { PlusIcon } from "./Icons";
 
 type OpenDialog = "new" | "settings" | "invite" | null;
-
-/** The options: open boards, then the archived ones in their own group, marked as such. */
-function BoardOptions({ boards, current }: { boards: BoardInfo[]; current: string }) {
-  const open = boards.filter((b) => !b.archived);
-  const archived = boards.filter((b) => b.archived);
-  // Before the first sync (or offline with no saved list) the board on screen is still listed.
-  const unlisted = !boards.some((b) => b.id === current);
-  return (
-    <>
-      {unlisted && <option value={current}>{current}</option>}
-      {open.map((b) => (
-        <option key={b.id} value={b.id}>
-          {b.name}
-        </option>
-      ))}
-      {archived.length > 0 && (
-        <optgroup label="Archived">
-          {archived.map((b) => (
-            <option key={b.id} value={b.id}>
-              {b.name} (archived)
-            </option>
-          ))}
-        </optgroup>
-      )}
-    </>
-  );
-}
 
 export function BoardSwitcher() {
   const { store, creds, switchBoard } = useApp();
@@ -48,12 +21,7 @@ export function BoardSwitcher() {
   const close = () => setDialog(null);
   return (
     <div className="board-switcher">
-      <label className="board-select">
-        <span className="sr-only">Board</span>
-        <select value={current} onChange={(e) => switchBoard(e.target.value)} data-testid="board-select">
-          <BoardOptions boards={boards} current={current} />
-        </select>
-      </label>
+      <BoardPicker boards={boards} current={current} onPick={switchBoard} />
       {canAdminister(creds) && (
         <div className="board-actions">
           <button className="ghost small" onClick={() => setDialog("new")} title="Create a board">
