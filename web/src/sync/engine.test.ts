@@ -352,4 +352,18 @@ describe("the sync engine on one board of several", () => {
     expect(onBoardUnavailable).toHaveBeenCalledWith("BOARD_NOT_FOUND", "BOARD_NOT_FOUND: no board web");
     expect(socket.disconnects).toBe(1);
   });
+
+  it("takes a token used under another name for an identity problem, not a board it may not open", () => {
+    engine.stop();
+    const onAuthError = vi.fn();
+    engine = new SyncEngine(
+      store,
+      { apiKey: "wr_x", name: "Eve" },
+      { onAuthError, onCelebration: vi.fn(), onBoardUnavailable },
+    );
+    engine.start();
+    socket.serverSends("connect_error", new Error("FORBIDDEN: this token belongs to Zoe"));
+    expect(onAuthError).toHaveBeenCalledWith("FORBIDDEN: this token belongs to Zoe");
+    expect(onBoardUnavailable).not.toHaveBeenCalled();
+  });
 });

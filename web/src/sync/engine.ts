@@ -180,7 +180,8 @@ export class SyncEngine {
     });
     socket.on("connect_error", (err) => {
       const message = err?.message ?? "";
-      if (/unauthori[sz]ed/i.test(message) || /^VALIDATION_ERROR/.test(message)) {
+      // A personal token used under another name is refused as FORBIDDEN too, but on any board.
+      if (/unauthori[sz]ed/i.test(message) || /^VALIDATION_ERROR/.test(message) || /token belongs to/i.test(message)) {
         this.hooks.onAuthError(message);
         return;
       }

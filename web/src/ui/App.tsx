@@ -54,6 +54,8 @@ function explainAuthError(message: string): string {
     const detail = message.replace(/^VALIDATION_ERROR:?\s*/, "");
     return `The server did not accept that display name${detail ? `: ${detail}` : "."}`;
   }
+  const owner = /token belongs to (.+)$/i.exec(message)?.[1];
+  if (owner) return `That personal token belongs to ${owner}: enter it with that name.`;
   return "The server did not accept that team key. Check it with whoever runs warroom and try again.";
 }
 
@@ -119,7 +121,8 @@ export function App(props: { board: string; cache: Promise<CachedBoard | null> }
       opened={opened}
       onSwitch={open}
       onAuthError={(message) => {
-        if (!/^VALIDATION_ERROR/.test(message)) forgetKey();
+        // The key stays when only the name was wrong (a bad name, or a token's owner's name).
+        if (!/^VALIDATION_ERROR/.test(message) && !/token belongs to/i.test(message)) forgetKey();
         setAuthError(explainAuthError(message));
         setCreds(null);
       }}
