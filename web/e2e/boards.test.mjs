@@ -273,6 +273,14 @@ describe("boards in the dashboard", () => {
     await adam.card("Kept on main").waitFor();
     await adam.waitFor("live");
 
+    // The app shell is kept by the service worker, so even opening a link works without the server.
+    await eventually("the app shell to be cached", () =>
+      adam.page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        return (await (await caches.open("warroom-shell-v1")).keys()).length >= 3;
+      }),
+    );
+
     await server.stop();
     await adam.waitFor("offline");
     await pickBoard(adam, "web");
@@ -284,6 +292,13 @@ describe("boards in the dashboard", () => {
     await adam.card("Kept on main").waitFor();
     assert.equal(await adam.card("Kept on web").count(), 0);
     await adam.screenshot("boards-05-offline-main");
+
+    // A link to another board, opened while the server is still away.
+    await adam.page.goto(`${server.url}/?board=web`);
+    await adam.card("Kept on web").waitFor();
+    await adam.waitFor("offline");
+    await waitForBoard(adam, "web");
+    assert.equal(await adam.card("Kept on main").count(), 0);
     assertNoPageErrors(adam);
   });
 });
