@@ -162,6 +162,36 @@ describe("boards in the dashboard", () => {
     assertNoPageErrors(adam);
   });
 
+  test("an admin creates and renames a board from the switcher, and the other person's switcher follows", async (t) => {
+    const { adam, nick } = await warRoom(t);
+    await adam.page.getByRole("button", { name: "New board" }).click();
+    const create = adam.page.getByRole("dialog", { name: "New board" });
+    await create.getByLabel("Name").fill("Design system");
+    await create.getByRole("button", { name: "Create board" }).click();
+    await waitForBoard(adam, "design-system");
+    await adam.waitFor("live");
+    assert.equal(await adam.page.title(), "Design system · warroom");
+    await eventually("Nick's switcher to list the new board", async () =>
+      (await switcherEntries(nick)).includes("Design system"),
+    );
+    await waitForBoard(nick, "main");
+
+    await adam.page.getByRole("button", { name: "Rename" }).click();
+    const settings = adam.page.getByRole("dialog", { name: "Board settings" });
+    await settings.getByLabel("Name").fill("Design");
+    await settings.getByRole("button", { name: "Save" }).click();
+    await eventually(
+      "Nick's switcher to show the new name",
+      async () => (await switcherEntries(nick)).join("|") === "Design|Main",
+    );
+    await eventually(
+      "Adam's switcher to show the new name",
+      async () => (await switcher(adam).locator(".board-button-name").innerText()) === "Design",
+    );
+    await eventually("the tab to follow the rename", async () => (await adam.page.title()) === "Design · warroom");
+    assertNoPageErrors(adam, nick);
+  });
+
   test("?board= opens that board, the last board used opens next time, an unknown one falls back to main", async (t) => {
     const { server, adam } = await warRoom(t, {
       seed: async (s) => {
