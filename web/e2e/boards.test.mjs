@@ -141,6 +141,11 @@ describe("boards in the dashboard", () => {
     await waitForBoard(adam, "ops-room");
     await adam.waitFor("live");
     assert.equal(await adam.page.getByRole("listbox").count(), 0, "the list closes once a board is picked");
+    assert.equal(
+      await adam.page.evaluate(() => document.activeElement?.dataset.testid),
+      "board-button",
+      "the keyboard focus stays on the switcher across the switch",
+    );
     await createTaskInTodo(adam, "Ops: rotate the keys");
     await switcher(adam).click();
     await adam.page.getByRole("listbox", { name: "Boards" }).waitFor();

@@ -16,6 +16,12 @@ function ChevronIcon() {
   );
 }
 
+/**
+ * Set when a board was picked from the list: switching remounts the dashboard, and the new
+ * switcher takes the focus back so a keyboard user is where they were, not at the page's top.
+ */
+let focusAfterSwitch = false;
+
 export function BoardPicker(props: {
   /** Open boards first, archived ones last (`selectBoardList`). */
   boards: BoardInfo[];
@@ -49,8 +55,17 @@ export function BoardPicker(props: {
   function pick(index: number) {
     const board = boards[index];
     hide(true);
-    if (board && board.id !== current) onPick(board.id);
+    if (board && board.id !== current) {
+      focusAfterSwitch = true;
+      onPick(board.id);
+    }
   }
+
+  useEffect(() => {
+    if (!focusAfterSwitch) return;
+    focusAfterSwitch = false;
+    button.current?.focus();
+  }, []);
 
   useEffect(() => {
     if (!open) return;
