@@ -155,13 +155,15 @@ const UNAVAILABLE_TITLES = {
   FORBIDDEN: (name: string) => `You have no access to the board “${name}”`,
 };
 
-/** Where to go when a board cannot be opened: main if this credential sees it, else its first board. */
+/**
+ * Where to go when a board cannot be opened: main if this credential sees it, else its first
+ * board. The server's list first: a list saved on this device may be another credential's, and
+ * going from one refused board to another would never end.
+ */
 async function fallbackBoard(creds: Credentials, known: BoardInfo[], leaving: string): Promise<BoardInfo | null> {
-  let boards = known.filter((b) => b.id !== leaving);
-  if (boards.length === 0) {
-    const listed = await api.listBoards(creds);
-    boards = listed.ok && Array.isArray(listed.data) ? listed.data.filter((b) => b.id !== leaving) : [];
-  }
+  const listed = await api.listBoards(creds);
+  const source = listed.ok && Array.isArray(listed.data) ? listed.data : known;
+  const boards = source.filter((b) => b.id !== leaving);
   return boards.find((b) => b.id === MAIN_BOARD) ?? boards.find((b) => !b.archived) ?? boards[0] ?? null;
 }
 
