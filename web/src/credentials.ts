@@ -1,15 +1,22 @@
-//! Where the team key and the display name are remembered, and the one-time `?key=` link.
+//! Where the credential, the display name, the role and the last board are remembered, and the
+//! one-time `?key=` and `?invite=` links and the `?board=` address.
 
 import type { Credentials } from "./net/connection";
+import { isRole, MAIN_BOARD, type Role } from "./protocol";
 
 const KEY = "warroom.apiKey";
 const NAME = "warroom.name";
+const ROLE = "warroom.role";
+const LAST_BOARD = "warroom.board";
+/** The prefix of a personal token (SPEC "Access"); any other credential is the team key. */
+const TOKEN_PREFIX = "wr_";
 
-export function loadCredentials(): { apiKey: string | null; name: string | null } {
+export function loadCredentials(): { apiKey: string | null; name: string | null; role: Role | null } {
   try {
-    return { apiKey: localStorage.getItem(KEY), name: localStorage.getItem(NAME) };
+    const role = localStorage.getItem(ROLE);
+    return { apiKey: localStorage.getItem(KEY), name: localStorage.getItem(NAME), role: isRole(role) ? role : null };
   } catch {
-    return { apiKey: null, name: null };
+    return { apiKey: null, name: null, role: null };
   }
 }
 
@@ -17,6 +24,8 @@ export function saveCredentials(creds: Credentials): void {
   try {
     localStorage.setItem(KEY, creds.apiKey);
     localStorage.setItem(NAME, creds.name);
+    if (creds.role) localStorage.setItem(ROLE, creds.role);
+    else localStorage.removeItem(ROLE);
   } catch {
     /* storage disabled: the session still works until the tab closes */
   }
@@ -25,9 +34,19 @@ export function saveCredentials(creds: Credentials): void {
 export function forgetKey(): void {
   try {
     localStorage.removeItem(KEY);
+    localStorage.removeItem(ROLE);
   } catch {
     /* see saveCredentials */
   }
+}
+
+/**
+ * The role a key typed on the entry screen carries. The server does not say, but the team key is
+ * admin everywhere (SPEC "Access"), and only personal tokens start with `wr_`; a token's role is
+ * unknown here (null: nothing is hidden, and the server's FORBIDDEN says what is not allowed).
+ */
+export function roleOfKey(apiKey: string): Role | null {
+  return apiKey.startsWith(TOKEN_PREFIX) ? null : "admin";
 }
 
 /**
@@ -35,18 +54,62 @@ export function forgetKey(): void {
  * it does not linger in history, bookmarks or screenshots.
  */
 export function takeKeyFromUrl(): string | null {
-  const url = new URL(window.location.href);
-  const key = url.searchParams.get("key");
+  const key = takeParam("key");
   if (key === null) return null;
-  url.searchParams.delete("key");
-  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   const trimmed = key.trim();
   if (trimmed) {
     try {
       localStorage.setItem(KEY, trimmed);
+      const role = roleOfKey(trimmed);
+      if (role) localStorage.setItem(ROLE, role);
+      else localStorage.removeItem(ROLE);
     } catch {
       /* see saveCredentials */
     }
   }
   return trimmed || null;
+}
+
+/** The invite code of an `/?invite=CODE` link, left in the address until it is accepted. */
+export function inviteInUrl(): string | null {
+  return new URL(window.location.href).searchParams.get("invite")?.trim() || null;
+}
+
+/** Removes `?invite=` from the address once the code is spent (or abandoned). */
+export function dropInviteFromUrl(): void {
+  takeParam("invite");
+}
+
+function takeParam(name: string): string | null {
+  const url = new URL(window.location.href);
+  const value = url.searchParams.get(name);
+  if (value === null) return null;
+  url.searchParams.delete(name);
+  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  return value;
+}
+
+/** The board to open: the one the address names, else the last one used here, else `main`. */
+export function boardToOpen(): string {
+  const named = new URL(window.location.href).searchParams.get("board")?.trim();
+  if (named) return named;
+  try {
+    return localStorage.getItem(LAST_BOARD) || MAIN_BOARD;
+  } catch {
+    return MAIN_BOARD;
+  }
+}
+
+/** Names `board` in the address (a link to this page opens it) and remembers it as the last one. */
+export function rememberBoard(board: string): void {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get("board") !== board) {
+    url.searchParams.set("board", board);
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
+  try {
+    localStorage.setItem(LAST_BOARD, board);
+  } catch {
+    /* see saveCredentials */
+  }
 }

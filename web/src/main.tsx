@@ -2,17 +2,18 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./ui/App";
 import { loadBoard } from "./state/persist";
-import { takeKeyFromUrl } from "./credentials";
+import { boardToOpen, takeKeyFromUrl } from "./credentials";
 import "./ui/styles.css";
 
 function boot(): void {
   // First thing: a ?key= link is remembered and leaves the address bar before anything renders.
   takeKeyFromUrl();
   // The saved board is read in parallel with the first paint and shown as soon as it arrives.
-  const cache = loadBoard();
+  const board = boardToOpen();
+  const cache = loadBoard(board);
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
-      <App cache={cache} />
+      <App board={board} cache={cache} />
     </StrictMode>,
   );
 }

@@ -34,6 +34,8 @@ export interface Task {
   claimedBy?: string | null;
   leaseExpiresAt?: string | null;
   progress?: TaskProgress | null;
+  /** The board the task is on (SPEC "Boards"); absent on servers that predate boards. */
+  board?: string;
 }
 
 /** `task:{id}:updated`: only the changed fields, always with `version` and `updatedAt`. */
@@ -66,11 +68,49 @@ export interface ActivityEntry {
   changes?: Record<string, { from: unknown; to: unknown }>;
 }
 
+/** The board every socket of a credential is told about (SPEC "Boards"). */
+export interface BoardInfo {
+  /** A slug: 1–64 characters of `a–z 0–9 -`. */
+  id: string;
+  name: string;
+  description: string;
+  archived: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** The board every credential reaches, and the one a socket is on when `auth.board` is left out. */
+export const MAIN_BOARD = "main";
+
+export type Role = "viewer" | "editor" | "admin";
+export const ROLES: readonly Role[] = ["viewer", "editor", "admin"];
+
+/** `POST /api/invites`' answer: the link is the only way to the code, so it is shown once. */
+export interface Invite {
+  code: string;
+  url: string;
+  expiresAt: string;
+  role: Role;
+  boards: string[];
+}
+
+/** `POST /api/invites/:code/accept`'s answer: a personal token with the invite's role and boards. */
+export interface AcceptedInvite {
+  token: string;
+  name: string;
+  role: Role;
+  /** Empty: every board. */
+  boards: string[];
+}
+
 export interface SyncFull {
   tasks: Task[];
   agents: Agent[];
   users: User[];
   seq: number;
+  /** This socket's board and every board the credential can see; absent before boards. */
+  board?: BoardInfo | null;
+  boards?: BoardInfo[];
 }
 
 export interface ErrorBody {
@@ -124,6 +164,8 @@ export interface HandshakeAuth {
   apiKey: string;
   name?: string;
   lastSeq?: number;
+  /** The board this socket is on (default `main`). */
+  board?: string;
 }
 
 /**
@@ -142,6 +184,10 @@ export interface ServerToClientEvents {
   "task:drag:other": (payload: { taskId: number; user: string | null }) => void;
   celebration: (payload: { user: string; taskId: number }, meta?: SeqMeta) => void;
   activity: (entry: ActivityEntry, meta?: SeqMeta) => void;
+  /** Board events reach every socket that can see the board, whatever board it is on; no seq. */
+  "board:created": (board: BoardInfo) => void;
+  "board:updated": (board: BoardInfo) => void;
+  "board:deleted": (payload: { id: string }) => void;
   error: (error: ErrorBody) => void;
 }
 
@@ -195,6 +241,10 @@ export function parseDynamicEvent(name: string, args: unknown[]): DynamicServerE
     return { kind: "agent:status", agent: { ...(payload as object), id } as Agent, seq };
   }
   return null;
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }
 
 export function isStatus(value: unknown): value is Status {

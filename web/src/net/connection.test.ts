@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 vi.stubGlobal("window", { location: { origin: "http://board.test" } });
-const { rest } = await import("./connection");
+const { api, rest } = await import("./connection");
 
 function captureFetch() {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -34,5 +34,27 @@ describe("rest", () => {
     const calls = captureFetch();
     await rest({ apiKey: "k" }, "GET", "/tasks");
     expect(calls[0].init.headers as Record<string, string>).not.toHaveProperty("X-Warroom-Name");
+  });
+});
+
+describe("api on boards", () => {
+  it("reads a board's tasks and activity on its board-scoped routes", async () => {
+    vi.stubGlobal("window", { location: { origin: "http://board.test" } });
+    const calls = captureFetch();
+    await api.tasks({ apiKey: "k", name: "A" }, "web");
+    await api.activity({ apiKey: "k", name: "A" }, "web", 20);
+    expect(calls.map((c) => c.url)).toEqual([
+      "http://board.test/api/boards/web/tasks",
+      "http://board.test/api/boards/web/activity?limit=20",
+    ]);
+  });
+
+  it("accepts an invite without any key: the code is the credential", async () => {
+    vi.stubGlobal("window", { location: { origin: "http://board.test" } });
+    const calls = captureFetch();
+    await api.acceptInvite("abc", "Zoë");
+    expect(calls[0].url).toBe("http://board.test/api/invites/abc/accept");
+    expect(calls[0].init.headers as Record<string, string>).not.toHaveProperty("X-API-Key");
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ name: "Zoë" });
   });
 });

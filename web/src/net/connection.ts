@@ -2,18 +2,25 @@
 
 import { io, type Socket } from "socket.io-client";
 import type {
+  AcceptedInvite,
   Agent,
+  BoardInfo,
   ClientToServerEvents,
   ErrorBody,
   HandshakeAuth,
+  Invite,
+  Role,
   ServerToClientEvents,
   Task,
   ActivityEntry,
 } from "../protocol";
 
 export interface Credentials {
+  /** The team key or a personal token (both go where the SPEC says `apiKey`). */
   apiKey: string;
   name: string;
+  /** What the credential may do, when known (see `roleOfKey`); null: ask the server by trying. */
+  role?: Role | null;
 }
 
 export type WarroomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -24,11 +31,12 @@ export type WarroomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  */
 export const SERVER_URL: string = (import.meta.env.VITE_SERVER_URL as string | undefined) || window.location.origin;
 
-export function openSocket(creds: Credentials, lastSeq: () => number | undefined): WarroomSocket {
+/** A socket on `board`; another board is another socket (SPEC: a client switches by reconnecting). */
+export function openSocket(creds: Credentials, board: string, lastSeq: () => number | undefined): WarroomSocket {
   return io(SERVER_URL, {
     // A function, so every reconnect sends the sequence number it has reached (gap-free resume).
     auth: (cb) => {
-      const auth: HandshakeAuth = { apiKey: creds.apiKey, name: creds.name };
+      const auth: HandshakeAuth = { apiKey: creds.apiKey, name: creds.name, board };
       const seq = lastSeq();
       if (seq !== undefined) auth.lastSeq = seq;
       cb(auth as unknown as object);
@@ -60,12 +68,14 @@ export interface RestOptions {
  * `X-Warroom-Name`) instead of `api`: headers carry Latin-1 only, hence percent-encoded UTF-8.
  */
 export async function rest<T>(
-  creds: Pick<Credentials, "apiKey"> & Partial<Pick<Credentials, "name">>,
+  creds: Partial<Pick<Credentials, "apiKey" | "name">>,
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
   options: RestOptions = {},
 ): Promise<RestResult<T>> {
-  const headers: Record<string, string> = { "X-API-Key": creds.apiKey, Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json" };
+  // Only accepting an invite goes without a key: the code is the credential there.
+  if (creds.apiKey) headers["X-API-Key"] = creds.apiKey;
   if (creds.name) headers["X-Warroom-Name"] = encodeURIComponent(creds.name);
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
@@ -96,9 +106,23 @@ export async function rest<T>(
   }
 }
 
+const onBoard = (board: string) => `/boards/${encodeURIComponent(board)}`;
+
 export const api = {
-  tasks: (creds: Credentials) => rest<Task[]>(creds, "GET", "/tasks"),
+  tasks: (creds: Credentials, board: string) => rest<Task[]>(creds, "GET", `${onBoard(board)}/tasks`),
+  createTask: (creds: Credentials, board: string, body: object, idempotencyKey: string) =>
+    rest<Task>(creds, "POST", `${onBoard(board)}/tasks`, { body, idempotencyKey }),
   agents: (creds: Credentials) => rest<Agent[]>(creds, "GET", "/agents"),
-  activity: (creds: Credentials, limit = 50) => rest<ActivityEntry[]>(creds, "GET", `/activity?limit=${limit}`),
+  activity: (creds: Credentials, board: string, limit = 50) =>
+    rest<ActivityEntry[]>(creds, "GET", `${onBoard(board)}/activity?limit=${limit}`),
   history: (creds: Credentials, taskId: number) => rest<ActivityEntry[]>(creds, "GET", `/tasks/${taskId}/history`),
+  listBoards: (creds: Credentials) => rest<BoardInfo[]>(creds, "GET", "/boards"),
+  /** The server makes the id from the name. */
+  createBoard: (creds: Credentials, name: string) => rest<BoardInfo>(creds, "POST", "/boards", { body: { name } }),
+  updateBoard: (creds: Credentials, board: string, changes: { name?: string; archived?: boolean }) =>
+    rest<BoardInfo>(creds, "PATCH", onBoard(board), { body: changes }),
+  createInvite: (creds: Credentials, role: Role, boards: string[]) =>
+    rest<Invite>(creds, "POST", "/invites", { body: { role, boards } }),
+  acceptInvite: (code: string, name: string) =>
+    rest<AcceptedInvite>({}, "POST", `/invites/${encodeURIComponent(code)}/accept`, { body: { name } }),
 };

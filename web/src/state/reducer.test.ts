@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Task } from "../protocol";
+import type { BoardInfo, Task } from "../protocol";
 import {
   checkSeq,
   initialState,
   reducer,
+  selectBoardList,
   selectPendingIds,
   selectVisibleTasks,
   toCache,
@@ -439,5 +440,69 @@ describe("choosing the version an edit is checked against", () => {
   it("sends no version when the person chose to overwrite, or for a task not created yet", () => {
     expect(versionToSend(edit({ checkVersion: false }), task(1, { version: 4 }))).toBeUndefined();
     expect(versionToSend(edit({ baseVersion: 0 }), undefined)).toBeUndefined();
+  });
+});
+
+function boardInfo(id: string, over: Partial<BoardInfo> = {}): BoardInfo {
+  return { id, name: id.toUpperCase(), description: "", archived: false, createdAt: T0, createdBy: "Adam", ...over };
+}
+
+describe("boards", () => {
+  const onWeb = () =>
+    run(initialState("Adam", "web"), {
+      type: "syncFull",
+      payload: {
+        tasks: [task(1)],
+        agents: [],
+        users: [],
+        seq: 3,
+        board: boardInfo("web"),
+        boards: [boardInfo("main"), boardInfo("web")],
+      },
+      at: T0,
+    });
+
+  it("takes the board list from sync:full and stays on the board it was made for", () => {
+    const state = onWeb();
+    expect(state.board).toBe("web");
+    expect(state.boards.map((b) => b.id)).toEqual(["main", "web"]);
+  });
+
+  it("adds a created board, renames in place, and drops a deleted one", () => {
+    const state = run(
+      onWeb(),
+      { type: "boardUpserted", board: boardInfo("ops") },
+      { type: "boardUpserted", board: boardInfo("main", { name: "Everything" }) },
+      { type: "boardRemoved", id: "web" },
+    );
+    expect(state.boards.map((b) => `${b.id}:${b.name}`)).toEqual(["main:Everything", "ops:OPS"]);
+    expect(run(state, { type: "boardRemoved", id: "nope" })).toBe(state);
+  });
+
+  it("lists open boards by name, then the archived ones", () => {
+    const state = run(
+      onWeb(),
+      { type: "boardUpserted", board: boardInfo("old", { name: "Attic", archived: true }) },
+      { type: "boardUpserted", board: boardInfo("ops", { name: "Ops" }) },
+    );
+    expect(selectBoardList(state).map((b) => b.id)).toEqual(["main", "ops", "web", "old"]);
+    expect(selectBoardList(state)).toBe(selectBoardList(state));
+  });
+
+  it("saves the board id and list with the copy, and a copy opened offline brings its list back", () => {
+    const cache = toCache(onWeb());
+    expect(cache.board).toBe("web");
+    const restored = run(initialState("Adam", "web"), { type: "hydrate", cache });
+    expect(restored.boards.map((b) => b.id)).toEqual(["main", "web"]);
+    expect(Object.keys(restored.tasks)).toEqual(["1"]);
+  });
+
+  it("keeps the list it was handed over a copy's older list", () => {
+    const cache = { ...toCache(onWeb()), boards: [boardInfo("main")] };
+    const restored = run(initialState("Adam", "web", [boardInfo("main"), boardInfo("web"), boardInfo("ops")]), {
+      type: "hydrate",
+      cache,
+    });
+    expect(restored.boards.map((b) => b.id)).toEqual(["main", "web", "ops"]);
   });
 });

@@ -12,7 +12,18 @@
 //! one a duplicate (ignored), and a jump a gap (not applied: the sync engine reconnects and
 //! resumes from the last seq applied without a hole).
 
-import type { ActivityEntry, Agent, Status, SyncFull, Task, TaskFields, TaskPatch, User } from "../protocol";
+import {
+  MAIN_BOARD,
+  type ActivityEntry,
+  type Agent,
+  type BoardInfo,
+  type Status,
+  type SyncFull,
+  type Task,
+  type TaskFields,
+  type TaskPatch,
+  type User,
+} from "../protocol";
 import { fromList, mergePatch, placeTask, removeTask, upsertTask, type TaskMap } from "./tasks";
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline" | "rest";
@@ -75,6 +86,10 @@ export interface DragMark {
 
 export interface BoardState {
   me: string;
+  /** The id of the board this page shows; one state (and one socket) per board. */
+  board: string;
+  /** Every board the credential can see, as the server last listed them (for the switcher). */
+  boards: BoardInfo[];
   tasks: TaskMap;
   agents: Readonly<Record<string, Agent>>;
   users: User[];
@@ -101,9 +116,11 @@ export const ACTIVITY_LIMIT = 100;
 /** The server ends a drag lock after 30 s; a mark older than that is stale. */
 export const DRAG_MARK_TTL_MS = 30_000;
 
-export function initialState(me = ""): BoardState {
+export function initialState(me = "", board: string = MAIN_BOARD, boards: BoardInfo[] = []): BoardState {
   return {
     me,
+    board,
+    boards,
     tasks: {},
     agents: {},
     users: [],
@@ -127,6 +144,9 @@ export interface CachedBoard {
   pending: PendingOp[];
   /** The feed as last seen, so a page opened offline is not blank there either. */
   activity?: ActivityEntry[];
+  /** The board this copy is of, and the boards listed then (the switcher works offline too). */
+  board?: string;
+  boards?: BoardInfo[];
 }
 
 /** A change the server sent as an event; with its `seq`, it passes `checkSeq` first. */
@@ -166,7 +186,9 @@ export type Action =
   | { type: "opRequeued"; opId: string }
   | { type: "requeueAll" }
   | { type: "opAcked"; opId: string; task?: Task }
-  | { type: "opRejected"; opId: string };
+  | { type: "opRejected"; opId: string }
+  | { type: "boardUpserted"; board: BoardInfo }
+  | { type: "boardRemoved"; id: string };
 
 /** What to do with an event that carries `seq`. */
 export type SeqVerdict = "apply" | "duplicate" | "gap";
@@ -189,8 +211,11 @@ function bumpSeq(state: BoardState, seq: number | undefined): number {
 }
 
 export function applySyncFull(state: BoardState, payload: SyncFull, at: string): BoardState {
+  let boards = Array.isArray(payload.boards) ? payload.boards : state.boards;
+  if (payload.board) boards = upsertBoard(boards, payload.board);
   return {
     ...state,
+    boards,
     tasks: fromList(payload.tasks ?? []),
     agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
     users: payload.users ?? [],
@@ -255,6 +280,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
       if (state.synced) return { ...state, pending };
       return {
         ...state,
+        boards: state.boards.length === 0 && Array.isArray(cache.boards) ? cache.boards : state.boards,
         tasks: fromList(cache.tasks),
         agents: Object.fromEntries(cache.agents.map((a) => [a.id, a])),
         seq: cache.seq,
@@ -325,7 +351,33 @@ export function reducer(state: BoardState, action: Action): BoardState {
     }
     case "opRejected":
       return { ...state, pending: withoutOp(state.pending, action.opId) };
+    case "boardUpserted":
+      return { ...state, boards: upsertBoard(state.boards, action.board) };
+    case "boardRemoved":
+      if (!state.boards.some((b) => b.id === action.id)) return state;
+      return { ...state, boards: state.boards.filter((b) => b.id !== action.id) };
   }
+}
+
+/** The list with `board` in it, replacing the entry of the same id in place (created or renamed). */
+function upsertBoard(boards: BoardInfo[], board: BoardInfo): BoardInfo[] {
+  const index = boards.findIndex((b) => b.id === board.id);
+  if (index < 0) return [...boards, board];
+  const next = [...boards];
+  next[index] = board;
+  return next;
+}
+
+let boardListCache: { boards: BoardInfo[]; list: BoardInfo[] } | null = null;
+
+/** The boards for the switcher: open ones by name, then the archived ones, also by name. */
+export function selectBoardList(state: Pick<BoardState, "boards">): BoardInfo[] {
+  if (boardListCache && boardListCache.boards === state.boards) return boardListCache.list;
+  const list = [...state.boards].sort(
+    (a, b) => Number(a.archived) - Number(b.archived) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  );
+  boardListCache = { boards: state.boards, list };
+  return list;
 }
 
 /** Applies a server event that `checkSeq` let through. */
@@ -458,6 +510,8 @@ export function toCache(state: BoardState): CachedBoard {
     savedAt: state.savedAt,
     pending: state.pending,
     activity: state.activity.slice(0, 50),
+    board: state.board,
+    boards: state.boards,
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { SyncFull } from "../protocol";
+import type { BoardInfo, SyncFull } from "../protocol";
+import { saveBoard } from "../state/persist";
 import { initialState, selectVisibleTasks } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
 import { task } from "../testing/fixtures";
@@ -13,6 +14,8 @@ class FakeSocket {
   sent: { event: string; payload: Record<string, unknown>; ack?: (...args: unknown[]) => void }[] = [];
   /** What the handshake would send as `auth.lastSeq` (the engine's callback). */
   lastSeq: () => number | undefined = () => undefined;
+  /** The board the handshake asks for (`auth.board`). */
+  board = "";
   connects = 0;
   disconnects = 0;
 
@@ -81,7 +84,8 @@ class FakeSocket {
 let socket: FakeSocket;
 
 vi.mock("../net/connection", () => ({
-  openSocket: (_creds: unknown, lastSeq: () => number | undefined) => {
+  openSocket: (_creds: unknown, board: string, lastSeq: () => number | undefined) => {
+    socket.board = board;
     socket.lastSeq = lastSeq;
     return socket;
   },
@@ -92,9 +96,10 @@ vi.mock("../net/connection", () => ({
     activity: vi.fn(async () => ({ ok: true, status: 200, data: [] })),
   },
 }));
-vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}) }));
+vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}), forgetBoard: vi.fn(async () => {}) }));
 
 const { SyncEngine } = await import("./engine");
+type EngineHooks = import("./engine").EngineHooks;
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -107,7 +112,11 @@ describe("the sync engine", () => {
     vi.stubGlobal("navigator", { onLine: true });
     socket = new FakeSocket();
     store = createStore(initialState("Adam"));
-    engine = new SyncEngine(store, { apiKey: "k", name: "Adam" }, { onAuthError: vi.fn(), onCelebration: vi.fn() });
+    engine = new SyncEngine(
+      store,
+      { apiKey: "k", name: "Adam" },
+      { onAuthError: vi.fn(), onCelebration: vi.fn(), onBoardUnavailable: vi.fn() },
+    );
     engine.start();
   });
 
@@ -206,7 +215,11 @@ describe("the sync engine", () => {
   it("ignores duplicates and events of the same change without reconnecting", async () => {
     const onCelebration = vi.fn();
     engine.stop();
-    engine = new SyncEngine(store, { apiKey: "k", name: "Adam" }, { onAuthError: vi.fn(), onCelebration });
+    engine = new SyncEngine(
+      store,
+      { apiKey: "k", name: "Adam" },
+      { onAuthError: vi.fn(), onCelebration, onBoardUnavailable: vi.fn() },
+    );
     engine.start();
     const stopped = socket.disconnects;
     socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 7 });
@@ -271,5 +284,86 @@ describe("the sync engine", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+function boardInfo(id: string, over: Partial<BoardInfo> = {}): BoardInfo {
+  return { id, name: id, description: "", archived: false, createdAt: "t", createdBy: "Adam", ...over };
+}
+
+describe("the sync engine on one board of several", () => {
+  let store: Store;
+  let engine: InstanceType<typeof SyncEngine>;
+  let onBoardUnavailable: ReturnType<typeof vi.fn<EngineHooks["onBoardUnavailable"]>>;
+
+  beforeEach(() => {
+    vi.stubGlobal("window", Object.assign(new EventTarget(), { location: { origin: "http://x" } }));
+    vi.stubGlobal("navigator", { onLine: true });
+    socket = new FakeSocket();
+    store = createStore(initialState("Adam", "web"));
+    onBoardUnavailable = vi.fn<EngineHooks["onBoardUnavailable"]>();
+    engine = new SyncEngine(
+      store,
+      { apiKey: "k", name: "Adam" },
+      { onAuthError: vi.fn(), onCelebration: vi.fn(), onBoardUnavailable },
+    );
+    engine.start();
+  });
+
+  afterEach(() => {
+    engine.stop();
+    vi.unstubAllGlobals();
+  });
+
+  it("asks for its board at the handshake and keeps the board list live from board events", () => {
+    expect(socket.board).toBe("web");
+    socket.goLive({
+      tasks: [],
+      agents: [],
+      users: [],
+      seq: 1,
+      board: boardInfo("web"),
+      boards: [boardInfo("main"), boardInfo("web")],
+    });
+    socket.serverSends("board:created", boardInfo("ops"));
+    socket.serverSends("board:updated", boardInfo("main", { name: "Main room" }));
+    socket.serverSends("board:deleted", { id: "ops" });
+    expect(store.getState().boards.map((b) => `${b.id}:${b.name}`)).toEqual(["main:Main room", "web:web"]);
+    expect(onBoardUnavailable).not.toHaveBeenCalled();
+  });
+
+  it("says so when its own board is deleted, and saves no copy of it afterwards", async () => {
+    vi.useFakeTimers();
+    try {
+      socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1, boards: [boardInfo("main"), boardInfo("web")] });
+      vi.mocked(saveBoard).mockClear();
+      socket.serverSends("board:deleted", { id: "web" });
+      socket.serverSends("task:2:created", task(2), { seq: 2 });
+      vi.advanceTimersByTime(1000);
+      expect(onBoardUnavailable).toHaveBeenCalledWith("BOARD_DELETED", expect.any(String));
+      expect(saveBoard).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stops retrying and says so when the server refuses the board at the handshake", () => {
+    socket.serverSends("connect_error", new Error("BOARD_NOT_FOUND: no board web"));
+    expect(onBoardUnavailable).toHaveBeenCalledWith("BOARD_NOT_FOUND", "BOARD_NOT_FOUND: no board web");
+    expect(socket.disconnects).toBe(1);
+  });
+
+  it("takes a token used under another name for an identity problem, not a board it may not open", () => {
+    engine.stop();
+    const onAuthError = vi.fn();
+    engine = new SyncEngine(
+      store,
+      { apiKey: "wr_x", name: "Eve" },
+      { onAuthError, onCelebration: vi.fn(), onBoardUnavailable },
+    );
+    engine.start();
+    socket.serverSends("connect_error", new Error("FORBIDDEN: this token belongs to Zoe"));
+    expect(onAuthError).toHaveBeenCalledWith("FORBIDDEN: this token belongs to Zoe");
+    expect(onBoardUnavailable).not.toHaveBeenCalled();
   });
 });

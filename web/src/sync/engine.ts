@@ -31,7 +31,7 @@ import {
   type PendingOp,
   type UpdateOp,
 } from "../state/reducer";
-import { saveBoard } from "../state/persist";
+import { forgetBoard, saveBoard } from "../state/persist";
 import type { Store } from "../state/store";
 import { showToast } from "../state/toasts";
 
@@ -39,6 +39,11 @@ export interface EngineHooks {
   onCelebration(event: { user: string; taskId: number; title?: string }): void;
   /** The key (or name) was refused: the person must fix it on the entry screen. */
   onAuthError(message: string): void;
+  /**
+   * This board cannot be opened: it does not exist (`BOARD_NOT_FOUND`), the credential may not
+   * read it (`FORBIDDEN`), or it was deleted while open (`BOARD_DELETED`).
+   */
+  onBoardUnavailable(reason: "BOARD_NOT_FOUND" | "FORBIDDEN" | "BOARD_DELETED", message: string): void;
 }
 
 type Outcome = { type: "ok"; task?: Task } | { type: "refused"; error: ErrorBody } | { type: "lost" };
@@ -118,6 +123,8 @@ export class SyncEngine {
   private gapStreak = 0;
   /** The next handshake leaves out `lastSeq`, so the server sends the whole board. */
   private wantFullSync = false;
+  /** This board was deleted on the server: its copy is forgotten and must not be saved again. */
+  private boardGone = false;
 
   constructor(
     private readonly store: Store,
@@ -129,9 +136,16 @@ export class SyncEngine {
     return this.store.getState();
   }
 
+  /** The board this engine syncs; fixed for its life (switching boards makes a new engine). */
+  private get board(): string {
+    return this.state.board;
+  }
+
   start(): void {
     this.stopped = false;
-    const socket = openSocket(this.creds, () => (this.state.synced && !this.wantFullSync ? this.state.seq : undefined));
+    const socket = openSocket(this.creds, this.board, () =>
+      this.state.synced && !this.wantFullSync ? this.state.seq : undefined,
+    );
     this.socket = socket;
     const { dispatch } = this.store;
 
@@ -154,7 +168,7 @@ export class SyncEngine {
       // Anything socket.io buffered would be sent again on reconnect beside our own replay.
       (socket as Socket).sendBuffer = [];
       dispatch({ type: "requeueAll" });
-      if (this.stopped || reason === "io client disconnect") return;
+      if (this.stopped || this.boardGone || reason === "io client disconnect") return;
       dispatch({ type: "connection", state: navigator.onLine === false ? "offline" : "reconnecting" });
       // Socket.IO does not retry by itself after the server closed the session on purpose
       // (a restart or a kick); the board should come back all the same.
@@ -166,8 +180,16 @@ export class SyncEngine {
     });
     socket.on("connect_error", (err) => {
       const message = err?.message ?? "";
-      if (/unauthori[sz]ed/i.test(message) || /^VALIDATION_ERROR/.test(message)) {
+      // A personal token used under another name is refused as FORBIDDEN too, but on any board.
+      if (/unauthori[sz]ed/i.test(message) || /^VALIDATION_ERROR/.test(message) || /token belongs to/i.test(message)) {
         this.hooks.onAuthError(message);
+        return;
+      }
+      // Retrying cannot open a board that is not there or not ours: the page must go elsewhere.
+      const refusal = /^(BOARD_NOT_FOUND|FORBIDDEN)/.exec(message)?.[1] as "BOARD_NOT_FOUND" | "FORBIDDEN" | undefined;
+      if (refusal) {
+        socket.disconnect();
+        this.hooks.onBoardUnavailable(refusal, message);
         return;
       }
       this.failures += 1;
@@ -195,6 +217,17 @@ export class SyncEngine {
       if (p?.task) dispatch({ type: "taskCreated", task: p.task, seq: meta?.seq });
     });
     socket.on("task:deleted", (p, meta) => dispatch({ type: "taskDeleted", id: Number(p.taskId), seq: meta?.seq }));
+    socket.on("board:created", (board) => dispatch({ type: "boardUpserted", board }));
+    socket.on("board:updated", (board) => dispatch({ type: "boardUpserted", board }));
+    socket.on("board:deleted", ({ id }) => {
+      if (id === this.board) {
+        this.boardGone = true;
+        // Told while the board is still listed, so the message can use its name.
+        this.hooks.onBoardUnavailable("BOARD_DELETED", `The board “${id}” was deleted.`);
+      }
+      dispatch({ type: "boardRemoved", id });
+      void forgetBoard(id);
+    });
     socket.on("error", (error) => console.warn("warroom server error", error));
     socket.onAny((name: string, ...args: unknown[]) => {
       const event = parseDynamicEvent(name, args);
@@ -533,7 +566,7 @@ export class SyncEngine {
         const { payload } = this.commandFor(op);
         const body = { ...(payload as Record<string, unknown>) };
         delete body.opId;
-        result = await rest<Task>(this.creds, "POST", "/tasks", { ...key, body });
+        result = await api.createTask(this.creds, this.board, body, op.opId);
         break;
       }
       case "update": {
@@ -648,7 +681,7 @@ export class SyncEngine {
   // ---- connection fallbacks -----------------------------------------------------------------
 
   private async probeRest(): Promise<void> {
-    const result = await api.tasks(this.creds);
+    const result = await api.tasks(this.creds, this.board);
     if (this.stopped || this.socket?.connected) return;
     if (result.ok) {
       this.enterRestMode(result.data);
@@ -680,7 +713,7 @@ export class SyncEngine {
     if (this.restTimer) return;
     this.restTimer = setInterval(async () => {
       if (this.state.connection !== "rest" || this.state.pending.length > 0) return;
-      const fresh = await api.tasks(this.creds);
+      const fresh = await api.tasks(this.creds, this.board);
       if (fresh.ok && this.state.connection === "rest" && this.state.pending.length === 0) {
         this.store.dispatch({ type: "restSnapshot", tasks: fresh.data, agents: null, at: new Date().toISOString() });
       } else if (!fresh.ok && "network" in fresh) {
@@ -695,7 +728,7 @@ export class SyncEngine {
   }
 
   private async loadActivity(): Promise<void> {
-    const result = await api.activity(this.creds, 50);
+    const result = await api.activity(this.creds, this.board, 50);
     if (!result.ok) return;
     const data = result.data as unknown;
     const entries = Array.isArray(data)
@@ -721,6 +754,7 @@ export class SyncEngine {
   private saveNow(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
+    if (this.boardGone) return;
     void saveBoard(toCache(this.state));
   }
 }

@@ -1,21 +1,34 @@
-//! The top of the app: the key screen until the person is known, then the dashboard.
+//! The top of the app: the invite or key screen until the person is known, then the dashboard
+//! of one board at a time.
 
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import confetti from "canvas-confetti";
-import { forgetKey, loadCredentials, saveCredentials } from "../credentials";
-import type { Credentials } from "../net/connection";
+import {
+  dropInviteFromUrl,
+  forgetKey,
+  inviteInUrl,
+  loadCredentials,
+  rememberBoard,
+  saveCredentials,
+} from "../credentials";
+import { api, type Credentials } from "../net/connection";
+import { MAIN_BOARD, type BoardInfo } from "../protocol";
 import { initialState, type CachedBoard } from "../state/reducer";
-import { clearBoard } from "../state/persist";
+import { clearBoards, loadBoard } from "../state/persist";
 import { createStore, type Store } from "../state/store";
 import { showToast } from "../state/toasts";
 import { SyncEngine } from "../sync/engine";
 import { KeyScreen } from "./KeyScreen";
+import { InviteScreen } from "./InviteScreen";
 import { Dashboard } from "./Dashboard";
 
 interface AppContextValue {
   store: Store;
   engine: SyncEngine;
   me: string;
+  creds: Credentials;
+  /** Opens another board: its saved copy at once, then its live state. */
+  switchBoard: (board: string) => void;
 }
 
 const AppContext = createContext<AppContextValue | null>(null);
@@ -26,22 +39,65 @@ export function useApp(): AppContextValue {
   return value;
 }
 
+/** False only when the credential is known to be a viewer's: unknown roles hide nothing. */
+export function canWrite(creds: Credentials): boolean {
+  return creds.role !== "viewer";
+}
+
+/** True unless the credential is known not to be an admin's (the server refuses the rest). */
+export function canAdminister(creds: Credentials): boolean {
+  return creds.role !== "viewer" && creds.role !== "editor";
+}
+
 function explainAuthError(message: string): string {
   if (/^VALIDATION_ERROR/.test(message)) {
     const detail = message.replace(/^VALIDATION_ERROR:?\s*/, "");
     return `The server did not accept that display name${detail ? `: ${detail}` : "."}`;
   }
+  const owner = /token belongs to (.+)$/i.exec(message)?.[1];
+  if (owner) return `That personal token belongs to ${owner}: enter it with that name.`;
   return "The server did not accept that team key. Check it with whoever runs warroom and try again.";
 }
 
-export function App(props: { cache: Promise<CachedBoard | null> }) {
-  const [cache, setCache] = useState(props.cache);
+/** The board on screen, its saved copy (read while the page paints) and the boards known so far. */
+interface OpenBoard {
+  board: string;
+  cache: Promise<CachedBoard | null>;
+  boards: BoardInfo[];
+}
+
+export function App(props: { board: string; cache: Promise<CachedBoard | null> }) {
+  const [opened, setOpened] = useState<OpenBoard>({ board: props.board, cache: props.cache, boards: [] });
+  const [invite, setInvite] = useState(inviteInUrl);
   const [creds, setCreds] = useState<Credentials | null>(() => {
     const saved = loadCredentials();
-    return saved.apiKey && saved.name ? { apiKey: saved.apiKey, name: saved.name } : null;
+    return saved.apiKey && saved.name ? { apiKey: saved.apiKey, name: saved.name, role: saved.role } : null;
   });
   const [authError, setAuthError] = useState<string | null>(null);
 
+  const open = (board: string, boards: BoardInfo[] = []) => setOpened({ board, cache: loadBoard(board), boards });
+
+  if (invite) {
+    return (
+      <InviteScreen
+        code={invite}
+        onAccepted={(accepted) => {
+          const next: Credentials = { apiKey: accepted.token, name: accepted.name, role: accepted.role };
+          saveCredentials(next);
+          dropInviteFromUrl();
+          // An invite limited to some boards opens the first of them; one for every board, main.
+          open(accepted.boards[0] ?? MAIN_BOARD);
+          setAuthError(null);
+          setCreds(next);
+          setInvite(null);
+        }}
+        onDecline={() => {
+          dropInviteFromUrl();
+          setInvite(null);
+        }}
+      />
+    );
+  }
   if (!creds) {
     const saved = loadCredentials();
     return (
@@ -59,11 +115,14 @@ export function App(props: { cache: Promise<CachedBoard | null> }) {
   }
   return (
     <Session
-      key={`${creds.apiKey}\u0000${creds.name}`}
+      // Another board is another session: a fresh store and socket, the old one saved and closed.
+      key={`${creds.apiKey}\u0000${creds.name}\u0000${opened.board}`}
       creds={creds}
-      cache={cache}
+      opened={opened}
+      onSwitch={open}
       onAuthError={(message) => {
-        if (!/^VALIDATION_ERROR/.test(message)) forgetKey();
+        // The key stays when only the name was wrong (a bad name, or a token's owner's name).
+        if (!/^VALIDATION_ERROR/.test(message) && !/token belongs to/i.test(message)) forgetKey();
         setAuthError(explainAuthError(message));
         setCreds(null);
       }}
@@ -71,9 +130,9 @@ export function App(props: { cache: Promise<CachedBoard | null> }) {
         forgetKey();
         setAuthError(null);
         setCreds(null);
-        setCache(Promise.resolve(null));
-        // After the session's last save: a shared screen keeps no copy of the board.
-        setTimeout(() => void clearBoard(), 0);
+        setOpened({ board: MAIN_BOARD, cache: Promise.resolve(null), boards: [] });
+        // After the session's last save: a shared screen keeps no copy of any board.
+        setTimeout(() => void clearBoards(), 0);
       }}
     />
   );
@@ -90,18 +149,43 @@ function celebrate(): void {
   void confetti({ ...common, angle: 120, origin: { x: 1, y: 0.75 } });
 }
 
+const UNAVAILABLE_TITLES = {
+  BOARD_DELETED: (name: string) => `The board “${name}” was deleted`,
+  BOARD_NOT_FOUND: (name: string) => `There is no board “${name}”`,
+  FORBIDDEN: (name: string) => `You have no access to the board “${name}”`,
+};
+
+/**
+ * Where to go when a board cannot be opened: main if this credential sees it, else its first
+ * board. The server's list first: a list saved on this device may be another credential's, and
+ * going from one refused board to another would never end.
+ */
+async function fallbackBoard(creds: Credentials, known: BoardInfo[], leaving: string): Promise<BoardInfo | null> {
+  const listed = await api.listBoards(creds);
+  const source = listed.ok && Array.isArray(listed.data) ? listed.data : known;
+  const boards = source.filter((b) => b.id !== leaving);
+  return boards.find((b) => b.id === MAIN_BOARD) ?? boards.find((b) => !b.archived) ?? boards[0] ?? null;
+}
+
 function Session(props: {
   creds: Credentials;
-  cache: Promise<CachedBoard | null>;
+  opened: OpenBoard;
+  onSwitch: (board: string, boards: BoardInfo[]) => void;
   onAuthError: (message: string) => void;
   onSignOut: () => void;
 }) {
-  const { creds, cache } = props;
-  const [store] = useState(() => createStore(initialState(creds.name)));
-  // The engine outlives renders; it reaches the latest callback through a ref.
+  const { creds, opened } = props;
+  const [store] = useState(() => createStore(initialState(creds.name, opened.board, opened.boards)));
+  // The engine outlives renders; it reaches the latest callbacks through refs.
   const onAuthError = useRef(props.onAuthError);
+  const onSwitch = useRef(props.onSwitch);
   useEffect(() => {
     onAuthError.current = props.onAuthError;
+    onSwitch.current = props.onSwitch;
+  });
+  const [switchBoard] = useState(() => (board: string) => {
+    // The list travels along, so the switcher is complete before the next board syncs (or offline).
+    if (board !== store.getState().board) onSwitch.current(board, store.getState().boards);
   });
   const [engine] = useState(
     () =>
@@ -115,8 +199,26 @@ function Session(props: {
             message: title ? `“${title}” is done.` : undefined,
           });
         },
+        onBoardUnavailable: (reason, message) => {
+          const { board, boards } = store.getState();
+          const name = boards.find((b) => b.id === board)?.name ?? board;
+          void fallbackBoard(creds, boards, board).then((next) => {
+            if (!next) return onAuthError.current(message);
+            showToast({
+              kind: "warning",
+              title: UNAVAILABLE_TITLES[reason](name),
+              message: `You are now on “${next.name}”.`,
+            });
+            // A deleted board has already left the list (board:deleted).
+            onSwitch.current(next.id, store.getState().boards);
+          });
+        },
       }),
   );
+  useEffect(() => {
+    // The address names this board, so a copied link opens it; the next visit starts here too.
+    rememberBoard(opened.board);
+  }, [opened.board]);
   useEffect(() => {
     // The saved board (and queue) is restored before connecting, so the queued changes are sent
     // first and in order. A stuck IndexedDB holds the connection back for 2 s at most; if it
@@ -130,7 +232,7 @@ function Session(props: {
       }
     };
     const timer = setTimeout(start, 2000);
-    void cache.then((saved) => {
+    void opened.cache.then((saved) => {
       if (!active) return;
       if (saved) store.dispatch({ type: "hydrate", cache: saved });
       clearTimeout(timer);
@@ -142,10 +244,10 @@ function Session(props: {
       clearTimeout(timer);
       engine.stop();
     };
-  }, [engine, store, cache]);
+  }, [engine, store, opened.cache]);
 
   return (
-    <AppContext.Provider value={{ store, engine, me: creds.name }}>
+    <AppContext.Provider value={{ store, engine, me: creds.name, creds, switchBoard }}>
       <Dashboard onSignOut={props.onSignOut} />
     </AppContext.Provider>
   );

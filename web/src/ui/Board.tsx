@@ -28,7 +28,7 @@ import { selectVisibleTasks } from "../state/reducer";
 import { columnsOf, reuseColumns, type Columns, type TaskMap } from "../state/tasks";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
-import { useApp } from "./App";
+import { canWrite, useApp } from "./App";
 import { CardView, noteDragEnd } from "./Card";
 import { Column } from "./Column";
 import { EditDialog } from "./EditDialog";
@@ -64,7 +64,8 @@ function useReusedColumns(next: Columns): Columns {
 export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
 
 export function Board() {
-  const { store, engine } = useApp();
+  const { store, engine, creds } = useApp();
+  const canAdd = canWrite(creds);
   const tasks = useStore(store, selectVisibleTasks);
   const now = useNow(30_000);
   const columns = useMemo(() => columnsOf(tasks), [tasks]);
@@ -141,7 +142,7 @@ export function Board() {
   // "N" opens the new-task form from anywhere on the board.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key.toLowerCase() !== "n" || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (!canAdd || e.key.toLowerCase() !== "n" || e.ctrlKey || e.metaKey || e.altKey) return;
       const target = e.target as HTMLElement | null;
       if (target?.closest("input, textarea, select, dialog, [contenteditable=true]")) return;
       e.preventDefault();
@@ -149,7 +150,7 @@ export function Board() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [canAdd]);
 
   const containerOf = (ids: Ids, id: UniqueIdentifier): Status | null => {
     if (typeof id === "string" && id.startsWith(COLUMN_PREFIX)) return id.slice(COLUMN_PREFIX.length) as Status;
@@ -300,6 +301,7 @@ export function Board() {
             onKey={onCardKey}
             composerOpen={composer === status}
             onComposer={onComposer}
+            canAdd={canAdd}
           />
         ))}
       </main>

@@ -25,6 +25,8 @@ export const Column = memo(function Column(props: {
   onKey: (task: Task, action: CardKeyAction) => void;
   composerOpen: boolean;
   onComposer: (status: Status, open: boolean) => void;
+  /** False for a viewer: no way to add a card is offered (the server would refuse it). */
+  canAdd: boolean;
 }) {
   const { status, tasks } = props;
   // A new array would tell every sortable card in the column that the list changed.
@@ -44,14 +46,16 @@ export const Column = memo(function Column(props: {
         <span className="count" data-testid={`count-${status}`} aria-label={`${props.count} tasks`}>
           {props.count}
         </span>
-        <button
-          className="ghost icon-button small column-add"
-          onClick={() => props.onComposer(status, true)}
-          title={`Add a task to ${STATUS_LABELS[status]}`}
-        >
-          <PlusIcon />
-          <span className="sr-only">Add a task to {STATUS_LABELS[status]}</span>
-        </button>
+        {props.canAdd && (
+          <button
+            className="ghost icon-button small column-add"
+            onClick={() => props.onComposer(status, true)}
+            title={`Add a task to ${STATUS_LABELS[status]}`}
+          >
+            <PlusIcon />
+            <span className="sr-only">Add a task to {STATUS_LABELS[status]}</span>
+          </button>
+        )}
       </header>
       <div ref={setNodeRef} className="column-body">
         <SortableContext items={ids} strategy={verticalListSortingStrategy}>
@@ -70,13 +74,14 @@ export const Column = memo(function Column(props: {
           </ol>
         </SortableContext>
         {tasks.length === 0 && !props.composerOpen && <p className="column-empty">Drop cards here</p>}
-        {props.composerOpen ? (
-          <Composer status={status} onClose={() => props.onComposer(status, false)} />
-        ) : (
-          <button className="add-card" onClick={() => props.onComposer(status, true)}>
-            <PlusIcon size={14} /> Add task
-          </button>
-        )}
+        {props.canAdd &&
+          (props.composerOpen ? (
+            <Composer status={status} onClose={() => props.onComposer(status, false)} />
+          ) : (
+            <button className="add-card" onClick={() => props.onComposer(status, true)}>
+              <PlusIcon size={14} /> Add task
+            </button>
+          ))}
       </div>
     </section>
   );

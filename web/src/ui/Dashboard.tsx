@@ -1,8 +1,9 @@
-//! The dashboard frame: header (connection, typing, people), the board, the side panels.
+//! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
 
 import { useEffect, useState } from "react";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { canWrite, useApp } from "./App";
+import { BoardSwitcher } from "./BoardSwitcher";
 import { Board } from "./Board";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { Avatar } from "./Avatar";
@@ -31,8 +32,14 @@ function TypingIndicator() {
 }
 
 export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
-  const { me } = useApp();
+  const { me, store, creds } = useApp();
   const [help, setHelp] = useState(false);
+  const boardName = useStore(store, (s) => s.boards.find((b) => b.id === s.board)?.name ?? s.board);
+
+  useEffect(() => {
+    // Several boards in several tabs: the tab says which is which.
+    document.title = `${boardName} · warroom`;
+  }, [boardName]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -53,6 +60,16 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
           <Logo />
           <span className="brand-name">warroom</span>
         </div>
+        <BoardSwitcher />
+        {!canWrite(creds) && (
+          <span
+            className="read-only-badge"
+            data-testid="read-only"
+            title="Your invite lets you see this board, not change it"
+          >
+            View only
+          </span>
+        )}
         <ConnectionBadge />
         <TypingIndicator />
         <div className="topbar-end">

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  boardToOpen,
+  dropInviteFromUrl,
+  inviteInUrl,
+  loadCredentials,
+  rememberBoard,
+  roleOfKey,
+  saveCredentials,
+  takeKeyFromUrl,
+} from "./credentials";
+
+/** A page at `href` with an empty localStorage; returns the live location. */
+function openPage(href: string): { href: string } {
+  const stored = new Map<string, string>();
+  vi.stubGlobal("localStorage", {
+    getItem: (k: string) => stored.get(k) ?? null,
+    setItem: (k: string, v: string) => stored.set(k, String(v)),
+    removeItem: (k: string) => stored.delete(k),
+  });
+  const location = { href };
+  vi.stubGlobal("window", {
+    location,
+    history: {
+      state: null,
+      replaceState: (_state: unknown, _title: string, url: string) => {
+        location.href = new URL(url, location.href).href;
+      },
+    },
+  });
+  return location;
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("which board opens", () => {
+  it("is the one the address names, else the last one used here, else main", () => {
+    const page = openPage("http://w.test/");
+    expect(boardToOpen()).toBe("main");
+    rememberBoard("web");
+    expect(page.href).toBe("http://w.test/?board=web");
+    page.href = "http://w.test/";
+    expect(boardToOpen()).toBe("web");
+    page.href = "http://w.test/?board=ops";
+    expect(boardToOpen()).toBe("ops");
+  });
+
+  it("names the board in the address without touching the rest of it", () => {
+    const page = openPage("http://w.test/?board=main&x=1#top");
+    rememberBoard("web");
+    expect(page.href).toBe("http://w.test/?board=web&x=1#top");
+  });
+});
+
+describe("invite links", () => {
+  it("are read from the address, then removed from it once spent", () => {
+    const page = openPage("http://w.test/?invite=abc123&board=web");
+    expect(inviteInUrl()).toBe("abc123");
+    dropInviteFromUrl();
+    expect(page.href).toBe("http://w.test/?board=web");
+    expect(inviteInUrl()).toBeNull();
+  });
+});
+
+describe("the credential's role", () => {
+  it("is admin for the team key and unknown for a personal token", () => {
+    expect(roleOfKey("team-key-123")).toBe("admin");
+    expect(roleOfKey("wr_abc_def")).toBeNull();
+  });
+
+  it("is remembered with the credential, and a ?key= link sets it from the key", () => {
+    openPage("http://w.test/");
+    saveCredentials({ apiKey: "wr_a_b", name: "Zoe", role: "viewer" });
+    expect(loadCredentials()).toEqual({ apiKey: "wr_a_b", name: "Zoe", role: "viewer" });
+    const page = openPage("http://w.test/?key=team");
+    expect(takeKeyFromUrl()).toBe("team");
+    expect(page.href).toBe("http://w.test/");
+    expect(loadCredentials().role).toBe("admin");
+  });
+});

@@ -1,0 +1,79 @@
+//! Renaming and archiving the board on screen (admins); everyone who sees it is told at once.
+
+import { useState, type FormEvent } from "react";
+import { api } from "../net/connection";
+import { MAIN_BOARD } from "../protocol";
+import { useStore } from "../state/store";
+import { Modal } from "./Modal";
+import { useApp } from "./App";
+import { explainBoardRefusal } from "./NewBoardDialog";
+
+export function BoardSettingsDialog({ onClose }: { onClose: () => void }) {
+  const { store, creds } = useApp();
+  const boardId = useStore(store, (s) => s.board);
+  const board = useStore(store, (s) => s.boards.find((b) => b.id === s.board));
+  const [name, setName] = useState(board?.name ?? boardId);
+  const [archived, setArchived] = useState(board?.archived ?? false);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) return setError("A board needs a name.");
+    const changes: { name?: string; archived?: boolean } = {};
+    if (trimmed !== board?.name) changes.name = trimmed;
+    if (archived !== (board?.archived ?? false)) changes.archived = archived;
+    if (Object.keys(changes).length === 0) return onClose();
+    setSaving(true);
+    const result = await api.updateBoard(creds, boardId, changes);
+    setSaving(false);
+    if (!result.ok) return setError(explainBoardRefusal(result.status, result.error.message));
+    store.dispatch({ type: "boardUpserted", board: result.data });
+    onClose();
+  }
+
+  return (
+    <Modal title="Board settings" onClose={onClose} className="is-narrow">
+      <form className="edit-form" onSubmit={submit} noValidate>
+        <label className="field">
+          <span>Name</span>
+          <input
+            name="boardName"
+            value={name}
+            maxLength={100}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+            aria-invalid={Boolean(error)}
+          />
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={archived}
+            // SPEC: main always exists and cannot be archived.
+            disabled={boardId === MAIN_BOARD}
+            onChange={(e) => setArchived(e.target.checked)}
+          />
+          <span>Archived (listed last; its cards stay)</span>
+        </label>
+        <p className="muted small-print">
+          Address: <span className="mono">?board={boardId}</span> (the id stays when the name changes)
+        </p>
+        {error && (
+          <p className="entry-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="ghost" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={saving}>
+            {saving ? "Saving…" : "Save"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
