@@ -83,6 +83,8 @@ enum Message {
     Hello,
     /// A board was created, changed or deleted.
     Board { board: String, event: String, payload: serde_json::Value },
+    /// Something for one person's sockets, wherever they are.
+    Notify { person: String, payload: serde_json::Value },
     /// Who has a card open on the sender.
     #[serde(rename_all = "camelCase")]
     Viewers { board: String, except: String, task_id: i64, users: Vec<String> },
@@ -257,6 +259,9 @@ impl Cluster {
                 format!("{board}:signals"),
                 json!({ "kind": "viewers", "board": board, "except": except, "taskId": task_id, "users": users }),
             ),
+            Signal::Notify { person, payload } => {
+                self.send("people".into(), json!({ "kind": "notify", "person": person, "payload": payload }))
+            }
             Signal::Users { .. } => {}
         }
     }
@@ -650,6 +655,7 @@ impl Cluster {
             Message::Viewers { board, except, task_id, users } => {
                 self.emit_locally(Signal::Viewers { board, except, task_id, users });
             }
+            Message::Notify { person, payload } => self.emit_locally(Signal::Notify { person, payload }),
         }
     }
 

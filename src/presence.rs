@@ -67,6 +67,11 @@ pub enum Signal {
         task_id: i64,
         users: Vec<String>,
     },
+    /// A notification for one person: every socket named as them, on any board.
+    Notify {
+        person: String,
+        payload: serde_json::Value,
+    },
     /// A board was created, changed or deleted: every socket that can see it is told, on any
     /// board (`event` is `board:created`, `board:updated` or `board:deleted`).
     Board {
@@ -180,6 +185,12 @@ impl Presence {
         for signal in signals {
             self.signal(signal);
         }
+    }
+
+    /// Sends `event` (`notification`, `notifications:read`) to every socket of a person.
+    pub fn notify(&self, person: &str, event: &str, payload: serde_json::Value) {
+        let payload = serde_json::json!({ "event": event, "payload": payload });
+        self.signal(Signal::Notify { person: person.to_owned(), payload });
     }
 
     /// Tells everyone who can see `board` that it changed (board events carry no `seq`).

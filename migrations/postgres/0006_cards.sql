@@ -21,3 +21,18 @@ CREATE TABLE comments (
 );
 CREATE INDEX comments_by_task ON comments (task_id, id);
 CREATE INDEX comments_by_board ON comments (board);
+
+-- Notifications: see migrations/sqlite/0006_cards.sql.
+CREATE TABLE notifications (
+    id         BIGSERIAL PRIMARY KEY,
+    person     TEXT COLLATE "C" NOT NULL,
+    board      TEXT COLLATE "C" NOT NULL REFERENCES boards (id),
+    kind       TEXT COLLATE "C" NOT NULL CHECK (kind IN ('mention', 'assigned', 'unblocked')),
+    task_id    BIGINT,
+    comment_id BIGINT,
+    by_name    TEXT COLLATE "C" NOT NULL,
+    excerpt    TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    read_at    TEXT COLLATE "C"
+);
+CREATE INDEX notifications_by_person ON notifications (person, id);

@@ -23,3 +23,19 @@ CREATE TABLE comments (
 ) STRICT;
 CREATE INDEX comments_by_task ON comments (task_id, id);
 CREATE INDEX comments_by_board ON comments (board);
+
+-- Notifications: someone was mentioned (`@name`), made a task's assignee, or their task became
+-- ready. `person` is the person's key (their name, NFC and lower-cased).
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    person     TEXT    NOT NULL,
+    board      TEXT    NOT NULL REFERENCES boards (id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('mention', 'assigned', 'unblocked')),
+    task_id    INTEGER,
+    comment_id INTEGER,
+    by_name    TEXT    NOT NULL,
+    excerpt    TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    read_at    TEXT
+) STRICT;
+CREATE INDEX notifications_by_person ON notifications (person, id);

@@ -15,6 +15,7 @@ use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields};
+use super::notifications::Notification;
 use super::task::{NewTask, Status, Task, TaskPatch};
 use super::waiting::{Waiting, parse_wait};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
@@ -24,6 +25,9 @@ use crate::cluster::Cluster;
 use crate::error::{AppError, AppResult};
 use crate::presence::{PeopleChange, Presence, User};
 use crate::store::{Snapshot, Store, TaskFilter};
+
+/// The most notifications one listing returns.
+pub const NOTIFICATIONS_LISTED: i64 = 200;
 
 /// An agent that reports only over REST goes offline after this long without a heartbeat.
 pub const AGENT_SILENCE: Duration = Duration::from_secs(60);
@@ -736,6 +740,38 @@ impl Board {
         Ok(comment.board)
     }
 
+    // ---- notifications ----
+
+    /// The caller's notifications (the person is the actor's name: nobody reads another's),
+    /// newest first.
+    pub async fn notifications(&self, actor: &Actor, unread_only: bool) -> AppResult<Vec<Notification>> {
+        self.store.notifications(&input::person_key(&actor.name), unread_only, NOTIFICATIONS_LISTED).await
+    }
+
+    pub async fn unread_notifications(&self, name: &str) -> AppResult<i64> {
+        self.store.unread_notifications(&input::person_key(name)).await
+    }
+
+    /// `{ ids? }`: marks some or all of the caller's notifications read, and tells their
+    /// sockets `notifications:read { ids }`.
+    pub async fn read_notifications(&self, actor: &Actor, payload: Value) -> AppResult<Vec<i64>> {
+        let mut fields = Fields::new(payload, "notifications read")?;
+        let ids = match fields.take(&["ids"])? {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(ids)) => {
+                Some(ids.into_iter().map(|id| input::task_id(id, "ids")).collect::<AppResult<Vec<_>>>()?)
+            }
+            Some(_) => return Err(AppError::validation("`ids` must be an array of notification ids")),
+        };
+        fields.finish()?;
+        let person = input::person_key(&actor.name);
+        let marked = self.store.mark_notifications_read(&person, ids, &crate::clock::now()).await?;
+        if !marked.is_empty() {
+            self.presence.notify(&person, "notifications:read", json!({ "ids": marked }));
+        }
+        Ok(marked)
+    }
+
     // ---- boards ----
 
     /// The boards a credential limited to `scope` can see, by id.
@@ -877,6 +913,7 @@ impl Board {
             op,
         };
         let (store, bus, cluster) = (self.store.clone(), self.bus.clone(), self.cluster.clone());
+        let presence = self.presence.clone();
         tokio::spawn(async move {
             let board = req.board.clone();
             let actor = req.actor.clone();
@@ -899,6 +936,9 @@ impl Board {
                         cluster.publish_event(&event);
                     }
                     bus.publish(event);
+                    for (person, notification) in &c.notifications {
+                        presence.notify(person, "notification", serde_json::json!(notification));
+                    }
                     next = c.then.as_ref().map(|(board, c)| (board.clone(), &**c));
                 }
             }

@@ -8,6 +8,7 @@ pub mod boards;
 pub mod cards;
 pub mod graph;
 pub mod input;
+pub mod notifications;
 pub mod task;
 pub mod waiting;
 pub mod write;

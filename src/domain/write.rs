@@ -13,6 +13,7 @@ use super::agent::{Agent, AgentReport, AgentStatus};
 use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::graph::{find_cycle, spell_cycle};
 use super::input;
+use super::notifications::{self, NewNotification, Notification};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
@@ -129,6 +130,8 @@ pub struct Committed {
     /// A second change, on another board, committed in the same transaction: a task moved
     /// between boards is deleted on one and created on the other, each under its own seq.
     pub then: Option<(String, Box<Committed>)>,
+    /// Who is told, and what: `(person key, notification)`, stored in the same transaction.
+    pub notifications: Vec<(String, Notification)>,
 }
 
 /// What happened, for the event bus and its subscribers (and, between instances, for Redis).
@@ -250,6 +253,10 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         }
         WriteOp::Presence { name, joined, users } => presence(tx, req, name, *joined, users, now)?,
     };
+    let mut outcome = outcome;
+    if let Applied::Committed(c) = &mut outcome {
+        c.notifications = notify(tx, req, c, now)?;
+    }
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
         tx.remember(credential, op_id, &json!({ "op": req.op.kind(), "result": c.result }), now)?;
     }
@@ -282,7 +289,7 @@ fn committed_on(
         .into_iter()
         .map(|entry| tx.insert_activity(board, seq, &entry, now))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Committed { seq, at: now.to_owned(), change, activity, result, then: None })
+    Ok(Committed { seq, at: now.to_owned(), change, activity, result, then: None, notifications: Vec::new() })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
@@ -486,6 +493,78 @@ fn move_to_board(
     let into = committed_on(tx, target, now, change, vec![arrived], result)?;
     out.then = Some((target.to_owned(), Box::new(into)));
     Ok(Applied::Committed(Box::new(out)))
+}
+
+/// The notifications a committed change makes: `@name` mentions in a new comment or in a
+/// description as written (only the names it did not mention before), a new assignee, and the
+/// assignees of tasks it unblocked. Never for the actor's own action.
+fn notify(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    c: &Committed,
+    now: &str,
+) -> AppResult<Vec<(String, Notification)>> {
+    let mut wanted: Vec<NewNotification> = Vec::new();
+    let new = |person: String, kind, task_id: i64, comment_id: Option<i64>, text: &str| NewNotification {
+        person,
+        kind,
+        task_id: Some(task_id),
+        comment_id,
+        excerpt: notifications::excerpt(text),
+    };
+    let mentions = |tx: &mut dyn Tx, text: &str, before: &str| -> AppResult<Vec<String>> {
+        if !text.contains('@') {
+            return Ok(Vec::new());
+        }
+        let known = tx.known_people(&req.board)?;
+        let already = notifications::mentioned(before, &known);
+        Ok(notifications::mentioned(text, &known).into_iter().filter(|p| !already.contains(p)).collect())
+    };
+    match &c.change {
+        Change::CommentCreated(comment) => {
+            for person in mentions(tx, &comment.body, "")? {
+                wanted.push(new(person, "mention", comment.task_id, Some(comment.id), &comment.body));
+            }
+        }
+        Change::TaskCreated { task, .. } | Change::TaskUpdated { task, .. } => {
+            let changes = match &c.change {
+                Change::TaskUpdated { changes, .. } => Some(changes),
+                _ => None,
+            };
+            let changed = |field: &str| changes.is_none_or(|ch| ch.contains_key(field));
+            if changed("description") {
+                let before = changes
+                    .and_then(|ch| ch.get("description"))
+                    .and_then(|d| d.get("from"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                for person in mentions(tx, &task.description, before)? {
+                    wanted.push(new(person, "mention", task.id, None, &task.description));
+                }
+            }
+            if changed("assignee")
+                && let Some(assignee) = &task.assignee
+            {
+                wanted.push(new(input::person_key(assignee), "assigned", task.id, None, &task.title));
+            }
+        }
+        _ => {}
+    }
+    for entry in c.activity.iter().filter(|a| a.kind == "task.unblocked") {
+        if let Some(id) = entry.task_id
+            && let Some(task) = tx.task(&req.board, id)?
+            && let Some(assignee) = &task.assignee
+        {
+            wanted.push(new(input::person_key(assignee), "unblocked", id, None, &task.title));
+        }
+    }
+    let actor = input::person_key(&req.actor);
+    let mut made = Vec::new();
+    for n in wanted.into_iter().filter(|n| n.person != actor) {
+        let stored = tx.insert_notification(&req.board, &req.actor, now, &n)?;
+        made.push((n.person, stored));
+    }
+    Ok(made)
 }
 
 /// `labels` of board `from` as labels of board `to`: those of the same name (case aside); the

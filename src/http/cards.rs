@@ -1,5 +1,5 @@
 //! Labels of a board (`/api/boards/:board/labels`) and the comments of a task
-//! (`/api/tasks/:id/comments`, `/api/comments/:id`).
+//! (`/api/tasks/:id/comments`, `/api/comments/:id`), and the caller's notifications.
 
 use axum::Json;
 use axum::Router;
@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch};
 
-use super::{Body, Caller, RouteId, route_task_id};
+use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::cards::{Comment, Label};
-use crate::error::{AppResult, ErrorBody};
+use crate::domain::notifications::Notification;
+use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -19,6 +20,40 @@ pub fn router() -> Router<App> {
         .route("/api/boards/{board}/labels/{id}", patch(update_label).delete(delete_label))
         .route("/api/tasks/{id}/comments", get(comments).post(create_comment))
         .route("/api/comments/{id}", patch(update_comment).delete(delete_comment))
+        .route("/api/notifications", get(notifications))
+        .route("/api/notifications/read", axum::routing::post(read_notifications))
+}
+
+/// The caller's notifications, newest first (at most 200); `?unread=true` only the unread.
+#[utoipa::path(get, path = "/api/notifications", tag = "cards",
+    params(("unread" = Option<bool>, Query, description = "only the unread ones")),
+    responses((status = 200, body = [Notification]), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn notifications(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    params: Params,
+) -> AppResult<Json<Vec<Notification>>> {
+    let unread = match params.0.get("unread").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::validation("`unread` must be true or false")),
+    };
+    Ok(Json(app.board.notifications(&actor, unread).await?))
+}
+
+/// `{ ids? }`: marks those (or all) of the caller's notifications read → `{ ids }` marked.
+#[utoipa::path(post, path = "/api/notifications/read", tag = "cards",
+    request_body(content = Object, description = "`{ ids? }`"),
+    responses((status = 200, description = "`{ ids }`: those marked now"), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn read_notifications(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Body(body): Body,
+) -> AppResult<Json<serde_json::Value>> {
+    let ids = app.board.read_notifications(&actor, body).await?;
+    Ok(Json(serde_json::json!({ "ids": ids })))
 }
 
 #[utoipa::path(get, path = "/api/boards/{board}/labels", tag = "cards",

@@ -24,10 +24,11 @@ use crate::App;
         super::boards::invite, super::boards::accept,
         super::cards::labels, super::cards::create_label, super::cards::update_label, super::cards::delete_label,
         super::cards::comments, super::cards::create_comment, super::cards::update_comment,
-        super::cards::delete_comment,
+        super::cards::delete_comment, super::cards::notifications, super::cards::read_notifications,
     ),
     components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo,
-        crate::domain::cards::Label, crate::domain::cards::Comment)),
+        crate::domain::cards::Label, crate::domain::cards::Comment,
+        crate::domain::notifications::Notification)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

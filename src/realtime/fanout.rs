@@ -99,6 +99,8 @@ struct EncodedSync {
     users: Vec<User>,
     /// The boards listed: the socket's credential's, so another credential's list differs.
     boards: Vec<BoardInfo>,
+    /// The person's unread notifications, which differ from person to person.
+    unread: i64,
     json: Arc<RawValue>,
 }
 
@@ -111,6 +113,8 @@ struct SyncFull<'a> {
     board: Option<&'a BoardInfo>,
     boards: &'a [BoardInfo],
     labels: &'a [Label],
+    #[serde(rename = "unreadNotifications")]
+    unread_notifications: i64,
 }
 
 /// The recent events of one board.
@@ -165,6 +169,8 @@ pub struct SyncRequest<'a> {
     pub room: String,
     /// The boards its credential can see (listed in `sync:full`).
     pub boards: Vec<BoardInfo>,
+    /// Its person's unread notifications (0 for a socket without a name).
+    pub unread: i64,
 }
 
 impl Fanout {
@@ -215,6 +221,14 @@ impl Fanout {
             let (board, except, name, payload) = match signal {
                 Signal::Board { board, event, payload } => {
                     self.send_board_news(&board, &event, &payload).await;
+                    continue;
+                }
+                Signal::Notify { person, payload } => {
+                    let Some(ns) = self.io.of("/") else { continue };
+                    let event = payload["event"].as_str().unwrap_or("notification").to_owned();
+                    if let Err(e) = ns.to(person_room(&person)).emit(&event, &payload["payload"]).await {
+                        tracing::debug!(error = %e, "sending {event} failed");
+                    }
                     continue;
                 }
                 Signal::Typing { board, except, names } => {
@@ -284,7 +298,7 @@ impl Fanout {
                 return Ok(());
             }
             // Nothing happened since the last `sync:full` was encoded: send the same bytes.
-            if let Some(json) = self.current_sync(req.board, ring, &req.boards) {
+            if let Some(json) = self.current_sync(req.board, ring, &req.boards, req.unread) {
                 let _ = socket.emit("sync:full", &*json);
                 socket.join(req.room);
                 return Ok(());
@@ -307,13 +321,14 @@ impl Fanout {
                 tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
-            let json = encode_sync(req.board, &snapshot, &users, &req.boards)?;
+            let json = encode_sync(req.board, &snapshot, &users, &req.boards, req.unread)?;
             let _ = socket.emit("sync:full", &*json);
             *self.encoded.lock().unwrap() = Some(EncodedSync {
                 board: req.board.to_owned(),
                 seq: snapshot.seq,
                 users,
                 boards: req.boards,
+                unread: req.unread,
                 json,
             });
             for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
@@ -334,6 +349,7 @@ impl Fanout {
         board: &str,
         last_seq: Option<i64>,
         boards: &[BoardInfo],
+        unread: i64,
     ) -> AppResult<Follow> {
         let live = {
             let rings = self.rings.lock().await;
@@ -346,7 +362,7 @@ impl Fanout {
                 return Ok(Follow { start: Start::Replay(missed), after: ring.last, live });
             }
             if let Some(ring) = ring
-                && let Some(json) = self.current_sync(board, Some(ring), boards)
+                && let Some(json) = self.current_sync(board, Some(ring), boards, unread)
             {
                 return Ok(Follow { start: Start::Full { seq: ring.last, json }, after: ring.last, live });
             }
@@ -356,16 +372,23 @@ impl Fanout {
         // the snapshot or after its seq on `live`, and the follower skips the first kind.
         let snapshot = self.board.snapshot(board).await?;
         let users = self.board.users(board);
-        let json = encode_sync(board, &snapshot, &users, boards)?;
+        let json = encode_sync(board, &snapshot, &users, boards, unread)?;
         Ok(Follow { start: Start::Full { seq: snapshot.seq, json }, after: snapshot.seq, live })
     }
 
     /// The encoded `sync:full` if it is still the board as a new socket must see it: the
     /// fan-out has sent nothing since (so no event falls between it and the room), and the
     /// same people are online.
-    fn current_sync(&self, board: &str, ring: Option<&Ring>, boards: &[BoardInfo]) -> Option<Arc<RawValue>> {
+    fn current_sync(
+        &self,
+        board: &str,
+        ring: Option<&Ring>,
+        boards: &[BoardInfo],
+        unread: i64,
+    ) -> Option<Arc<RawValue>> {
         let encoded = self.encoded.lock().unwrap();
-        let encoded = encoded.as_ref().filter(|e| e.board == board && e.boards == boards)?;
+        let encoded =
+            encoded.as_ref().filter(|e| e.board == board && e.boards == boards && e.unread == unread)?;
         let current = ring.is_some_and(|r| r.last == encoded.seq) && self.board.users(board) == encoded.users;
         current.then(|| encoded.json.clone())
     }
@@ -484,6 +507,7 @@ fn encode_sync(
     snapshot: &Snapshot,
     users: &[User],
     boards: &[BoardInfo],
+    unread_notifications: i64,
 ) -> AppResult<Arc<RawValue>> {
     let sync = SyncFull {
         tasks: &snapshot.tasks,
@@ -493,6 +517,7 @@ fn encode_sync(
         board: boards.iter().find(|b| b.id == board),
         boards,
         labels: &snapshot.labels,
+        unread_notifications,
     };
     Ok(serde_json::value::to_raw_value(&sync)
         .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?
@@ -512,6 +537,11 @@ pub fn seer_rooms(scope: Option<&[String]>) -> Vec<String> {
         None => vec!["sees/*".to_owned()],
         Some(boards) => boards.iter().map(|b| format!("sees/{b}")).collect(),
     }
+}
+
+/// Every socket named as one person (by person key), on any board: their notifications.
+pub fn person_room(person: &str) -> String {
+    format!("person/{person}")
 }
 
 /// Every socket on a board, so deleting the board can disconnect them.

@@ -21,7 +21,7 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use socketioxide::{ParserError, SocketIo};
 
-use self::fanout::{Fanout, SyncRequest, board_room, connection_room, seer_rooms};
+use self::fanout::{Fanout, SyncRequest, board_room, connection_room, person_room, seer_rooms};
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
@@ -280,7 +280,10 @@ impl Realtime {
             return;
         }
         let arrival = match session.name.as_deref() {
-            Some(name) => Some(self.app.board.arrive(&session.board, &conn, name).await),
+            Some(name) => {
+                socket.join(person_room(&input::person_key(name)));
+                Some(self.app.board.arrive(&session.board, &conn, name).await)
+            }
             None => None,
         };
         let patterns = session.patterns.lock().unwrap().clone();
@@ -296,12 +299,17 @@ impl Realtime {
         *session.room.lock().unwrap() = room.clone();
         let synced = async {
             let boards = self.app.board.boards_for(session.credential.boards.as_deref()).await?;
+            let unread = match session.name.as_deref() {
+                Some(name) => self.app.board.unread_notifications(name).await?,
+                None => 0,
+            };
             let req = SyncRequest {
                 board: &session.board,
                 last_seq: session.last_seq,
                 patterns: patterns.as_ref(),
                 room,
                 boards,
+                unread,
             };
             self.fanout.sync(&socket, req).await
         };
@@ -382,7 +390,11 @@ impl Realtime {
         let b = session.board.as_str();
         Ok(match event {
             "user:join" => {
+                let before = presence.name_of(&conn);
                 let name = board.join(b, &conn, session.credential.person.as_deref(), data).await?;
+                // Its notifications follow the name.
+                socket.leave(person_room(&input::person_key(&before)));
+                socket.join(person_room(&input::person_key(&name)));
                 json!({ "ok": true, "user": User::online(&name) })
             }
             "task:create" => {
@@ -445,6 +457,9 @@ impl Realtime {
             "comment:delete" => {
                 board.delete_comment(b, &actor, None, data).await?;
                 json!({ "ok": true })
+            }
+            "notifications:read" => {
+                json!({ "ok": true, "ids": board.read_notifications(&actor, data).await? })
             }
             "task:view" => {
                 board.view_task(b, &conn, data).await?;
@@ -565,6 +580,7 @@ fn is_command(event: &str) -> bool {
             | "comment:update"
             | "comment:delete"
             | "task:view"
+            | "notifications:read"
             | "board:create"
             | "board:update"
             | "board:delete"

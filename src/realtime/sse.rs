@@ -58,7 +58,11 @@ async fn events(
         None => params.number("lastSeq", input::non_negative_int)?,
     };
     let boards = app.board.boards_for(scope).await?;
-    let follow = fanout.follow(&board, last_seq, &boards).await?;
+    let unread = match &credential.person {
+        Some(person) => app.board.unread_notifications(person).await?,
+        None => 0,
+    };
+    let follow = fanout.follow(&board, last_seq, &boards, unread).await?;
     let stream = stream(app, credential, follow, patterns, board);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }

@@ -17,6 +17,7 @@ use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::Agent;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
+use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
@@ -99,6 +100,21 @@ pub trait Store: Send + Sync {
     async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>>;
     /// A comment by id, on any board.
     async fn comment(&self, id: i64) -> AppResult<Option<Comment>>;
+    /// A person's notifications (by person key), newest first, at most `limit`.
+    async fn notifications(
+        &self,
+        person: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> AppResult<Vec<Notification>>;
+    async fn unread_notifications(&self, person: &str) -> AppResult<i64>;
+    /// Marks some (`ids`) or all of a person's unread notifications read; returns those it marked.
+    async fn mark_notifications_read(
+        &self,
+        person: &str,
+        ids: Option<Vec<i64>>,
+        now: &str,
+    ) -> AppResult<Vec<i64>>;
     async fn create_invite(&self, invite: Invite) -> AppResult<()>;
     /// An invite by the hash of its code.
     async fn invite(&self, hash: &str) -> AppResult<Option<Invite>>;
@@ -175,6 +191,15 @@ pub trait Tx {
     fn comment(&mut self, board: &str, id: i64) -> AppResult<Option<Comment>>;
     fn save_comment(&mut self, comment: &Comment) -> AppResult<()>;
     fn delete_comment(&mut self, board: &str, id: i64) -> AppResult<()>;
+    /// The names a board knows: who acted on it, its agents, and every person with a token.
+    fn known_people(&mut self, board: &str) -> AppResult<Vec<String>>;
+    fn insert_notification(
+        &mut self,
+        board: &str,
+        by: &str,
+        now: &str,
+        new: &NewNotification,
+    ) -> AppResult<Notification>;
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<Value>>;
     fn remember(&mut self, credential: &str, op_id: &str, result: &Value, now: &str) -> AppResult<()>;
 }

@@ -26,6 +26,7 @@ use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
+use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
@@ -309,6 +310,23 @@ fn comment_row(row: &dyn Row) -> anyhow::Result<Comment> {
     })
 }
 
+const NOTIFICATION_COLUMNS: &str =
+    "id, kind, board, task_id, comment_id, by_name, excerpt, created_at, read_at";
+
+fn notification_row(row: &dyn Row) -> anyhow::Result<Notification> {
+    Ok(Notification {
+        id: row.int(0)?,
+        kind: row.text(1)?,
+        board: row.text(2)?,
+        task_id: row.opt_int(3)?,
+        comment_id: row.opt_int(4)?,
+        by: row.text(5)?,
+        excerpt: row.text(6)?,
+        created_at: row.text(7)?,
+        read_at: row.opt_text(8)?,
+    })
+}
+
 const BOARD_COLUMNS: &str = "id, name, description, archived, created_at, created_by";
 
 fn board_row(row: &dyn Row) -> anyhow::Result<BoardInfo> {
@@ -450,7 +468,8 @@ async fn queue<T>(
 
 /// Every table whose rows belong to a board, children before parents: what deleting a board
 /// deletes.
-const BOARD_TABLES: [&str; 6] = ["task_blockers", "comments", "labels", "activity", "agents", "tasks"];
+const BOARD_TABLES: [&str; 7] =
+    ["task_blockers", "comments", "labels", "notifications", "activity", "agents", "tasks"];
 
 fn insert_token(db: &mut dyn Db, token: &StoredToken) -> anyhow::Result<()> {
     let boards = stored_board_list(&token.boards);
@@ -714,6 +733,67 @@ impl<B: Backend> Store for B {
     async fn comment(&self, id: i64) -> AppResult<Option<Comment>> {
         let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1");
         read(self, "a comment", move |db| db.first(&sql, &[id.into()], comment_row)).await
+    }
+
+    async fn notifications(
+        &self,
+        person: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> AppResult<Vec<Notification>> {
+        let person = person.to_owned();
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications
+             WHERE person = $1 AND (CAST($2 AS BIGINT) = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT $3"
+        );
+        read(self, "notifications", move |db| {
+            db.rows(
+                &sql,
+                &[person.as_str().into(), i64::from(unread_only).into(), limit.max(0).into()],
+                notification_row,
+            )
+        })
+        .await
+    }
+
+    async fn unread_notifications(&self, person: &str) -> AppResult<i64> {
+        let person = person.to_owned();
+        read(self, "unread notifications", move |db| {
+            db.one(
+                "SELECT COUNT(*) FROM notifications WHERE person = $1 AND read_at IS NULL",
+                &[person.as_str().into()],
+                |r| r.int(0),
+            )
+        })
+        .await
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        person: &str,
+        ids: Option<Vec<i64>>,
+        now: &str,
+    ) -> AppResult<Vec<i64>> {
+        let (person, now) = (person.to_owned(), now.to_owned());
+        admin_with(self, move |db| {
+            let unread = db.rows(
+                "SELECT id FROM notifications WHERE person = $1 AND read_at IS NULL ORDER BY id",
+                &[person.as_str().into()],
+                |r| r.int(0),
+            )?;
+            let marked: Vec<i64> = match &ids {
+                Some(ids) => unread.into_iter().filter(|id| ids.contains(id)).collect(),
+                None => unread,
+            };
+            for id in &marked {
+                db.execute(
+                    "UPDATE notifications SET read_at = $2 WHERE id = $1",
+                    &[(*id).into(), now.as_str().into()],
+                )?;
+            }
+            Ok(marked)
+        })
+        .await
     }
 
     async fn create_invite(&self, invite: Invite) -> AppResult<()> {
@@ -1242,6 +1322,42 @@ impl Tx for SqlTx<'_> {
         self.0
             .execute("DELETE FROM comments WHERE board = $1 AND id = $2", &[board.into(), id.into()])
             .map_err(internal("deleting a comment"))
+    }
+
+    fn known_people(&mut self, board: &str) -> AppResult<Vec<String>> {
+        self.0
+            .rows(
+                "SELECT DISTINCT \"user\" FROM activity WHERE board = $1
+                 UNION SELECT id FROM agents WHERE board = $1
+                 UNION SELECT name FROM tokens WHERE revoked_at IS NULL",
+                &[board.into()],
+                |r| r.text(0),
+            )
+            .map_err(internal("finding the people a board knows"))
+    }
+
+    fn insert_notification(
+        &mut self,
+        board: &str,
+        by: &str,
+        now: &str,
+        new: &NewNotification,
+    ) -> AppResult<Notification> {
+        let sql = format!(
+            "INSERT INTO notifications (person, board, kind, task_id, comment_id, by_name, excerpt, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {NOTIFICATION_COLUMNS}"
+        );
+        let args = [
+            (&new.person).into(),
+            board.into(),
+            new.kind.into(),
+            new.task_id.into(),
+            new.comment_id.into(),
+            by.into(),
+            (&new.excerpt).into(),
+            now.into(),
+        ];
+        self.0.one(&sql, &args, notification_row).map_err(internal("storing a notification"))
     }
 
     fn remembered(&mut self, credential: &str, op_id: &str) -> AppResult<Option<serde_json::Value>> {

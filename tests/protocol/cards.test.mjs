@@ -202,3 +202,63 @@ test('a task moved to another board keeps its comments and the labels of the sam
   const comments = await api('GET', `/api/tasks/${task.id}/comments`);
   assert.equal(comments.body[0].board, target);
 });
+
+test('mentions and assignment notify the person live on any board, stored for GET /api/notifications; read marks them on every socket', async () => {
+  const srv = board.server;
+  const adamT = await createToken(srv, uid('Adam'), 'editor');
+  const nickT = await createToken(srv, uid('Nick'), 'editor');
+  const other = `nt-${uid('b').replace(/[^a-z0-9]/g, '')}`.slice(0, 60);
+  await api('POST', '/api/boards', { id: other, name: 'Elsewhere' });
+  const adam = await connect({ apiKey: adamT.token });
+  const nickHere = await connect({ apiKey: nickT.token });
+  const nickThere = await connect({ apiKey: nickT.token, extraAuth: { board: other } });
+  const before = nickThere.syncs[0].unreadNotifications;
+  assert.equal(before, 0);
+  const task = (await adam.ack('task:create', { title: 'needs Nick' })).task;
+  const said = await adam.ack('comment:create', { taskId: task.id, body: `@${nickT.name.toUpperCase()} please look, and @Nobody too, @${adamT.name}` });
+  assertOk(said);
+  const n = await nickThere.waitFor('notification', (x) => x.type === 'mention');
+  assert.deepEqual(Object.keys(n).sort(), ['board', 'by', 'commentId', 'createdAt', 'excerpt', 'id', 'readAt', 'taskId', 'type']);
+  assert.equal(n.by, adamT.name);
+  assert.equal(n.taskId, task.id);
+  assert.equal(n.commentId, said.comment.id);
+  assert.equal(n.board, 'main');
+  assert.equal(n.readAt, null);
+  assert.ok(n.excerpt.length <= 140);
+  await nickHere.waitFor('notification', (x) => x.id === n.id);
+  await sleepMs(200);
+  assert.ok(!adam.entries('notification').length, 'one\'s own mention of oneself notifies nobody');
+  assertOk(await adam.ack('task:update', { id: task.id, assignee: nickT.name }));
+  const assigned = await nickHere.waitFor('notification', (x) => x.type === 'assigned' && x.taskId === task.id);
+  const list = await api('GET', '/api/notifications?unread=true', undefined, { key: nickT.token });
+  assert.deepEqual(list.body.map((x) => x.id).slice(0, 2), [assigned.id, n.id], 'newest first');
+  const fresh = await connect({ apiKey: nickT.token });
+  assert.equal(fresh.syncs[0].unreadNotifications, 2);
+  const read = await api('POST', '/api/notifications/read', { ids: [n.id] }, { key: nickT.token });
+  assert.equal(read.status, 200, read.text);
+  assert.deepEqual(read.body.ids, [n.id]);
+  await nickThere.waitFor('notifications:read', (x) => x.ids.includes(n.id));
+  const unread = await api('GET', '/api/notifications?unread=true', undefined, { key: nickT.token });
+  assert.deepEqual(unread.body.map((x) => x.id), [assigned.id]);
+  const all = await nickHere.ack('notifications:read', {});
+  assertOk(all);
+  assert.deepEqual(all.ids, [assigned.id]);
+  const none = await api('GET', '/api/notifications?unread=true', undefined, { key: nickT.token });
+  assert.deepEqual(none.body, []);
+  const adamsOwn = await api('GET', '/api/notifications', undefined, { key: adamT.token });
+  assert.ok(!adamsOwn.body.some((x) => x.id === n.id), 'nobody reads another person\'s notifications');
+});
+
+test('an @ storm mentioning 500 names notifies each known person once and nobody unknown', async () => {
+  const nickT = await createToken(board.server, uid('Nick'), 'editor');
+  const nick = await connect({ apiKey: nickT.token });
+  const writer = await joined(uid('Writer'));
+  const task = (await writer.ack('task:create', { title: 'storm' })).task;
+  const body = Array.from({ length: 500 }, (_, i) => (i % 100 === 0 ? `@${nickT.name}` : `@ghost${i}`)).join(' ');
+  assertOk(await writer.ack('comment:create', { taskId: task.id, body }));
+  await nick.waitFor('notification', (x) => x.taskId === task.id);
+  await sleepMs(300);
+  assert.equal(nick.entries('notification').filter((e) => e.data.taskId === task.id).length, 1);
+});
+
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
