@@ -6,7 +6,7 @@ mod common;
 use std::process::Output;
 
 use common::{KEY, TestApp};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Runs `warroom task ARGS` against `app` with `--url`/`--key` given as flags.
 async fn task(app: &TestApp, args: &[&str]) -> Output {
@@ -19,7 +19,7 @@ async fn task(app: &TestApp, args: &[&str]) -> Output {
 async fn warroom(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_warroom"));
     command.args(args);
-    for name in ["WARROOM_URL", "WAAAH_API_KEY", "WARROOM_AGENT_ID"] {
+    for name in ["WARROOM_URL", "WAAAH_API_KEY", "WARROOM_AGENT_ID", "WARROOM_BOARD"] {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());
@@ -144,4 +144,27 @@ async fn claim_next_with_wait_holds_the_answer_until_the_wait_passes_and_refuses
         String::from_utf8_lossy(&refused.stdout).contains("VALIDATION_ERROR")
             || String::from_utf8_lossy(&refused.stderr).contains("VALIDATION_ERROR")
     );
+}
+
+#[tokio::test]
+async fn board_names_the_board_a_shell_works_on() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.post("/api/boards", json!({ "id": "ops", "name": "Operations" })).await.status, 201);
+
+    let added = json_of(&task(&app, &["add", "Rotate keys", "--board", "ops", "--json"]).await);
+    assert_eq!(added["board"], "ops");
+    let on_ops = json_of(&task(&app, &["list", "--board", "ops", "--json"]).await);
+    assert_eq!(on_ops.as_array().unwrap().len(), 1);
+    let on_main = json_of(&task(&app, &["list", "--json"]).await);
+    assert!(on_main.as_array().unwrap().is_empty(), "main by default");
+    let env = [("WARROOM_BOARD", "ops")];
+    let url_key = ["task", "list", "--url", &app.url, "--key", KEY, "--json"];
+    assert_eq!(json_of(&warroom(&url_key, &env).await).as_array().unwrap().len(), 1, "from the environment");
+
+    let unknown = task(&app, &["list", "--board", "nope", "--json"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&unknown.stderr).expect("a JSON error on stderr");
+    assert_eq!(error["error"]["code"], "BOARD_NOT_FOUND");
+    let malformed = task(&app, &["list", "--board", "Bad Id"]).await;
+    assert!(!malformed.status.success());
 }

@@ -48,11 +48,15 @@ async fn call_ok(client: &RunningService<RoleClient, ()>, tool: &str, args: Valu
     value
 }
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 12] = [
+    "add_comment",
     "claim_next_task",
     "complete_task",
     "create_task",
     "get_task",
+    "list_boards",
+    "list_comments",
+    "list_notifications",
     "list_tasks",
     "report_progress",
     "report_status",
@@ -74,7 +78,7 @@ async fn an_agent_works_through_its_day_over_stdio_and_the_board_sees_every_step
     let second = app.create_task("Tag the release").await;
     let client = mcp_over_stdio(&app.url, "bot-1").await;
 
-    // The host lists the tools: exactly the board's eight, each described, each with a schema.
+    // The host lists the tools: exactly the board's twelve, each described, each with a schema.
     let tools = client.list_all_tools().await.expect("listing tools");
     let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     names.sort();
@@ -397,4 +401,41 @@ async fn mcp_over_http_serves_the_same_tools_in_process() {
         .unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["result"]["structuredContent"]["task"]["claimedBy"], "bot-query");
+}
+
+/// Boards, comments and notifications through the tools: a `board` argument reaches another
+/// board (the default is main), a comment with `@name` notifies, and `list_notifications`
+/// shows the caller's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tools_reach_other_boards_comments_and_notifications() {
+    let app = TestApp::spawn().await;
+    let made = app.post("/api/boards", json!({ "id": "ops", "name": "Operations" })).await;
+    assert_eq!(made.status, 201);
+    let client = mcp_over_stdio(&app.url, "bot-ops").await;
+
+    let boards = call_ok(&client, "list_boards", json!({})).await;
+    let ids: Vec<&str> =
+        boards["boards"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["main", "ops"]);
+    let task =
+        call_ok(&client, "create_task", json!({ "title": "Rotate keys", "board": "ops" })).await["task"]
+            .clone();
+    assert_eq!(task["board"], "ops");
+    let on_ops = call_ok(&client, "list_tasks", json!({ "board": "ops" })).await;
+    assert_eq!(on_ops["tasks"].as_array().unwrap().len(), 1);
+    let on_main = call_ok(&client, "list_tasks", json!({})).await;
+    assert!(on_main["tasks"].as_array().unwrap().is_empty(), "the default board is main");
+    let (refused, failed) = call(&client, "list_tasks", json!({ "board": "nope" })).await;
+    assert!(failed && refused["error"]["code"] == "BOARD_NOT_FOUND", "{refused}");
+    let claimed = call_ok(&client, "claim_next_task", json!({ "board": "ops" })).await;
+    assert_eq!(claimed["task"]["id"], task["id"]);
+
+    let id = task["id"].as_i64().unwrap();
+    let said =
+        call_ok(&client, "add_comment", json!({ "taskId": id, "body": "Started; @Adam can review" })).await;
+    assert_eq!(said["comment"]["author"], "api");
+    let thread = call_ok(&client, "list_comments", json!({ "taskId": id })).await;
+    assert_eq!(thread["comments"][0]["body"], "Started; @Adam can review");
+    let mine = call_ok(&client, "list_notifications", json!({})).await;
+    assert!(mine["notifications"].as_array().unwrap().is_empty(), "the caller (api) was not mentioned");
 }

@@ -1,6 +1,8 @@
 //! `BoardClient` inside the server: the board service called directly, as the REST handlers
 //! call it, for the MCP tools served at `/mcp`.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
@@ -9,54 +11,98 @@ use crate::App;
 use crate::MAIN_BOARD;
 use crate::domain::agent::Agent;
 use crate::domain::board::{Actor, TaskRef};
+use crate::domain::boards::BoardInfo;
+use crate::domain::cards::Comment;
+use crate::domain::notifications::Notification;
 use crate::domain::task::Task;
 use crate::store::TaskFilter;
 
 /// The board, as one authenticated caller sees it.
+#[derive(Clone)]
 pub struct LocalBoard {
     app: App,
     /// Who is asking, exactly as the REST adapter would have it (same name, rate limit, role).
     actor: Actor,
+    /// The board lists, new tasks, claims and agents are on.
+    board: String,
 }
 
 impl LocalBoard {
+    /// The caller on board `main`.
     pub fn new(app: App, actor: Actor) -> LocalBoard {
-        LocalBoard { app, actor }
+        LocalBoard { app, actor, board: MAIN_BOARD.to_owned() }
+    }
+
+    /// The board of a task named by its number: any the caller can read.
+    async fn board_of(&self, id: i64) -> ClientResult<String> {
+        Ok(self.app.board.board_of_task(self.actor.scope.as_deref(), id).await?)
+    }
+
+    fn scope(&self) -> Option<&[String]> {
+        self.actor.scope.as_deref()
     }
 }
 
 #[async_trait]
 impl BoardClient for LocalBoard {
     async fn tasks(&self, filter: TaskFilter) -> ClientResult<Vec<Task>> {
-        Ok(self.app.board.tasks(MAIN_BOARD, filter).await?)
+        self.app.board.board_info(self.scope(), &self.board).await?;
+        Ok(self.app.board.tasks(&self.board, filter).await?)
     }
 
     async fn task(&self, id: i64) -> ClientResult<Task> {
-        Ok(self.app.board.task(MAIN_BOARD, id).await?)
+        Ok(self.app.board.task(&self.board_of(id).await?, id).await?)
     }
 
     async fn create_task(&self, fields: Value) -> ClientResult<Task> {
-        Ok(self.app.board.create_task(MAIN_BOARD, &self.actor, fields).await?)
+        self.app.board.board_info(self.scope(), &self.board).await?;
+        Ok(self.app.board.create_task(&self.board, &self.actor, fields).await?)
     }
 
     async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task> {
-        Ok(self.app.board.update_task(MAIN_BOARD, &self.actor, TaskRef::Route(id), fields).await?)
+        let board = self.board_of(id).await?;
+        Ok(self.app.board.update_task(&board, &self.actor, TaskRef::Route(id), fields).await?)
     }
 
     async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
         let body = json!({ "agentId": agent_id, "wait": wait_seconds });
-        Ok(self.app.board.next_task(MAIN_BOARD, &self.actor, body).await?)
+        self.app.board.board_info(self.scope(), &self.board).await?;
+        Ok(self.app.board.next_task(&self.board, &self.actor, body).await?)
     }
 
     async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task> {
-        Ok(self.app.board.report_progress(MAIN_BOARD, &self.actor, TaskRef::Route(id), note).await?)
+        let board = self.board_of(id).await?;
+        Ok(self.app.board.report_progress(&board, &self.actor, TaskRef::Route(id), note).await?)
     }
 
     async fn agent(&self, id: &str) -> ClientResult<Agent> {
-        Ok(self.app.board.agent(MAIN_BOARD, id).await?)
+        Ok(self.app.board.agent(&self.board, id).await?)
     }
 
     async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        Ok(self.app.board.report_agent(MAIN_BOARD, &self.actor, Some(id), report).await?)
+        Ok(self.app.board.report_agent(&self.board, &self.actor, Some(id), report).await?)
+    }
+
+    fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>> {
+        let board = crate::domain::boards::parse_board_id(board)?;
+        Ok(Arc::new(LocalBoard { board, ..self.clone() }))
+    }
+
+    async fn boards(&self) -> ClientResult<Vec<BoardInfo>> {
+        Ok(self.app.board.boards_for(self.scope()).await?)
+    }
+
+    async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>> {
+        Ok(self.app.board.comments(&self.board_of(task_id).await?, task_id).await?)
+    }
+
+    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+        let board = self.board_of(task_id).await?;
+        let payload = json!({ "body": body });
+        Ok(self.app.board.create_comment(&board, &self.actor, Some(task_id), payload).await?)
+    }
+
+    async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {
+        Ok(self.app.board.notifications(&self.actor, unread_only).await?)
     }
 }

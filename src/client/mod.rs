@@ -16,7 +16,12 @@ use async_trait::async_trait;
 use clap::Args;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
 use crate::domain::agent::Agent;
+use crate::domain::boards::BoardInfo;
+use crate::domain::cards::Comment;
+use crate::domain::notifications::Notification;
 use crate::domain::task::Task;
 use crate::error::AppError;
 use crate::store::TaskFilter;
@@ -77,6 +82,15 @@ pub trait BoardClient: Send + Sync {
     async fn agent(&self, id: &str) -> ClientResult<Agent>;
     /// The agent's status report, which is also its heartbeat (it renews the agent's leases).
     async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent>;
+    /// The same client on another board (tasks named by id are reached on any board anyway).
+    fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>>;
+    /// The boards the credential can see.
+    async fn boards(&self) -> ClientResult<Vec<BoardInfo>>;
+    /// A task's comments, oldest first.
+    async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>>;
+    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment>;
+    /// The caller's notifications, newest first.
+    async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>>;
 }
 
 // ---- the agent's steps, shared by the MCP tools and the command line ----
@@ -134,6 +148,9 @@ pub struct Remote {
     /// The team key (or a personal token).
     #[arg(long, env = "WAAAH_API_KEY", hide_env_values = true, global = true)]
     pub key: Option<String>,
+    /// The board to work on (tasks named by number are reached on any board).
+    #[arg(long, env = "WARROOM_BOARD", default_value = crate::MAIN_BOARD, global = true)]
+    pub board: String,
 }
 
 impl Remote {
@@ -141,7 +158,9 @@ impl Remote {
         let Some(key) = self.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
             anyhow::bail!("no API key: pass --key KEY or set WAAAH_API_KEY");
         };
-        RestClient::new(&self.url, key)
+        let board = crate::domain::boards::parse_board_id(&self.board)
+            .map_err(|e| anyhow::anyhow!("--board: {e}"))?;
+        RestClient::new(&self.url, key, &board)
     }
 }
 

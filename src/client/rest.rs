@@ -8,22 +8,30 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{BoardClient, ClientError, ClientResult};
+use std::sync::Arc;
+
 use crate::domain::agent::{Agent, parse_agent_id};
+use crate::domain::boards::{BoardInfo, parse_board_id};
+use crate::domain::cards::Comment;
+use crate::domain::notifications::Notification;
 use crate::domain::task::Task;
 use crate::store::TaskFilter;
 
 /// A request that takes longer than this is reported as a failure rather than hanging an agent.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+#[derive(Clone)]
 pub struct RestClient {
     http: reqwest::Client,
     /// `http://host:port`, without a trailing slash.
     base: String,
     key: String,
+    /// The board lists, new tasks, claims and agents are on.
+    board: String,
 }
 
 impl RestClient {
-    pub fn new(url: &str, key: &str) -> anyhow::Result<RestClient> {
+    pub fn new(url: &str, key: &str, board: &str) -> anyhow::Result<RestClient> {
         let base = url.trim().trim_end_matches('/').to_owned();
         if base.starts_with("https://") {
             anyhow::bail!(
@@ -35,7 +43,7 @@ impl RestClient {
             anyhow::bail!("{base}: the URL must start with http://");
         }
         let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
-        Ok(RestClient { http, base, key: key.to_owned() })
+        Ok(RestClient { http, base, key: key.to_owned(), board: board.to_owned() })
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -123,7 +131,7 @@ impl BoardClient for RestClient {
         if filter.offset > 0 {
             query.push(("offset", filter.offset.to_string()));
         }
-        self.call(self.request(Method::GET, "/api/tasks").query(&query)).await
+        self.call(self.request(Method::GET, &format!("/api/boards/{}/tasks", self.board)).query(&query)).await
     }
 
     async fn task(&self, id: i64) -> ClientResult<Task> {
@@ -131,7 +139,8 @@ impl BoardClient for RestClient {
     }
 
     async fn create_task(&self, fields: Value) -> ClientResult<Task> {
-        self.call(self.request(Method::POST, "/api/tasks").json(&fields)).await
+        self.call(self.request(Method::POST, &format!("/api/boards/{}/tasks", self.board)).json(&fields))
+            .await
     }
 
     async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task> {
@@ -140,7 +149,8 @@ impl BoardClient for RestClient {
 
     async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
         let body = json!({ "agentId": agent_id, "wait": wait_seconds });
-        let mut request = self.request(Method::POST, "/api/tasks/next").json(&body);
+        let mut request =
+            self.request(Method::POST, "/api/tasks/next").query(&[("board", &self.board)]).json(&body);
         // The server holds a waiting request open that long: the usual deadline starts after it.
         // Out-of-range waits are left for the server to refuse, as every other field is.
         if let Some(wait) = wait_seconds.filter(|w| w.is_finite() && (0.0..=60.0).contains(w)) {
@@ -157,10 +167,34 @@ impl BoardClient for RestClient {
     }
 
     async fn agent(&self, id: &str) -> ClientResult<Agent> {
-        self.call(self.request(Method::GET, &agent_path(id)?)).await
+        self.call(self.request(Method::GET, &agent_path(id)?).query(&[("board", &self.board)])).await
     }
 
     async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        self.call(self.request(Method::PUT, &agent_path(id)?).json(&report)).await
+        let request = self.request(Method::PUT, &agent_path(id)?).query(&[("board", &self.board)]);
+        self.call(request.json(&report)).await
+    }
+
+    fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>> {
+        let board = parse_board_id(board)?;
+        Ok(Arc::new(RestClient { board, ..self.clone() }))
+    }
+
+    async fn boards(&self) -> ClientResult<Vec<BoardInfo>> {
+        self.call(self.request(Method::GET, "/api/boards")).await
+    }
+
+    async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>> {
+        self.call(self.request(Method::GET, &format!("/api/tasks/{task_id}/comments"))).await
+    }
+
+    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+        let request = self.request(Method::POST, &format!("/api/tasks/{task_id}/comments"));
+        self.call(request.json(&json!({ "body": body }))).await
+    }
+
+    async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {
+        let query = [("unread", unread_only.to_string())];
+        self.call(self.request(Method::GET, "/api/notifications").query(&query)).await
     }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
-use crate::domain::task::Status;
+use crate::domain::task::{Status, Task};
 use crate::store::TaskFilter;
 
 /// `warroom mcp`: the tools over stdio, for MCP hosts that start their servers as processes.
@@ -110,6 +110,12 @@ pub struct ListTasks {
     pub q: Option<String>,
     /// At most this many tasks, from the top of the board (default: all of them).
     pub limit: Option<u32>,
+    /// Only the tasks with this label id.
+    pub label: Option<i64>,
+    /// Only the tasks due before this RFC3339 time.
+    pub due_before: Option<String>,
+    /// The board (its id); the one `warroom mcp --board` names (else main) unless given.
+    pub board: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -133,6 +139,12 @@ pub struct CreateTask {
     /// Task numbers this one waits for (same board): it is ready, and claim_next_task offers
     /// it, only once all of them are DONE.
     pub blocked_by: Option<Vec<i64>>,
+    /// Label ids of the board, in the order wanted.
+    pub labels: Option<Vec<i64>>,
+    /// When it is due: RFC3339, e.g. 2027-01-31T17:00:00Z.
+    pub due_at: Option<String>,
+    /// The board (its id); the one `warroom mcp --board` names (else main) unless given.
+    pub board: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -154,6 +166,10 @@ pub struct UpdateTask {
     pub version: Option<i64>,
     /// The whole new list of task numbers this one waits for; [] clears it. A cycle is refused.
     pub blocked_by: Option<Vec<i64>>,
+    /// The whole new list of label ids; [] clears it.
+    pub labels: Option<Vec<i64>>,
+    /// When it is due (RFC3339); an empty string clears it.
+    pub due_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -161,6 +177,8 @@ pub struct ClaimNext {
     /// When nothing is ready, wait up to this many seconds (0–60) for a task instead of asking
     /// again: you are served in arrival order the moment one can be claimed. 0 by default.
     pub wait_seconds: Option<f64>,
+    /// The board (its id); the one `warroom mcp --board` names (else main) unless given.
+    pub board: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -192,6 +210,23 @@ pub struct ReportStatus {
     pub name: Option<String>,
     /// The task you are working on (cleared when you report idle).
     pub current_task_id: Option<i64>,
+    /// The board (its id); the one `warroom mcp --board` names (else main) unless given.
+    pub board: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddComment {
+    /// The task's number.
+    pub task_id: i64,
+    /// 1–10,000 characters; `@name` notifies that person or agent.
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ListNotifications {
+    /// Only the unread ones (default true).
+    pub unread_only: Option<bool>,
 }
 
 /// A result the model can read, with the same value as structured content.
@@ -226,10 +261,15 @@ impl BoardTools {
             status: args.status.map(Status::from),
             assignee: args.assignee.filter(|a| !a.trim().is_empty()),
             q: args.q.filter(|q| !q.trim().is_empty()),
-            limit: args.limit.map(|n| i64::from(n.max(1))),
             ..TaskFilter::default()
         };
-        answer(self.board.tasks(filter).await.map(|tasks| json!({ "tasks": tasks })))
+        let board = match self.on(args.board.as_deref()) {
+            Ok(board) => board,
+            Err(e) => return answer(Err(e)),
+        };
+        let limit = args.limit.map_or(usize::MAX, |n| n.max(1) as usize);
+        let tasks = board.tasks(filter).await.and_then(|tasks| filtered(tasks, args.label, args.due_before));
+        answer(tasks.map(|tasks| json!({ "tasks": tasks.into_iter().take(limit).collect::<Vec<_>>() })))
     }
 
     #[tool(
@@ -260,8 +300,14 @@ impl BoardTools {
             ("status", column(args.status)),
             ("assignee", json!(args.assignee)),
             ("blockedBy", json!(args.blocked_by)),
+            ("labels", json!(args.labels)),
+            ("dueAt", json!(args.due_at)),
         ]);
-        answer(self.board.create_task(fields).await.map(|task| json!({ "task": task })))
+        let board = match self.on(args.board.as_deref()) {
+            Ok(board) => board,
+            Err(e) => return answer(Err(e)),
+        };
+        answer(board.create_task(fields).await.map(|task| json!({ "task": task })))
     }
 
     #[tool(
@@ -280,7 +326,11 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ClaimNext>,
     ) -> Result<CallToolResult, ErrorData> {
-        let next = self.board.next_task(&self.agent_id, args.wait_seconds).await;
+        let board = match self.on(args.board.as_deref()) {
+            Ok(board) => board,
+            Err(e) => return answer(Err(e)),
+        };
+        let next = board.next_task(&self.agent_id, args.wait_seconds).await;
         answer(next.map(|task| json!({ "task": task })))
     }
 
@@ -306,7 +356,20 @@ impl BoardTools {
             ("position", json!(args.position)),
             ("version", json!(args.version)),
             ("blockedBy", json!(args.blocked_by)),
+            ("labels", json!(args.labels)),
+            // An empty string clears the due date.
+            (
+                "dueAt",
+                match args.due_at.as_deref() {
+                    Some("") => json!("clear"),
+                    other => json!(other),
+                },
+            ),
         ]);
+        let mut fields = fields;
+        if fields.get("dueAt") == Some(&json!("clear")) {
+            fields["dueAt"] = Value::Null;
+        }
         answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
     }
 
@@ -374,8 +437,84 @@ impl BoardTools {
         if matches!(args.status, AgentState::Idle) && args.current_task_id.is_none() {
             report["currentTaskId"] = Value::Null;
         }
-        answer(self.board.report_agent(&self.agent_id, report).await.map(|agent| json!({ "agent": agent })))
+        let board = match self.on(args.board.as_deref()) {
+            Ok(board) => board,
+            Err(e) => return answer(Err(e)),
+        };
+        answer(board.report_agent(&self.agent_id, report).await.map(|agent| json!({ "agent": agent })))
     }
+
+    #[tool(
+        description = "List the boards (projects) you can work on, with their ids; pass an id as `board` to the \
+                       other tools.",
+        annotations(title = "List boards", read_only_hint = true)
+    )]
+    async fn list_boards(&self) -> Result<CallToolResult, ErrorData> {
+        answer(self.board.boards().await.map(|boards| json!({ "boards": boards })))
+    }
+
+    #[tool(
+        description = "Comment on a task, where the team discusses it; `@name` notifies that person or agent.",
+        annotations(
+            title = "Add a comment",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false
+        )
+    )]
+    async fn add_comment(
+        &self,
+        Parameters(args): Parameters<AddComment>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let comment = self.board.add_comment(args.task_id, &args.body).await;
+        answer(comment.map(|comment| json!({ "comment": comment })))
+    }
+
+    #[tool(
+        description = "Read a task's comment thread, oldest first.",
+        annotations(title = "List comments", read_only_hint = true)
+    )]
+    async fn list_comments(&self, Parameters(args): Parameters<TaskId>) -> Result<CallToolResult, ErrorData> {
+        answer(self.board.comments(args.task_id).await.map(|comments| json!({ "comments": comments })))
+    }
+
+    #[tool(
+        description = "Your notifications, newest first: mentions of you, tasks assigned to you, and your tasks \
+                       that became ready.",
+        annotations(title = "List notifications", read_only_hint = true)
+    )]
+    async fn list_notifications(
+        &self,
+        Parameters(args): Parameters<ListNotifications>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let list = self.board.notifications(args.unread_only.unwrap_or(true)).await;
+        answer(list.map(|notifications| json!({ "notifications": notifications })))
+    }
+}
+
+impl BoardTools {
+    /// The client on the board a tool names, or on the default one.
+    fn on(&self, board: Option<&str>) -> ClientResult<Arc<dyn BoardClient>> {
+        match board {
+            Some(board) => self.board.on_board(board),
+            None => Ok(self.board.clone()),
+        }
+    }
+}
+
+/// The tasks with label `label` and due before `due_before`, for `list_tasks`: the tool reads
+/// the board's list and narrows it here (then takes its `limit`).
+fn filtered(tasks: Vec<Task>, label: Option<i64>, due_before: Option<String>) -> ClientResult<Vec<Task>> {
+    let due_before = due_before
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| crate::domain::cards::due_at(Value::String(d)))
+        .transpose()?
+        .flatten();
+    Ok(tasks
+        .into_iter()
+        .filter(|t| due_before.as_ref().is_none_or(|d| t.due_at.as_ref().is_some_and(|due| due < d)))
+        .filter(|t| label.is_none_or(|id| t.labels.contains(&id)))
+        .collect())
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -406,17 +545,21 @@ mod tests {
     }
 
     #[test]
-    fn the_tools_are_exactly_the_boards_eight() {
+    fn the_tools_are_exactly_the_boards_twelve() {
         let mut names: Vec<String> =
             BoardTools::tool_router().list_all().into_iter().map(|t| t.name.to_string()).collect();
         names.sort();
         assert_eq!(
             names,
             [
+                "add_comment",
                 "claim_next_task",
                 "complete_task",
                 "create_task",
                 "get_task",
+                "list_boards",
+                "list_comments",
+                "list_notifications",
                 "list_tasks",
                 "report_progress",
                 "report_status",

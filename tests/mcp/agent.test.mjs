@@ -13,8 +13,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { BIN, startServer } from '../protocol/server.mjs';
 
 const TOOLS = [
-  'claim_next_task', 'complete_task', 'create_task', 'get_task',
-  'list_tasks', 'report_progress', 'report_status', 'update_task',
+  'add_comment', 'claim_next_task', 'complete_task', 'create_task', 'get_task', 'list_boards', 'list_comments',
+  'list_notifications', 'list_tasks', 'report_progress', 'report_status', 'update_task',
 ];
 
 let srv;
