@@ -27,6 +27,8 @@ pub enum Command {
     Mcp(crate::mcp::McpArgs),
     /// Read and change tasks from scripts and shells: list, add, move, claim-next, progress, done.
     Task(crate::client::cli::TaskArgs),
+    /// Write a board to stdout: the warroom-board JSON export (`--format csv`: its tasks as CSV).
+    Export(crate::client::cli::ExportArgs),
     /// Print the team key stored in the database (generated at first start).
     Key {
         #[command(flatten)]

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
             warroom::mcp::serve_stdio(args).await
         }
         Some(Command::Task(args)) => warroom::client::cli::run(args).await,
+        Some(Command::Export(args)) => warroom::client::cli::export(args).await,
         Some(Command::Key { store }) => {
             match admin::stored_key(&store).await? {
                 Some(key) => println!("{key}"),

@@ -24,6 +24,30 @@ pub struct TaskArgs {
     pub command: TaskCommand,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    /// `json` (everything on the board, which import reads back) or `csv` (its tasks).
+    #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+    pub format: String,
+}
+
+/// `warroom export --board ID [--format csv]`: the board, as the server exports it, on stdout.
+pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let client = args.remote.client()?;
+    match client.export(&args.format).await {
+        Ok(body) => {
+            print!("{body}");
+            Ok(())
+        }
+        Err(err) => {
+            eprintln!("warroom: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum TaskCommand {
     /// List tasks in board order.

@@ -61,17 +61,21 @@ impl RestClient {
         if status.is_success() {
             return Ok(Some(body));
         }
-        // Every warroom error is `{ error: { code, message } }`; anything else is not warroom.
+        Err(self.refusal(status, &body))
+    }
+
+    /// Every warroom error is `{ error: { code, message } }`; anything else is not warroom.
+    fn refusal(&self, status: StatusCode, body: &Value) -> ClientError {
         let error = &body["error"];
         match (error["code"].as_str(), error["message"].as_str()) {
-            (Some(code), Some(message)) => Err(ClientError::new(code, message)),
-            _ => Err(ClientError::new(
+            (Some(code), Some(message)) => ClientError::new(code, message),
+            _ => ClientError::new(
                 "UNEXPECTED_RESPONSE",
                 format!(
                     "{} answered HTTP {status} without a warroom error; is it a warroom server?",
                     self.base
                 ),
-            )),
+            ),
         }
     }
 
@@ -87,6 +91,23 @@ impl RestClient {
                 format!("{} sent an answer this client cannot read: {e}", self.base),
             )
         })
+    }
+
+    /// `GET /api/boards/:board/export`, as the server wrote it (JSON or CSV text).
+    pub async fn export(&self, format: &str) -> ClientResult<String> {
+        let path = format!("/api/boards/{}/export", self.board);
+        let response = self
+            .request(Method::GET, &path)
+            .query(&[("format", format)])
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        if status.is_success() {
+            return response.text().await.map_err(|e| self.unreachable(e));
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Err(self.refusal(status, &body))
     }
 
     fn unreachable(&self, err: reqwest::Error) -> ClientError {

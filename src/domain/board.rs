@@ -17,6 +17,7 @@ use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields};
 use super::notifications::Notification;
 use super::task::{NewTask, Status, Task, TaskPatch};
+use super::transfer::Export;
 use super::waiting::{Waiting, parse_wait};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
@@ -738,6 +739,13 @@ impl Board {
             .ok_or_else(|| AppError::NotFound(format!("Comment {id} not found")))?;
         crate::auth::check_board(scope, &comment.board)?;
         Ok(comment.board)
+    }
+
+    /// Everything on a board the caller can read, as the `warroom-board` export.
+    pub async fn export(&self, scope: Option<&[String]>, board: &str) -> AppResult<Export> {
+        let info = self.board_info(scope, board).await?;
+        let contents = self.store.contents(&info.id).await?;
+        Ok(Export::new(info, contents))
     }
 
     // ---- notifications ----

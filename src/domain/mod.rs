@@ -10,5 +10,6 @@ pub mod graph;
 pub mod input;
 pub mod notifications;
 pub mod task;
+pub mod transfer;
 pub mod waiting;
 pub mod write;

@@ -24,6 +24,7 @@ pub fn router() -> Router<App> {
         .route("/api/boards/{board}", get(read).patch(update).delete(remove))
         .route("/api/boards/{board}/tasks", get(tasks).post(create_task))
         .route("/api/boards/{board}/activity", get(activity))
+        .route("/api/boards/{board}/export", get(export))
         .route("/api/invites", post(invite))
         .route("/api/invites/{code}/accept", post(accept))
 }
@@ -140,6 +141,34 @@ pub async fn activity(
 ) -> AppResult<Json<Vec<Activity>>> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
     super::activity::list_on(&app, &board, &params).await
+}
+
+/// Everything on the board as `{ format: "warroom-board", version: 1, board, labels, tasks,
+/// comments, activity }` (comments and activity oldest first); `?format=csv`: the tasks as CSV.
+#[utoipa::path(get, path = "/api/boards/{board}/export", tag = "boards",
+    params(("board" = String, Path), ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+    responses((status = 200, description = "the export"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn export(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    params: Params,
+) -> AppResult<axum::response::Response> {
+    let export = app.board.export(actor.scope.as_deref(), &board).await?;
+    let file = |ext: &str| format!("attachment; filename=\"warroom-{}.{ext}\"", export.board.id);
+    Ok(match params.0.get("format").map(String::as_str) {
+        None | Some("json") => ([(header::CONTENT_DISPOSITION, file("json"))], Json(&export)).into_response(),
+        Some("csv") => {
+            let csv = crate::domain::transfer::tasks_csv(&export.tasks, &export.labels)?;
+            let headers = [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, file("csv")),
+            ];
+            (headers, csv).into_response()
+        }
+        Some(_) => return Err(AppError::validation("`format` must be json or csv")),
+    })
 }
 
 /// Makes an invite link (admins): `{ role, boards?, expiresInHours? }` → `{ code, url,

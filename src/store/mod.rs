@@ -19,6 +19,7 @@ use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
+use crate::domain::transfer::BoardContents;
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
 
@@ -96,6 +97,8 @@ pub trait Store: Send + Sync {
     async fn task_board(&self, id: i64) -> AppResult<Option<String>>;
     /// A board's labels, by id.
     async fn labels(&self, board: &str) -> AppResult<Vec<Label>>;
+    /// Everything on a board as of one moment (an export).
+    async fn contents(&self, board: &str) -> AppResult<BoardContents>;
     /// A task's comments, oldest first.
     async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>>;
     /// A comment by id, on any board.

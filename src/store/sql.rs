@@ -28,6 +28,7 @@ use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
+use crate::domain::transfer::BoardContents;
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
 
@@ -720,6 +721,27 @@ impl<B: Backend> Store for B {
     async fn labels(&self, board: &str) -> AppResult<Vec<Label>> {
         let board = board.to_owned();
         read(self, "labels", move |db| query_labels(db, &board)).await
+    }
+
+    async fn contents(&self, board: &str) -> AppResult<BoardContents> {
+        let board = board.to_owned();
+        let comments = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE board = $1 ORDER BY id");
+        let activity = format!("SELECT {ACTIVITY_COLUMNS} FROM activity WHERE board = $1 ORDER BY id");
+        read(self, "a board's contents", move |db| {
+            // One transaction, so the parts agree with each other.
+            db.batch(B::BEGIN_SNAPSHOT)?;
+            let result = (|| {
+                Ok(BoardContents {
+                    tasks: query_tasks(db, &board, &TaskFilter::default())?,
+                    labels: query_labels(db, &board)?,
+                    comments: db.rows(&comments, &[board.as_str().into()], comment_row)?,
+                    activity: db.rows(&activity, &[board.as_str().into()], activity_row)?,
+                })
+            })();
+            db.batch("COMMIT")?;
+            result
+        })
+        .await
     }
 
     async fn comments(&self, board: &str, task_id: i64) -> AppResult<Vec<Comment>> {

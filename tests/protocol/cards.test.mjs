@@ -262,3 +262,32 @@ test('an @ storm mentioning 500 names notifies each known person once and nobody
 });
 
 const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('export: the warroom-board JSON of everything on a board, its tasks as RFC 4180 CSV, and warroom export', async () => {
+  const id = `ex-${uid('b').replace(/[^a-z0-9]/g, '')}`.slice(0, 60);
+  await api('POST', '/api/boards', { id, name: 'Export me' });
+  const label = (await api('POST', `/api/boards/${id}/labels`, { name: 'ops', color: '#0000ff' })).body;
+  const task = (await api('POST', `/api/boards/${id}/tasks`, { title: 'Say "hi", then go', description: 'two\nlines', labels: [label.id], dueAt: '2027-01-01T00:00:00Z' })).body;
+  await api('POST', `/api/tasks/${task.id}/comments`, { body: 'first' });
+  const json = await api('GET', `/api/boards/${id}/export`);
+  assert.equal(json.status, 200, json.text);
+  assert.equal(json.body.format, 'warroom-board');
+  assert.equal(json.body.version, 1);
+  assert.equal(json.body.board.id, id);
+  assert.deepEqual(json.body.labels.map((l) => l.name), ['ops']);
+  assert.deepEqual(json.body.tasks.map((t) => t.id), [task.id]);
+  assert.deepEqual(json.body.comments.map((c) => c.body), ['first']);
+  assert.ok(json.body.activity.some((a) => a.type === 'task.created'));
+  const csv = await api('GET', `/api/boards/${id}/export?format=csv`);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const [header, ...rows] = csv.text.split('\r\n');
+  assert.equal(header, 'id,title,description,status,assignee,labels,dueAt,position,createdBy,createdAt,updatedAt');
+  assert.ok(rows[0].startsWith(`${task.id},"Say ""hi"", then go","two\nlines",TODO,,ops,2027-01-01T00:00:00.000Z,0,api,`), rows[0]);
+  assertHttpError(await api('GET', `/api/boards/${id}/export?format=xml`), [400], ['VALIDATION_ERROR']);
+  assertHttpError(await api('GET', '/api/boards/nope-nope/export'), [404], ['BOARD_NOT_FOUND']);
+  const { cli } = await import('./tokens.mjs');
+  const viaCli = await cli(['export', '--url', board.url, '--key', board.key, '--board', id, '--format', 'csv']);
+  assert.equal(viaCli.code, 0, viaCli.stderr);
+  assert.equal(viaCli.stdout, csv.text);
+});
