@@ -291,3 +291,18 @@ test('export: the warroom-board JSON of everything on a board, its tasks as RFC 
   assert.equal(viaCli.code, 0, viaCli.stderr);
   assert.equal(viaCli.stdout, csv.text);
 });
+
+test('when the last blocker of a task reaches DONE, its assignee is notified: unblocked', async () => {
+  const nickT = await createToken(board.server, uid('Nick'), 'editor');
+  const nick = await connect({ apiKey: nickT.token });
+  const adam = await joined(uid('Adam'));
+  const first = (await adam.ack('task:create', { title: 'first' })).task;
+  const second = (await adam.ack('task:create', { title: 'second' })).task;
+  const waiting = (await adam.ack('task:create', { title: 'then this', blockedBy: [first.id, second.id], assignee: nickT.name })).task;
+  await nick.waitFor('notification', (x) => x.type === 'assigned' && x.taskId === waiting.id);
+  assertOk(await adam.ack('task:move', { taskId: first.id, status: 'DONE' }));
+  assertOk(await adam.ack('task:move', { taskId: second.id, status: 'DONE' }));
+  const n = await nick.waitFor('notification', (x) => x.type === 'unblocked');
+  assert.equal(n.taskId, waiting.id);
+  assert.equal(nick.entries('notification').filter((e) => e.data.type === 'unblocked').length, 1, 'only once, at the last blocker');
+});
