@@ -29,6 +29,8 @@ pub enum Command {
     Task(crate::client::cli::TaskArgs),
     /// Write a board to stdout: the warroom-board JSON export (`--format csv`: its tasks as CSV).
     Export(crate::client::cli::ExportArgs),
+    /// Import a file into a board (admins): a warroom export, a Trello board export, or CSV.
+    Import(crate::client::cli::ImportArgs),
     /// Print the team key stored in the database (generated at first start).
     Key {
         #[command(flatten)]

@@ -101,7 +101,9 @@ impl fmt::Display for AppError {
                 write!(f, "Task {task_id} is being moved by {holder}")
             }
             AppError::RateLimited => f.write_str("Too many commands; slow down and retry shortly"),
-            AppError::PayloadTooLarge => f.write_str("Payload too large (the limit is 1 MiB)"),
+            AppError::PayloadTooLarge => {
+                f.write_str("Payload too large (the limit is 1 MiB; 50 MiB for an import)")
+            }
             // Details stay in the log: clients only learn that it was our fault.
             AppError::Internal(_) => f.write_str("Internal server error"),
         }

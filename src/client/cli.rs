@@ -6,6 +6,7 @@
 //!
 //! Besides SPEC's five commands, `progress` lets a shell agent keep its lease on a long job.
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -39,6 +40,30 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     match client.export(&args.format).await {
         Ok(body) => {
             print!("{body}");
+            Ok(())
+        }
+        Err(err) => {
+            eprintln!("warroom: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    /// The file: a warroom export (JSON), a Trello board export (JSON), or CSV with a header row.
+    pub file: std::path::PathBuf,
+}
+
+/// `warroom import FILE --board ID`: what was imported and what was skipped, as JSON.
+pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let client = args.remote.client()?;
+    let file = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    match client.import(file).await {
+        Ok(result) => {
+            println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(())
         }
         Err(err) => {

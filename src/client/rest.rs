@@ -110,6 +110,12 @@ impl RestClient {
         Err(self.refusal(status, &body))
     }
 
+    /// `POST /api/boards/:board/import` of a file's bytes.
+    pub async fn import(&self, file: Vec<u8>) -> ClientResult<Value> {
+        let path = format!("/api/boards/{}/import", self.board);
+        self.call(self.request(Method::POST, &path).body(file)).await
+    }
+
     fn unreachable(&self, err: reqwest::Error) -> ClientError {
         let why = if err.is_timeout() { "no answer in 30 s".to_owned() } else { without_url(&err) };
         ClientError::new("UNREACHABLE", format!("cannot reach warroom at {}: {why}", self.base))

@@ -17,7 +17,7 @@ use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields};
 use super::notifications::Notification;
 use super::task::{NewTask, Status, Task, TaskPatch};
-use super::transfer::Export;
+use super::transfer::{self, Export};
 use super::waiting::{Waiting, parse_wait};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
@@ -746,6 +746,21 @@ impl Board {
         let info = self.board_info(scope, board).await?;
         let contents = self.store.contents(&info.id).await?;
         Ok(Export::new(info, contents))
+    }
+
+    /// `POST /api/boards/:board/import` (admins): a warroom export, a Trello board export or
+    /// CSV, written all or nothing as one change → `{ imported: { tasks, labels, comments },
+    /// skipped: [{ item, reason }] }`.
+    pub async fn import(&self, board: &str, actor: &Actor, file: &[u8]) -> AppResult<Value> {
+        let board = self.board_info(actor.scope.as_deref(), board).await?.id;
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden("Only an admin may import into a board".into()));
+        }
+        let plan = transfer::parse_import(file)?;
+        Ok(match self.write(&board, actor, None, WriteOp::Import(Box::new(plan))).await? {
+            Applied::Committed(c) => c.result,
+            Applied::Unchanged(v) | Applied::Replayed(v) => v,
+        })
     }
 
     // ---- notifications ----

@@ -3,11 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use super::activity::Activity;
 use super::boards::BoardInfo;
-use super::cards::{Comment, Label};
-use super::task::Task;
-use crate::error::AppResult;
+use super::cards::{Comment, Label, comment_body, due_at, same_label_name};
+use super::input;
+use super::task::{DESCRIPTION_MAX, Status, TITLE_MAX, Task};
+use crate::error::{AppError, AppResult};
 
 pub const EXPORT_FORMAT: &str = "warroom-board";
 pub const EXPORT_VERSION: i64 = 1;
@@ -93,10 +96,384 @@ pub fn tasks_csv(tasks: &[Task], labels: &[Label]) -> AppResult<String> {
     Ok(String::from_utf8(bytes).map_err(|e| anyhow::Error::new(e).context("writing CSV"))?)
 }
 
+// ---- import ----
+
+/// A task to import, validated; its labels by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportTask {
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub assignee: Option<String>,
+    pub labels: Vec<String>,
+    pub due_at: Option<String>,
+    pub comments: Vec<ImportComment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportComment {
+    pub author: String,
+    pub body: String,
+    /// RFC3339 UTC; the import's time when the source has none.
+    pub created_at: Option<String>,
+}
+
+/// A label to have on the board (one of the same name, case aside, is reused).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportLabel {
+    pub name: String,
+    pub color: String,
+}
+
+/// Something of the file that is not imported, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub item: String,
+    pub reason: String,
+}
+
+/// What an import will write: all of it, or (if any write fails) none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportPlan {
+    /// `warroom-board`, `trello` or `csv`.
+    pub source: &'static str,
+    pub labels: Vec<ImportLabel>,
+    pub tasks: Vec<ImportTask>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// The colour of a label whose source gives none.
+pub const DEFAULT_LABEL_COLOR: &str = "#8590a2";
+
+impl ImportPlan {
+    fn skip(&mut self, item: impl Into<String>, reason: impl Into<String>) {
+        self.skipped.push(Skipped { item: item.into(), reason: reason.into() });
+    }
+
+    fn label(&mut self, name: &str, color: &str) {
+        if !self.labels.iter().any(|l| same_label_name(&l.name, name)) {
+            self.labels.push(ImportLabel { name: name.to_owned(), color: color.to_owned() });
+        }
+    }
+
+    /// Adds a task if its fields are valid, else records why not.
+    fn task(&mut self, item: String, fields: TaskFields) {
+        match fields.validate() {
+            Ok(task) => self.tasks.push(task),
+            Err(e) => self.skip(item, e.to_string()),
+        }
+    }
+}
+
+/// A task's fields as a source gives them, before validation.
+struct TaskFields {
+    title: String,
+    description: String,
+    status: Status,
+    assignee: Option<String>,
+    labels: Vec<String>,
+    due_at: Option<String>,
+    comments: Vec<ImportComment>,
+}
+
+impl TaskFields {
+    fn validate(self) -> AppResult<ImportTask> {
+        let title = input::text(Value::String(self.title), "title", 1, TITLE_MAX)?;
+        let description = input::text(Value::String(self.description), "description", 0, DESCRIPTION_MAX)?;
+        let assignee = self
+            .assignee
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| input::name(Value::String(a), "assignee"))
+            .transpose()?;
+        let due_at = self
+            .due_at
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| due_at(Value::String(d)))
+            .transpose()?
+            .flatten();
+        let comments = self
+            .comments
+            .into_iter()
+            .filter_map(|c| {
+                let body = comment_body(Value::String(c.body)).ok()?;
+                Some(ImportComment { author: c.author, body, created_at: c.created_at })
+            })
+            .collect();
+        Ok(ImportTask {
+            title,
+            description,
+            status: self.status,
+            assignee,
+            labels: self.labels,
+            due_at,
+            comments,
+        })
+    }
+}
+
+/// Reads an import: a warroom export or a Trello board export (JSON), or CSV with a header row.
+pub fn parse_import(body: &[u8]) -> AppResult<ImportPlan> {
+    let text = std::str::from_utf8(body).map_err(|_| AppError::validation("the file is not UTF-8 text"))?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        let json: Value = serde_json::from_str(trimmed)
+            .map_err(|e| AppError::validation(format!("the file is not valid JSON: {e}")))?;
+        if json["format"] == EXPORT_FORMAT {
+            return from_warroom(json);
+        }
+        if json["cards"].is_array() && json["lists"].is_array() {
+            return Ok(from_trello(&json));
+        }
+        return Err(AppError::validation(
+            "this JSON is neither a warroom export (format: warroom-board) nor a Trello board export",
+        ));
+    }
+    from_csv(trimmed)
+}
+
+fn from_warroom(json: Value) -> AppResult<ImportPlan> {
+    let export: Export = serde_json::from_value(json)
+        .map_err(|e| AppError::validation(format!("this warroom export cannot be read: {e}")))?;
+    if export.version != EXPORT_VERSION {
+        return Err(AppError::validation(format!(
+            "warroom export version {} is not one this server reads",
+            export.version
+        )));
+    }
+    let mut plan = ImportPlan { source: "warroom-board", ..ImportPlan::default() };
+    for label in &export.labels {
+        plan.label(&label.name, &label.color);
+    }
+    for task in export.tasks {
+        let labels = task
+            .labels
+            .iter()
+            .filter_map(|id| export.labels.iter().find(|l| l.id == *id))
+            .map(|l| l.name.clone())
+            .collect();
+        let comments = export
+            .comments
+            .iter()
+            .filter(|c| c.task_id == task.id)
+            .map(|c| ImportComment {
+                author: c.author.clone(),
+                body: c.body.clone(),
+                created_at: Some(c.created_at.clone()),
+            })
+            .collect();
+        let item = format!("task #{} “{}”", task.id, task.title);
+        let fields = TaskFields {
+            title: task.title,
+            description: task.description,
+            status: task.status,
+            assignee: task.assignee,
+            labels,
+            due_at: task.due_at,
+            comments,
+        };
+        plan.task(item, fields);
+    }
+    Ok(plan)
+}
+
+/// SPEC's mapping of a Trello list to a column; `None`: another name (TODO, with a label named
+/// after the list).
+fn status_of_list(name: &str) -> Option<Status> {
+    match name.trim().to_lowercase().as_str() {
+        "to do" | "todo" | "backlog" => Some(Status::Todo),
+        "doing" | "in progress" => Some(Status::InProgress),
+        "blocked" => Some(Status::Blocked),
+        "review" | "qa" => Some(Status::Review),
+        "done" => Some(Status::Done),
+        _ => None,
+    }
+}
+
+/// Trello's named label colours, as Trello shows them.
+fn trello_color(name: Option<&str>) -> &'static str {
+    match name.unwrap_or_default() {
+        "green" => "#61bd4f",
+        "yellow" => "#f2d600",
+        "orange" => "#ff9f1a",
+        "red" => "#eb5a46",
+        "purple" => "#c377e0",
+        "blue" => "#0079bf",
+        "sky" => "#00c2e0",
+        "lime" => "#51e898",
+        "pink" => "#ff78cb",
+        "black" => "#344563",
+        _ => DEFAULT_LABEL_COLOR,
+    }
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+fn from_trello(json: &Value) -> ImportPlan {
+    let mut plan = ImportPlan { source: "trello", ..ImportPlan::default() };
+    let empty = Vec::new();
+    let array = |key: &str| json.get(key).and_then(Value::as_array).unwrap_or(&empty);
+    let pos = |v: &Value| v.get("pos").and_then(Value::as_f64).unwrap_or(0.0);
+    // Open lists, in board order.
+    let mut lists: Vec<&Value> = array("lists").iter().filter(|l| l["closed"] != true).collect();
+    lists.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+    let member_name = |id: &str| {
+        array("members")
+            .iter()
+            .find(|m| str_of(m, "id") == Some(id))
+            .and_then(|m| str_of(m, "fullName"))
+            .map(str::to_owned)
+    };
+    let mut cards: Vec<&Value> = array("cards").iter().collect();
+    cards.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+    let list_order = |card: &Value| lists.iter().position(|l| str_of(l, "id") == str_of(card, "idList"));
+    cards.sort_by_key(|c| list_order(c).unwrap_or(usize::MAX));
+    for card in cards {
+        let name = str_of(card, "name").unwrap_or_default();
+        let item = format!("card “{name}”");
+        if card["closed"] == true {
+            plan.skip(item, "archived");
+            continue;
+        }
+        let Some(list) = list_order(card).map(|i| lists[i]) else {
+            plan.skip(item, "its list is archived or not in the file");
+            continue;
+        };
+        let list_name = str_of(list, "name").unwrap_or("List");
+        let mut labels = Vec::new();
+        let status = match status_of_list(list_name) {
+            Some(status) => status,
+            None => {
+                plan.label(list_name, DEFAULT_LABEL_COLOR);
+                labels.push(list_name.to_owned());
+                Status::Todo
+            }
+        };
+        for label in card.get("labels").and_then(Value::as_array).unwrap_or(&empty) {
+            let color = str_of(label, "color");
+            // An unnamed label is named by its colour.
+            let Some(named) = str_of(label, "name").filter(|n| !n.trim().is_empty()).or(color) else {
+                continue;
+            };
+            plan.label(named, trello_color(color));
+            if !labels.iter().any(|l: &String| same_label_name(l, named)) {
+                labels.push(named.to_owned());
+            }
+        }
+        let mut description = str_of(card, "desc").unwrap_or_default().to_owned();
+        let card_id = str_of(card, "id");
+        let mut checklists: Vec<&Value> =
+            array("checklists").iter().filter(|c| str_of(c, "idCard") == card_id).collect();
+        checklists.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+        for checklist in checklists {
+            let mut items: Vec<&Value> =
+                checklist.get("checkItems").and_then(Value::as_array).unwrap_or(&empty).iter().collect();
+            items.sort_by(|a, b| pos(a).total_cmp(&pos(b)));
+            let lines: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    let mark = if str_of(i, "state") == Some("complete") { "x" } else { " " };
+                    format!("- [{mark}] {}", str_of(i, "name").unwrap_or_default())
+                })
+                .collect();
+            if !lines.is_empty() {
+                let title = str_of(checklist, "name").unwrap_or("Checklist");
+                description = format!("{}\n\n{title}\n{}", description.trim_end(), lines.join("\n"))
+                    .trim_start()
+                    .to_owned();
+            }
+        }
+        let assignee = card
+            .get("idMembers")
+            .and_then(Value::as_array)
+            .and_then(|ids| ids.first())
+            .and_then(Value::as_str)
+            .and_then(member_name);
+        let mut comments: Vec<(String, ImportComment)> = array("actions")
+            .iter()
+            .filter(|a| str_of(a, "type") == Some("commentCard"))
+            .filter(|a| a["data"]["card"]["id"].as_str() == card_id)
+            .map(|a| {
+                let author = a["memberCreator"]["fullName"].as_str().unwrap_or("trello").to_owned();
+                let body = a["data"]["text"].as_str().unwrap_or_default().to_owned();
+                let date = str_of(a, "date").and_then(|d| due_at(Value::String(d.to_owned())).ok().flatten());
+                (date.clone().unwrap_or_default(), ImportComment { author, body, created_at: date })
+            })
+            .collect();
+        // Trello lists actions newest first.
+        comments.sort_by(|a, b| a.0.cmp(&b.0));
+        let fields = TaskFields {
+            title: name.to_owned(),
+            description,
+            status,
+            assignee,
+            labels,
+            due_at: str_of(card, "due").map(str::to_owned),
+            comments: comments.into_iter().map(|(_, c)| c).collect(),
+        };
+        plan.task(item, fields);
+    }
+    plan
+}
+
+fn from_csv(text: &str) -> AppResult<ImportPlan> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| AppError::validation(format!("the CSV header cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let title = column("title").ok_or_else(|| {
+        AppError::validation("this is neither JSON nor CSV with a `title` column in its header row")
+    })?;
+    let (description, status, assignee, labels, due) =
+        (column("description"), column("status"), column("assignee"), column("labels"), column("dueAt"));
+    let mut plan = ImportPlan { source: "csv", ..ImportPlan::default() };
+    for (n, record) in reader.records().enumerate() {
+        let item = format!("row {}", n + 2);
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                plan.skip(item, format!("unreadable: {e}"));
+                continue;
+            }
+        };
+        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().trim().to_owned();
+        let status = match get(status) {
+            s if s.is_empty() => Status::Todo,
+            s => match s.parse::<Status>() {
+                Ok(status) => status,
+                Err(e) => {
+                    plan.skip(item, e.to_string());
+                    continue;
+                }
+            },
+        };
+        let names: Vec<String> =
+            get(labels).split(';').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        for name in &names {
+            plan.label(name, DEFAULT_LABEL_COLOR);
+        }
+        let fields = TaskFields {
+            title: get(Some(title)),
+            description: get(description),
+            status,
+            assignee: Some(get(assignee)),
+            labels: names,
+            due_at: Some(get(due)),
+            comments: Vec::new(),
+        };
+        plan.task(item, fields);
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::task::Status;
 
     #[test]
     fn tasks_become_rfc_4180_rows_with_label_names() {
@@ -130,5 +507,74 @@ mod tests {
             "id,title,description,status,assignee,labels,dueAt,position,createdBy,createdAt,updatedAt\r\n\
              7,\"Say \"\"hi\"\", then go\",\"two\nlines\",REVIEW,Adam,ui;bug,,2,Nick,2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z\r\n"
         );
+    }
+
+    fn parse(name: &str) -> ImportPlan {
+        let path = format!("{}/tests/fixtures/trello/{name}", env!("CARGO_MANIFEST_DIR"));
+        parse_import(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_full_trello_export_maps_lists_cards_labels_members_checklists_and_comments() {
+        let plan = parse("full-export.json");
+        assert_eq!(plan.source, "trello");
+        let titles: Vec<(&str, Status)> = plan.tasks.iter().map(|t| (t.title.as_str(), t.status)).collect();
+        assert_eq!(
+            titles,
+            [
+                ("First in To Do", Status::Todo),
+                ("Second in To Do", Status::Todo),
+                ("Being done", Status::InProgress),
+                ("Shipped", Status::Done),
+                ("An idea", Status::Todo)
+            ],
+            "open lists in board order, cards in pos order"
+        );
+        let first = &plan.tasks[0];
+        assert_eq!(first.assignee.as_deref(), Some("Grace Hopper"), "the first member");
+        assert_eq!(first.due_at.as_deref(), Some("2027-02-01T17:00:00.000Z"));
+        assert_eq!(first.labels, ["Bug", "green"], "an unnamed label is named by its colour");
+        assert_eq!(first.description, "Write it\n\nSteps\n- [x] Draft\n- [ ] Review");
+        let comments: Vec<(&str, &str)> =
+            first.comments.iter().map(|c| (c.author.as_str(), c.body.as_str())).collect();
+        assert_eq!(comments, [("Grace Hopper", "First comment"), ("Ada Lovelace", "Second comment")]);
+        assert_eq!(plan.tasks[4].labels, ["Ideas"], "another list name becomes a label");
+        let labels: Vec<(&str, &str)> =
+            plan.labels.iter().map(|l| (l.name.as_str(), l.color.as_str())).collect();
+        assert_eq!(labels, [("Bug", "#eb5a46"), ("green", "#61bd4f"), ("Ideas", DEFAULT_LABEL_COLOR)]);
+        let skipped: Vec<(&str, &str)> =
+            plan.skipped.iter().map(|s| (s.item.as_str(), s.reason.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("card “Archived card”", "archived"),
+                ("card “In an archived list”", "its list is archived or not in the file")
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_trello_files_as_people_bring_them_import_what_they_hold() {
+        let plan = parse("one-column-two-cards.json");
+        let titles: Vec<&str> = plan.tasks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["Card One", "Card Two"]);
+        assert_eq!(plan.tasks[0].labels, ["List One", "temp-label-1", "temp-label-2"]);
+        let plan = parse("one-list-moved-card.json");
+        assert_eq!(plan.tasks.len(), 2);
+        assert_eq!(plan.skipped.len(), 1, "a card whose list is not in the file: {:?}", plan.skipped);
+    }
+
+    #[test]
+    fn csv_needs_a_title_column_and_skips_bad_rows_with_their_reason() {
+        let plan = parse_import(b"title,status,labels,dueAt,assignee\nOne,REVIEW,a;b,2027-01-01T00:00:00+01:00,Ann\n,TODO,,,\nThree,LATER,,,\n\"Four, quoted\",,,,\n").unwrap();
+        assert_eq!(plan.source, "csv");
+        let tasks: Vec<(&str, Status)> = plan.tasks.iter().map(|t| (t.title.as_str(), t.status)).collect();
+        assert_eq!(tasks, [("One", Status::Review), ("Four, quoted", Status::Todo)]);
+        assert_eq!(plan.tasks[0].due_at.as_deref(), Some("2026-12-31T23:00:00.000Z"));
+        assert_eq!(plan.tasks[0].labels, ["a", "b"]);
+        assert_eq!(plan.skipped.iter().map(|s| s.item.as_str()).collect::<Vec<_>>(), ["row 3", "row 4"]);
+        assert_eq!(parse_import(b"name,status\nx,TODO\n").unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(parse_import(b"{\"hello\": 1}").unwrap_err().code(), "VALIDATION_ERROR");
+        assert_eq!(parse_import(&[0xff, 0xfe]).unwrap_err().code(), "VALIDATION_ERROR");
     }
 }

@@ -15,6 +15,7 @@ use super::graph::{find_cycle, spell_cycle};
 use super::input;
 use super::notifications::{self, NewNotification, Notification};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
+use super::transfer::ImportPlan;
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
 use crate::store::Tx;
@@ -71,6 +72,8 @@ pub enum WriteOp {
         status: Option<Status>,
         position: Option<i64>,
     },
+    /// A whole file's tasks, labels and comments, as one change.
+    Import(Box<ImportPlan>),
     CreateLabel(NewLabel),
     UpdateLabel {
         id: i64,
@@ -165,6 +168,8 @@ pub enum Change {
         joined: bool,
         users: Vec<User>,
     },
+    /// A file was imported: every client of the board starts again from `sync:full`.
+    BoardImported,
     LabelCreated(Label),
     LabelUpdated(Label),
     /// `tasks`: the tasks it was taken off, as they are now.
@@ -205,6 +210,7 @@ impl WriteOp {
             WriteOp::Progress { .. } => "progress",
             WriteOp::Requeue { .. } => "requeue",
             WriteOp::MoveToBoard { .. } => "move",
+            WriteOp::Import(_) => "import",
             WriteOp::CreateLabel(_) => "label:create",
             WriteOp::UpdateLabel { .. } => "label:update",
             WriteOp::DeleteLabel { .. } => "label:delete",
@@ -239,6 +245,7 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
         WriteOp::Claim { id, agent, lease_until } => claim(tx, req, *id, agent, lease_until, now)?,
         WriteOp::Release { id } => give_back(tx, req, *id, GiveBack::Release, now)?,
         WriteOp::Requeue { id } => give_back(tx, req, *id, GiveBack::Requeue, now)?,
+        WriteOp::Import(plan) => import(tx, req, plan, now)?,
         WriteOp::CreateLabel(new) => create_label(tx, req, new, now)?,
         WriteOp::UpdateLabel { id, patch } => update_label(tx, req, *id, patch, now)?,
         WriteOp::DeleteLabel { id } => delete_label(tx, req, *id, now)?,
@@ -648,6 +655,60 @@ fn check_label_name(labels: &[Label], name: &str, except: Option<i64>) -> AppRes
         Some(l) => Err(AppError::Conflict(format!("The label “{}” exists already on this board", l.name))),
         None => Ok(()),
     }
+}
+
+/// Writes a whole import under one sequence number with one activity entry, or nothing: any
+/// failure rolls the writer's savepoint back. Labels of the same name (case aside) are reused;
+/// tasks go to the end of their columns in the file's order, written by the importer.
+fn import(tx: &mut dyn Tx, req: &WriteRequest, plan: &ImportPlan, now: &str) -> AppResult<Applied> {
+    let mut labels = tx.labels(&req.board)?;
+    let mut new_labels = 0;
+    for wanted in &plan.labels {
+        if !labels.iter().any(|l| cards::same_label_name(&l.name, &wanted.name)) {
+            let label = NewLabel { name: wanted.name.clone(), color: wanted.color.clone() };
+            labels.push(tx.insert_label(&req.board, &label)?);
+            new_labels += 1;
+        }
+    }
+    let (mut tasks, mut comments) = (0, 0);
+    for task in &plan.tasks {
+        let ids = task
+            .labels
+            .iter()
+            .filter_map(|name| labels.iter().find(|l| cards::same_label_name(&l.name, name)).map(|l| l.id))
+            .collect();
+        let new = NewTask {
+            title: task.title.clone(),
+            description: task.description.clone(),
+            status: task.status,
+            assignee: task.assignee.clone(),
+            position: None,
+            blocked_by: Vec::new(),
+            labels: ids,
+            due_at: task.due_at.clone(),
+        };
+        let position = tx.end_of_column(&req.board, new.status)?;
+        let created = tx.insert_task(&req.board, &new, position, &req.actor, now)?;
+        tasks += 1;
+        for comment in &task.comments {
+            let at = comment.created_at.as_deref().unwrap_or(now);
+            tx.insert_comment(&req.board, created.id, &comment.author, &comment.body, at)?;
+            comments += 1;
+        }
+    }
+    let imported = json!({ "tasks": tasks, "labels": new_labels, "comments": comments });
+    let entry = NewActivity {
+        kind: "board.imported",
+        user: req.actor.clone(),
+        message: format!(
+            "{} imported {tasks} tasks, {new_labels} labels and {comments} comments ({})",
+            req.actor, plan.source
+        ),
+        task_id: None,
+        changes: None,
+    };
+    let result = json!({ "imported": imported, "skipped": plan.skipped });
+    commit(tx, req, now, Change::BoardImported, vec![entry], result)
 }
 
 fn create_label(tx: &mut dyn Tx, req: &WriteRequest, new: &NewLabel, now: &str) -> AppResult<Applied> {

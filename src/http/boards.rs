@@ -171,6 +171,37 @@ pub async fn export(
     })
 }
 
+/// SPEC: an import body may be up to 50 MiB.
+pub const IMPORT_LIMIT: usize = 50 * 1024 * 1024;
+
+/// The import route, with its own body limit (every other route reads at most 1 MiB).
+pub fn import_router() -> Router<App> {
+    Router::new()
+        .route("/api/boards/{board}/import", post(import))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+}
+
+/// Imports a warroom export, a Trello board export (JSON) or CSV with a header row (admins),
+/// all or nothing, as one change: every socket on the board gets a fresh `sync:full`.
+#[utoipa::path(post, path = "/api/boards/{board}/import", tag = "boards",
+    params(("board" = String, Path)),
+    request_body(content = String, description = "the file: JSON or CSV, up to 50 MiB"),
+    responses((status = 200, description = "`{ imported: { tasks, labels, comments }, skipped: [{ item, reason }] }`"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn import(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Path(board): Path<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> AppResult<Json<Value>> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::validation(format!("could not read the body: {rejection}")),
+    })?;
+    Ok(Json(app.board.import(&board, &actor, &body).await?))
+}
+
 /// Makes an invite link (admins): `{ role, boards?, expiresInHours? }` → `{ code, url,
 /// expiresAt }`. The code is shown only in this answer.
 #[utoipa::path(post, path = "/api/invites", tag = "boards",

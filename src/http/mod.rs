@@ -42,6 +42,8 @@ pub fn router() -> Router<App> {
         .route("/metrics", axum::routing::get(metrics))
         .route_layer(axum::middleware::from_fn(time_request))
         .route_layer(axum::middleware::from_fn(read_body_first))
+        // Added after the 1 MiB body reader: imports take up to 50 MiB.
+        .merge(boards::import_router().route_layer(axum::middleware::from_fn(time_request)))
 }
 
 /// Prometheus text format; no key, like `/api/health`: it holds counts, never board data.

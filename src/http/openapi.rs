@@ -21,7 +21,7 @@ use crate::App;
         super::activity::list,
         super::boards::list, super::boards::create, super::boards::read, super::boards::update,
         super::boards::remove, super::boards::tasks, super::boards::create_task, super::boards::activity,
-        super::boards::invite, super::boards::accept, super::boards::export,
+        super::boards::invite, super::boards::accept, super::boards::export, super::boards::import,
         super::cards::labels, super::cards::create_label, super::cards::update_label, super::cards::delete_label,
         super::cards::comments, super::cards::create_comment, super::cards::update_comment,
         super::cards::delete_comment, super::cards::notifications, super::cards::read_notifications,

@@ -200,10 +200,17 @@ impl Fanout {
             for out in &outgoing {
                 self.send(&event.board, out).await;
             }
-            rings
-                .entry(event.board.clone())
-                .or_insert_with(|| Ring::new(event.seq - 1))
-                .push(event.seq, &outgoing);
+            let ring = rings.entry(event.board.clone()).or_insert_with(|| Ring::new(event.seq - 1));
+            ring.push(event.seq, &outgoing);
+            if matches!(event.change, Change::BoardImported) {
+                // An import is not replayed event by event: a client resuming from before it, and
+                // every socket on the board now, gets the board as it is.
+                ring.events.clear();
+                ring.first = event.seq + 1;
+                if let Err(e) = self.resync(&event.board).await {
+                    e.log("sending sync:full after an import");
+                }
+            }
             // Nobody following is not an error.
             let _ = self.live.send(Arc::new(Published {
                 board: event.board.clone(),
@@ -252,6 +259,24 @@ impl Fanout {
                 tracing::debug!(error = %e, "broadcast of {name} failed");
             }
         }
+    }
+
+    /// A fresh `sync:full` to every socket on `board`, each with its credential's boards and its
+    /// person's unread count.
+    async fn resync(&self, board: &str) -> AppResult<()> {
+        let Some(ns) = self.io.of("/") else { return Ok(()) };
+        let sockets = ns.to(board_room(board)).sockets();
+        let snapshot = self.board.snapshot(board).await?;
+        let users = self.board.users(board);
+        for socket in sockets {
+            let Some(session) = socket.extensions.get::<Arc<super::Session>>() else { continue };
+            let boards = self.board.boards_for(session.credential.boards.as_deref()).await?;
+            let name = self.board.presence().name_of(&socket.id.to_string());
+            let unread = self.board.unread_notifications(&name).await?;
+            let json = encode_sync(board, &snapshot, &users, &boards, unread)?;
+            let _ = socket.emit("sync:full", &*json);
+        }
+        Ok(())
     }
 
     /// `board:created|updated|deleted` to every socket that can see the board, whatever board
@@ -467,6 +492,8 @@ impl Fanout {
                 list.push(out(format!("agent:{}:status", agent.id), agent_status(agent)));
             }
             Change::Presence { users, .. } => list.push(out("users:update".into(), json!(users))),
+            // Its clients start again from `sync:full` (see `run`): the activity entry is all.
+            Change::BoardImported => {}
             Change::LabelCreated(label) => list.push(out("label:created".into(), json!(label))),
             Change::LabelUpdated(label) => list.push(out("label:updated".into(), json!(label))),
             Change::LabelDeleted { id, tasks } => {

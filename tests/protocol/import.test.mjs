@@ -1,0 +1,102 @@
+// SPEC "Webhooks, import and export", the import half: a warroom export, a Trello board export (real files from
+// tests/fixtures/trello and a full one of ours) and CSV, all or nothing, as one change every socket sees as a fresh
+// sync:full. With the official socket.io-client against the real binary.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { useServer, board, connect, Client, api, uid, assertOk, assertHttpError } from './helpers.mjs';
+import { cli, createToken } from './tokens.mjs';
+
+useServer({ rateLimit: 0 });
+
+const fixture = (name) => readFile(new URL(`../fixtures/trello/${name}`, import.meta.url));
+const newBoard = async (tag) => {
+  const id = `${tag}-${uid('b').replace(/[^a-z0-9]/g, '')}`.slice(0, 60);
+  assert.equal((await api('POST', '/api/boards', { id, name: tag })).status, 201);
+  return id;
+};
+const importRaw = (id, body, type = 'application/json', key) =>
+  api('POST', `/api/boards/${id}/import`, body, { raw: true, headers: { 'content-type': type }, key });
+
+test('a Trello export imports as one change: one seq, one board.imported, and every socket on the board gets sync:full', async () => {
+  const id = await newBoard('trello');
+  const watcher = await connect({ extraAuth: { board: id } });
+  const elsewhere = await connect();
+  const mark = watcher.mark();
+  const otherMark = elsewhere.mark();
+  const r = await importRaw(id, await fixture('full-export.json'));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.imported, { tasks: 5, labels: 3, comments: 2 });
+  assert.deepEqual(r.body.skipped.map((s) => s.item), ['card “Archived card”', 'card “In an archived list”']);
+  const activity = await watcher.waitEntry('activity', (a) => a.type === 'board.imported', { since: mark });
+  const sync = await watcher.waitEntry('sync:full', () => true, { since: mark });
+  assert.equal(sync.data.seq, activity.meta.seq, 'one change, one seq');
+  assert.equal(sync.data.tasks.length, 5);
+  assert.ok(!watcher.entries(undefined, mark).some((e) => e.event.startsWith('task')), 'no event per task');
+  assert.ok(!elsewhere.entries(undefined, otherMark).some((e) => e.event === 'sync:full'), 'other boards are untouched');
+  const first = sync.data.tasks.find((t) => t.title === 'First in To Do');
+  assert.equal(first.assignee, 'Grace Hopper');
+  assert.equal(first.dueAt, '2027-02-01T17:00:00.000Z');
+  assert.equal(first.commentCount, 2);
+  assert.match(first.description, /- \[x\] Draft\n- \[ \] Review$/);
+  const labels = sync.data.labels.map((l) => l.name);
+  assert.deepEqual(first.labels.map((lid) => sync.data.labels.find((l) => l.id === lid).name), ['Bug', 'green']);
+  assert.ok(labels.includes('Ideas'));
+  const comments = await api('GET', `/api/tasks/${first.id}/comments`);
+  assert.deepEqual(comments.body.map((c) => [c.author, c.body, c.createdAt]), [
+    ['Grace Hopper', 'First comment', '2026-11-01T10:00:00.000Z'], ['Ada Lovelace', 'Second comment', '2026-11-02T10:00:00.000Z']]);
+  // A client resuming from before the import gets the board as it is, not a replay.
+  const back = new Client({ extraAuth: { board: id, lastSeq: activity.meta.seq - 1 } });
+  const resumed = await back.synced();
+  assert.equal(resumed.event, 'sync:full');
+});
+
+test('the real, partial Trello files import what they hold', async () => {
+  for (const [file, tasks] of [['one-column-two-cards.json', 2], ['one-list-moved-card.json', 2]]) {
+    const id = await newBoard('partial');
+    const r = await importRaw(id, await fixture(file));
+    assert.equal(r.status, 200, `${file}: ${r.text}`);
+    assert.equal(r.body.imported.tasks, tasks, file);
+  }
+});
+
+test('a warroom export imports into another board with its labels and comments; CSV with a header row imports too', async () => {
+  const from = await newBoard('from');
+  const label = (await api('POST', `/api/boards/${from}/labels`, { name: 'infra', color: '#123456' })).body;
+  const task = (await api('POST', `/api/boards/${from}/tasks`, { title: 'Move DNS', labels: [label.id], status: 'REVIEW' })).body;
+  await api('POST', `/api/tasks/${task.id}/comments`, { body: 'done soon' });
+  const exported = await api('GET', `/api/boards/${from}/export`);
+  const to = await newBoard('to');
+  const r = await importRaw(to, exported.text);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.imported, { tasks: 1, labels: 1, comments: 1 });
+  const copied = (await api('GET', `/api/boards/${to}/tasks`)).body[0];
+  assert.equal(copied.title, 'Move DNS');
+  assert.equal(copied.status, 'REVIEW');
+  assert.notEqual(copied.id, task.id, 'an import makes new tasks');
+  const csv = 'title,description,status,assignee,labels,dueAt\r\nShip,,DONE,Ann,infra;new one,2027-01-01T00:00:00Z\r\n,no title,,,,\r\n';
+  const c = await importRaw(to, csv, 'text/csv');
+  assert.equal(c.status, 200, c.text);
+  assert.deepEqual(c.body.imported, { tasks: 1, labels: 1, comments: 0 }, 'infra exists already');
+  assert.deepEqual(c.body.skipped.map((s) => s.item), ['row 3']);
+  const file = `${process.env.TMPDIR || '/tmp'}/warroom-import-${uid('f')}.csv`;
+  await (await import('node:fs/promises')).writeFile(file, csv);
+  const viaCli = await cli(['import', file, '--url', board.url, '--key', board.key, '--board', to]);
+  assert.equal(viaCli.code, 0, viaCli.stderr);
+  assert.equal(JSON.parse(viaCli.stdout).imported.tasks, 1);
+});
+
+test('bad imports change nothing: not JSON nor CSV with title, not admin, unknown board, over 50 MiB', async () => {
+  const id = await newBoard('bad');
+  const before = (await api('GET', `/api/boards/${id}/activity`)).body.length;
+  assertHttpError(await importRaw(id, '{"hello":1}'), [400], ['VALIDATION_ERROR']);
+  assertHttpError(await importRaw(id, 'name,status\nx,TODO\n', 'text/csv'), [400], ['VALIDATION_ERROR']);
+  assertHttpError(await importRaw(id, '{"format":"warroom-board","version":99}'), [400], ['VALIDATION_ERROR']);
+  const editor = await createToken(board.server, uid('Eddie'), 'editor');
+  assertHttpError(await importRaw(id, 'title\nx\n', 'text/csv', editor.token), [403], ['FORBIDDEN']);
+  assertHttpError(await importRaw('no-such-board', 'title\nx\n', 'text/csv'), [404], ['BOARD_NOT_FOUND']);
+  const huge = Buffer.alloc(51 * 1024 * 1024, 'a');
+  assertHttpError(await importRaw(id, huge, 'text/csv'), [413], ['PAYLOAD_TOO_LARGE']);
+  assert.equal((await api('GET', `/api/boards/${id}/tasks`)).body.length, 0);
+  assert.equal((await api('GET', `/api/boards/${id}/activity`)).body.length, before);
+});
