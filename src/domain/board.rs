@@ -757,10 +757,7 @@ impl Board {
             return Err(AppError::Forbidden("Only an admin may import into a board".into()));
         }
         let plan = transfer::parse_import(file)?;
-        Ok(match self.write(&board, actor, None, WriteOp::Import(Box::new(plan))).await? {
-            Applied::Committed(c) => c.result,
-            Applied::Unchanged(v) | Applied::Replayed(v) => v,
-        })
+        result_of(self.write(&board, actor, None, WriteOp::Import(Box::new(plan))).await?)
     }
 
     // ---- notifications ----

@@ -67,13 +67,14 @@ pub fn mentioned(text: &str, known: &[String]) -> Vec<String> {
     found
 }
 
-/// The first 140 characters of `text` on one line.
-pub fn excerpt(text: &str) -> String {
+/// The first `max` characters of `text` on one line, `…` ending a cut: a notification's
+/// excerpt (`EXCERPT_MAX`) or a comment in the feed.
+pub fn excerpt(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= EXCERPT_MAX {
+    if flat.chars().count() <= max {
         return flat;
     }
-    let cut: String = flat.chars().take(EXCERPT_MAX - 1).collect();
+    let cut: String = flat.chars().take(max - 1).collect();
     format!("{cut}…")
 }
 
@@ -102,8 +103,8 @@ mod tests {
 
     #[test]
     fn excerpts_are_one_line_of_at_most_140_characters() {
-        assert_eq!(excerpt("a\n\n b"), "a b");
-        let long = excerpt(&"é".repeat(500));
+        assert_eq!(excerpt("a\n\n b", EXCERPT_MAX), "a b");
+        let long = excerpt(&"é".repeat(500), EXCERPT_MAX);
         assert_eq!(long.chars().count(), 140);
         assert!(long.ends_with('…'));
     }

@@ -517,7 +517,7 @@ fn notify(
         kind,
         task_id: Some(task_id),
         comment_id,
-        excerpt: notifications::excerpt(text),
+        excerpt: notifications::excerpt(text, notifications::EXCERPT_MAX),
     };
     let mentions = |tx: &mut dyn Tx, text: &str, before: &str| -> AppResult<Vec<String>> {
         if !text.contains('@') {
@@ -766,12 +766,8 @@ fn comment_not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Comment {id} not found"))
 }
 
-/// A comment's first line, for the feed.
-fn excerpt(body: &str) -> String {
-    let line = body.lines().next().unwrap_or_default();
-    let cut: String = line.chars().take(80).collect();
-    if cut.len() < body.len() { format!("{cut}…") } else { cut }
-}
+/// How much of a comment the feed quotes.
+const FEED_EXCERPT: usize = 80;
 
 fn comment_entry(req: &WriteRequest, kind: &'static str, comment: &Comment, message: String) -> NewActivity {
     let mut changes = Changes::new();
@@ -795,7 +791,8 @@ fn create_comment(
 ) -> AppResult<Applied> {
     tx.task(&req.board, task_id)?.ok_or(AppError::TaskNotFound(task_id))?;
     let comment = tx.insert_comment(&req.board, task_id, &req.actor, body, now)?;
-    let message = format!("{} commented on #{task_id}: {}", req.actor, excerpt(body));
+    let message =
+        format!("{} commented on #{task_id}: {}", req.actor, notifications::excerpt(body, FEED_EXCERPT));
     let entry = comment_entry(req, "comment.created", &comment, message);
     let result = to_json(&comment);
     commit(tx, req, now, Change::CommentCreated(comment), vec![entry], result)
@@ -829,7 +826,12 @@ fn update_comment(
     comment.updated_at = now.to_owned();
     comment.edited = true;
     tx.save_comment(&comment)?;
-    let message = format!("{} edited a comment on #{}: {}", req.actor, comment.task_id, excerpt(body));
+    let message = format!(
+        "{} edited a comment on #{}: {}",
+        req.actor,
+        comment.task_id,
+        notifications::excerpt(body, FEED_EXCERPT)
+    );
     let entry = comment_entry(req, "comment.updated", &comment, message);
     let result = to_json(&comment);
     commit(tx, req, now, Change::CommentUpdated(comment), vec![entry], result)

@@ -263,13 +263,11 @@ impl BoardTools {
             q: args.q.filter(|q| !q.trim().is_empty()),
             ..TaskFilter::default()
         };
-        let board = match self.on(args.board.as_deref()) {
-            Ok(board) => board,
-            Err(e) => return answer(Err(e)),
-        };
         let limit = args.limit.map_or(usize::MAX, |n| n.max(1) as usize);
-        let tasks = board.tasks(filter).await.and_then(|tasks| filtered(tasks, args.label, args.due_before));
-        answer(tasks.map(|tasks| json!({ "tasks": tasks.into_iter().take(limit).collect::<Vec<_>>() })))
+        let tasks = async {
+            filtered(self.on(args.board.as_deref())?.tasks(filter).await?, args.label, args.due_before)
+        };
+        answer(tasks.await.map(|tasks| json!({ "tasks": tasks.into_iter().take(limit).collect::<Vec<_>>() })))
     }
 
     #[tool(
@@ -303,11 +301,8 @@ impl BoardTools {
             ("labels", json!(args.labels)),
             ("dueAt", json!(args.due_at)),
         ]);
-        let board = match self.on(args.board.as_deref()) {
-            Ok(board) => board,
-            Err(e) => return answer(Err(e)),
-        };
-        answer(board.create_task(fields).await.map(|task| json!({ "task": task })))
+        let task = async { self.on(args.board.as_deref())?.create_task(fields).await };
+        answer(task.await.map(|task| json!({ "task": task })))
     }
 
     #[tool(
@@ -326,12 +321,9 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ClaimNext>,
     ) -> Result<CallToolResult, ErrorData> {
-        let board = match self.on(args.board.as_deref()) {
-            Ok(board) => board,
-            Err(e) => return answer(Err(e)),
-        };
-        let next = board.next_task(&self.agent_id, args.wait_seconds).await;
-        answer(next.map(|task| json!({ "task": task })))
+        let next =
+            async { self.on(args.board.as_deref())?.next_task(&self.agent_id, args.wait_seconds).await };
+        answer(next.await.map(|task| json!({ "task": task })))
     }
 
     #[tool(
@@ -357,17 +349,11 @@ impl BoardTools {
             ("version", json!(args.version)),
             ("blockedBy", json!(args.blocked_by)),
             ("labels", json!(args.labels)),
-            // An empty string clears the due date.
-            (
-                "dueAt",
-                match args.due_at.as_deref() {
-                    Some("") => json!("clear"),
-                    other => json!(other),
-                },
-            ),
+            ("dueAt", json!(args.due_at)),
         ]);
+        // An empty string clears the due date (`given` leaves nulls out, so it is set here).
         let mut fields = fields;
-        if fields.get("dueAt") == Some(&json!("clear")) {
+        if args.due_at.as_deref() == Some("") {
             fields["dueAt"] = Value::Null;
         }
         answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
@@ -437,11 +423,8 @@ impl BoardTools {
         if matches!(args.status, AgentState::Idle) && args.current_task_id.is_none() {
             report["currentTaskId"] = Value::Null;
         }
-        let board = match self.on(args.board.as_deref()) {
-            Ok(board) => board,
-            Err(e) => return answer(Err(e)),
-        };
-        answer(board.report_agent(&self.agent_id, report).await.map(|agent| json!({ "agent": agent })))
+        let agent = async { self.on(args.board.as_deref())?.report_agent(&self.agent_id, report).await };
+        answer(agent.await.map(|agent| json!({ "agent": agent })))
     }
 
     #[tool(

@@ -268,9 +268,13 @@ impl Fanout {
         let sockets = ns.to(board_room(board)).sockets();
         let snapshot = self.board.snapshot(board).await?;
         let users = self.board.users(board);
+        // The board list is read once: a socket's is every board its credential's scope reaches.
+        let all = self.board.boards_for(None).await?;
         for socket in sockets {
             let Some(session) = socket.extensions.get::<Arc<super::Session>>() else { continue };
-            let boards = self.board.boards_for(session.credential.boards.as_deref()).await?;
+            let scope = session.credential.boards.as_deref();
+            let boards: Vec<BoardInfo> =
+                all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect();
             let name = self.board.presence().name_of(&socket.id.to_string());
             let unread = self.board.unread_notifications(&name).await?;
             let json = encode_sync(board, &snapshot, &users, &boards, unread)?;
