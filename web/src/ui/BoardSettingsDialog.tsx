@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { api } from "../net/connection";
 import { MAIN_BOARD } from "../protocol";
 import { useStore } from "../state/store";
+import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
 import { useApp } from "./App";
 import { explainBoardRefusal } from "./NewBoardDialog";
@@ -60,19 +61,7 @@ export function BoardSettingsDialog({ onClose }: { onClose: () => void }) {
         <p className="muted small-print">
           Address: <span className="mono">?board={boardId}</span> (the id stays when the name changes)
         </p>
-        {error && (
-          <p className="entry-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={saving}>
-            {saving ? "Saving…" : "Save"}
-          </button>
-        </div>
+        <FormFooter error={error} saving={saving} submit="Save" busy="Saving…" onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -6,6 +6,7 @@ import { api } from "../net/connection";
 import { ROLES, type Invite, type Role } from "../protocol";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";
+import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
 import { useApp } from "./App";
 
@@ -129,19 +130,13 @@ export function InviteDialog({ onClose }: { onClose: () => void }) {
               </label>
             ))}
           </fieldset>
-          {error && (
-            <p className="entry-error" role="alert">
-              {error}
-            </p>
-          )}
-          <div className="dialog-actions">
-            <button type="button" className="ghost" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={saving}>
-              {saving ? "Making the link…" : "Make invite link"}
-            </button>
-          </div>
+          <FormFooter
+            error={error}
+            saving={saving}
+            submit="Make invite link"
+            busy="Making the link…"
+            onCancel={onClose}
+          />
         </form>
       )}
     </Modal>

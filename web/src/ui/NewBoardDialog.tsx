@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 import { api } from "../net/connection";
+import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
 import { useApp } from "./App";
 
@@ -47,19 +48,7 @@ export function NewBoardDialog({ onClose }: { onClose: () => void }) {
             aria-invalid={Boolean(error)}
           />
         </label>
-        {error && (
-          <p className="entry-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={saving}>
-            {saving ? "Creating…" : "Create board"}
-          </button>
-        </div>
+        <FormFooter error={error} saving={saving} submit="Create board" busy="Creating…" onCancel={onClose} />
       </form>
     </Modal>
   );
