@@ -62,6 +62,7 @@ contract![
     an_update_to_the_current_values_is_unchanged_and_takes_no_sequence_number,
     a_deleted_task_is_gone_but_its_history_stays,
     agents_are_stored_listed_byte_by_byte_and_found_silent,
+    an_agent_reporting_on_two_boards_is_listed_once_with_its_latest_report,
     claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back,
     expired_leases_are_found_renewed_by_heartbeats_and_requeued,
     the_holders_repeated_claim_renews_its_lease_silently_and_only_the_holder_reports_progress,
@@ -371,6 +372,34 @@ async fn a_deleted_task_is_gone_but_its_history_stays(backend: Backend) {
     board.close().await;
 }
 
+async fn an_agent_reporting_on_two_boards_is_listed_once_with_its_latest_report(backend: Backend) {
+    let board = backend.open().await;
+    assert!(board.store.create_board(board_info("web")).await.unwrap());
+    board
+        .commit(WriteOp::ReportAgent { report: report("bot", AgentStatus::Idle), lease_until: FUTURE.into() })
+        .await;
+    // Reports are ordered by their time, kept to the millisecond.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let on_web = WriteRequest {
+        board: "web".into(),
+        actor: "bot".into(),
+        idempotency: None,
+        op: WriteOp::ReportAgent { report: report("bot", AgentStatus::Busy), lease_until: FUTURE.into() },
+    };
+    committed(board.store.apply(on_web).await, "report on web");
+
+    let listed: Vec<(String, AgentStatus)> =
+        board.store.agents().await.unwrap().into_iter().map(|a| (a.id, a.status)).collect();
+    assert_eq!(listed, vec![("bot".to_owned(), AgentStatus::Busy)], "one agent, its latest status");
+    assert_eq!(board.store.agent("bot").await.unwrap().map(|a| a.status), Some(AgentStatus::Busy));
+    let main = board.store.snapshot(BOARD).await.unwrap();
+    assert_eq!(
+        main.agents.iter().map(|a| (a.id.as_str(), a.status)).collect::<Vec<_>>(),
+        vec![("bot", AgentStatus::Busy)]
+    );
+    board.close().await;
+}
+
 async fn agents_are_stored_listed_byte_by_byte_and_found_silent(backend: Backend) {
     let board = backend.open().await;
     let started = warroom::clock::now();
@@ -384,15 +413,15 @@ async fn agents_are_stored_listed_byte_by_byte_and_found_silent(backend: Backend
 
     assert!(matches!(heartbeat.change, Change::AgentReported { status_changed: false, .. }));
     assert!(heartbeat.activity.is_empty(), "a heartbeat is not activity");
-    let ids: Vec<String> = board.store.agents(BOARD).await.unwrap().into_iter().map(|a| a.id).collect();
+    let ids: Vec<String> = board.store.agents().await.unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(ids, vec!["Zed", "alpha", "beta"], "ids sort byte by byte, upper case first");
-    let alpha = board.store.agent(BOARD, "alpha").await.unwrap().expect("alpha is stored");
+    let alpha = board.store.agent("alpha").await.unwrap().expect("alpha is stored");
     assert_eq!(
         (alpha.name.as_str(), alpha.status, alpha.current_task_id),
         ("Alpha Bot", AgentStatus::Busy, None)
     );
     assert!(alpha.last_seen >= started);
-    assert_eq!(board.store.agent(BOARD, "nobody").await.unwrap(), None);
+    assert_eq!(board.store.agent("nobody").await.unwrap(), None);
 
     let offline = board
         .commit(WriteOp::ReportAgent {
@@ -519,7 +548,7 @@ async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(b
     assert_eq!((task.status, task.assignee.as_deref()), (Status::InProgress, Some("bot-1")));
     assert_eq!((task.claimed_by.as_deref(), task.lease_expires_at.as_deref()), (Some("bot-1"), Some(FUTURE)));
     assert_eq!(board.task(first.id).await, *task);
-    let bot = board.store.agent(BOARD, "bot-1").await.unwrap().expect("the claimer becomes an agent");
+    let bot = board.store.agent("bot-1").await.unwrap().expect("the claimer becomes an agent");
     assert_eq!((bot.status, bot.current_task_id), (AgentStatus::Busy, Some(first.id)));
     assert_eq!(agent.as_ref(), Some(&bot));
     let again = WriteOp::Claim { id: Some(first.id), agent: "bot-2".into(), lease_until: FUTURE.into() };
@@ -547,7 +576,7 @@ async fn claiming_takes_the_top_unassigned_todo_task_and_release_gives_it_back(b
         (Status::Todo, None, None)
     );
     assert_eq!((released.lease_expires_at.clone(), released.progress.clone()), (None, None));
-    let bot = board.store.agent(BOARD, "bot-1").await.unwrap().unwrap();
+    let bot = board.store.agent("bot-1").await.unwrap().unwrap();
     assert_eq!((bot.status, bot.current_task_id), (AgentStatus::Idle, None));
     assert_conflict(board.write(WriteOp::Release { id: first.id }).await);
 

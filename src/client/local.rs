@@ -76,7 +76,7 @@ impl BoardClient for LocalBoard {
     }
 
     async fn agent(&self, id: &str) -> ClientResult<Agent> {
-        Ok(self.app.board.agent(&self.board, id).await?)
+        Ok(self.app.board.agent(id).await?)
     }
 
     async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {

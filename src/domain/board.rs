@@ -898,13 +898,14 @@ impl Board {
         self.store.task(board, id).await?.ok_or(AppError::TaskNotFound(id))
     }
 
-    pub async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
-        self.store.agents(board).await
+    /// Every agent of the team: agents' status is team-wide, whatever board they report on.
+    pub async fn agents(&self) -> AppResult<Vec<Agent>> {
+        self.store.agents().await
     }
 
-    pub async fn agent(&self, board: &str, id: &str) -> AppResult<Agent> {
+    pub async fn agent(&self, id: &str) -> AppResult<Agent> {
         let id = parse_agent_id(Value::String(id.to_owned()), "id")?;
-        self.store.agent(board, &id).await?.ok_or(AppError::AgentNotFound(id))
+        self.store.agent(&id).await?.ok_or(AppError::AgentNotFound(id))
     }
 
     pub async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {

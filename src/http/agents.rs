@@ -1,4 +1,5 @@
-//! `/api/agents`: list, read, and the upsert that is an agent's REST heartbeat.
+//! `/api/agents`: list and read (team-wide, whatever board an agent reports on), and the upsert
+//! that is an agent's REST heartbeat on one board.
 
 use axum::Json;
 use axum::Router;
@@ -17,27 +18,16 @@ pub fn router() -> Router<App> {
 #[utoipa::path(get, path = "/api/agents", tag = "agents",
     responses((status = 200, body = [Agent]), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn list(
-    State(app): State<App>,
-    Caller(actor): Caller,
-    params: Params,
-) -> AppResult<Json<Vec<Agent>>> {
-    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
-    Ok(Json(app.board.agents(&board).await?))
+pub async fn list(State(app): State<App>, _: Caller) -> AppResult<Json<Vec<Agent>>> {
+    Ok(Json(app.board.agents().await?))
 }
 
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents",
     params(("id" = String, Path)),
     responses((status = 200, body = Agent), (status = 404, body = ErrorBody, description = "AGENT_NOT_FOUND")),
     security(("bearer" = []), ("apiKey" = [])))]
-pub async fn read(
-    State(app): State<App>,
-    Caller(actor): Caller,
-    RouteId(id): RouteId,
-    params: Params,
-) -> AppResult<Json<Agent>> {
-    let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
-    Ok(Json(app.board.agent(&board, &id).await?))
+pub async fn read(State(app): State<App>, _: Caller, RouteId(id): RouteId) -> AppResult<Json<Agent>> {
+    Ok(Json(app.board.agent(&id).await?))
 }
 
 /// Creates or updates the agent and counts as its heartbeat.

@@ -200,6 +200,18 @@ impl Fanout {
             for out in &outgoing {
                 self.send(&event.board, out).await;
             }
+            // Agents' status is team-wide (SPEC "Boards"): the other boards' sockets get it too,
+            // without a seq, which numbers the changes of the board it happened on.
+            let elsewhere: Vec<&String> = rings.keys().filter(|b| **b != event.board).collect();
+            for out in outgoing.iter().filter(|o| is_agent_status(&o.name)) {
+                let rooms =
+                    elsewhere.iter().flat_map(|b| self.rooms.for_event(b, &out.name)).collect::<Vec<_>>();
+                if let Some(ns) = self.io.of("/")
+                    && let Err(e) = ns.to(rooms).emit(&out.name, &out.payload).await
+                {
+                    tracing::debug!(error = %e, "broadcast of {} to other boards failed", out.name);
+                }
+            }
             let ring = rings.entry(event.board.clone()).or_insert_with(|| Ring::new(event.seq - 1));
             ring.push(event.seq, &outgoing);
             if matches!(event.change, Change::BoardImported) {
@@ -289,6 +301,11 @@ impl Fanout {
         let Some(ns) = self.io.of("/") else { return };
         if let Err(e) = ns.clone().to(seers_of(board)).emit(event, payload).await {
             tracing::debug!(error = %e, "broadcast of {event} failed");
+        }
+        if event == "board:created" {
+            // Known from now on, so team-wide events (agents' status) reach its sockets before
+            // anything happens on it.
+            self.rings.lock().await.entry(board.to_owned()).or_insert_with(|| Ring::new(0));
         }
         if event == "board:deleted" {
             self.rings.lock().await.remove(board);
@@ -516,6 +533,11 @@ impl Fanout {
         list.extend(event.activity.iter().map(|a| out("activity".into(), json!(a))));
         list
     }
+}
+
+/// `agent:{id}:status`: the one event every board's sockets get, whatever board it happened on.
+fn is_agent_status(name: &str) -> bool {
+    name.starts_with("agent:") && name.ends_with(":status")
 }
 
 fn agent_status(agent: &Agent) -> Value {

@@ -38,6 +38,7 @@ pub enum Durability {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub tasks: Vec<Task>,
+    /// Every agent of the team (their status is team-wide), not only this board's.
     pub agents: Vec<Agent>,
     pub labels: Vec<Label>,
     pub seq: i64,
@@ -68,8 +69,10 @@ pub trait Store: Send + Sync {
     async fn seq(&self, board: &str) -> AppResult<i64>;
     async fn tasks(&self, board: &str, filter: TaskFilter) -> AppResult<Vec<Task>>;
     async fn task(&self, board: &str, id: i64) -> AppResult<Option<Task>>;
-    async fn agents(&self, board: &str) -> AppResult<Vec<Agent>>;
-    async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>>;
+    /// Every agent of the team, each with its latest report on any board.
+    async fn agents(&self) -> AppResult<Vec<Agent>>;
+    /// One agent as its latest report on any board left it.
+    async fn agent(&self, id: &str) -> AppResult<Option<Agent>>;
     /// Newest first; `before` is an activity id.
     async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>>;
     /// One task's entries, newest first, kept after the task is deleted.

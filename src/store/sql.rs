@@ -369,6 +369,17 @@ fn load_agent(db: &mut dyn Db, board: &str, id: &str) -> anyhow::Result<Option<A
     db.first(&sql, &[board.into(), id.into()], agent_row)
 }
 
+/// Agents' status is team-wide (SPEC "Boards"): an agent reports on the board it works on, and
+/// each board keeps its own row (claims, ownership and the reaper are per board), but everyone
+/// sees one status per agent: that of its latest report, on whichever board.
+const LATEST_AGENTS: &str = "FROM agents a WHERE NOT EXISTS (SELECT 1 FROM agents b WHERE b.id = a.id
+     AND (b.last_seen > a.last_seen OR (b.last_seen = a.last_seen AND b.board < a.board)))";
+
+fn latest_agent(db: &mut dyn Db, id: &str) -> anyhow::Result<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} {LATEST_AGENTS} AND a.id = $1");
+    db.first(&sql, &[id.into()], agent_row)
+}
+
 fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Result<Vec<Task>> {
     // Case folding is ASCII only on both sides, as SQLite's NOCASE and LIKE fold: the values
     // here by Rust, the columns by `lower`, which folds ASCII only in SQLite and on
@@ -412,9 +423,9 @@ fn query_tasks(db: &mut dyn Db, board: &str, filter: &TaskFilter) -> anyhow::Res
     with_blockers(db, board, tasks)
 }
 
-fn query_agents(db: &mut dyn Db, board: &str) -> anyhow::Result<Vec<Agent>> {
-    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE board = $1 ORDER BY id");
-    db.rows(&sql, &[board.into()], agent_row)
+fn query_agents(db: &mut dyn Db) -> anyhow::Result<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} {LATEST_AGENTS} ORDER BY a.id");
+    db.rows(&sql, &[], agent_row)
 }
 
 // ---- The store ----
@@ -524,7 +535,7 @@ impl<B: Backend> Store for B {
             let result = (|| {
                 let seq = board_seq(db, &board)?;
                 let tasks = query_tasks(db, &board, &TaskFilter::default())?;
-                let agents = query_agents(db, &board)?;
+                let agents = query_agents(db)?;
                 let labels = query_labels(db, &board)?;
                 Ok(Snapshot { tasks, agents, labels, seq })
             })();
@@ -549,14 +560,13 @@ impl<B: Backend> Store for B {
         read(self, "a task", move |db| load_task(db, &board, id)).await
     }
 
-    async fn agents(&self, board: &str) -> AppResult<Vec<Agent>> {
-        let board = board.to_owned();
-        read(self, "agents", move |db| query_agents(db, &board)).await
+    async fn agents(&self) -> AppResult<Vec<Agent>> {
+        read(self, "agents", query_agents).await
     }
 
-    async fn agent(&self, board: &str, id: &str) -> AppResult<Option<Agent>> {
-        let (board, id) = (board.to_owned(), id.to_owned());
-        read(self, "an agent", move |db| load_agent(db, &board, &id)).await
+    async fn agent(&self, id: &str) -> AppResult<Option<Agent>> {
+        let id = id.to_owned();
+        read(self, "an agent", move |db| latest_agent(db, &id)).await
     }
 
     async fn activity(&self, board: &str, limit: i64, before: Option<i64>) -> AppResult<Vec<Activity>> {

@@ -80,6 +80,33 @@ test('each board has its own tasks, events and seq: a socket on one receives not
   assert.ok(!mainList.body.some((t) => t.id === created.task.id), 'the old route means main');
 });
 
+test('agents\' status is team-wide: a report on one board reaches every board, once per agent in lists', async () => {
+  const id = boardId('agents');
+  await makeBoard(id);
+  const agentId = uid('bot');
+  const onOther = await connect({ extraAuth: { board: id } });
+  const onMain = await connect();
+  const mark = onOther.mark();
+  assertOk(await onMain.ack('agent:status', { id: agentId, name: 'Team bot', status: 'busy' }), 'report on main');
+  const here = await onMain.waitEntry(`agent:${agentId}:status`, () => true);
+  assert.equal(typeof here.meta.seq, 'number', 'on its own board the change carries that board\'s seq');
+  const there = await onOther.waitEntry(`agent:${agentId}:status`, () => true, { since: mark });
+  assert.equal(there.data.status, 'busy');
+  assert.equal(there.data.id, agentId);
+  assert.equal(there.meta, undefined, 'another board\'s seq would be a gap here: no seq');
+  // The agent reports again on the other board: one agent, its latest status, everywhere.
+  await sleep(5);
+  assertOk(await onOther.ack('agent:status', { id: agentId, status: 'idle' }), 'report on the other board');
+  await onMain.waitFor(`agent:${agentId}:status`, (d) => d.status === 'idle');
+  const listed = (await api('GET', '/api/agents')).body.filter((a) => a.id === agentId);
+  assert.deepEqual(listed.map((a) => a.status), ['idle']);
+  assert.equal((await api('GET', `/api/agents/${agentId}`)).body.status, 'idle');
+  const fresh = await connect({ extraAuth: { board: id } });
+  assert.deepEqual(fresh.syncs[0].agents.filter((a) => a.id === agentId).map((a) => a.status), ['idle']);
+  const freshMain = await connect();
+  assert.deepEqual(freshMain.syncs[0].agents.filter((a) => a.id === agentId).map((a) => a.status), ['idle']);
+});
+
 test('the handshake refuses an unknown board with BOARD_NOT_FOUND and a malformed id with VALIDATION_ERROR', async () => {
   assert.match(await refusal({ apiKey: board.key, board: 'no-such-board' }), /^BOARD_NOT_FOUND/);
   for (const bad of ['Main', 'a b', '../x', 'x'.repeat(65), 7]) {
