@@ -698,7 +698,7 @@ async fn run(app: &App, who: Who, op: Op) -> Outcome {
                 ReadRoute::One => outcome(http::tasks::read(s, c, r).await),
                 ReadRoute::History => outcome(http::tasks::history(s, c, r, params).await),
                 ReadRoute::Activity => outcome(http::activity::list(s, c, params).await),
-                ReadRoute::Agent => outcome(http::agents::read(s, c, r, params).await),
+                ReadRoute::Agent => outcome(http::agents::read(s, c, r).await),
             }
         }
         Op::Auth { authorization, api_key } => {
