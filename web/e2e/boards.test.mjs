@@ -197,6 +197,66 @@ describe("boards in the dashboard", () => {
     assertNoPageErrors(adam, nick);
   });
 
+  test("an admin deletes a board from its settings, asked twice; whoever was on it lands on main, told", async (t) => {
+    const { server, adam, nick } = await warRoom(t, {
+      seed: async (s) => {
+        await makeBoard(s, { id: "old", name: "Old project" });
+        await addTaskOverRest(s, "old", "Leftover");
+      },
+    });
+    for (const person of [adam, nick]) {
+      await person.page.goto(`${server.url}/?board=old`);
+      await person.card("Leftover").waitFor();
+      await person.waitFor("live");
+    }
+    await adam.page.getByRole("button", { name: "Rename" }).click();
+    const settings = adam.page.getByRole("dialog", { name: "Board settings" });
+    await settings.getByRole("button", { name: "Delete board…" }).click();
+    const confirm = settings.getByRole("button", { name: "Delete board", exact: true });
+    assert.equal(await confirm.isDisabled(), true, "nothing is deleted before the id is typed");
+    await settings.getByLabel("Board id to confirm").fill("old");
+    await shoot(settings, "boards-06-delete-confirm");
+    await confirm.click();
+    await nick.page.locator(".toast", { hasText: "The board “Old project” was deleted" }).waitFor();
+    for (const person of [adam, nick]) {
+      await waitForBoard(person, "main");
+      await eventually(
+        `${person.name}'s switcher to drop the board`,
+        async () => !(await switcherEntries(person)).includes("Old project"),
+      );
+    }
+    const gone = await server.api("GET", "/boards/old");
+    assert.equal(gone.status, 404, "the board is gone on the server");
+    // main cannot be deleted: its settings offer no such button.
+    await adam.page.getByRole("button", { name: "Rename" }).click();
+    assert.equal(await settings.getByRole("button", { name: "Delete board…" }).count(), 0);
+    await adam.page.keyboard.press("Escape");
+    assertNoPageErrors(adam, nick);
+  });
+
+  test("Back and Forward go through the boards visited", async (t) => {
+    const { server, adam } = await warRoom(t, {
+      seed: async (s) => {
+        await makeBoard(s, { id: "web", name: "Web" });
+        await addTaskOverRest(s, "web", "Only on web");
+        await addTaskOverRest(s, "main", "Only on main");
+      },
+    });
+    await adam.card("Only on main").waitFor();
+    await waitForBoard(adam, "main");
+    await pickBoard(adam, "web");
+    await adam.card("Only on web").waitFor();
+    await waitForBoard(adam, "web");
+    await adam.page.goBack();
+    await adam.card("Only on main").waitFor();
+    await waitForBoard(adam, "main");
+    assert.equal(await adam.card("Only on web").count(), 0);
+    await adam.page.goForward();
+    await adam.card("Only on web").waitFor();
+    await waitForBoard(adam, "web");
+    assertNoPageErrors(adam);
+  });
+
   test("?board= opens that board, the last board used opens next time, an unknown one falls back to main", async (t) => {
     const { server, adam } = await warRoom(t, {
       seed: async (s) => {

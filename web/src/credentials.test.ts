@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  boardInHistory,
   boardToOpen,
   dropInviteFromUrl,
   inviteInUrl,
@@ -11,20 +12,24 @@ import {
 } from "./credentials";
 
 /** A page at `href` with an empty localStorage; returns the live location. */
-function openPage(href: string): { href: string } {
+function openPage(href: string): { href: string; entries: number } {
   const stored = new Map<string, string>();
   vi.stubGlobal("localStorage", {
     getItem: (k: string) => stored.get(k) ?? null,
     setItem: (k: string, v: string) => stored.set(k, String(v)),
     removeItem: (k: string) => stored.delete(k),
   });
-  const location = { href };
+  const location = { href, entries: 1 };
   vi.stubGlobal("window", {
     location,
     history: {
       state: null,
       replaceState: (_state: unknown, _title: string, url: string) => {
         location.href = new URL(url, location.href).href;
+      },
+      pushState: (_state: unknown, _title: string, url: string) => {
+        location.href = new URL(url, location.href).href;
+        location.entries += 1;
       },
     },
   });
@@ -43,6 +48,21 @@ describe("which board opens", () => {
     expect(boardToOpen()).toBe("web");
     page.href = "http://w.test/?board=ops";
     expect(boardToOpen()).toBe("ops");
+  });
+
+  it("keeps each switch in the history, so Back returns to the board before", () => {
+    const page = openPage("http://w.test/");
+    rememberBoard("main");
+    expect(page.entries).toBe(1);
+    rememberBoard("web");
+    expect(page.entries).toBe(2);
+    expect(boardInHistory()).toBe("web");
+    rememberBoard("web");
+    expect(page.entries).toBe(2);
+    page.href = "http://w.test/?board=main";
+    expect(boardInHistory()).toBe("main");
+    page.href = "http://w.test/";
+    expect(boardInHistory()).toBeNull();
   });
 
   it("names the board in the address without touching the rest of it", () => {

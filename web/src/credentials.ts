@@ -100,16 +100,28 @@ export function boardToOpen(): string {
   }
 }
 
-/** Names `board` in the address (a link to this page opens it) and remembers it as the last one. */
+/**
+ * Names `board` in the address (a link to this page opens it) and remembers it as the last one.
+ * Going from one named board to another is a new history entry, so the browser's Back button
+ * returns to the board before (`boardInHistory`); naming the first one replaces the bare address.
+ */
 export function rememberBoard(board: string): void {
   const url = new URL(window.location.href);
-  if (url.searchParams.get("board") !== board) {
+  const named = url.searchParams.get("board");
+  if (named !== board) {
     url.searchParams.set("board", board);
-    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    const path = url.pathname + url.search + url.hash;
+    if (named) window.history.pushState(null, "", path);
+    else window.history.replaceState(window.history.state, "", path);
   }
   try {
     localStorage.setItem(LAST_BOARD, board);
   } catch {
     /* see saveCredentials */
   }
+}
+
+/** The board the address names after Back or Forward, if any. */
+export function boardInHistory(): string | null {
+  return new URL(window.location.href).searchParams.get("board")?.trim() || null;
 }

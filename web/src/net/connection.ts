@@ -121,6 +121,8 @@ export const api = {
   createBoard: (creds: Credentials, name: string) => rest<BoardInfo>(creds, "POST", "/boards", { body: { name } }),
   updateBoard: (creds: Credentials, board: string, changes: { name?: string; archived?: boolean }) =>
     rest<BoardInfo>(creds, "PATCH", onBoard(board), { body: changes }),
+  /** Everything on it goes too; its sockets are told (`board:deleted`) and disconnected. */
+  deleteBoard: (creds: Credentials, board: string) => rest<null>(creds, "DELETE", onBoard(board)),
   createInvite: (creds: Credentials, role: Role, boards: string[]) =>
     rest<Invite>(creds, "POST", "/invites", { body: { role, boards } }),
   acceptInvite: (code: string, name: string) =>

@@ -4,6 +4,7 @@
 import { createContext, useContext, useEffect, useRef, useState } from "react";
 import confetti from "canvas-confetti";
 import {
+  boardInHistory,
   dropInviteFromUrl,
   forgetKey,
   inviteInUrl,
@@ -76,6 +77,16 @@ export function App(props: { board: string; cache: Promise<CachedBoard | null> }
   const [authError, setAuthError] = useState<string | null>(null);
 
   const open = (board: string, boards: BoardInfo[] = []) => setOpened({ board, cache: loadBoard(board), boards });
+  useEffect(() => {
+    // Back and Forward go through the boards visited (each switch is a history entry).
+    const onPop = () => {
+      const named = boardInHistory();
+      if (named)
+        setOpened((now) => (now.board === named ? now : { board: named, cache: loadBoard(named), boards: now.boards }));
+    };
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
 
   if (invite) {
     return (

@@ -1,4 +1,5 @@
-//! Renaming and archiving the board on screen (admins); everyone who sees it is told at once.
+//! Renaming, archiving and deleting the board on screen (admins); everyone who sees it is told
+//! at once.
 
 import { useState, type FormEvent } from "react";
 import { api } from "../net/connection";
@@ -17,6 +18,18 @@ export function BoardSettingsDialog({ onClose }: { onClose: () => void }) {
   const [archived, setArchived] = useState(board?.archived ?? false);
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [typed, setTyped] = useState("");
+
+  async function remove() {
+    setSaving(true);
+    const result = await api.deleteBoard(creds, boardId);
+    setSaving(false);
+    if (!result.ok) return setError(explainBoardRefusal(result.status, result.error.message));
+    // The server tells every socket on it (board:deleted); this session then moves to another
+    // board with a toast, like everyone else who was on it.
+    onClose();
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -63,6 +76,43 @@ export function BoardSettingsDialog({ onClose }: { onClose: () => void }) {
         </p>
         <FormFooter error={error} saving={saving} submit="Save" busy="Saving…" onCancel={onClose} />
       </form>
+      {boardId !== MAIN_BOARD && (
+        <section className="danger-zone" aria-label="Delete this board">
+          {!confirming ? (
+            <button type="button" className="ghost danger-text" onClick={() => setConfirming(true)}>
+              Delete board…
+            </button>
+          ) : (
+            <>
+              <p className="confirm-text">
+                Every card, comment and label on <strong>{board?.name ?? boardId}</strong> goes too, for everyone. This
+                cannot be undone. Type <span className="mono">{boardId}</span> to confirm.
+              </p>
+              <input
+                name="confirmBoardId"
+                aria-label="Board id to confirm"
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+                autoFocus
+                autoComplete="off"
+              />
+              <div className="dialog-actions">
+                <button type="button" className="ghost" onClick={() => setConfirming(false)}>
+                  Keep it
+                </button>
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={saving || typed.trim() !== boardId}
+                  onClick={() => void remove()}
+                >
+                  {saving ? "Deleting…" : "Delete board"}
+                </button>
+              </div>
+            </>
+          )}
+        </section>
+      )}
     </Modal>
   );
 }
