@@ -490,3 +490,94 @@ async fn a_thousand_task_chain_and_a_thousand_wide_fan_in_validate_in_millisecon
         assert!(took < std::time::Duration::from_millis(1500), "{what} took {took:?}");
     }
 }
+
+/// Issue 12's bad input: a board deleted while clients write to it and to another board. Every
+/// write acknowledged on the other board stays, writes to the deleted board end in
+/// `BOARD_NOT_FOUND` once it is gone, and no row of any table is left pointing at it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_board_under_writes_loses_nothing_elsewhere_and_leaves_no_orphan_rows() {
+    let app = TestApp::spawn_with(Database::fresh(), |args| args.rate_limit = 0).await;
+    let made = app.post("/api/boards", json!({ "id": "doomed", "name": "Doomed" })).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let label = app.post("/api/boards/doomed/labels", json!({ "name": "bug", "color": "#ff0000" })).await;
+    assert_eq!(label.status, 201, "{:?}", label.body);
+
+    let app = std::sync::Arc::new(app);
+    // Each writer goes on until the deleted board refuses it (main's: for as many writes).
+    let writer = |board: &'static str, most: usize| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            let mut refused = Vec::new();
+            for i in 0..most {
+                let reply = app
+                    .post(&format!("/api/boards/{board}/tasks"), json!({ "title": format!("{board} {i}") }))
+                    .await;
+                match reply.status {
+                    201 => {
+                        let id = reply.body["id"].as_i64().unwrap();
+                        // A comment too, so the deletion has more than tasks to take along.
+                        let c = app
+                            .post(&format!("/api/tasks/{id}/comments"), json!({ "body": "note @Adam" }))
+                            .await;
+                        assert!([201, 404].contains(&c.status), "comment: {} {:?}", c.status, c.body);
+                        acked.push(id);
+                    }
+                    _ => {
+                        refused.push(reply.code().to_owned());
+                        break;
+                    }
+                }
+            }
+            (acked, refused)
+        })
+    };
+    let (doomed, kept) = (writer("doomed", 5_000), writer("main", 200));
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let deleted = app.delete("/api/boards/doomed").await;
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    let (acked_doomed, refused) = doomed.await.unwrap();
+    let (acked_main, refused_main) = kept.await.unwrap();
+
+    assert!(!acked_doomed.is_empty(), "the deletion came before any write to the board");
+    assert_eq!(refused, vec!["BOARD_NOT_FOUND"], "the first write after the deletion");
+    assert!(refused_main.is_empty(), "main refused {refused_main:?}");
+    let on_main: std::collections::BTreeSet<i64> = app
+        .get("/api/tasks")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    for id in &acked_main {
+        assert!(on_main.contains(id), "acknowledged task {id} on main is gone");
+    }
+    assert_eq!(app.get("/api/boards/doomed").await.status, 404);
+
+    let db = rusqlite::Connection::open(app.db_path()).unwrap();
+    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let tables: Vec<String> = db
+        .prepare("SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'board'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 6, "tables with a board column: {tables:?}");
+    for table in tables {
+        let orphans: i64 = db
+            .query_row(
+                &format!("SELECT COUNT(*) FROM {table} WHERE board NOT IN (SELECT id FROM boards)"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0, "{table} keeps rows of a deleted board");
+    }
+    let foreign: i64 =
+        db.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(foreign, 0, "foreign keys hold");
+}
