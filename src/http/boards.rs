@@ -178,7 +178,15 @@ pub const IMPORT_LIMIT: usize = 50 * 1024 * 1024;
 pub fn import_router() -> Router<App> {
     Router::new()
         .route("/api/boards/{board}/import", post(import))
+        .route_layer(axum::middleware::from_fn(read_import_first))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+}
+
+async fn read_import_first(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    super::read_first(req, next, IMPORT_LIMIT).await
 }
 
 /// Imports a warroom export, a Trello board export (JSON) or CSV with a header row (admins),

@@ -58,11 +58,65 @@ async fn metrics(axum::extract::State(app): axum::extract::State<App>) -> impl I
 /// refusal (a wrong key, say) that left the body unread would close the connection under a
 /// reverse proxy still sending it, which then answers 502 instead of our 401.
 async fn read_body_first(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    read_first(req, next, BODY_LIMIT).await
+}
+
+/// `read_body_first` for a route with a limit of its own.
+pub(crate) async fn read_first(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    limit: usize,
+) -> Response {
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
-        // Over the limit (or the client went away mid-body, when no answer is read anyway).
-        Err(_) => AppError::PayloadTooLarge.into_response(),
+    match read_within(body, limit).await {
+        Some(bytes) => {
+            next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+        }
+        None => AppError::PayloadTooLarge.into_response(),
+    }
+}
+
+/// How much of a body over the limit is still read, and for how long, so that its sender gets
+/// the 413: a server that answers and closes while the client is still sending resets the
+/// connection, and the client sees "connection reset" or EPIPE instead of the answer. Past
+/// these the connection is closed without waiting for the rest.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The whole body when it holds at most `limit` bytes; `None` when it holds more (read to its
+/// end and dropped as it arrives, within `DRAIN_LIMIT` and `DRAIN_TIME`) or the client went
+/// away mid-body, when no answer is read anyway.
+async fn read_within(body: axum::body::Body, limit: usize) -> Option<axum::body::Bytes> {
+    use futures_util::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut read = 0usize;
+    let drain_until = tokio::time::Instant::now() + DRAIN_TIME;
+    loop {
+        let chunk = if read > limit {
+            match tokio::time::timeout_at(drain_until, chunks.next()).await {
+                Ok(chunk) => chunk,
+                Err(_) => return None,
+            }
+        } else {
+            chunks.next().await
+        };
+        match chunk {
+            None if read > limit => return None,
+            None => return Some(kept.into()),
+            Some(Err(_)) => return None,
+            Some(Ok(bytes)) => {
+                read = read.saturating_add(bytes.len());
+                if read > DRAIN_LIMIT {
+                    return None;
+                }
+                if read <= limit {
+                    kept.extend_from_slice(&bytes);
+                } else {
+                    kept = Vec::new();
+                }
+            }
+        }
     }
 }
 
