@@ -165,6 +165,17 @@ pub struct ServeArgs {
     /// Origins allowed to call the REST API from a browser (comma-separated); same-origin only if unset.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// The only hosts webhooks may call (comma-separated), e.g. to keep them off internal
+    /// addresses; unset: any host.
+    #[arg(long, env = "WEBHOOK_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub webhook_allowed_hosts: Vec<String>,
+    /// Milliseconds before a failed webhook delivery's first retry; each next one waits twice
+    /// as long (at most an hour), with jitter.
+    #[arg(long, env = "WEBHOOK_RETRY_MS", default_value_t = 10_000)]
+    pub webhook_retry_ms: u64,
+    /// Seconds of failed deliveries after which a webhook is disabled.
+    #[arg(long, env = "WEBHOOK_GIVE_UP_SECONDS", default_value_t = 86_400)]
+    pub webhook_give_up_seconds: u64,
     /// How hard each commit is pushed to disk.
     #[arg(long, env = "DURABILITY", value_enum, default_value_t = Durability::Full)]
     pub durability: Durability,

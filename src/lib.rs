@@ -27,6 +27,7 @@ pub mod stall;
 pub mod store;
 pub mod transport;
 pub mod web;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -77,6 +78,8 @@ pub struct AppInner {
     pub started: Instant,
     /// Set with `REDIS_URL`: the link to the other instances.
     pub cluster: Option<Arc<Cluster>>,
+    /// How webhook deliveries are retried.
+    pub webhooks: webhooks::Retries,
     /// Handed to the Socket.IO fan-out when it starts (taken once).
     events: Mutex<Option<mpsc::UnboundedReceiver<Arc<DomainEvent>>>>,
     signals: Mutex<Option<mpsc::UnboundedReceiver<Signal>>>,
@@ -158,10 +161,15 @@ impl App {
         let app = App(Arc::new(AppInner {
             board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds))
                 .with_cluster(cluster.clone())
-                .with_grace(std::time::Duration::from_millis(args.presence_grace_ms)),
+                .with_grace(std::time::Duration::from_millis(args.presence_grace_ms))
+                .with_webhook_hosts(allowed_hosts(&args.webhook_allowed_hosts)),
             keys,
             limits: RateLimits::new(args.rate_limit).shared(cluster.clone(), args.rate_limit),
             cluster,
+            webhooks: webhooks::Retries {
+                first: std::time::Duration::from_millis(args.webhook_retry_ms),
+                give_up: std::time::Duration::from_secs(args.webhook_give_up_seconds),
+            },
             connection_limit: args.connection_limit,
             connects: transport::ConnectRate::per_minute(args.connect_rate),
             max_connections: args.max_connections,
@@ -210,6 +218,7 @@ pub async fn serve(
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app.clone());
     let sweeper = tokio::spawn(sweep(app.clone()));
+    let deliverer = tokio::spawn(webhooks::deliver(app.clone()));
     let trimmer = tokio::spawn(transport::give_back_memory());
     // The listener closes first, so that clients reconnecting meanwhile are refused at once
     // instead of meeting a server without a namespace (a final `connect_error` for them).
@@ -229,6 +238,8 @@ pub async fn serve(
     // In-flight requests finish before this returns; their writes are committed by then.
     transport::serve(listener, router, gate, shutdown, closing).await;
     sweeper.abort();
+    // A delivery cut off here is claimed for a while, then sent again (by any instance).
+    deliverer.abort();
     trimmer.abort();
     // Heartbeat stopped first, so that deleting its key is the last word.
     drop(cluster_tasks);
@@ -239,6 +250,12 @@ pub async fn serve(
     app.lock.lock().unwrap().take();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `WEBHOOK_ALLOWED_HOSTS` as a list, `None` when unset (any host).
+fn allowed_hosts(hosts: &[String]) -> Option<Vec<String>> {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()).collect();
+    (!hosts.is_empty()).then_some(hosts)
 }
 
 /// The board's clock: expired leases go back to TODO within half a second, and agents that

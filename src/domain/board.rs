@@ -19,13 +19,14 @@ use super::notifications::Notification;
 use super::task::{NewTask, Status, Task, TaskPatch};
 use super::transfer::{self, Export};
 use super::waiting::{Waiting, parse_wait};
+use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
 use crate::cluster::Cluster;
 use crate::error::{AppError, AppResult};
 use crate::presence::{PeopleChange, Presence, User};
-use crate::store::{Snapshot, Store, TaskFilter};
+use crate::store::{Attempt, DueDelivery, Snapshot, Store, TaskFilter};
 
 /// The most notifications one listing returns.
 pub const NOTIFICATIONS_LISTED: i64 = 200;
@@ -68,6 +69,14 @@ impl Actor {
         }
     }
 
+    /// Webhooks are an admin's, within their boards.
+    fn ensure_webhook_admin(&self, board: &str) -> AppResult<()> {
+        if self.role != Role::Admin {
+            return Err(AppError::Forbidden("Only an admin may see or change webhooks".into()));
+        }
+        crate::auth::check_board(self.scope.as_deref(), board)
+    }
+
     /// Boards are made, changed and deleted by admins, within their boards.
     fn ensure_admin_of(&self, board: &str) -> AppResult<()> {
         if self.role != Role::Admin {
@@ -102,6 +111,8 @@ pub struct Board {
     grace: Duration,
     /// Agents waiting for work (`task:next { wait }`), in line per board.
     waiting: Arc<Waiting>,
+    /// The hosts webhooks may call; `None`: any.
+    webhook_hosts: AllowedHosts,
 }
 
 /// A connection named at its handshake, announced once the socket is in sync; until then no
@@ -123,7 +134,22 @@ impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
         let grace = crate::presence::PRESENCE_GRACE;
         let waiting = Arc::new(Waiting::new(bus.clone()));
-        Board { store, bus, presence, lease, cluster: None, people_turn: Arc::default(), grace, waiting }
+        Board {
+            store,
+            bus,
+            presence,
+            lease,
+            cluster: None,
+            people_turn: Arc::default(),
+            grace,
+            waiting,
+            webhook_hosts: None,
+        }
+    }
+
+    /// The same service, with webhooks limited to these hosts (`WEBHOOK_ALLOWED_HOSTS`).
+    pub fn with_webhook_hosts(self, webhook_hosts: AllowedHosts) -> Board {
+        Board { webhook_hosts, ..self }
     }
 
     /// The same service with another presence grace (SPEC's 10 s is the default).
@@ -882,6 +908,83 @@ impl Board {
         }
         self.presence.announce_board(&id, "board:deleted", json!({ "id": id }));
         Ok(())
+    }
+
+    // ---- webhooks (admins) ----
+
+    /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret.
+    pub async fn create_webhook(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Webhook> {
+        actor.ensure_webhook_admin(board)?;
+        let new = NewWebhook::parse(payload, &self.webhook_hosts)?;
+        let secret = new.secret.clone();
+        let hook = self.store.create_webhook(board, new, &actor.name, &crate::clock::now()).await?;
+        Ok(Webhook { secret: Some(secret), ..hook })
+    }
+
+    pub async fn webhooks(&self, board: &str, actor: &Actor) -> AppResult<Vec<Webhook>> {
+        actor.ensure_webhook_admin(board)?;
+        self.store.webhooks(board).await
+    }
+
+    /// A webhook an admin of its board may manage.
+    async fn webhook_of(&self, actor: &Actor, id: i64) -> AppResult<Webhook> {
+        let not_found = || AppError::NotFound(format!("Webhook {id} not found"));
+        let hook = self.store.webhook(id).await?.ok_or_else(not_found)?;
+        actor.ensure_webhook_admin(&hook.board)?;
+        Ok(hook)
+    }
+
+    /// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`.
+    pub async fn update_webhook(&self, actor: &Actor, id: i64, payload: Value) -> AppResult<Webhook> {
+        let hook = self.webhook_of(actor, id).await?;
+        let next = hook.patched(WebhookPatch::parse(payload, &self.webhook_hosts)?);
+        if !self.store.save_webhook(next.clone()).await? {
+            return Err(AppError::NotFound(format!("Webhook {id} not found")));
+        }
+        Ok(next)
+    }
+
+    pub async fn delete_webhook(&self, actor: &Actor, id: i64) -> AppResult<()> {
+        self.webhook_of(actor, id).await?;
+        self.store.delete_webhook(id).await?;
+        Ok(())
+    }
+
+    /// `GET /api/webhooks/:id/deliveries`: the last 100, newest first.
+    pub async fn deliveries(&self, actor: &Actor, id: i64) -> AppResult<Vec<Delivery>> {
+        self.webhook_of(actor, id).await?;
+        self.store.deliveries(id).await
+    }
+
+    /// `POST /api/webhooks/:id/ping`: a `webhook.ping` delivery, queued now.
+    pub async fn ping_webhook(&self, actor: &Actor, id: i64) -> AppResult<Delivery> {
+        let hook = self.webhook_of(actor, id).await?;
+        let (seq, now) = (self.store.seq(&hook.board).await?, crate::clock::now());
+        let payload = webhooks::ping_payload(&hook.board, seq, &actor.name, &now).to_string();
+        self.store.queue_ping(&hook, seq, payload, &now).await
+    }
+
+    /// Sets a webhook inactive after its deliveries failed for too long, with a
+    /// `webhook.disabled` entry in the board's activity.
+    pub async fn disable_webhook(&self, board: &str, id: i64, reason: &str) -> AppResult<()> {
+        let op = WriteOp::DisableWebhook { id, reason: reason.to_owned() };
+        self.write(board, &Actor::system("warroom"), None, op).await?;
+        Ok(())
+    }
+
+    /// The outbox, for the sender (`crate::webhooks`): what is due now, of each webhook its
+    /// oldest pending delivery.
+    pub async fn due_deliveries(&self, now: &str, limit: i64) -> AppResult<Vec<DueDelivery>> {
+        self.store.due_deliveries(now, limit).await
+    }
+
+    /// Takes a due delivery until `until`; false when another sender (instance) has it.
+    pub async fn claim_delivery(&self, id: i64, now: &str, until: &str) -> AppResult<bool> {
+        self.store.claim_delivery(id, now, until).await
+    }
+
+    pub async fn finish_delivery(&self, id: i64, attempt: Attempt) -> AppResult<()> {
+        self.store.finish_delivery(id, attempt).await
     }
 
     // ---- reads ----

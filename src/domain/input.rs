@@ -62,7 +62,7 @@ pub fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 

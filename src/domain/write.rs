@@ -16,6 +16,7 @@ use super::input;
 use super::notifications::{self, NewNotification, Notification};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
 use super::transfer::ImportPlan;
+use super::webhooks;
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
 use crate::store::Tx;
@@ -101,6 +102,11 @@ pub enum WriteOp {
     Requeue {
         id: i64,
     },
+    /// Sets a webhook inactive after a day of failed deliveries (warroom acting, not a person).
+    DisableWebhook {
+        id: i64,
+        reason: String,
+    },
     /// A person came online (first tab) or went offline (last tab); `users` is the online list
     /// right after this change, which its `users:update` carries.
     Presence {
@@ -183,6 +189,10 @@ pub enum Change {
         id: i64,
         task_id: i64,
     },
+    /// Its activity entry is all clients are told.
+    WebhookDisabled {
+        id: i64,
+    },
 }
 
 impl WriteRequest {
@@ -218,6 +228,7 @@ impl WriteOp {
             WriteOp::UpdateComment { .. } => "comment:update",
             WriteOp::DeleteComment { .. } => "comment:delete",
             WriteOp::Presence { .. } => "presence",
+            WriteOp::DisableWebhook { .. } => "webhook:disable",
         }
     }
 }
@@ -259,10 +270,15 @@ pub fn apply(tx: &mut dyn Tx, req: &WriteRequest, now: &str) -> AppResult<Applie
             progress(tx, req, *id, agent.as_deref(), (message, *percent), lease_until, now)?
         }
         WriteOp::Presence { name, joined, users } => presence(tx, req, name, *joined, users, now)?,
+        WriteOp::DisableWebhook { id, reason } => disable_webhook(tx, req, *id, reason, now)?,
     };
     let mut outcome = outcome;
     if let Applied::Committed(c) = &mut outcome {
         c.notifications = notify(tx, req, c, now)?;
+        queue_deliveries(tx, &req.board, c, now)?;
+        if let Some((board, then)) = &c.then {
+            queue_deliveries(tx, board, then, now)?;
+        }
     }
     if let (Some((credential, op_id)), Applied::Committed(c)) = (&req.idempotency, &outcome) {
         tx.remember(credential, op_id, &json!({ "op": req.op.kind(), "result": c.result }), now)?;
@@ -756,6 +772,55 @@ fn delete_label(tx: &mut dyn Tx, req: &WriteRequest, id: i64, now: &str) -> AppR
     }
     tx.delete_label(&req.board, id)?;
     commit(tx, req, now, Change::LabelDeleted { id, tasks }, Vec::new(), Value::Null)
+}
+
+/// The outbox: one delivery per activity entry of the change for each of the board's active
+/// webhooks that wants its type, in the change's own transaction, so a crash right after the
+/// commit loses none.
+fn queue_deliveries(tx: &mut dyn Tx, board: &str, c: &Committed, now: &str) -> AppResult<()> {
+    if c.activity.is_empty() {
+        return Ok(());
+    }
+    let hooks = tx.listening_webhooks(board)?;
+    for entry in &c.activity {
+        let wanting: Vec<i64> = hooks
+            .iter()
+            .filter(|(_, events)| webhooks::wants(events, &entry.kind))
+            .map(|(id, _)| *id)
+            .collect();
+        if wanting.is_empty() {
+            continue;
+        }
+        let task = match entry.task_id {
+            Some(id) => tx.task(board, id)?,
+            None => None,
+        };
+        let payload = webhooks::payload(board, entry, task.as_ref()).to_string();
+        for id in wanting {
+            tx.queue_delivery(board, id, &entry.kind, c.seq, &payload, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn disable_webhook(
+    tx: &mut dyn Tx,
+    req: &WriteRequest,
+    id: i64,
+    reason: &str,
+    now: &str,
+) -> AppResult<Applied> {
+    let Some(hook) = tx.deactivate_webhook(&req.board, id)? else {
+        return Ok(Applied::Unchanged(Value::Null));
+    };
+    let entry = NewActivity {
+        kind: "webhook.disabled",
+        user: req.actor.clone(),
+        message: format!("Webhook #{id} to {} was disabled: {reason}", hook.url),
+        task_id: None,
+        changes: None,
+    };
+    commit(tx, req, now, Change::WebhookDisabled { id }, vec![entry], json!(hook))
 }
 
 fn label_not_found(id: i64) -> AppError {

@@ -10,6 +10,7 @@ pub mod cards;
 pub mod health;
 pub mod openapi;
 pub mod tasks;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<App> {
         .merge(cards::router())
         .merge(agents::router())
         .merge(activity::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .route("/metrics", axum::routing::get(metrics))
         .route_layer(axum::middleware::from_fn(time_request))

@@ -25,10 +25,13 @@ use crate::App;
         super::cards::labels, super::cards::create_label, super::cards::update_label, super::cards::delete_label,
         super::cards::comments, super::cards::create_comment, super::cards::update_comment,
         super::cards::delete_comment, super::cards::notifications, super::cards::read_notifications,
+        super::webhooks::list, super::webhooks::create, super::webhooks::update, super::webhooks::remove,
+        super::webhooks::deliveries, super::webhooks::ping,
     ),
     components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo,
         crate::domain::cards::Label, crate::domain::cards::Comment,
-        crate::domain::notifications::Notification)),
+        crate::domain::notifications::Notification, crate::domain::webhooks::Webhook,
+        crate::domain::webhooks::Format, crate::domain::webhooks::Delivery)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

@@ -515,6 +515,8 @@ impl Fanout {
             Change::Presence { users, .. } => list.push(out("users:update".into(), json!(users))),
             // Its clients start again from `sync:full` (see `run`): the activity entry is all.
             Change::BoardImported => {}
+            // Only admins see webhooks, over REST: the activity entry tells everyone else.
+            Change::WebhookDisabled { .. } => {}
             Change::LabelCreated(label) => list.push(out("label:created".into(), json!(label))),
             Change::LabelUpdated(label) => list.push(out("label:updated".into(), json!(label))),
             Change::LabelDeleted { id, tasks } => {

@@ -52,18 +52,8 @@ impl Patterns {
         let segments: Vec<&str> = event.split(':').collect();
         self.0.iter().any(|p| {
             let pattern: Vec<&str> = p.split(':').collect();
-            matches(&pattern, &segments)
+            crate::domain::patterns::matches(&pattern, &segments)
         })
-    }
-}
-
-fn matches(pattern: &[&str], event: &[&str]) -> bool {
-    match (pattern.split_first(), event.split_first()) {
-        (None, None) => true,
-        (Some((&"**", rest)), Some(_)) => (1..=event.len()).any(|n| matches(rest, &event[n..])),
-        (Some((&"*", rest)), Some((_, tail))) => matches(rest, tail),
-        (Some((seg, rest)), Some((ev, tail))) => seg == ev && matches(rest, tail),
-        _ => false,
     }
 }
 

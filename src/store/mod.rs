@@ -20,6 +20,7 @@ use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::transfer::BoardContents;
+use crate::domain::webhooks::{Delivery, Format, NewWebhook, Webhook};
 use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
 
@@ -127,8 +128,58 @@ pub trait Store: Send + Sync {
     /// Uses the invite and stores `token`, in one transaction; false when the code is used,
     /// expired or unknown by then.
     async fn redeem_invite(&self, hash: &str, now: &str, token: StoredToken) -> AppResult<bool>;
+    /// Stores a webhook of `board` (with its secret) and returns it as listed (without).
+    async fn create_webhook(&self, board: &str, new: NewWebhook, by: &str, now: &str) -> AppResult<Webhook>;
+    /// A board's webhooks, by id, without their secrets.
+    async fn webhooks(&self, board: &str) -> AppResult<Vec<Webhook>>;
+    async fn webhook(&self, id: i64) -> AppResult<Option<Webhook>>;
+    /// Saves url, events, format and active; false when it is gone.
+    async fn save_webhook(&self, hook: Webhook) -> AppResult<bool>;
+    /// Deletes it with its deliveries; false when it was gone.
+    async fn delete_webhook(&self, id: i64) -> AppResult<bool>;
+    /// Queues a delivery outside any change (a test ping), due now.
+    async fn queue_ping(&self, hook: &Webhook, seq: i64, payload: String, now: &str) -> AppResult<Delivery>;
+    /// A webhook's last `DELIVERIES_SHOWN` deliveries, newest first.
+    async fn deliveries(&self, webhook_id: i64) -> AppResult<Vec<Delivery>>;
+    /// Deliveries to send now: of each active webhook its oldest pending one (so a hook's
+    /// receiver gets them in order), when due and not claimed by a live worker.
+    async fn due_deliveries(&self, now: &str, limit: i64) -> AppResult<Vec<DueDelivery>>;
+    /// Claims a due delivery until `until`: true for exactly one of several workers asking.
+    async fn claim_delivery(&self, id: i64, now: &str, until: &str) -> AppResult<bool>;
+    /// Records how an attempt ended.
+    async fn finish_delivery(&self, id: i64, attempt: Attempt) -> AppResult<()>;
     /// Commits what is queued, checkpoints, and refuses writes from then on (shutdown).
     async fn close(&self);
+}
+
+/// A delivery due to be sent, with what sending it needs.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub board: String,
+    pub url: String,
+    pub secret: String,
+    pub format: Format,
+    pub event: String,
+    /// The payload as queued, without the delivery id (`webhooks::body` adds it).
+    pub payload: String,
+    pub attempts: i64,
+    pub created_at: String,
+}
+
+/// How one attempt at a delivery ended.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    Delivered {
+        code: i64,
+    },
+    /// `retry_at`: when to try again; `None`: given up (status `failed`).
+    Failed {
+        code: Option<i64>,
+        error: Option<String>,
+        retry_at: Option<String>,
+    },
 }
 
 /// Row access inside one write transaction. Errors are internal: the rules decide what a
@@ -199,6 +250,20 @@ pub trait Tx {
     fn delete_comment(&mut self, board: &str, id: i64) -> AppResult<()>;
     /// The names a board knows: who acted on it, its agents, and every person with a token.
     fn known_people(&mut self, board: &str) -> AppResult<Vec<String>>;
+    /// The board's active webhooks, as `(id, event patterns)`.
+    fn listening_webhooks(&mut self, board: &str) -> AppResult<Vec<(i64, Vec<String>)>>;
+    /// Queues a delivery (the outbox), due now.
+    fn queue_delivery(
+        &mut self,
+        board: &str,
+        webhook_id: i64,
+        event: &str,
+        seq: i64,
+        payload: &str,
+        now: &str,
+    ) -> AppResult<()>;
+    /// Sets an active webhook of `board` inactive; `None` when there is no such active one.
+    fn deactivate_webhook(&mut self, board: &str, id: i64) -> AppResult<Option<Webhook>>;
     fn insert_notification(
         &mut self,
         board: &str,

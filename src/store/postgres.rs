@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_boards.sql"),
     include_str!("../../migrations/postgres/0005_work_graph.sql"),
     include_str!("../../migrations/postgres/0006_cards.sql"),
+    include_str!("../../migrations/postgres/0007_webhooks.sql"),
 ];
 
 /// The advisory lock that lets one starting instance migrate while the others wait

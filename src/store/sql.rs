@@ -20,7 +20,7 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Snapshot, Store, TaskFilter, Tx};
+use super::{Attempt, DueDelivery, Snapshot, Store, TaskFilter, Tx};
 use crate::auth::{Invite, Role, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
@@ -29,6 +29,7 @@ use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::transfer::BoardContents;
+use crate::domain::webhooks::{DELIVERIES_SHOWN, Delivery, Format, NewWebhook, Webhook};
 use crate::domain::write::{self, Applied, WriteRequest};
 use crate::error::{AppError, AppResult};
 
@@ -295,6 +296,45 @@ fn query_labels(db: &mut dyn Db, board: &str) -> anyhow::Result<Vec<Label>> {
     )
 }
 
+const WEBHOOK_COLUMNS: &str = "id, board, url, events, format, active, created_at";
+
+fn webhook_row(row: &dyn Row) -> anyhow::Result<Webhook> {
+    Ok(Webhook {
+        id: row.int(0)?,
+        board: row.text(1)?,
+        url: row.text(2)?,
+        events: serde_json::from_str(&row.text(3)?).context("reading a webhook's events")?,
+        format: Format::parse(&row.text(4)?).map_err(|e| anyhow!("{e}"))?,
+        active: row.int(5)? != 0,
+        created_at: row.text(6)?,
+        secret: None,
+    })
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, webhook_id, event, seq, status, attempts, last_code, last_error, created_at, next_at";
+
+fn delivery_row(row: &dyn Row) -> anyhow::Result<Delivery> {
+    let status = row.text(4)?;
+    let next = row.text(9)?;
+    Ok(Delivery {
+        id: row.int(0)?,
+        webhook_id: row.int(1)?,
+        event: row.text(2)?,
+        seq: row.int(3)?,
+        attempts: row.int(5)?,
+        last_code: row.opt_int(6)?,
+        last_error: row.opt_text(7)?,
+        created_at: row.text(8)?,
+        next_attempt_at: (status == "pending").then_some(next),
+        status,
+    })
+}
+
+fn load_webhook(db: &mut dyn Db, id: i64) -> anyhow::Result<Option<Webhook>> {
+    db.first(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"), &[id.into()], webhook_row)
+}
+
 const COMMENT_COLUMNS: &str = "id, task_id, board, author, body, created_at, updated_at";
 
 fn comment_row(row: &dyn Row) -> anyhow::Result<Comment> {
@@ -480,8 +520,17 @@ async fn queue<T>(
 
 /// Every table whose rows belong to a board, children before parents: what deleting a board
 /// deletes.
-const BOARD_TABLES: [&str; 7] =
-    ["task_blockers", "comments", "labels", "notifications", "activity", "agents", "tasks"];
+const BOARD_TABLES: [&str; 9] = [
+    "webhook_deliveries",
+    "webhooks",
+    "task_blockers",
+    "comments",
+    "labels",
+    "notifications",
+    "activity",
+    "agents",
+    "tasks",
+];
 
 fn insert_token(db: &mut dyn Db, token: &StoredToken) -> anyhow::Result<()> {
     let boards = stored_board_list(&token.boards);
@@ -883,6 +932,156 @@ impl<B: Backend> Store for B {
             db.execute(
                 "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
                 &[id.as_str().into(), now.as_str().into()],
+            )
+        })
+        .await
+    }
+
+    async fn create_webhook(&self, board: &str, new: NewWebhook, by: &str, now: &str) -> AppResult<Webhook> {
+        let (board, by, now) = (board.to_owned(), by.to_owned(), now.to_owned());
+        admin_with(self, move |db| {
+            let events = serde_json::to_string(&new.events)?;
+            db.one(
+                &format!(
+                    "INSERT INTO webhooks (board, url, events, format, secret, active, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, 1, $6, $7) RETURNING {WEBHOOK_COLUMNS}"
+                ),
+                &[
+                    board.as_str().into(),
+                    (&new.url).into(),
+                    events.as_str().into(),
+                    new.format.as_str().into(),
+                    (&new.secret).into(),
+                    now.as_str().into(),
+                    by.as_str().into(),
+                ],
+                webhook_row,
+            )
+        })
+        .await
+    }
+
+    async fn webhooks(&self, board: &str) -> AppResult<Vec<Webhook>> {
+        let board = board.to_owned();
+        let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE board = $1 ORDER BY id");
+        read(self, "webhooks", move |db| db.rows(&sql, &[board.as_str().into()], webhook_row)).await
+    }
+
+    async fn webhook(&self, id: i64) -> AppResult<Option<Webhook>> {
+        read(self, "a webhook", move |db| load_webhook(db, id)).await
+    }
+
+    async fn save_webhook(&self, hook: Webhook) -> AppResult<bool> {
+        admin_with(self, move |db| {
+            let events = serde_json::to_string(&hook.events)?;
+            let saved = db.first(
+                "UPDATE webhooks SET url = $2, events = $3, format = $4, active = $5 WHERE id = $1 RETURNING id",
+                &[
+                    hook.id.into(),
+                    (&hook.url).into(),
+                    events.as_str().into(),
+                    hook.format.as_str().into(),
+                    i64::from(hook.active).into(),
+                ],
+                |r| r.int(0),
+            )?;
+            Ok(saved.is_some())
+        })
+        .await
+    }
+
+    async fn delete_webhook(&self, id: i64) -> AppResult<bool> {
+        admin_with(self, move |db| {
+            db.execute("DELETE FROM webhook_deliveries WHERE webhook_id = $1", &[id.into()])?;
+            let deleted =
+                db.first("DELETE FROM webhooks WHERE id = $1 RETURNING id", &[id.into()], |r| r.int(0))?;
+            Ok(deleted.is_some())
+        })
+        .await
+    }
+
+    async fn queue_ping(&self, hook: &Webhook, seq: i64, payload: String, now: &str) -> AppResult<Delivery> {
+        let (id, board, now) = (hook.id, hook.board.clone(), now.to_owned());
+        admin_with(self, move |db| {
+            db.one(
+                &format!(
+                    "INSERT INTO webhook_deliveries (webhook_id, board, event, seq, payload, status, attempts, created_at, next_at)
+                     VALUES ($1, $2, 'webhook.ping', $3, $4, 'pending', 0, $5, $5) RETURNING {DELIVERY_COLUMNS}"
+                ),
+                &[id.into(), board.as_str().into(), seq.into(), payload.as_str().into(), now.as_str().into()],
+                delivery_row,
+            )
+        })
+        .await
+    }
+
+    async fn deliveries(&self, webhook_id: i64) -> AppResult<Vec<Delivery>> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        read(self, "deliveries", move |db| {
+            db.rows(&sql, &[webhook_id.into(), DELIVERIES_SHOWN.into()], delivery_row)
+        })
+        .await
+    }
+
+    async fn due_deliveries(&self, now: &str, limit: i64) -> AppResult<Vec<DueDelivery>> {
+        let now = now.to_owned();
+        read(self, "due deliveries", move |db| {
+            db.rows(
+                "SELECT d.id, d.webhook_id, d.board, w.url, w.secret, w.format, d.event, d.payload, d.attempts, d.created_at
+                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                 WHERE w.active = 1 AND d.status = 'pending'
+                   AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.status = 'pending')
+                   AND d.next_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until < $1)
+                 ORDER BY d.id LIMIT $2",
+                &[now.as_str().into(), limit.into()],
+                |r| {
+                    Ok(DueDelivery {
+                        id: r.int(0)?,
+                        webhook_id: r.int(1)?,
+                        board: r.text(2)?,
+                        url: r.text(3)?,
+                        secret: r.text(4)?,
+                        format: Format::parse(&r.text(5)?).map_err(|e| anyhow!("{e}"))?,
+                        event: r.text(6)?,
+                        payload: r.text(7)?,
+                        attempts: r.int(8)?,
+                        created_at: r.text(9)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn claim_delivery(&self, id: i64, now: &str, until: &str) -> AppResult<bool> {
+        let (now, until) = (now.to_owned(), until.to_owned());
+        admin_with(self, move |db| {
+            // One statement that re-checks the claim: of several workers (instances) asking at
+            // once, the row's lock lets exactly one see it unclaimed.
+            let claimed = db.first(
+                "UPDATE webhook_deliveries SET claimed_until = $3
+                 WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id",
+                &[id.into(), now.as_str().into(), until.as_str().into()],
+                |r| r.int(0),
+            )?;
+            Ok(claimed.is_some())
+        })
+        .await
+    }
+
+    async fn finish_delivery(&self, id: i64, attempt: Attempt) -> AppResult<()> {
+        admin(self, move |db| {
+            let (status, code, error, next) = match &attempt {
+                Attempt::Delivered { code } => ("delivered", Some(*code), None, None),
+                Attempt::Failed { code, error, retry_at: Some(at) } => ("pending", *code, error.as_deref(), Some(at.as_str())),
+                Attempt::Failed { code, error, retry_at: None } => ("failed", *code, error.as_deref(), None),
+            };
+            db.execute(
+                "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_code = $3, last_error = $4,
+                    next_at = COALESCE($5, next_at), claimed_until = NULL WHERE id = $1",
+                &[id.into(), status.into(), code.into(), error.into(), next.into()],
             )
         })
         .await
@@ -1366,6 +1565,41 @@ impl Tx for SqlTx<'_> {
                 |r| r.text(0),
             )
             .map_err(internal("finding the people a board knows"))
+    }
+
+    fn listening_webhooks(&mut self, board: &str) -> AppResult<Vec<(i64, Vec<String>)>> {
+        self.0
+            .rows(
+                "SELECT id, events FROM webhooks WHERE board = $1 AND active = 1 ORDER BY id",
+                &[board.into()],
+                |r| Ok((r.int(0)?, serde_json::from_str(&r.text(1)?).context("reading a webhook's events")?)),
+            )
+            .map_err(internal("finding a board's webhooks"))
+    }
+
+    fn queue_delivery(
+        &mut self,
+        board: &str,
+        webhook_id: i64,
+        event: &str,
+        seq: i64,
+        payload: &str,
+        now: &str,
+    ) -> AppResult<()> {
+        self.0
+            .execute(
+                "INSERT INTO webhook_deliveries (webhook_id, board, event, seq, payload, status, attempts, created_at, next_at)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                &[webhook_id.into(), board.into(), event.into(), seq.into(), payload.into(), now.into()],
+            )
+            .map_err(internal("queueing a webhook delivery"))
+    }
+
+    fn deactivate_webhook(&mut self, board: &str, id: i64) -> AppResult<Option<Webhook>> {
+        let sql = format!(
+            "UPDATE webhooks SET active = 0 WHERE id = $1 AND board = $2 AND active = 1 RETURNING {WEBHOOK_COLUMNS}"
+        );
+        self.0.first(&sql, &[id.into(), board.into()], webhook_row).map_err(internal("disabling a webhook"))
     }
 
     fn insert_notification(

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_boards.sql"),
     include_str!("../../migrations/sqlite/0005_work_graph.sql"),
     include_str!("../../migrations/sqlite/0006_cards.sql"),
+    include_str!("../../migrations/sqlite/0007_webhooks.sql"),
 ];
 
 const READERS: usize = 4;
