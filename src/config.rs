@@ -31,6 +31,8 @@ pub enum Command {
     Export(crate::client::cli::ExportArgs),
     /// Import a file into a board (admins): a warroom export, a Trello board export, or CSV.
     Import(crate::client::cli::ImportArgs),
+    /// A board's webhooks (admins): add, list, remove.
+    Webhook(crate::client::cli::WebhookArgs),
     /// Print the team key stored in the database (generated at first start).
     Key {
         #[command(flatten)]

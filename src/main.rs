@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Task(args)) => warroom::client::cli::run(args).await,
         Some(Command::Export(args)) => warroom::client::cli::export(args).await,
         Some(Command::Import(args)) => warroom::client::cli::import(args).await,
+        Some(Command::Webhook(args)) => warroom::client::cli::webhook(args).await,
         Some(Command::Key { store }) => {
             match admin::stored_key(&store).await? {
                 Some(key) => println!("{key}"),

@@ -73,6 +73,86 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     }
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum WebhookCommand {
+    /// Add a webhook to the board (admins); its secret is printed once.
+    Add {
+        /// Where deliveries are posted (http:// or https://).
+        #[arg(value_name = "URL")]
+        target: String,
+        /// Which activity types it gets (patterns such as `task.*`; repeat it); default every one.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// `json` (signed deliveries) or `slack` (`{ text }` for Slack, Mattermost, Discord).
+        #[arg(long, default_value = "json", value_parser = ["json", "slack"])]
+        format: String,
+        /// The signing secret; generated when not given.
+        #[arg(long)]
+        secret: Option<String>,
+    },
+    /// List the board's webhooks.
+    List,
+    /// Remove a webhook and its deliveries.
+    Remove { id: i64 },
+}
+
+/// `warroom webhook add|list|remove`, against a running server.
+pub async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
+    let client = args.remote.client()?;
+    let outcome = match args.command {
+        WebhookCommand::Add { target, events, format, secret } => {
+            let mut body = json!({ "url": target, "format": format });
+            if !events.is_empty() {
+                body["events"] = json!(events);
+            }
+            if let Some(secret) = secret {
+                body["secret"] = json!(secret);
+            }
+            client.add_webhook(body).await.map(|hook| {
+                println!(
+                    "webhook {} on {}: {} ({})",
+                    hook["id"],
+                    hook["board"].as_str().unwrap_or(""),
+                    hook["url"].as_str().unwrap_or(""),
+                    hook["format"].as_str().unwrap_or("")
+                );
+                println!("secret, shown only now: {}", hook["secret"].as_str().unwrap_or(""));
+            })
+        }
+        WebhookCommand::List => client.webhooks().await.map(|hooks| {
+            for hook in hooks {
+                let events: Vec<&str> =
+                    hook["events"].as_array().into_iter().flatten().filter_map(|e| e.as_str()).collect();
+                let state = if hook["active"] == json!(true) { "active" } else { "disabled" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    hook["id"],
+                    hook["url"].as_str().unwrap_or(""),
+                    events.join(","),
+                    hook["format"].as_str().unwrap_or(""),
+                    state
+                );
+            }
+        }),
+        WebhookCommand::Remove { id } => {
+            client.remove_webhook(id).await.map(|()| println!("removed webhook {id}"))
+        }
+    };
+    if let Err(err) = outcome {
+        eprintln!("warroom: {err}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum TaskCommand {
     /// List tasks in board order.

@@ -33,14 +33,8 @@ pub struct RestClient {
 impl RestClient {
     pub fn new(url: &str, key: &str, board: &str) -> anyhow::Result<RestClient> {
         let base = url.trim().trim_end_matches('/').to_owned();
-        if base.starts_with("https://") {
-            anyhow::bail!(
-                "{base}: this build speaks plain HTTP only; reach the board over http:// (a local \
-                 port or a private network, or a TLS proxy's plain side)"
-            );
-        }
-        if !base.starts_with("http://") {
-            anyhow::bail!("{base}: the URL must start with http://");
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            anyhow::bail!("{base}: the URL must start with http:// or https://");
         }
         let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
         Ok(RestClient { http, base, key: key.to_owned(), board: board.to_owned() })
@@ -114,6 +108,22 @@ impl RestClient {
     pub async fn import(&self, file: Vec<u8>) -> ClientResult<Value> {
         let path = format!("/api/boards/{}/import", self.board);
         self.call(self.request(Method::POST, &path).body(file)).await
+    }
+
+    /// `POST /api/boards/:board/webhooks`: the webhook with its secret.
+    pub async fn add_webhook(&self, body: Value) -> ClientResult<Value> {
+        let path = format!("/api/boards/{}/webhooks", self.board);
+        self.call(self.request(Method::POST, &path).json(&body)).await
+    }
+
+    pub async fn webhooks(&self) -> ClientResult<Vec<Value>> {
+        let path = format!("/api/boards/{}/webhooks", self.board);
+        self.call(self.request(Method::GET, &path)).await
+    }
+
+    pub async fn remove_webhook(&self, id: i64) -> ClientResult<()> {
+        self.send(self.request(Method::DELETE, &format!("/api/webhooks/{id}"))).await?;
+        Ok(())
     }
 
     fn unreachable(&self, err: reqwest::Error) -> ClientError {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { useServer, board, connect, api, uid, sleep, assertOk, assertHttpError } from './helpers.mjs';
-import { createToken } from './tokens.mjs';
+import { cli, createToken } from './tokens.mjs';
 
 // Retries fast (200 ms, 400 ms, …) and give up after 3 s, so the test sees a day's schedule.
 useServer({ rateLimit: 0, env: { WEBHOOK_RETRY_MS: '200', WEBHOOK_GIVE_UP_SECONDS: '3' } });
@@ -264,4 +264,23 @@ test('no loss across kill -9: a change acknowledged just before the crash is del
   } finally {
     await rx.close();
   }
+});
+
+test('warroom webhook add, list and remove', async () => {
+  const b = await boardWith('cli');
+  const remote = ['--url', board.url, '--key', board.key, '--board', b];
+  const added = await cli(['webhook', 'add', 'https://hooks.example.com/warroom', '--event', 'task.*', '--event', 'comment.created', '--format', 'slack', ...remote]);
+  assert.equal(added.code, 0, added.stderr);
+  const id = added.stdout.match(/^webhook (\d+) on /)?.[1];
+  assert.ok(id, added.stdout);
+  assert.match(added.stdout, /secret, shown only now: [0-9a-f]{64}/);
+  const listed = await cli(['webhook', 'list', ...remote]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.equal(listed.stdout.trim(), `${id}\thttps://hooks.example.com/warroom\tcomment.created,task.*\tslack\tactive`);
+  const refused = await cli(['webhook', 'add', 'ftp://x', ...remote]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /VALIDATION_ERROR|url/);
+  const removed = await cli(['webhook', 'remove', id, ...remote]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal((await cli(['webhook', 'list', ...remote])).stdout.trim(), '');
 });
