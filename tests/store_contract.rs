@@ -18,11 +18,12 @@ use warroom::domain::agent::{AgentReport, AgentStatus};
 use warroom::domain::boards::BoardInfo;
 use warroom::domain::cards::NewLabel;
 use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
+use warroom::domain::webhooks::{Format, NewWebhook};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
 use warroom::store::postgres::PostgresStore;
 use warroom::store::sqlite::SqliteStore;
-use warroom::store::{Durability, Store, TaskFilter};
+use warroom::store::{Attempt, Durability, Store, TaskFilter};
 
 use common::postgres::TestDatabase;
 
@@ -81,6 +82,7 @@ contract![
     an_invite_is_redeemed_once_and_only_before_it_expires,
     a_deleted_label_comes_off_its_tasks_in_the_same_change,
     comments_are_counted_on_their_task_and_go_with_it,
+    webhook_deliveries_are_queued_with_their_change_due_in_order_and_claimed_once,
 ];
 
 // ---- The backends ----
@@ -1061,5 +1063,75 @@ async fn comments_are_counted_on_their_task_and_go_with_it(backend: Backend) {
 
     board.commit(WriteOp::DeleteTask { id: task.id }).await;
     assert!(board.store.comment(second.id).await.unwrap().is_none(), "a task's comments go with it");
+    board.close().await;
+}
+
+async fn webhook_deliveries_are_queued_with_their_change_due_in_order_and_claimed_once(backend: Backend) {
+    let board = backend.open().await;
+    let new = NewWebhook {
+        url: "http://127.0.0.1:9/hook".into(),
+        events: vec!["task.*".into()],
+        secret: "s".repeat(16),
+        format: Format::Json,
+    };
+    let hook = board.store.create_webhook(BOARD, new, "alice", "2026-01-01T00:00:00.000Z").await.unwrap();
+    assert_eq!((hook.secret.as_deref(), hook.active), (None, true), "listed without its secret");
+    board.create("first").await;
+    board.create("second").await;
+    board
+        .commit(WriteOp::ReportAgent { report: report("bot", AgentStatus::Busy), lease_until: FUTURE.into() })
+        .await;
+
+    let now = warroom::clock::now();
+    let due = board.store.due_deliveries(&now, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "of one webhook only its oldest pending delivery is due: {due:?}");
+    assert_eq!((due[0].event.as_str(), due[0].attempts, due[0].secret.len()), ("task.created", 0, 16));
+    let payload: Value = serde_json::from_str(&due[0].payload).unwrap();
+    assert_eq!(payload["task"]["title"], "first");
+    assert_eq!(payload["activity"]["type"], "task.created");
+
+    // Two stores on the same database stand for two instances: of 16 claims, one wins.
+    let other = backend.open().await;
+    let until = warroom::clock::after(std::time::Duration::from_secs(30));
+    let claims = futures_util::future::join_all((0..16).map(|i| {
+        let store = if i % 2 == 0 { board.store.clone() } else { other.store.clone() };
+        let (now, until, id) = (now.clone(), until.clone(), due[0].id);
+        async move { store.claim_delivery(id, &now, &until).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(claims.iter().filter(|c| **c).count(), 1, "exactly one claim wins: {claims:?}");
+    assert!(board.store.due_deliveries(&now, 10).await.unwrap().is_empty(), "a claimed delivery is not due");
+
+    // A failure waits for its retry; the next delivery of the hook waits behind it, in order.
+    let retry = Attempt::Failed { code: Some(500), error: None, retry_at: Some(FUTURE.into()) };
+    board.store.finish_delivery(due[0].id, retry).await.unwrap();
+    assert!(board.store.due_deliveries(&now, 10).await.unwrap().is_empty());
+    board.store.finish_delivery(due[0].id, Attempt::Delivered { code: 204 }).await.unwrap();
+    let next = board.store.due_deliveries(&warroom::clock::now(), 10).await.unwrap();
+    assert_eq!(next.len(), 1);
+    let payload: Value = serde_json::from_str(&next[0].payload).unwrap();
+    assert_eq!(payload["task"]["title"], "second");
+
+    let log = board.store.deliveries(hook.id).await.unwrap();
+    let seen: Vec<(&str, &str, i64, Option<i64>)> =
+        log.iter().map(|d| (d.event.as_str(), d.status.as_str(), d.attempts, d.last_code)).collect();
+    assert_eq!(seen, vec![("task.created", "pending", 0, None), ("task.created", "delivered", 2, Some(204))]);
+    assert!(log[1].next_attempt_at.is_none() && log[0].next_attempt_at.is_some());
+
+    // An inactive webhook's deliveries are not due, and it gets no new ones.
+    assert!(
+        board
+            .store
+            .save_webhook(warroom::domain::webhooks::Webhook { active: false, ..hook.clone() })
+            .await
+            .unwrap()
+    );
+    assert!(board.store.due_deliveries(&warroom::clock::now(), 10).await.unwrap().is_empty());
+    board.create("third").await;
+    assert_eq!(board.store.deliveries(hook.id).await.unwrap().len(), 2);
+    assert!(board.store.delete_webhook(hook.id).await.unwrap());
+    assert!(!board.store.delete_webhook(hook.id).await.unwrap());
+    assert!(board.store.webhooks(BOARD).await.unwrap().is_empty());
+    other.close().await;
     board.close().await;
 }
