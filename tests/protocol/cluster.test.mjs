@@ -8,6 +8,7 @@
 // loud `SKIPPED: …` line.
 //
 // The tests share one pair of instances and run in file order; the crash test kills A, so it comes last.
+import http from 'node:http';
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -438,6 +439,39 @@ clusterTest('an agent waiting on A (task:next with wait) gets the task created o
   assert.equal(got.task.id, made.body.id, 'the task created on B goes to the agent waiting on A');
   assert.equal(got.task.claimedBy, agentId);
   assert.ok(performance.now() - started < 3000, `answered ${ms(performance.now() - started)} after the create`);
+});
+
+clusterTest('webhooks: both instances send from one outbox, and each delivery reaches the receiver exactly once', async () => {
+  const got = [];
+  const receiver = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => { got.push(JSON.parse(raw)); res.writeHead(204); res.end(); });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const id = `hooks-${uid('c').replace(/[^a-z0-9-]/g, '')}`.toLowerCase().slice(0, 40);
+    assert.equal((await rest(cluster.a, 'POST', '/api/boards', { id, name: id })).status, 201);
+    const hook = await rest(cluster.b, 'POST', `/api/boards/${id}/webhooks`, { url: `http://127.0.0.1:${receiver.address().port}/`, events: ['task.created'] });
+    assert.equal(hook.status, 201, hook.text);
+    const made = [];
+    for (let i = 0; i < 30; i += 1) {
+      const r = await rest(i % 2 ? cluster.a : cluster.b, 'POST', `/api/boards/${id}/tasks`, { title: `hook ${i}` });
+      assert.equal(r.status, 201, r.text);
+      made.push(r.body.id);
+    }
+    const end = Date.now() + 20_000;
+    while (got.length < 30 && Date.now() < end) await sleep(50);
+    await sleep(1500); // time for a duplicate to show up, if any would
+    const ids = got.map((d) => d.id);
+    assert.equal(new Set(ids).size, ids.length, `a delivery arrived twice: ${ids}`);
+    assert.deepEqual(got.map((d) => d.task.id).sort((x, y) => x - y), [...made].sort((x, y) => x - y));
+    const seqs = got.map((d) => d.seq);
+    assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'in seq order');
+  } finally {
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  }
 });
 
 clusterTest(`kill -9 of A: within ${REAP_DEADLINE / 1000} s B frees A's drag locks, marks A's agents offline and drops A's people`, async (t) => {
