@@ -289,6 +289,14 @@ fn status_of_list(name: &str) -> Option<Status> {
     }
 }
 
+/// A CSV row's status: SPEC's names in any case (`in progress` too), or what people call the
+/// columns in a spreadsheet, as Trello's lists are read ("To Do", "Doing", "QA").
+fn csv_status(text: &str) -> AppResult<Status> {
+    text.parse::<Status>()
+        .or_else(|e| status_of_list(text).ok_or(e))
+        .or_else(|e| text.to_ascii_uppercase().replace([' ', '-'], "_").parse::<Status>().map_err(|_| e))
+}
+
 /// Trello's named label colours, as Trello shows them.
 fn trello_color(name: Option<&str>) -> &'static str {
     match name.unwrap_or_default() {
@@ -444,7 +452,7 @@ fn from_csv(text: &str) -> AppResult<ImportPlan> {
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().trim().to_owned();
         let status = match get(status) {
             s if s.is_empty() => Status::Todo,
-            s => match s.parse::<Status>() {
+            s => match csv_status(&s) {
                 Ok(status) => status,
                 Err(e) => {
                     plan.skip(item, e.to_string());
@@ -562,6 +570,21 @@ mod tests {
         let plan = parse("one-list-moved-card.json");
         assert_eq!(plan.tasks.len(), 2);
         assert_eq!(plan.skipped.len(), 1, "a card whose list is not in the file: {:?}", plan.skipped);
+    }
+
+    #[test]
+    fn csv_statuses_are_read_as_people_type_them() {
+        for (typed, status) in [
+            ("DONE", Status::Done),
+            ("done", Status::Done),
+            ("To Do", Status::Todo),
+            ("In Progress", Status::InProgress),
+            ("in_progress", Status::InProgress),
+            ("QA", Status::Review),
+        ] {
+            assert_eq!(csv_status(typed).unwrap(), status, "{typed}");
+        }
+        assert!(csv_status("Someday").is_err());
     }
 
     #[test]

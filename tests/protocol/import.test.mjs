@@ -100,3 +100,80 @@ test('bad imports change nothing: not JSON nor CSV with title, not admin, unknow
   assert.equal((await api('GET', `/api/boards/${id}/tasks`)).body.length, 0);
   assert.equal((await api('GET', `/api/boards/${id}/activity`)).body.length, before);
 });
+
+test('CSV as a spreadsheet saves it (BOM, CRLF, quoted cells with quotes and line breaks) imports whole', async () => {
+  const id = await newBoard('sheet');
+  const file = await readFile(new URL('../fixtures/csv/spreadsheet-save-as.csv', import.meta.url));
+  const r = await importRaw(id, file, 'text/csv');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.imported.tasks, 3, JSON.stringify(r.body));
+  const tasks = (await api('GET', `/api/boards/${id}/tasks`)).body;
+  const byTitle = Object.fromEntries(tasks.map((t) => [t.title, t]));
+  assert.deepEqual(Object.keys(byTitle).sort(), ['Book DJ', 'Order chairs', 'Quote "the" venue'], 'no BOM in the first title');
+  assert.equal(byTitle['Order chairs'].description, 'For the launch party, 40 of them');
+  assert.equal(byTitle['Order chairs'].assignee, 'Ann');
+  assert.equal(byTitle['Order chairs'].dueAt, '2027-03-01T09:00:00.000Z');
+  assert.match(byTitle['Quote "the" venue'].description, /^Line one\r?\nline two$/);
+  assert.equal(byTitle['Book DJ'].status, 'DONE');
+});
+
+test('bad CSV and Trello files: a clear VALIDATION_ERROR naming the row or field, or skipped with a reason; never partial', async () => {
+  const id = await newBoard('worse');
+  const count = async () => (await api('GET', `/api/boards/${id}/tasks`)).body.length;
+  // Wrong quoting: an opening quote that never closes.
+  const unclosed = await importRaw(id, 'title,description\r\n"never closed,x\r\nnext,y\r\n', 'text/csv');
+  if (unclosed.status !== 200) assertHttpError(unclosed, [400], ['VALIDATION_ERROR']);
+  // 10 MB in one cell: over the description's limit, so that row is skipped (or the file refused), nothing partial.
+  const huge = `title,description\r\nsmall,ok\r\nbig,${'x'.repeat(10 * 1024 * 1024)}\r\n`;
+  const before = await count();
+  const big = await importRaw(id, huge, 'text/csv');
+  if (big.status === 200) {
+    assert.equal(big.body.imported.tasks, 1);
+    assert.equal(big.body.skipped.length, 1);
+    assert.match(big.body.skipped[0].item, /row 3/);
+    assert.ok(big.body.skipped[0].reason.length > 0);
+  } else {
+    assertHttpError(big, [400], ['VALIDATION_ERROR']);
+    assert.match(big.body.error.message, /row 3|description/);
+    assert.equal(await count(), before, 'nothing partial');
+  }
+  // Trello: cards without their fields, a list that does not exist, duplicate label names.
+  const trello = {
+    name: 'Odd board',
+    lists: [{ id: 'l1', name: 'Backlog', closed: false, pos: 1 }],
+    labels: [{ id: 'a', name: 'Bug', color: 'red' }, { id: 'b', name: 'bug', color: 'blue' }],
+    cards: [
+      { id: 'c1', name: 'Fine', idList: 'l1', pos: 1, closed: false, idLabels: ['a', 'b'], labels: [{ id: 'a', name: 'Bug', color: 'red' }, { id: 'b', name: 'bug', color: 'blue' }] },
+      { id: 'c2', idList: 'l1', pos: 2, closed: false },
+      { id: 'c3', name: 'On a list nobody has', idList: 'nowhere', pos: 3, closed: false },
+      { name: 'No id at all', idList: 'l1' },
+    ],
+    actions: [],
+  };
+  const t = await importRaw(id, JSON.stringify(trello));
+  assert.equal(t.status, 200, t.text);
+  const skippedItems = t.body.skipped.map((x) => `${x.item}: ${x.reason}`).join(' | ');
+  assert.ok(t.body.imported.tasks >= 2, skippedItems);
+  assert.ok(t.body.skipped.some((x) => /c2|title|name/i.test(`${x.item} ${x.reason}`)), `the card without a name is skipped: ${skippedItems}`);
+  assert.equal(t.body.imported.labels <= 1, true, 'Bug and bug are one label (names are unique whatever the case)');
+  const labels = (await api('GET', `/api/boards/${id}/labels`)).body.filter((l) => l.name.toLowerCase() === 'bug');
+  assert.equal(labels.length, 1);
+});
+
+test('100,000 Trello cards are refused or imported whole, in seconds, without taking the server down', { timeout: 120_000 }, async () => {
+  const id = await newBoard('many');
+  const cards = Array.from({ length: 100_000 }, (_, i) => ({ id: `c${i}`, name: `Card ${i}`, idList: 'l1', pos: i, closed: false }));
+  const file = JSON.stringify({ name: 'Huge', lists: [{ id: 'l1', name: 'To Do', closed: false, pos: 1 }], labels: [], cards, actions: [] });
+  const started = Date.now();
+  const r = await importRaw(id, file);
+  const took = Date.now() - started;
+  if (r.status === 200) {
+    assert.equal(r.body.imported.tasks, 100_000);
+    assert.equal((await api('GET', `/api/boards/${id}/tasks?limit=1`)).status, 200);
+  } else {
+    assertHttpError(r, [400], ['VALIDATION_ERROR']);
+    assert.equal((await api('GET', `/api/boards/${id}/tasks`)).body.length, 0, 'nothing partial');
+  }
+  console.log(`figure import: 100,000 Trello cards (${(file.length / 1e6).toFixed(1)} MB) answered ${r.status} in ${took} ms`);
+  assert.equal((await api('GET', '/api/health')).status, 200);
+});
