@@ -284,3 +284,43 @@ test('warroom webhook add, list and remove', async () => {
   assert.equal(removed.code, 0, removed.stderr);
   assert.equal((await cli(['webhook', 'list', ...remote])).stdout.trim(), '');
 });
+
+test('a redirect is not followed and a huge streamed answer is not read: neither holds the sender', async () => {
+  let redirects = 0;
+  const looping = http.createServer((req, res) => {
+    req.resume();
+    redirects += 1;
+    res.writeHead(302, { location: req.url });
+    res.end();
+  });
+  let streaming = 0;
+  const huge = http.createServer((req, res) => {
+    req.resume();
+    streaming += 1;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(1024 ** 3) });
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const timer = setInterval(() => { if (!res.write(chunk)) { /* back-pressure: the client is not reading */ } }, 10);
+    res.on('close', () => clearInterval(timer));
+  });
+  await Promise.all([looping, huge].map((srv) => new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))));
+  try {
+    const b = await boardWith('odd');
+    const redirect = await addHook(b, { url: `http://127.0.0.1:${looping.address().port}/loop`, events: ['task.created'] });
+    const big = await addHook(b, { url: `http://127.0.0.1:${huge.address().port}/big`, events: ['task.created'] });
+    const started = Date.now();
+    assert.equal((await api('POST', `/api/boards/${b}/tasks`, { title: 'odd receivers' })).status, 201);
+    let big1;
+    for (const end = Date.now() + 8000; Date.now() < end; await sleep(50)) {
+      [big1] = (await api('GET', `/api/webhooks/${big.id}/deliveries`)).body;
+      if (big1.status === 'delivered') break;
+    }
+    assert.equal(big1.status, 'delivered', 'the status came; the body was not waited for');
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    const [loop1] = (await api('GET', `/api/webhooks/${redirect.id}/deliveries`)).body;
+    assert.equal(loop1.lastCode, 302);
+    assert.equal(loop1.status, 'pending', 'a redirect is a failure, retried later');
+    assert.ok(redirects <= loop1.attempts + 1, `followed a redirect: ${redirects} requests for ${loop1.attempts} attempts`);
+  } finally {
+    for (const srv of [looping, huge]) { srv.closeAllConnections(); await new Promise((resolve) => srv.close(resolve)); }
+  }
+});
