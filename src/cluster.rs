@@ -120,6 +120,8 @@ struct Shared {
     people: HashMap<String, HashMap<String, Vec<(String, String)>>>,
     /// board → instance → its typing names.
     typing: HashMap<String, HashMap<String, Vec<String>>>,
+    /// (board, task) → instance → who has the card open there.
+    viewers: HashMap<(String, i64), HashMap<String, Vec<String>>>,
     /// Drag locks taken here: (board, task) → (connection, expiry timer).
     locks: HashMap<(String, i64), (String, AbortHandle)>,
 }
@@ -254,7 +256,7 @@ impl Cluster {
                 "boards".into(),
                 json!({ "kind": "board", "board": board, "event": event, "payload": payload }),
             ),
-            // The others show this instance's viewers of the card (not merged with theirs).
+            // Each instance's own viewers of the card; the others merge them with theirs.
             Signal::Viewers { board, except, task_id, users } => self.send(
                 format!("{board}:signals"),
                 json!({ "kind": "viewers", "board": board, "except": except, "taskId": task_id, "users": users }),
@@ -302,6 +304,16 @@ impl Cluster {
     fn merge_typing(&self, board: &str, mut names: Vec<String>) -> Vec<String> {
         let state = self.state.lock().unwrap();
         for list in state.typing.get(board).into_iter().flat_map(|m| m.values()) {
+            names.extend(list.iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn merge_viewers(&self, board: &str, task_id: i64, mut names: Vec<String>) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        for list in state.viewers.get(&(board.to_owned(), task_id)).into_iter().flat_map(|m| m.values()) {
             names.extend(list.iter().cloned());
         }
         names.sort();
@@ -570,6 +582,10 @@ impl Cluster {
                         let names = this.merge_typing(&board, names);
                         Signal::Typing { board, except, names }
                     }
+                    Signal::Viewers { board, except, task_id, users } => {
+                        let users = this.merge_viewers(&board, task_id, users);
+                        Signal::Viewers { board, except, task_id, users }
+                    }
                     other => other,
                 };
                 let _ = local.send(signal);
@@ -653,6 +669,19 @@ impl Cluster {
                 self.emit_locally(Signal::Board { board, event, payload })
             }
             Message::Viewers { board, except, task_id, users } => {
+                let mut state = self.state.lock().unwrap();
+                let lists = state.viewers.entry((board.clone(), task_id)).or_default();
+                if users.is_empty() {
+                    lists.remove(&from);
+                } else {
+                    lists.insert(from, users);
+                }
+                if lists.is_empty() {
+                    state.viewers.remove(&(board.clone(), task_id));
+                }
+                drop(state);
+                let here = self.presence.lock().unwrap().upgrade().map(|p| p.viewers(&board, task_id));
+                let users = self.merge_viewers(&board, task_id, here.unwrap_or_default());
                 self.emit_locally(Signal::Viewers { board, except, task_id, users });
             }
             Message::Notify { person, payload } => self.emit_locally(Signal::Notify { person, payload }),
@@ -745,6 +774,10 @@ impl Cluster {
         for lists in state.typing.values_mut() {
             lists.retain(|id, _| alive.contains(id));
         }
+        for lists in state.viewers.values_mut() {
+            lists.retain(|id, _| alive.contains(id));
+        }
+        state.viewers.retain(|_, lists| !lists.is_empty());
         drop(state);
         for board in changed {
             self.announce_users(board);

@@ -307,6 +307,11 @@ impl Presence {
         self.state.lock().unwrap().typing_names(board)
     }
 
+    /// Who has `task_id` open on `board` here, each once, sorted.
+    pub fn viewers(&self, board: &str, task_id: i64) -> Vec<String> {
+        self.state.lock().unwrap().viewers(board, task_id)
+    }
+
     /// Starts or renews typing; it ends by itself after `TYPING_TIMEOUT` without a new start.
     pub fn start_typing(self: &Arc<Self>, conn: &str) {
         let this = Arc::downgrade(self);

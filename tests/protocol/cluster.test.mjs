@@ -441,6 +441,30 @@ clusterTest('an agent waiting on A (task:next with wait) gets the task created o
   assert.ok(performance.now() - started < 3000, `answered ${ms(performance.now() - started)} after the create`);
 });
 
+clusterTest('who is looking merges both instances\' viewers; a mention on A notifies the person on B', async () => {
+  const ann = uid('Ann');
+  const bob = uid('Bob');
+  const task = (await rest(cluster.a, 'POST', '/api/tasks', { title: uid('looked at') })).body;
+  const onA = await client(cluster.a, { name: ann });
+  const onB = await client(cluster.b, { name: bob });
+  const watcherA = await client(cluster.a, { name: uid('Wanda') });
+  const watcherB = await client(cluster.b, { name: uid('Walt') });
+  assertOk(await onA.ack('task:view', { taskId: task.id }), 'view on A');
+  assertOk(await onB.ack('task:view', { taskId: task.id }), 'view on B');
+  const both = (v) => v.taskId === task.id && v.users.includes(ann) && v.users.includes(bob);
+  await watcherA.waitFor('task:viewers', both);
+  await watcherB.waitFor('task:viewers', both);
+  assertOk(await onB.ack('task:view', { taskId: null }), 'B closes the card');
+  const onlyAnn = (v) => v.taskId === task.id && v.users.includes(ann) && !v.users.includes(bob);
+  await watcherA.waitFor('task:viewers', onlyAnn);
+  await watcherB.waitFor('task:viewers', onlyAnn);
+
+  const mark = onB.mark();
+  assertOk(await onA.ack('comment:create', { taskId: task.id, body: `@${bob} can you look?` }), 'mention on A');
+  const note = await onB.waitFor('notification', (n) => n.type === 'mention' && n.taskId === task.id, { since: mark });
+  assert.equal(note.by, ann);
+});
+
 clusterTest('webhooks: both instances send from one outbox, and each delivery reaches the receiver exactly once', async () => {
   const got = [];
   const receiver = http.createServer((req, res) => {
