@@ -1,4 +1,4 @@
-//! Editing a task: title, description, assignee and status, with delete one step away.
+//! Editing a task: title, description, assignee, status and blockers, with delete one step away.
 
 import { useId, useState, type FormEvent } from "react";
 import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
@@ -8,10 +8,17 @@ import { useApp } from "./App";
 import { Modal } from "./Modal";
 import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
+import { BlockersField } from "./BlockersField";
 import { TrashIcon } from "./Icons";
 import { clockTime, timeAgo, useNow } from "./util";
 
-export function EditDialog(props: { taskId: number; onClose: () => void; onDelete: () => void }) {
+export function EditDialog(props: {
+  taskId: number;
+  onClose: () => void;
+  onDelete: () => void;
+  /** Opens another task's card view (a blocker's). */
+  onOpen: (id: number) => void;
+}) {
   const { store, engine } = useApp();
   const task = useStore(store, (s) => selectVisibleTasks(s)[props.taskId]);
   const lockedBy = useStore(store, (s) => s.drags[props.taskId]?.user);
@@ -96,6 +103,7 @@ export function EditDialog(props: { taskId: number; onClose: () => void; onDelet
               </select>
             </label>
           </div>
+          <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} />
           {task.progress && (
             <p className="muted small-print">
               Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}

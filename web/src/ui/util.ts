@@ -28,6 +28,19 @@ export function timeLeft(iso: string | null | undefined, now: number): string | 
   return `${Math.ceil(s / 60)}m left`;
 }
 
+/** A lease's countdown to the second ("4:05 left"), for a panel that re-renders every second. */
+export function countdown(iso: string | null | undefined, now: number): string | null {
+  if (!iso) return null;
+  const end = Date.parse(iso);
+  if (Number.isNaN(end)) return null;
+  const s = Math.ceil((end - now) / 1000);
+  if (s <= 0) return "expiring";
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec} left` : `${m}:${sec} left`;
+}
+
 export function initials(name: string): string {
   const parts = name
     .trim()
