@@ -71,17 +71,27 @@ test("blocked cards show their open blockers as chips and are dimmed; finishing 
   }
   const api = adam.card("Ship the API");
   assert.equal(await api.getAttribute("data-blocked"), "true");
-  assert.match(await api.getAttribute("aria-label"), new RegExp(`blocked: waiting on #${ids.schema}, #${ids.migration}`));
+  assert.match(
+    await api.getAttribute("aria-label"),
+    new RegExp(`blocked: waiting on #${ids.schema}, #${ids.migration}`),
+  );
   assert.match(await api.getAttribute("title"), /^Blocked: waiting on/);
   const faded = await api.locator(".card-title").evaluate((el) => Number(getComputedStyle(el).opacity));
   assert.ok(faded < 1 && faded >= 0.5, `dimmed but readable (title opacity ${faded})`);
-  assert.equal(await adam.card("Update the docs").getAttribute("data-blocked"), null, "a card without blockers is not dimmed");
+  assert.equal(
+    await adam.card("Update the docs").getAttribute("data-blocked"),
+    null,
+    "a card without blockers is not dimmed",
+  );
   assert.equal(await adam.card("Design the schema").locator('[data-testid="blockers"]').count(), 0);
   assert.equal(await adam.card("Write the migration").locator('[data-testid="ready-mark"]').count(), 0);
 
   // Nick finishes the schema: on Adam's screen the chip goes, and the migration is ready.
   assert.equal((await server.api("PUT", `/tasks/${ids.schema}`, { status: "DONE" })).status, 200);
-  await eventually("the finished blocker's chip to go", async () => (await chipsOf(adam, "Ship the API")).join() === `${ids.migration}`);
+  await eventually(
+    "the finished blocker's chip to go",
+    async () => (await chipsOf(adam, "Ship the API")).join() === `${ids.migration}`,
+  );
   const migration = adam.card("Write the migration");
   await migration.locator('[data-testid="ready-mark"]').waitFor();
   assert.equal(await migration.locator('[data-testid="blockers"]').count(), 0);
@@ -102,7 +112,10 @@ test("blocked cards show their open blockers as chips and are dimmed; finishing 
   await dialog.locator('input[name="blocker"]').press("Enter");
   await dialog.locator(`.blocker[data-blocker="${ids.api}"]`).waitFor();
   assert.equal(await dialogTitle(adam), `Task #${ids.docs}`, "Enter adds the blocker without closing the dialog");
-  await eventually("Nick to see the new chip", async () => (await chipsOf(nick, "Update the docs")).join() === `${ids.api}`);
+  await eventually(
+    "Nick to see the new chip",
+    async () => (await chipsOf(nick, "Update the docs")).join() === `${ids.api}`,
+  );
   const stored = await server.api("GET", `/tasks/${ids.docs}`);
   assert.deepEqual(stored.body.blockedBy, [ids.api]);
   await adam.page.keyboard.press("Escape");
@@ -126,7 +139,9 @@ test("blocked cards show their open blockers as chips and are dimmed; finishing 
   await adam.card("Update the docs").click();
   await dialog.getByRole("button", { name: `Remove blocker #${ids.api}` }).click();
   await eventually("the docs' chip to go on both screens", async () => {
-    return (await chipsOf(adam, "Update the docs")).length === 0 && (await chipsOf(nick, "Update the docs")).length === 0;
+    return (
+      (await chipsOf(adam, "Update the docs")).length === 0 && (await chipsOf(nick, "Update the docs")).length === 0
+    );
   });
   await dialog.getByText("Nothing: this task can start any time.").waitFor();
   assertNoPageErrors(adam, nick);
@@ -138,7 +153,11 @@ test("the agents panel shows agents waiting for work, then the task one claimed 
     seed: async (s) => {
       const schema = await create(s, { title: "Design the schema", status: "IN_PROGRESS", assignee: "Adam" });
       const migration = await create(s, { title: "Write the migration", blockedBy: [schema.id] });
-      await create(s, { title: "Ship the API", blockedBy: [schema.id, migration.id], description: "REST and Socket.IO" });
+      await create(s, {
+        title: "Ship the API",
+        blockedBy: [schema.id, migration.id],
+        description: "REST and Socket.IO",
+      });
       const ci = await create(s, { title: "Set up CI", status: "DONE" });
       // Ready, but someone's: agents leave it alone.
       await create(s, { title: "Review the roadmap", assignee: "Nick", blockedBy: [ci.id] });
@@ -157,9 +176,18 @@ test("the agents panel shows agents waiting for work, then the task one claimed 
   const claimed = first.timeout(30_000).emitWithAck("task:next", { agentId: "bot-7", wait: 25 });
   await agents.locator('[data-agent="bot-7"] [data-testid="agent-waiting"]').waitFor();
   // Never answered: bot-9 disconnects while it waits.
-  second.timeout(30_000).emitWithAck("task:next", { agentId: "bot-9", wait: 25 }).catch(() => {});
+  second
+    .timeout(30_000)
+    .emitWithAck("task:next", { agentId: "bot-9", wait: 25 })
+    .catch(() => {});
   await agents.locator('[data-agent="bot-9"] [data-testid="agent-waiting"]').waitFor();
-  assert.equal(await agents.locator('[data-agent="bot-7"]').textContent().then((s) => s.includes("waiting for work")), true);
+  assert.equal(
+    await agents
+      .locator('[data-agent="bot-7"]')
+      .textContent()
+      .then((s) => s.includes("waiting for work")),
+    true,
+  );
 
   // Work arrives: the first in line takes it; the panel shows its task and lease.
   const made = await create(server, { title: "Index the logs" });
@@ -168,13 +196,20 @@ test("the agents panel shows agents waiting for work, then the task one claimed 
   assert.equal(answer.task.id, made.id);
   const row = agents.locator('[data-agent="bot-7"]');
   await row.locator('[data-testid="agent-task"]', { hasText: `#${made.id}` }).waitFor();
-  await eventually("bot-7 to stop waiting", async () => (await row.locator('[data-testid="agent-waiting"]').count()) === 0);
+  await eventually(
+    "bot-7 to stop waiting",
+    async () => (await row.locator('[data-testid="agent-waiting"]').count()) === 0,
+  );
   assert.match(await row.locator('[data-testid="agent-task"]').textContent(), /Index the logs/);
   const lease = row.locator('[data-testid="lease"]');
   const before = await lease.textContent();
   assert.match(before, /^[45]:\d\d left$/, before);
   await eventually("the lease to tick", async () => (await lease.textContent()) !== before, 3000);
-  assert.equal(await agents.locator('[data-agent="bot-9"] [data-testid="agent-waiting"]').count(), 1, "bot-9 still waits");
+  assert.equal(
+    await agents.locator('[data-agent="bot-9"] [data-testid="agent-waiting"]').count(),
+    1,
+    "bot-9 still waits",
+  );
 
   await adam.card("Ship the API").locator(".dep-chip").first().waitFor();
   await adam.page.mouse.move(0, 0);
