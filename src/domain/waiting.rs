@@ -149,7 +149,11 @@ impl Waiting {
             .unwrap()
             .entry(board.to_owned())
             .or_insert_with(|| {
-                Arc::new(Line { turn: Default::default(), changes: watch::Sender::new(0), agents: Mutex::default() })
+                Arc::new(Line {
+                    turn: Default::default(),
+                    changes: watch::Sender::new(0),
+                    agents: Mutex::default(),
+                })
             })
             .clone()
     }

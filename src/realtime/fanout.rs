@@ -252,7 +252,9 @@ impl Fanout {
                 Signal::Viewers { board, except, task_id, users } => {
                     (board, Some(except), "task:viewers", json!({ "taskId": task_id, "users": users }))
                 }
-                Signal::Waiting { board, agents } => (board, None, "agents:waiting", json!({ "agents": agents })),
+                Signal::Waiting { board, agents } => {
+                    (board, None, "agents:waiting", json!({ "agents": agents }))
+                }
             };
             // After shutdown closed the namespace there is nobody left to tell.
             let Some(ns) = self.io.of("/") else { continue };
