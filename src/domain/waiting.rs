@@ -237,3 +237,68 @@ pub fn parse_wait(value: Option<Value>) -> AppResult<Duration> {
         Some(_) => Err(refused()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presence::Signal;
+
+    /// The lists announced so far, oldest first.
+    fn announced(signals: &mut tokio::sync::mpsc::UnboundedReceiver<Signal>) -> Vec<Vec<String>> {
+        let mut lists = Vec::new();
+        while let Ok(signal) = signals.try_recv() {
+            if let Signal::Waiting { board, agents } = signal {
+                assert_eq!(board, "main");
+                lists.push(agents);
+            }
+        }
+        lists
+    }
+
+    fn a_task() -> Task {
+        serde_json::from_value(serde_json::json!({
+            "id": 1, "board": "main", "title": "t", "description": "", "status": "IN_PROGRESS",
+            "assignee": "lucky", "position": 0, "createdBy": "a", "createdAt": "", "updatedAt": "",
+            "version": 2, "claimedBy": "lucky", "leaseExpiresAt": null, "progress": null,
+            "labels": [], "dueAt": null, "commentCount": 0
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_waiting_agent_is_listed_until_its_request_goes_away_and_one_served_at_once_never_is() {
+        let (presence, mut signals) = Presence::new();
+        let waiting = Arc::new(Waiting::new(Arc::new(Bus::new()), presence));
+
+        let served = waiting
+            .wait("main", "lucky", WAIT_MAX, std::future::pending(), || async { Ok(Some(a_task())) })
+            .await;
+        assert!(served.unwrap().is_some());
+        assert!(announced(&mut signals).is_empty(), "served at once: never listed");
+
+        // A REST request whose client hung up is dropped mid-wait, never answered.
+        let this = waiting.clone();
+        let dropped = tokio::spawn(async move {
+            this.wait("main", "bot-1", WAIT_MAX, std::future::pending(), || async { Ok(None) }).await
+        });
+        let this = waiting.clone();
+        let second = tokio::spawn(async move {
+            this.wait("main", "bot-2", WAIT_MAX, std::future::pending(), || async { Ok(None) }).await
+        });
+        while waiting.agents("main").len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(waiting.agents("main"), ["bot-1", "bot-2"], "in arrival order");
+        dropped.abort();
+        let _ = dropped.await;
+        assert_eq!(waiting.agents("main"), ["bot-2"]);
+        second.abort();
+        let _ = second.await;
+        assert!(waiting.agents("main").is_empty());
+        assert_eq!(
+            announced(&mut signals),
+            [vec!["bot-1"], vec!["bot-1", "bot-2"], vec!["bot-2"], vec![]],
+            "every change announced, in order"
+        );
+    }
+}
