@@ -95,7 +95,7 @@ export function BlockersField(props: {
             value={text}
             list={listId}
             placeholder="Add a blocker: #id or title"
-            aria-label="Add a blocker by #id or title"
+            aria-label="New blocker, by #id or task name"
             autoComplete="off"
             onChange={(e) => setText(e.target.value)}
             onKeyDown={onKeyDown}
