@@ -15,6 +15,7 @@ describe("presentation helpers", () => {
   it("counts a lease down in minutes, then seconds", () => {
     expect(timeLeft("2026-01-01T12:04:30Z", NOW)).toBe("5m left");
     expect(timeLeft("2026-01-01T12:00:42Z", NOW)).toBe("42s left");
+    expect(timeLeft("2026-01-01T12:05:20Z", NOW)).toBe("5m left");
     expect(timeLeft("2026-01-01T11:59:00Z", NOW)).toBe("expiring");
     expect(timeLeft(null, NOW)).toBeNull();
   });

@@ -24,8 +24,9 @@ export function timeLeft(iso: string | null | undefined, now: number): string | 
   const s = Math.round((end - now) / 1000);
   if (s <= 0) return "expiring";
   if (s < 60) return `${s}s left`;
-  // Minutes, not seconds: the board re-renders ages every 30 s, not every second.
-  return `${Math.ceil(s / 60)}m left`;
+  // Minutes, not seconds: the board re-renders ages every 30 s, not every second. Rounded, not
+  // up: its clock may be 30 s behind, and a lease granted a moment ago must not read "6m left".
+  return `${Math.round(s / 60)}m left`;
 }
 
 /** A lease's countdown to the second ("4:05 left"), for a panel that re-renders every second. */
