@@ -214,6 +214,15 @@ test("the agents panel shows agents waiting for work, then the task one claimed 
   await adam.card("Ship the API").locator(".dep-chip").first().waitFor();
   await adam.page.mouse.move(0, 0);
   await adam.page.screenshot({ path: resolve(DOCS, "work-graph.png") });
+  // The same in dark mode, for a look (e2e/screenshots, not in the docs).
+  await adam.page.emulateMedia({ colorScheme: "dark" });
+  await eventually("the colour transitions to finish", () =>
+    adam.page.evaluate(() =>
+      document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState === "finished"),
+    ),
+  );
+  await adam.screenshot("work-graph-dark");
+  await adam.page.emulateMedia({ colorScheme: "light" });
 
   // The panel's task opens the card view.
   await row.locator('[data-testid="agent-task"]').click();
