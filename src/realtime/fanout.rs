@@ -229,6 +229,12 @@ impl Fanout {
     /// Sends ephemeral signals (typing, drags, a second tab) to the others on the board.
     pub async fn run_signals(self: Arc<Self>, mut signals: mpsc::UnboundedReceiver<Signal>) {
         while let Some(signal) = signals.recv().await {
+            // The waiting list is part of `sync:full`: sent under the rings lock, like a change,
+            // so a socket being synced either read the new list or is in its room for this.
+            let _turn = match signal {
+                Signal::Waiting { .. } => Some(self.rings.lock().await),
+                _ => None,
+            };
             let (board, except, name, payload) = match signal {
                 Signal::Board { board, event, payload } => {
                     self.send_board_news(&board, &event, &payload).await;
