@@ -116,6 +116,15 @@ test("blocked cards show their open blockers as chips and are dimmed; finishing 
     "Nick to see the new chip",
     async () => (await chipsOf(nick, "Update the docs")).join() === `${ids.api}`,
   );
+  await eventually(
+    "the server's answer (the field empties)",
+    async () => (await dialog.locator('input[name="blocker"]').inputValue()) === "",
+  );
+  assert.equal(
+    await dialog.getByText("Someone changed this task").count(),
+    0,
+    "one's own blocker is no one else's change",
+  );
   const stored = await server.api("GET", `/tasks/${ids.docs}`);
   assert.deepEqual(stored.body.blockedBy, [ids.api]);
   await adam.page.keyboard.press("Escape");

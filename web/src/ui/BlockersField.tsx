@@ -16,6 +16,8 @@ export function BlockersField(props: {
   onOpen: (id: number) => void;
   /** Shows a refusal on the dialog's error line; null clears it. */
   onRefusal: (message: string | null) => void;
+  /** The server saved a change of the blockers. */
+  onSaved: () => void;
 }) {
   const { task, onRefusal } = props;
   const { store, engine, creds } = useApp();
@@ -38,6 +40,7 @@ export function BlockersField(props: {
     const refusal = await engine.setBlockers(task.id, next);
     setBusy(false);
     onRefusal(refusal ? refusal.message : null);
+    if (refusal === null) props.onSaved();
     return refusal === null;
   }
 

@@ -23,7 +23,7 @@ export function EditDialog(props: {
   const task = useStore(store, (s) => selectVisibleTasks(s)[props.taskId]);
   const lockedBy = useStore(store, (s) => s.drags[props.taskId]?.user);
   const now = useNow(30_000);
-  const [opened] = useState(() => task);
+  const [opened, setOpened] = useState(() => task);
   const [title, setTitle] = useState(task?.title ?? "");
   const [description, setDescription] = useState(task?.description ?? "");
   const [assignee, setAssignee] = useState(task?.assignee ?? "");
@@ -32,6 +32,17 @@ export function EditDialog(props: {
   const listId = useId();
 
   const changedElsewhere = Boolean(task && opened && task.version > opened.version && task.id > 0);
+
+  // A blocker saved from this dialog is no one else's change: when it was the only change since,
+  // the dialog starts from the saved version (else the notice above stays, rightly).
+  function followOwnChange() {
+    const saved = selectVisibleTasks(store.getState())[props.taskId];
+    setOpened((o) =>
+      o && saved && saved.version === o.version + 1
+        ? { ...o, version: saved.version, updatedAt: saved.updatedAt, blockedBy: saved.blockedBy }
+        : o,
+    );
+  }
 
   function save(event: FormEvent) {
     event.preventDefault();
@@ -103,7 +114,7 @@ export function EditDialog(props: {
               </select>
             </label>
           </div>
-          <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} />
+          <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} onSaved={followOwnChange} />
           {task.progress && (
             <p className="muted small-print">
               Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}
