@@ -264,7 +264,8 @@ impl Cluster {
             Signal::Notify { person, payload } => {
                 self.send("people".into(), json!({ "kind": "notify", "person": person, "payload": payload }))
             }
-            Signal::Users { .. } => {}
+            // Each instance lists its own waiting agents (see `domain::waiting`).
+            Signal::Users { .. } | Signal::Waiting { .. } => {}
         }
     }
 

@@ -60,6 +60,12 @@ pub enum Signal {
         board: String,
         users: Vec<User>,
     },
+    /// The agents waiting for work on a board (`task:next { wait }`) changed: `agents` is the
+    /// list now, in arrival order.
+    Waiting {
+        board: String,
+        agents: Vec<String>,
+    },
     /// Who has a card open changed: `users` are the names viewing `task_id` now.
     Viewers {
         board: String,
@@ -512,6 +518,11 @@ impl Presence {
             return None;
         }
         state.people.remove(&key).map(|p| p.name)
+    }
+
+    /// Asks whoever broadcasts to send the agents waiting for work on `board` (`agents:waiting`).
+    pub fn announce_waiting(&self, board: &str, agents: Vec<String>) {
+        self.signal(Signal::Waiting { board: board.to_owned(), agents });
     }
 
     /// Asks whoever broadcasts to send this online list, without a sequence number.

@@ -133,7 +133,7 @@ impl Arrival<'_> {
 impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
         let grace = crate::presence::PRESENCE_GRACE;
-        let waiting = Arc::new(Waiting::new(bus.clone()));
+        let waiting = Arc::new(Waiting::new(bus.clone(), presence.clone()));
         Board {
             store,
             bus,
@@ -201,6 +201,11 @@ impl Board {
     /// Answers every waiting `task:next` now, with no task (shutdown).
     pub fn stop_waiting(&self) {
         self.waiting.stop();
+    }
+
+    /// The agents waiting for work on `board` on this instance, in arrival order.
+    pub fn waiting_agents(&self, board: &str) -> Vec<String> {
+        self.waiting.agents(board)
     }
 
     pub fn presence(&self) -> &Arc<Presence> {
@@ -431,7 +436,7 @@ impl Board {
         if wait.is_zero() {
             return attempt().await;
         }
-        self.waiting.wait(board, wait, cancel, attempt).await
+        self.waiting.wait(board, &agent, wait, cancel, attempt).await
     }
 
     /// `task:release { taskId }`: back to TODO, unassigned.

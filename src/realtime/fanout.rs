@@ -97,6 +97,8 @@ struct EncodedSync {
     board: String,
     seq: i64,
     users: Vec<User>,
+    /// The agents waiting for work then (they change without a `seq`, like `users`).
+    waiting: Vec<String>,
     /// The boards listed: the socket's credential's, so another credential's list differs.
     boards: Vec<BoardInfo>,
     /// The person's unread notifications, which differ from person to person.
@@ -115,6 +117,8 @@ struct SyncFull<'a> {
     labels: &'a [Label],
     #[serde(rename = "unreadNotifications")]
     unread_notifications: i64,
+    #[serde(rename = "waitingAgents")]
+    waiting_agents: &'a [String],
 }
 
 /// The recent events of one board.
@@ -237,6 +241,12 @@ impl Fanout {
     /// Sends ephemeral signals (typing, drags, a second tab) to the others on the board.
     pub async fn run_signals(self: Arc<Self>, mut signals: mpsc::UnboundedReceiver<Signal>) {
         while let Some(signal) = signals.recv().await {
+            // The waiting list is part of `sync:full`: sent under the rings lock, like a change,
+            // so a socket being synced either read the new list or is in its room for this.
+            let _turn = match signal {
+                Signal::Waiting { .. } => Some(self.rings.lock().await),
+                _ => None,
+            };
             let (board, except, name, payload) = match signal {
                 Signal::Board { board, event, payload } => {
                     self.send_board_news(&board, &event, &payload).await;
@@ -260,6 +270,9 @@ impl Fanout {
                 Signal::Viewers { board, except, task_id, users } => {
                     (board, Some(except), "task:viewers", json!({ "taskId": task_id, "users": users }))
                 }
+                Signal::Waiting { board, agents } => {
+                    (board, None, "agents:waiting", json!({ "agents": agents }))
+                }
             };
             // After shutdown closed the namespace there is nobody left to tell.
             let Some(ns) = self.io.of("/") else { continue };
@@ -280,6 +293,7 @@ impl Fanout {
         let sockets = ns.to(board_room(board)).sockets();
         let snapshot = self.board.snapshot(board).await?;
         let users = self.board.users(board);
+        let waiting = self.board.waiting_agents(board);
         // The board list is read once: a socket's is every board its credential's scope reaches.
         let all = self.board.boards_for(None).await?;
         for socket in sockets {
@@ -289,7 +303,7 @@ impl Fanout {
                 all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect();
             let name = self.board.presence().name_of(&socket.id.to_string());
             let unread = self.board.unread_notifications(&name).await?;
-            let json = encode_sync(board, &snapshot, &users, &boards, unread)?;
+            let json = encode_sync(board, &snapshot, &users, &waiting, &boards, unread)?;
             let _ = socket.emit("sync:full", &*json);
         }
         Ok(())
@@ -367,12 +381,14 @@ impl Fanout {
                 tracing::debug!(seq = snapshot.seq, "syncing a socket ahead of the fan-out");
             }
             let users = self.board.users(req.board);
-            let json = encode_sync(req.board, &snapshot, &users, &req.boards, req.unread)?;
+            let waiting = self.board.waiting_agents(req.board);
+            let json = encode_sync(req.board, &snapshot, &users, &waiting, &req.boards, req.unread)?;
             let _ = socket.emit("sync:full", &*json);
             *self.encoded.lock().unwrap() = Some(EncodedSync {
                 board: req.board.to_owned(),
                 seq: snapshot.seq,
                 users,
+                waiting,
                 boards: req.boards,
                 unread: req.unread,
                 json,
@@ -418,13 +434,14 @@ impl Fanout {
         // the snapshot or after its seq on `live`, and the follower skips the first kind.
         let snapshot = self.board.snapshot(board).await?;
         let users = self.board.users(board);
-        let json = encode_sync(board, &snapshot, &users, boards, unread)?;
+        let waiting = self.board.waiting_agents(board);
+        let json = encode_sync(board, &snapshot, &users, &waiting, boards, unread)?;
         Ok(Follow { start: Start::Full { seq: snapshot.seq, json }, after: snapshot.seq, live })
     }
 
     /// The encoded `sync:full` if it is still the board as a new socket must see it: the
     /// fan-out has sent nothing since (so no event falls between it and the room), and the
-    /// same people are online.
+    /// same people are online and the same agents waiting.
     fn current_sync(
         &self,
         board: &str,
@@ -435,7 +452,9 @@ impl Fanout {
         let encoded = self.encoded.lock().unwrap();
         let encoded =
             encoded.as_ref().filter(|e| e.board == board && e.boards == boards && e.unread == unread)?;
-        let current = ring.is_some_and(|r| r.last == encoded.seq) && self.board.users(board) == encoded.users;
+        let current = ring.is_some_and(|r| r.last == encoded.seq)
+            && self.board.users(board) == encoded.users
+            && self.board.waiting_agents(board) == encoded.waiting;
         current.then(|| encoded.json.clone())
     }
 
@@ -556,11 +575,13 @@ fn position_patch(task: &Task) -> Value {
     json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
 }
 
-/// `sync:full` as sent: `{ tasks, agents, users, seq, board, boards }`, serialised once.
+/// `sync:full` as sent: `{ tasks, agents, users, seq, board, boards, labels,
+/// unreadNotifications, waitingAgents }`, serialised once.
 fn encode_sync(
     board: &str,
     snapshot: &Snapshot,
     users: &[User],
+    waiting: &[String],
     boards: &[BoardInfo],
     unread_notifications: i64,
 ) -> AppResult<Arc<RawValue>> {
@@ -573,6 +594,7 @@ fn encode_sync(
         boards,
         labels: &snapshot.labels,
         unread_notifications,
+        waiting_agents: waiting,
     };
     Ok(serde_json::value::to_raw_value(&sync)
         .map_err(|e| anyhow::Error::new(e).context("encoding sync:full"))?

@@ -188,6 +188,55 @@ test('a waiting command does not hold up the same socket\'s other commands', T, 
   assert.equal((await answer).task.id, created.task.id, 'and the wait is answered by it');
 });
 
+// ---- who is waiting, for the people watching ----
+
+test('a waiting agent is announced to the board with agents:waiting and listed in sync:full; a create that answers it empties the list', T, async () => {
+  await freshQueue(0, 'shown');
+  const agent = await connect();
+  const person = await connect();
+  const agentId = uid('shown-waiter');
+  const since = person.mark();
+  const answer = waitNext(agent, agentId, 10);
+  const listed = await person.waitFor('agents:waiting', (p) => p.agents.includes(agentId), { since });
+  assert.deepEqual(listed, { agents: [agentId] }, 'the list is { agents: [ids] }');
+  const late = await connect();
+  assert.deepEqual(late.syncs[0].waitingAgents, [agentId], 'a socket connecting meanwhile gets the list in sync:full');
+  const emptied = person.mark();
+  const created = assertOk(await person.ack('task:create', { title: uid('answers the wait') }), 'create').task;
+  assert.equal((await answer).task.id, created.id);
+  await person.waitFor('agents:waiting', (p) => p.agents.length === 0, { since: emptied });
+  await late.waitFor('agents:waiting', (p) => p.agents.length === 0, { since: 0 });
+  assert.deepEqual((await connect()).syncs[0].waitingAgents, [], 'and sync:full lists nobody');
+});
+
+test('agents:waiting lists waiters in arrival order, and a disconnect or a passed wait takes an agent off', T, async () => {
+  await freshQueue(0, 'leaves');
+  const person = await connect();
+  const [first, second] = await Promise.all([connect(), connect()]);
+  const [firstId, secondId] = [uid('first'), uid('second')];
+  const since = person.mark();
+  waitNext(first, firstId, 15).catch(() => {}); // its ack never comes: the socket closes
+  await person.waitFor('agents:waiting', (p) => p.agents.includes(firstId), { since });
+  const brief = waitNext(second, secondId, 1);
+  await person.waitFor('agents:waiting', (p) => p.agents.length === 2, { since });
+  assert.deepEqual(person.entries('agents:waiting', since).at(-1).data.agents, [firstId, secondId], 'in arrival order');
+  assert.equal((await brief).task, null, 'the second wait passes');
+  await person.waitFor('agents:waiting', (p) => p.agents.length === 1 && p.agents[0] === firstId, { since });
+  const gone = person.mark();
+  first.close();
+  await person.waitFor('agents:waiting', (p) => p.agents.length === 0, { since: gone });
+});
+
+test('an agent served at once is never listed as waiting', T, async () => {
+  await freshQueue(1, 'served');
+  const person = await connect();
+  const agent = await connect();
+  const since = person.mark();
+  const got = await waitNext(agent, uid('lucky'), 5);
+  assert.ok(got.task, 'a ready task is claimed at once');
+  await person.none('agents:waiting', () => true, { since, ms: 300 });
+});
+
 test('REST waits too: 200 with the task created meanwhile, 204 when the wait passes; wait is 0–60 seconds', T, async () => {
   await freshQueue(0, 'rest-wait');
   const agentId = uid('rest-waiter');

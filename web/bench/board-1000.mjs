@@ -113,7 +113,8 @@ async function main() {
           new Promise((resolve) => {
             const req = indexedDB.open("warroom");
             req.onsuccess = () => {
-              const get = req.result.transaction("kv").objectStore("kv").get("board");
+              // The main board's copy (one entry per board since boards came).
+              const get = req.result.transaction("kv").objectStore("kv").get("board:main");
               get.onsuccess = () => resolve((get.result?.tasks?.length ?? 0) >= 1);
               get.onerror = () => resolve(false);
             };

@@ -36,6 +36,8 @@ export interface Task {
   progress?: TaskProgress | null;
   /** The board the task is on (SPEC "Boards"); absent on servers that predate boards. */
   board?: string;
+  /** The tasks (same board) this one waits for (SPEC "Agents' work graph"); absent before it. */
+  blockedBy?: number[];
 }
 
 /** `task:{id}:updated`: only the changed fields, always with `version` and `updatedAt`. */
@@ -111,6 +113,8 @@ export interface SyncFull {
   /** This socket's board and every board the credential can see; absent before boards. */
   board?: BoardInfo | null;
   boards?: BoardInfo[];
+  /** The agents waiting for work (`task:next { wait }`) on this board; absent before it. */
+  waitingAgents?: string[];
 }
 
 export interface ErrorBody {
@@ -132,6 +136,8 @@ export interface TaskFields {
   description?: string;
   assignee?: string | null;
   status?: Status;
+  /** The whole list of blockers (replacing); the server refuses unknown tasks and cycles. */
+  blockedBy?: number[];
 }
 
 export interface CreateTaskInput {
@@ -182,6 +188,8 @@ export interface ServerToClientEvents {
   "users:update": (users: User[], meta?: SeqMeta) => void;
   "typing:update": (names: string[]) => void;
   "task:drag:other": (payload: { taskId: number; user: string | null }) => void;
+  /** The agents waiting for work on this board changed (the whole list, arrival order); no seq. */
+  "agents:waiting": (payload: { agents: string[] }) => void;
   celebration: (payload: { user: string; taskId: number }, meta?: SeqMeta) => void;
   activity: (entry: ActivityEntry, meta?: SeqMeta) => void;
   /** Board events reach every socket that can see the board, whatever board it is on; no seq. */

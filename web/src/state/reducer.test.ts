@@ -399,6 +399,20 @@ describe("ephemeral signals", () => {
     expect(state.typing).toEqual([]);
   });
 
+  it("lists the agents waiting for work from sync:full and agents:waiting, and forgets them with the connection", () => {
+    let state = run(initialState("Adam"), {
+      type: "syncFull",
+      payload: { tasks: [], agents: [], users: [], seq: 1, waitingAgents: ["bot-1"] },
+      at: T0,
+    });
+    expect(state.waiting).toEqual(["bot-1"]);
+    state = run(state, { type: "waiting", agents: ["bot-1", "bot-2"] });
+    expect(state.waiting).toEqual(["bot-1", "bot-2"]);
+    state = run(state, { type: "connection", state: "reconnecting" });
+    expect(state.waiting).toEqual([]);
+    expect(synced([]).waiting).toEqual([]);
+  });
+
   it("keeps the newest activity first, without duplicates", () => {
     const e = (id: number, ts: string) => ({
       id,
@@ -435,6 +449,12 @@ describe("choosing the version an edit is checked against", () => {
 
   it("uses the version the person saw when someone changed the same field, so the server says CONFLICT", () => {
     expect(versionToSend(edit(), task(1, { version: 4, title: "Theirs" }))).toBe(1);
+  });
+
+  it("compares blocker lists by their items, not by identity", () => {
+    const blockers = edit({ fields: { blockedBy: [2, 3] }, baseValues: { blockedBy: [2] } });
+    expect(versionToSend(blockers, task(1, { version: 4, blockedBy: [2] }))).toBe(4);
+    expect(versionToSend(blockers, task(1, { version: 4, blockedBy: [3] }))).toBe(1);
   });
 
   it("sends no version when the person chose to overwrite, or for a task not created yet", () => {

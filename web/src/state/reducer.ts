@@ -109,6 +109,8 @@ export interface BoardState {
   activity: ActivityEntry[];
   typing: string[];
   drags: Readonly<Record<number, DragMark>>;
+  /** Agents waiting for work (`task:next { wait }`), in arrival order; ephemeral, like typing. */
+  waiting: string[];
   connection: ConnectionState;
 }
 
@@ -132,6 +134,7 @@ export function initialState(me = "", board: string = MAIN_BOARD, boards: BoardI
     activity: [],
     typing: [],
     drags: {},
+    waiting: [],
     connection: "connecting",
   };
 }
@@ -178,6 +181,7 @@ export type Action =
   | { type: "syncResumed"; seq: number; at: string }
   | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
   | { type: "typing"; names: string[] }
+  | { type: "waiting"; agents: string[] }
   | { type: "dragOther"; taskId: number; user: string | null; now: number }
   | { type: "expireDrags"; now: number }
   | { type: "connection"; state: ConnectionState }
@@ -219,6 +223,7 @@ export function applySyncFull(state: BoardState, payload: SyncFull, at: string):
     tasks: fromList(payload.tasks ?? []),
     agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
     users: payload.users ?? [],
+    waiting: Array.isArray(payload.waitingAgents) ? payload.waitingAgents : [],
     seq: payload.seq ?? 0,
     synced: true,
     gap: null,
@@ -302,6 +307,8 @@ export function reducer(state: BoardState, action: Action): BoardState {
       };
     case "typing":
       return { ...state, typing: action.names.filter((n) => n.toLowerCase() !== state.me.toLowerCase()) };
+    case "waiting":
+      return { ...state, waiting: action.agents };
     case "dragOther": {
       const drags = { ...state.drags };
       if (action.user) drags[action.taskId] = { user: action.user, since: action.now };
@@ -320,7 +327,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
       const next = { ...state, connection: action.state };
       // Ephemeral signals die with the connection that carried them, and so does a gap: the
       // next handshake resumes from `seq`, and a gap on that connection is a new one.
-      if (action.state !== "live") return { ...next, typing: [], drags: {}, gap: null };
+      if (action.state !== "live") return { ...next, typing: [], drags: {}, waiting: [], gap: null };
       return next;
     }
     case "enqueue":
@@ -526,6 +533,12 @@ export function versionToSend(op: UpdateOp, current: Task | undefined): number |
   const base = op.baseValues;
   const untouched =
     base !== undefined &&
-    (Object.keys(op.fields) as (keyof TaskFields)[]).every((key) => key in base && current[key] === base[key]);
+    (Object.keys(op.fields) as (keyof TaskFields)[]).every((key) => key in base && sameValue(current[key], base[key]));
   return (untouched ? current.version : op.baseVersion) || undefined;
+}
+
+/** Field values compared as the server compares them: lists (`blockedBy`) by their items. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b;
 }

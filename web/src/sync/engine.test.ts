@@ -97,6 +97,8 @@ vi.mock("../net/connection", () => ({
   },
 }));
 vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}), forgetBoard: vi.fn(async () => {}) }));
+vi.mock("../state/toasts", () => ({ showToast: vi.fn() }));
+const { showToast } = await import("../state/toasts");
 
 const { SyncEngine } = await import("./engine");
 type EngineHooks = import("./engine").EngineHooks;
@@ -175,6 +177,41 @@ describe("the sync engine", () => {
     await flush();
     expect(selectVisibleTasks(store.getState())[1].status).toBe("TODO");
     expect(socket.commands()[1].event).toBe("task:delete");
+  });
+
+  it("shows new blockers at once and hands the server's verdict to the caller, a refusal rolled back without a toast", async () => {
+    socket.goLive({ tasks: [task(1), task(2), task(3, { blockedBy: [1] })], agents: [], users: [], seq: 1 });
+    const saved = engine.setBlockers(3, [1, 2]);
+    expect(selectVisibleTasks(store.getState())[3].blockedBy).toEqual([1, 2]);
+    await flush();
+    const [update] = socket.commands();
+    expect(update.payload).toMatchObject({ id: 3, blockedBy: [1, 2], version: 1 });
+    update.ack!({ ok: true, task: task(3, { blockedBy: [1, 2], version: 2 }) });
+    expect(await saved).toBeNull();
+
+    vi.mocked(showToast).mockClear();
+    const refused = engine.setBlockers(1, [3]);
+    await flush();
+    const cycle = { code: "VALIDATION_ERROR", message: "`blockedBy` would make a cycle: #1 → #3 → #1" };
+    socket.commands()[1].ack!({ ok: false, error: cycle });
+    expect(await refused).toEqual(cycle);
+    expect(selectVisibleTasks(store.getState())[1].blockedBy ?? []).toEqual([]);
+    expect(showToast).not.toHaveBeenCalled();
+    expect(await engine.setBlockers(3, [1, 2])).toBeNull();
+    expect(socket.commands()).toHaveLength(2);
+    // Any other refused edit still says so in a toast.
+    engine.updateTask(1, { blockedBy: [3] });
+    await flush();
+    socket.commands()[2].ack!({ ok: false, error: cycle });
+    await flush();
+    expect(showToast).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps the agents waiting for work from agents:waiting", () => {
+    socket.goLive({ tasks: [], agents: [], users: [], seq: 1, waitingAgents: ["bot-1"] });
+    expect(store.getState().waiting).toEqual(["bot-1"]);
+    socket.serverSends("agents:waiting", { agents: ["bot-1", "bot-2"] });
+    expect(store.getState().waiting).toEqual(["bot-1", "bot-2"]);
   });
 
   it("resumes with the last sequence number it applied", async () => {

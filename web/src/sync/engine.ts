@@ -24,6 +24,7 @@ import {
 } from "../protocol";
 import {
   checkSeq,
+  sameValue,
   selectVisibleTasks,
   toCache,
   versionToSend,
@@ -98,6 +99,8 @@ export function diffFields(task: Task, fields: TaskFields): TaskFields {
     if (assignee !== task.assignee) changed.assignee = assignee;
   }
   if (fields.status !== undefined && fields.status !== task.status) changed.status = fields.status;
+  if (fields.blockedBy !== undefined && !sameValue(fields.blockedBy, task.blockedBy ?? []))
+    changed.blockedBy = fields.blockedBy;
   return changed;
 }
 
@@ -125,6 +128,8 @@ export class SyncEngine {
   private wantFullSync = false;
   /** This board was deleted on the server: its copy is forgotten and must not be saved again. */
   private boardGone = false;
+  /** Ops whose sender waits for the server's verdict itself (the dialog's blockers), by opId. */
+  private verdicts = new Map<string, (refusal: ErrorBody | null) => void>();
 
   constructor(
     private readonly store: Store,
@@ -201,6 +206,7 @@ export class SyncEngine {
       dispatch({ type: "users", users: list, seq: meta?.seq });
     });
     socket.on("typing:update", (names) => dispatch({ type: "typing", names: Array.isArray(names) ? names : [] }));
+    socket.on("agents:waiting", (p) => dispatch({ type: "waiting", agents: Array.isArray(p?.agents) ? p.agents : [] }));
     socket.on("task:drag:other", (p) =>
       dispatch({ type: "dragOther", taskId: Number(p.taskId), user: p.user ?? null, now: Date.now() }),
     );
@@ -325,17 +331,37 @@ export class SyncEngine {
    * of the two edits; a concurrent change to other fields merges. Returns false if nothing changed.
    */
   updateTask(id: number, fields: TaskFields, options: { base?: Task; checkVersion?: boolean } = {}): boolean {
+    return this.enqueueUpdate(id, fields, options) !== null;
+  }
+
+  /**
+   * Replaces a task's blockers. Shown at once like any edit, but the caller hears the server's
+   * verdict (null: saved; else the refusal, e.g. a cycle), because only the server knows the
+   * whole graph; a refusal is the caller's to show, not a toast's.
+   */
+  setBlockers(id: number, blockedBy: number[]): Promise<ErrorBody | null> {
+    const opId = this.enqueueUpdate(id, { blockedBy });
+    if (opId === null) return Promise.resolve(null);
+    return new Promise((resolve) => this.verdicts.set(opId, resolve));
+  }
+
+  /** Queues the fields that changed as one update op; its opId, or null when nothing changed. */
+  private enqueueUpdate(
+    id: number,
+    fields: TaskFields,
+    options: { base?: Task; checkVersion?: boolean } = {},
+  ): string | null {
     const visible = selectVisibleTasks(this.state)[id];
-    if (!visible) return false;
+    if (!visible) return null;
     const from = options.base ?? visible;
     const changed = diffFields(from, fields);
     if (options.base) {
       // Fields the person left alone are not theirs to send, even if the dialog still shows them.
       for (const key of Object.keys(changed) as (keyof TaskFields)[]) {
-        if (visible[key] === changed[key]) delete changed[key];
+        if (sameValue(visible[key], changed[key])) delete changed[key];
       }
     }
-    if (Object.keys(changed).length === 0) return false;
+    if (Object.keys(changed).length === 0) return null;
     const confirmed = this.state.tasks[id];
     const baseVersion = options.base && options.base.version > 0 ? options.base.version : (confirmed?.version ?? 0);
     // The values the person started from: their dialog's snapshot, else what the server had.
@@ -344,11 +370,12 @@ export class SyncEngine {
     for (const key of Object.keys(changed) as (keyof TaskFields)[]) {
       (baseValues as Record<string, unknown>)[key] = startedFrom[key];
     }
+    const opId = makeOpId();
     this.store.dispatch({
       type: "enqueue",
       op: {
         kind: "update",
-        opId: makeOpId(),
+        opId,
         at: new Date().toISOString(),
         state: "queued",
         attempts: 0,
@@ -360,7 +387,7 @@ export class SyncEngine {
       },
     });
     this.pump();
-    return true;
+    return opId;
   }
 
   moveTask(id: number, status: Status, position: number): void {
@@ -488,6 +515,7 @@ export class SyncEngine {
       if (!this.state.pending.some((o) => o.opId === op.opId)) continue;
       if (outcome.type === "ok") {
         this.store.dispatch({ type: "opAcked", opId: op.opId, task: outcome.task });
+        this.takeVerdict(op.opId)?.(null);
       } else if (outcome.type === "refused") {
         this.refuse(op, outcome.error);
       } else {
@@ -605,7 +633,15 @@ export class SyncEngine {
       return;
     }
     this.store.dispatch({ type: "opRejected", opId: op.opId });
-    this.explainRefusal(error, op);
+    const verdict = this.takeVerdict(op.opId);
+    if (verdict) verdict(error);
+    else this.explainRefusal(error, op);
+  }
+
+  private takeVerdict(opId: string): ((refusal: ErrorBody | null) => void) | undefined {
+    const verdict = this.verdicts.get(opId);
+    this.verdicts.delete(opId);
+    return verdict;
   }
 
   private explainRefusal(error: ErrorBody, op: PendingOp | null): void {

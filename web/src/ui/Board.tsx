@@ -63,7 +63,9 @@ function useReusedColumns(next: Columns): Columns {
 
 export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
 
-export function Board() {
+/** `editing`: the task whose card view is open, kept by the dashboard so the agents panel can open one too. */
+export function Board(props: { editing: number | null; onEdit: (id: number | null) => void }) {
+  const { editing, onEdit: setEditing } = props;
   const { store, engine, creds } = useApp();
   const canAdd = canWrite(creds);
   const tasks = useStore(store, selectVisibleTasks);
@@ -71,7 +73,6 @@ export function Board() {
   const columns = useMemo(() => columnsOf(tasks), [tasks]);
   const [drag, setDragState] = useState<DragSession | null>(null);
   const refusedDrag = useRef<number | null>(null);
-  const [editing, setEditing] = useState<number | null>(null);
   const [deleting, setDeleting] = useState<number | null>(null);
   const [focusId, setFocusId] = useState<number | null>(null);
   const [composer, setComposer] = useState<Status | null>(null);
@@ -230,7 +231,7 @@ export function Board() {
   const latestColumns = useRef(columns);
   latestColumns.current = columns;
 
-  const onOpen = useCallback((task: Task) => setEditing(task.id), []);
+  const onOpen = useCallback((id: number) => setEditing(id), [setEditing]);
   const onComposer = useCallback((status: Status, open: boolean) => setComposer(open ? status : null), []);
   const onCardKey = useCallback(
     (task: Task, action: CardKeyAction) => {
@@ -263,7 +264,7 @@ export function Board() {
       setFocusId(task.id);
       engine.moveTask(task.id, status, target);
     },
-    [store, engine],
+    [store, engine, setEditing],
   );
 
   // While a card is held the columns show the drag's order; either way a column whose cards
@@ -318,7 +319,10 @@ export function Board() {
       </DragOverlay>
       {editing !== null && (
         <EditDialog
+          // Another task's card view (a blocker's) starts from that task's values.
+          key={editing}
           taskId={editing}
+          onOpen={setEditing}
           onClose={() => setEditing(null)}
           onDelete={() => {
             setDeleting(editing);

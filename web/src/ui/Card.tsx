@@ -1,10 +1,12 @@
-//! A task card: id, title, assignee, age, agent claim and progress; sortable unless someone else
-//! is holding it.
+//! A task card: id, title, assignee, age, agent claim and progress, and its place in the work
+//! graph (the open blockers as chips, a ready mark, dimmed while blocked); sortable unless
+//! someone else is holding it.
 
 import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import type { Task } from "../protocol";
+import { selectWorkGraph, type CardGraph } from "../state/graph";
 import { selectPendingIds, type DragMark } from "../state/reducer";
 import { useStore } from "../state/store";
 import { useApp } from "./App";
@@ -37,8 +39,16 @@ function sameFace(a: Task, b: Task): boolean {
  * face, the costly part, then stays as it was.
  */
 export const CardView = memo(
-  function CardView(props: { task: Task; now: number; dragMark?: DragMark; pending?: boolean }) {
-    const { task, now, dragMark } = props;
+  function CardView(props: {
+    task: Task;
+    now: number;
+    dragMark?: DragMark;
+    pending?: boolean;
+    graph?: CardGraph;
+    /** Opens a blocker's card (its chip); without it the chips are plain text (the drag overlay). */
+    onOpen?: (id: number) => void;
+  }) {
+    const { task, now, dragMark, graph, onOpen } = props;
     const progress = task.progress;
     const percent = progress?.percent ?? null;
     const lease = task.claimedBy ? timeLeft(task.leaseExpiresAt, now) : null;
@@ -50,6 +60,11 @@ export const CardView = memo(
             {isTemp ? "#…" : `#${task.id}`}
           </span>
           {props.pending && <span className="card-saving" title="Not confirmed by the server yet" />}
+          {graph?.ready && (
+            <span className="ready-mark" data-testid="ready-mark" title="Every blocker is done: ready to take">
+              ready
+            </span>
+          )}
           <time
             className="card-age"
             dateTime={task.createdAt}
@@ -59,6 +74,35 @@ export const CardView = memo(
           </time>
         </div>
         <p className="card-title">{task.title}</p>
+        {graph?.blocked && (
+          <div className="card-deps" data-testid="blockers">
+            <span className="card-deps-label">waiting on</span>
+            {graph.open.map((id) =>
+              onOpen ? (
+                <button
+                  key={id}
+                  type="button"
+                  className="dep-chip mono"
+                  data-blocker={id}
+                  title={`Open #${id}`}
+                  // The card's own handlers (open it, start a drag) are not for the chip.
+                  onPointerDown={(e) => e.stopPropagation()}
+                  onKeyDown={(e) => e.stopPropagation()}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    onOpen(id);
+                  }}
+                >
+                  #{id}
+                </button>
+              ) : (
+                <span key={id} className="dep-chip mono">
+                  #{id}
+                </span>
+              ),
+            )}
+          </div>
+        )}
         {task.description && <p className="card-desc">{task.description}</p>}
         {progress && (
           <div className="card-progress" title={progress.message}>
@@ -101,8 +145,21 @@ export const CardView = memo(
       </>
     );
   },
-  (a, b) => a.now === b.now && a.dragMark === b.dragMark && a.pending === b.pending && sameFace(a.task, b.task),
+  (a, b) =>
+    a.now === b.now &&
+    a.dragMark === b.dragMark &&
+    a.pending === b.pending &&
+    a.graph === b.graph &&
+    a.onOpen === b.onOpen &&
+    sameFace(a.task, b.task),
 );
+
+/** How a screen reader and a hover name the card's place in the graph. */
+function graphLabel(graph: CardGraph | undefined): string {
+  if (graph?.blocked) return `, blocked: waiting on ${graph.open.map((id) => `#${id}`).join(", ")}`;
+  if (graph?.ready) return ", ready";
+  return "";
+}
 
 export const SortableCard = memo(
   function SortableCard(props: {
@@ -110,13 +167,14 @@ export const SortableCard = memo(
     now: number;
     placeholder: boolean;
     autoFocus: boolean;
-    onOpen: (task: Task) => void;
+    onOpen: (id: number) => void;
     onKey: (task: Task, action: CardKeyAction) => void;
   }) {
     const { task } = props;
     const { store } = useApp();
     const dragMark = useStore(store, (s) => s.drags[task.id]);
     const pending = useStore(store, (s) => selectPendingIds(s).has(task.id));
+    const graph = useStore(store, (s) => selectWorkGraph(s).get(task.id));
     const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
       id: task.id,
       disabled: Boolean(dragMark),
@@ -152,6 +210,8 @@ export const SortableCard = memo(
     if (props.placeholder) classes.push("is-placeholder");
     if (pending) classes.push("is-pending");
     if (task.claimedBy) classes.push("is-claimed");
+    if (graph?.blocked) classes.push("is-blocked");
+    if (graph?.ready) classes.push("is-ready");
 
     return (
       <li
@@ -164,18 +224,27 @@ export const SortableCard = memo(
         data-testid="card"
         data-task-id={task.id}
         data-locked-by={dragMark?.user}
+        data-blocked={graph?.blocked ? "true" : undefined}
+        title={graph?.blocked ? `Blocked: waiting on ${graph.open.map((id) => `#${id}`).join(", ")}` : undefined}
         {...attributes}
         {...listeners}
         aria-roledescription="task card"
-        aria-label={`#${task.id} ${task.title}${task.assignee ? `, assigned to ${task.assignee}` : ""}${dragMark ? `, ${dragMark.user} is moving this` : ""}`}
+        aria-label={`#${task.id} ${task.title}${task.assignee ? `, assigned to ${task.assignee}` : ""}${graphLabel(graph)}${dragMark ? `, ${dragMark.user} is moving this` : ""}`}
         onKeyDown={onKeyDown}
         onClick={() => {
           // A card someone else holds is off limits until they let go, even for a click.
           if (dragMark || Date.now() - lastDragEnd < 300) return;
-          props.onOpen(task);
+          props.onOpen(task.id);
         }}
       >
-        <CardView task={task} now={props.now} dragMark={dragMark} pending={pending} />
+        <CardView
+          task={task}
+          now={props.now}
+          dragMark={dragMark}
+          pending={pending}
+          graph={graph}
+          onOpen={props.onOpen}
+        />
       </li>
     );
   },

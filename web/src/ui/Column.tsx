@@ -21,7 +21,7 @@ export const Column = memo(function Column(props: {
   now: number;
   draggingId: number | null;
   focusId: number | null;
-  onOpen: (task: Task) => void;
+  onOpen: (id: number) => void;
   onKey: (task: Task, action: CardKeyAction) => void;
   composerOpen: boolean;
   onComposer: (status: Status, open: boolean) => void;

@@ -34,6 +34,8 @@ function TypingIndicator() {
 export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   const { me, store, creds } = useApp();
   const [help, setHelp] = useState(false);
+  // The card view open, if any: a card, a blocker chip or the agents panel opens it.
+  const [editing, setEditing] = useState<number | null>(null);
   const boardName = useStore(store, (s) => s.boards.find((b) => b.id === s.board)?.name ?? s.board);
 
   useEffect(() => {
@@ -88,10 +90,10 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         </div>
       </header>
       <div className="layout">
-        <Board />
+        <Board editing={editing} onEdit={setEditing} />
         <aside className="sidebar" aria-label="Team">
           <PeoplePanel />
-          <AgentsPanel />
+          <AgentsPanel onOpen={setEditing} />
           <ActivityPanel />
         </aside>
       </div>

@@ -1,4 +1,4 @@
-//! Editing a task: title, description, assignee and status, with delete one step away.
+//! Editing a task: title, description, assignee, status and blockers, with delete one step away.
 
 import { useId, useState, type FormEvent } from "react";
 import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
@@ -8,15 +8,22 @@ import { useApp } from "./App";
 import { Modal } from "./Modal";
 import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
+import { BlockersField } from "./BlockersField";
 import { TrashIcon } from "./Icons";
 import { clockTime, timeAgo, useNow } from "./util";
 
-export function EditDialog(props: { taskId: number; onClose: () => void; onDelete: () => void }) {
+export function EditDialog(props: {
+  taskId: number;
+  onClose: () => void;
+  onDelete: () => void;
+  /** Opens another task's card view (a blocker's). */
+  onOpen: (id: number) => void;
+}) {
   const { store, engine } = useApp();
   const task = useStore(store, (s) => selectVisibleTasks(s)[props.taskId]);
   const lockedBy = useStore(store, (s) => s.drags[props.taskId]?.user);
   const now = useNow(30_000);
-  const [opened] = useState(() => task);
+  const [opened, setOpened] = useState(() => task);
   const [title, setTitle] = useState(task?.title ?? "");
   const [description, setDescription] = useState(task?.description ?? "");
   const [assignee, setAssignee] = useState(task?.assignee ?? "");
@@ -25,6 +32,17 @@ export function EditDialog(props: { taskId: number; onClose: () => void; onDelet
   const listId = useId();
 
   const changedElsewhere = Boolean(task && opened && task.version > opened.version && task.id > 0);
+
+  // A blocker saved from this dialog is no one else's change: when it was the only change since,
+  // the dialog starts from the saved version (else the notice above stays, rightly).
+  function followOwnChange() {
+    const saved = selectVisibleTasks(store.getState())[props.taskId];
+    setOpened((o) =>
+      o && saved && saved.version === o.version + 1
+        ? { ...o, version: saved.version, updatedAt: saved.updatedAt, blockedBy: saved.blockedBy }
+        : o,
+    );
+  }
 
   function save(event: FormEvent) {
     event.preventDefault();
@@ -96,6 +114,7 @@ export function EditDialog(props: { taskId: number; onClose: () => void; onDelet
               </select>
             </label>
           </div>
+          <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} onSaved={followOwnChange} />
           {task.progress && (
             <p className="muted small-print">
               Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}

@@ -1,13 +1,15 @@
-//! The side panels: who is online, what the agents are doing, and the live activity feed.
+//! The side panels: who is online, what the agents are doing or waiting for, and the live
+//! activity feed.
 
 import { useMemo } from "react";
-import type { ActivityEntry, Agent } from "../protocol";
+import type { ActivityEntry } from "../protocol";
+import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
 import { useApp } from "./App";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
-import { timeAgo, useNow } from "./util";
+import { clockTime, countdown, timeAgo, useNow } from "./util";
 
 export function PeoplePanel() {
   const { store, me } = useApp();
@@ -54,51 +56,79 @@ export function PeoplePanel() {
   );
 }
 
-const AGENT_STATUS_ORDER: Record<Agent["status"], number> = { busy: 0, error: 1, idle: 2, offline: 3 };
-
-export function AgentsPanel() {
+/**
+ * The agents: each one's status, the task it works on (a click opens it) with its lease counting
+ * down, or "waiting for work" while it waits in the board's line (`task:next { wait }`).
+ */
+export function AgentsPanel(props: { onOpen: (taskId: number) => void }) {
   const { store } = useApp();
   const agents = useStore(store, (s) => s.agents);
   const tasks = useStore(store, selectVisibleTasks);
-  const now = useNow(30_000);
-  const list = useMemo(
-    () =>
-      Object.values(agents).sort(
-        (a, b) => AGENT_STATUS_ORDER[a.status] - AGENT_STATUS_ORDER[b.status] || a.name.localeCompare(b.name),
-      ),
-    [agents],
-  );
-  const active = list.filter((a) => a.status !== "offline").length;
+  const waiting = useStore(store, (s) => s.waiting);
+  // Every second: the lease countdowns.
+  const now = useNow(1000);
+  const rows = useMemo(() => agentRows(agents, tasks, waiting), [agents, tasks, waiting]);
+  const active = rows.filter((a) => a.status !== "offline").length;
   return (
     <section className="panel" aria-labelledby="agents-title" data-testid="agents">
       <h2 id="agents-title" className="panel-title">
         <BotIcon size={16} /> Agents <span className="count">{active}</span>
       </h2>
-      {list.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="empty">No agents have reported in. They appear here as soon as one does.</p>
       ) : (
         <ul className="agents">
-          {list.map((agent) => {
-            const task = agent.currentTaskId != null ? tasks[agent.currentTaskId] : undefined;
+          {rows.map((agent) => {
+            const lease = countdown(agent.leaseExpiresAt, now);
             return (
-              <li key={agent.id} className="agent" data-status={agent.status}>
+              <li
+                key={agent.id}
+                className={`agent${agent.waiting ? " is-waiting" : ""}`}
+                data-status={agent.status}
+                data-agent={agent.id}
+                data-waiting={agent.waiting ? "true" : undefined}
+              >
                 <span className={`status-dot is-${agent.status}`} title={agent.status} aria-hidden="true" />
                 <div className="agent-body">
                   <div className="agent-line">
-                    <span className="agent-name">{agent.name || agent.id}</span>
+                    <span className="agent-name">{agent.name}</span>
                     <span className="agent-status">{agent.status}</span>
                   </div>
-                  <div className="agent-task muted">
-                    {agent.currentTaskId != null ? (
-                      <>
-                        <span className="mono">#{agent.currentTaskId}</span> {task?.title ?? ""}
-                      </>
-                    ) : agent.status === "offline" ? (
-                      `last seen ${timeAgo(agent.lastSeen, now)} ago`.replace("now ago", "just now")
-                    ) : (
-                      "no task"
-                    )}
-                  </div>
+                  {agent.taskId !== null && (
+                    <div className="agent-task">
+                      <button
+                        type="button"
+                        className="agent-task-link"
+                        data-testid="agent-task"
+                        title={`Open #${agent.taskId}`}
+                        onClick={() => props.onOpen(agent.taskId!)}
+                      >
+                        <span className="mono">#{agent.taskId}</span> {agent.task?.title ?? ""}
+                      </button>
+                      {lease && (
+                        <span
+                          className={`lease${lease === "expiring" ? " is-expiring" : ""}`}
+                          data-testid="lease"
+                          title={`The claim runs out at ${clockTime(agent.leaseExpiresAt)} unless the agent reports in`}
+                        >
+                          {lease}
+                        </span>
+                      )}
+                    </div>
+                  )}
+                  {agent.waiting ? (
+                    <div className="agent-waiting" data-testid="agent-waiting">
+                      <span className="waiting-dot" aria-hidden="true" /> waiting for work
+                    </div>
+                  ) : (
+                    agent.taskId === null && (
+                      <div className="agent-task muted">
+                        {agent.status === "offline"
+                          ? `last seen ${timeAgo(agent.lastSeen, now)} ago`.replace("now ago", "just now")
+                          : "no task"}
+                      </div>
+                    )
+                  )}
                 </div>
               </li>
             );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hueFor, initials, timeAgo, timeLeft } from "./util";
+import { countdown, hueFor, initials, timeAgo, timeLeft } from "./util";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 
@@ -15,8 +15,17 @@ describe("presentation helpers", () => {
   it("counts a lease down in minutes, then seconds", () => {
     expect(timeLeft("2026-01-01T12:04:30Z", NOW)).toBe("5m left");
     expect(timeLeft("2026-01-01T12:00:42Z", NOW)).toBe("42s left");
+    expect(timeLeft("2026-01-01T12:05:20Z", NOW)).toBe("5m left");
     expect(timeLeft("2026-01-01T11:59:00Z", NOW)).toBe("expiring");
     expect(timeLeft(null, NOW)).toBeNull();
+  });
+
+  it("counts a lease down to the second for the agents panel", () => {
+    expect(countdown("2026-01-01T12:04:30Z", NOW)).toBe("4:30 left");
+    expect(countdown("2026-01-01T12:00:09.200Z", NOW)).toBe("0:10 left");
+    expect(countdown("2026-01-01T13:00:05Z", NOW)).toBe("1:00:05 left");
+    expect(countdown("2026-01-01T12:00:00Z", NOW)).toBe("expiring");
+    expect(countdown(undefined, NOW)).toBeNull();
   });
 
   it("gives everyone initials and a colour of their own", () => {

@@ -24,8 +24,22 @@ export function timeLeft(iso: string | null | undefined, now: number): string | 
   const s = Math.round((end - now) / 1000);
   if (s <= 0) return "expiring";
   if (s < 60) return `${s}s left`;
-  // Minutes, not seconds: the board re-renders ages every 30 s, not every second.
-  return `${Math.ceil(s / 60)}m left`;
+  // Minutes, not seconds: the board re-renders ages every 30 s, not every second. Rounded, not
+  // up: its clock may be 30 s behind, and a lease granted a moment ago must not read "6m left".
+  return `${Math.round(s / 60)}m left`;
+}
+
+/** A lease's countdown to the second ("4:05 left"), for a panel that re-renders every second. */
+export function countdown(iso: string | null | undefined, now: number): string | null {
+  if (!iso) return null;
+  const end = Date.parse(iso);
+  if (Number.isNaN(end)) return null;
+  const s = Math.ceil((end - now) / 1000);
+  if (s <= 0) return "expiring";
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec} left` : `${m}:${sec} left`;
 }
 
 export function initials(name: string): string {
