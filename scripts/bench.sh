@@ -4,7 +4,12 @@
 # each scenario RUNS times, and writes the table of medians and spreads into
 # docs/performance.md between its `bench:results` markers.
 #
-#   scripts/bench.sh           the standard suite (about 10 minutes), updates the docs
+#   scripts/bench.sh           the standard suite (about 10 minutes), then the --boards and
+#                              --waiting sections (about 10 more), updates the docs
+#   scripts/bench.sh --boards  one board against 50 (issue 12): sync:full and fan-out, the runs
+#                              of the compared rows interleaved; its block of docs/performance.md
+#   scripts/bench.sh --waiting agents waiting on task:next (issue 13): latency from a task
+#                              becoming ready to its claim, memory and threads per waiting agent
 #   scripts/bench.sh --smoke   every scenario for a second or two with tiny sizes, no targets,
 #                              docs untouched; fails only if a scenario fails to run (CI)
 #   scripts/bench.sh --cluster one instance against two on one PostgreSQL database and one Redis
@@ -26,9 +31,11 @@ dry=0
 case "${1:-}" in
   --smoke) mode=smoke ;;
   --cluster) mode=cluster ;;
+  --boards) mode=boards ;;
+  --waiting) mode=waiting ;;
   --commands) dry=1 ;;
   "") ;;
-  *) echo "usage: scripts/bench.sh [--smoke | --cluster | --commands]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--smoke | --cluster | --boards | --waiting | --commands]" >&2; exit 2 ;;
 esac
 
 RUNS=${RUNS:-3}
@@ -63,8 +70,7 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/warroom-bench.XXXXXX")
-results=$work/results.jsonl
-commands=$work/commands.txt
+results= commands=
 server_urls=() server_pids=() server_url= server_pid=
 cleanup() {
   local pid
@@ -102,7 +108,7 @@ start_server() {
   local db=$work/db-$RANDOM$RANDOM out=$work/server-$n.out pin=("${pin_server[@]}")
   [ "$pinned" = 1 ] && pin+=(taskset -c "${server_cpu:-$SERVER_CPU}")
   local cmd=("${pin[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
-    --api-key "$KEY" --rate-limit 0 "$@")
+    --api-key "$KEY" --rate-limit 0 --connect-rate 0 "$@")
   log_command "${cmd[@]}"
   if [ "$dry" = 1 ]; then
     server_urls+=(http://127.0.0.1:0) server_pids+=(0) server_url=${server_urls[0]} server_pid=0
@@ -168,15 +174,29 @@ scenario() {
   done
 }
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-started=$(date -u '+%Y-%m-%d %H:%M UTC')
+# section NAME: the scenarios that follow record their results and commands apart (each section
+# is one block of the docs), from this moment and this load average.
+section() {
+  results=$work/results-$1.jsonl commands=$work/commands-$1.txt
+  : >"$results"
+  : >>"$commands"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  started=$(date -u '+%Y-%m-%d %H:%M UTC')
+}
 
 if [ "$mode" = smoke ]; then
+  section smoke
   scenario "fanout (smoke)" fanout --receivers 20 --writers 2 --rate 50 --duration 1
   scenario "throughput (smoke)" throughput --receivers 10 --writers 2 --window 4 --duration 1
   scenario "connections (smoke)" connections --count 100 --batch 50 --hold 0.5
   scenario "rest (smoke)" rest --concurrency 4 --duration 1 --tasks 20
   scenario "sync (smoke)" sync --tasks 50 --runs 5
+  scenario "sync, 3 boards (smoke)" sync --tasks 20 --boards 3 --runs 5
+  scenario "fanout, 3 boards, 2 busy (smoke)" fanout --receivers 5 --writers 1 --rate 20 --duration 1 \
+    --boards 3 --busy-boards 2 --tasks 5
+  scenario "waiting (smoke)" waiting --agents 5 --tasks 20 --interval-ms 10
+  scenario "waiting, unblock (smoke)" waiting --agents 5 --tasks 10 --interval-ms 10 --unblock
+  scenario "waiters (smoke)" waiters --count 20 --hold 0.3
   record "startup (smoke)" "${pin_gen[@]}" "$bench_bin" startup --server-bin "$server_bin" \
     --tasks 300 --runs 1 --server-cpu "$SERVER_CPU"
   echo
@@ -185,12 +205,12 @@ if [ "$mode" = smoke ]; then
   exit 0
 fi
 
-# command_list: what the suite ran, each distinct command once, as it can be rerun by hand.
+# command_list FILE...: what the suite ran, each distinct command once, as it can be rerun by hand.
 command_list() {
   echo "ulimit -n $(ulimit -n)"
   echo "$CARGO build --release --locked -p warroom -p warroom-bench"
   echo "# each run starts fresh servers (\$URL… is read back from their output, \$SERVER_PID… is theirs)"
-  awk '!seen[$0]++' "$commands"
+  awk '!seen[$0]++' "$@"
 }
 
 # write_results DOC MARKER INTRO: the table of medians, the commands and the raw lines, between
@@ -215,7 +235,7 @@ write_results() {
     echo "<details><summary>The exact commands (\$TMP is the suite's temp folder)</summary>"
     echo
     echo '```sh'
-    command_list
+    command_list "$commands"
     echo '```'
     echo "</details>"
     echo
@@ -241,6 +261,7 @@ write_results() {
 }
 
 if [ "$mode" = cluster ]; then
+  section cluster
   CLUSTER_DATABASE_URL=${CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
   CLUSTER_REDIS_URL=${CLUSTER_REDIS_URL:-redis://127.0.0.1:6379}
   command -v psql >/dev/null && command -v redis-cli >/dev/null ||
@@ -294,41 +315,101 @@ if [ "$mode" = cluster ]; then
   exit 0
 fi
 
-scenario "fan-out: 1,000 receivers, 100 updates/s" \
-  fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
-  --target 'latency_ms.p99<10' --target 'misses==0'
-scenario "fan-out: 100 receivers, 1,000 updates/s" \
-  fanout --receivers 100 --writers 10 --rate 1000 --duration 10 \
-  --target 'latency_ms.p99<10' --target 'misses==0'
-scenario "durable writes, 100 receivers" \
-  throughput --receivers 100 --writers 16 --window 64 --duration 10 \
-  --target 'acked_writes_per_s>=10000'
-scenario "idle connections: 10,000" \
-  connections --count 10000 --batch 500 --hold 5 \
-  --target 'failed==0' --target 'still_open==10000' --target 'rss_per_connection_kib<=20'
-scenario "sync:full of 1,000 tasks" \
-  sync --tasks 1000 --runs 100 --target 'auth_to_sync_ms.p50<5'
-scenario "REST, 32 concurrent" \
-  rest --concurrency 32 --duration 10 --tasks 100
-for run in $(seq "$RUNS"); do
-  [ "$dry" = 0 ] && echo "bench: start-up, run $run of $RUNS"
-  record "start-up with 100,000 tasks" "${pin_gen[@]}" "$bench_bin" startup \
-    --server-bin "$server_bin" --tasks 100000 --runs 1 --seed-db "$work/seed-100k.db" \
-    --server-cpu "$SERVER_CPU" --target 'spawn_to_health_ms.p50<300'
-done
+# The standard suite: one board, the rows of "Against the targets".
+standard_suite() {
+  scenario "fan-out: 1,000 receivers, 100 updates/s" \
+    fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
+    --target 'latency_ms.p99<10' --target 'misses==0'
+  scenario "fan-out: 100 receivers, 1,000 updates/s" \
+    fanout --receivers 100 --writers 10 --rate 1000 --duration 10 \
+    --target 'latency_ms.p99<10' --target 'misses==0'
+  scenario "durable writes, 100 receivers" \
+    throughput --receivers 100 --writers 16 --window 64 --duration 10 \
+    --target 'acked_writes_per_s>=10000'
+  scenario "idle connections: 10,000" \
+    connections --count 10000 --batch 500 --hold 5 \
+    --target 'failed==0' --target 'still_open==10000' --target 'rss_per_connection_kib<=20'
+  scenario "sync:full of 1,000 tasks" \
+    sync --tasks 1000 --runs 100 --target 'auth_to_sync_ms.p50<5'
+  scenario "REST, 32 concurrent" \
+    rest --concurrency 32 --duration 10 --tasks 100
+  for run in $(seq "$RUNS"); do
+    [ "$dry" = 0 ] && echo "bench: start-up, run $run of $RUNS"
+    record "start-up with 100,000 tasks" "${pin_gen[@]}" "$bench_bin" startup \
+      --server-bin "$server_bin" --tasks 100000 --runs 1 --seed-db "$work/seed-100k.db" \
+      --server-cpu "$SERVER_CPU" --target 'spawn_to_health_ms.p50<300'
+  done
 
-# What bounds the targets that are missed: the same scenarios with one thing changed.
-scenario "durable writes, no receivers" \
-  throughput --receivers 0 --writers 16 --window 64 --duration 10
-scenario "writes, 100 receivers, --durability normal" --durability normal -- \
-  throughput --receivers 100 --writers 16 --window 64 --duration 10
-scenario "fan-out: 1,000 receivers, 100 updates/s, subscribed to task:*:updated" \
-  fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
-  --subscribe 'task:*:updated'
+  # What bounds the targets that are missed: the same scenarios with one thing changed.
+  scenario "durable writes, no receivers" \
+    throughput --receivers 0 --writers 16 --window 64 --duration 10
+  scenario "writes, 100 receivers, --durability normal" --durability normal -- \
+    throughput --receivers 100 --writers 16 --window 64 --duration 10
+  scenario "fan-out: 1,000 receivers, 100 updates/s, subscribed to task:*:updated" \
+    fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250 \
+    --subscribe 'task:*:updated'
+}
 
+# Issue 12: what 49 more boards of 200 tasks, with their own receivers, cost one board's
+# sync:full and fan-out. The compared rows take turns run by run, so that a change of the
+# machine's load between them does not read as a difference between them.
+boards_suite() {
+  local run
+  for run in $(seq "$RUNS"); do
+    RUNS=1 scenario "sync:full of 200 tasks, 1 board" sync --tasks 200 --boards 1 --runs 200
+    RUNS=1 scenario "sync:full of 200 tasks, 50 boards of 200" sync --tasks 200 --boards 50 --runs 200
+  done
+  for run in $(seq "$RUNS"); do
+    RUNS=1 scenario "fan-out: 1 board of 200 tasks, 100 receivers, 100 updates/s" \
+      fanout --boards 1 --tasks 200 --receivers 100 --writers 10 --rate 100 --duration 10
+    RUNS=1 scenario "fan-out: 50 boards of 200 tasks, 100 receivers each, 100 updates/s on main" \
+      fanout --boards 50 --tasks 200 --receivers 100 --writers 10 --rate 100 --duration 10 --batch 250
+    RUNS=1 scenario "fan-out: 50 boards of 200 tasks, 100 receivers each, 2 updates/s on each" \
+      fanout --boards 50 --busy-boards 50 --tasks 200 --receivers 100 --writers 1 --rate 2 \
+      --duration 10 --batch 250
+    # The same pair without an fsync per commit, which is most of the latency above on a
+    # shared disk: what is left is the fan-out, where the boards could cost something.
+    RUNS=1 scenario "fan-out: 1 board of 200 tasks, 100 receivers, 100 updates/s, --durability normal" \
+      --durability normal -- \
+      fanout --boards 1 --tasks 200 --receivers 100 --writers 10 --rate 100 --duration 10
+    RUNS=1 scenario "fan-out: 50 boards of 200 tasks, 100 receivers each, 100 updates/s on main, --durability normal" \
+      --durability normal -- \
+      fanout --boards 50 --tasks 200 --receivers 100 --writers 10 --rate 100 --duration 10 --batch 250
+  done
+}
 
+# Issue 13: agents waiting on task:next { wait: 60 }.
+waiting_suite() {
+  scenario "waiting: 50 agents, a task created every 20 ms" \
+    waiting --agents 50 --tasks 500 --interval-ms 20 --target 'unclaimed==0' --target 'claimed_twice==0'
+  scenario "waiting: 50 agents, a blocker moved to DONE every 20 ms" \
+    waiting --agents 50 --tasks 500 --interval-ms 20 --unblock --target 'unclaimed==0' --target 'claimed_twice==0'
+  scenario "waiting agents: 100, idle then waiting 60 s" \
+    waiters --count 100 --hold 2 --target 'leases_held==0' --target 'answered_during_hold==0'
+  scenario "waiting agents: 1,000, idle then waiting 60 s" \
+    waiters --count 1000 --hold 2 --target 'leases_held==0' --target 'answered_during_hold==0'
+}
+
+where="Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."
 if [ "$dry" = 1 ]; then
-  command_list
+  section 1-standard; standard_suite
+  section 2-boards; boards_suite
+  section 3-waiting; waiting_suite
+  command_list "$work"/commands-*.txt
   exit 0
 fi
-write_results docs/performance.md bench:results "Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."
+if [ "$mode" = full ]; then
+  section standard
+  standard_suite
+  write_results docs/performance.md bench:results "$where"
+fi
+if [ "$mode" = full ] || [ "$mode" = boards ]; then
+  section boards
+  boards_suite
+  write_results docs/performance.md bench:boards "$where"
+fi
+if [ "$mode" = full ] || [ "$mode" = waiting ]; then
+  section waiting
+  waiting_suite
+  write_results docs/performance.md bench:waiting "$where"
+fi

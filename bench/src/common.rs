@@ -77,6 +77,17 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))
 }
 
+/// A process's thread count (`Threads` of `/proc/PID/status`).
+pub fn threads(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| anyhow!("no Threads in /proc/{pid}/status"))
+}
+
 /// A process's CPU time (user + system, all threads).
 pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     let path = match pid {

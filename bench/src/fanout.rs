@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{CpuWindow, Server, histogram, instant_at, now_ns, round2, summary_ms, targets};
 use crate::progress;
+use crate::rest;
 use crate::sio::{self, Packet, Ws};
 
 /// How long to wait, after the last send, for outstanding acks and deliveries.
@@ -58,6 +59,8 @@ impl Deliveries {
 struct Writes {
     sent: AtomicU64,
     ok: AtomicU64,
+    /// Acknowledged updates on each board with writers: each is expected at that board's receivers.
+    ok_by_board: Vec<AtomicU64>,
     refused: AtomicU64,
     unacked: AtomicU64,
     /// Acks that arrived within the measured window (for `throughput`).
@@ -70,10 +73,11 @@ struct Writes {
 }
 
 impl Writes {
-    fn new() -> Arc<Writes> {
+    fn new(boards: usize) -> Arc<Writes> {
         Arc::new(Writes {
             sent: AtomicU64::new(0),
             ok: AtomicU64::new(0),
+            ok_by_board: (0..boards).map(|_| AtomicU64::new(0)).collect(),
             refused: AtomicU64::new(0),
             unacked: AtomicU64::new(0),
             ok_in_window: AtomicU64::new(0),
@@ -123,21 +127,29 @@ async fn receive(mut ws: Ws, seen: Arc<Deliveries>) {
     seen.closed.fetch_add(1, Relaxed);
 }
 
-/// Connects `count` receivers, `batch` at a time, each past its `sync:full` before the next
-/// batch starts; receiver `i` goes to `servers[i % servers.len()]`, so the instances of a
-/// cluster share them evenly. Returns their reading tasks and how many failed to connect.
+/// Connected receivers: their reading tasks, and how many are on each board.
+pub struct Receivers {
+    pub tasks: Vec<JoinHandle<()>>,
+    pub on_board: Vec<u64>,
+}
+
+/// Connects `per_board` receivers to each of `boards`, `batch` at a time, each past its
+/// `sync:full` before the next batch starts; receiver `i` goes to `servers[i % servers.len()]`,
+/// so the instances of a cluster share them evenly. Returns them and how many failed to connect.
 pub async fn connect_receivers(
     servers: &[Server],
-    count: usize,
+    boards: &[String],
+    per_board: usize,
     batch: usize,
     subscribe: &[String],
     seen: &Arc<Deliveries>,
-) -> (Vec<JoinHandle<()>>, usize, Option<String>) {
+) -> (Receivers, usize, Option<String>) {
     let mut auth = json!({ "apiKey": servers[0].key });
     if !subscribe.is_empty() {
         auth["subscribe"] = json!(subscribe);
     }
-    let mut tasks = Vec::with_capacity(count);
+    let count = per_board * boards.len();
+    let mut receivers = Receivers { tasks: Vec::with_capacity(count), on_board: vec![0; boards.len()] };
     let mut failed = 0;
     let mut first_error = None;
     let mut left = count;
@@ -147,13 +159,19 @@ pub async fn connect_receivers(
         let first = count - left - n;
         let connects: Vec<_> = (first..first + n)
             .map(|i| {
-                let (server, auth) = (servers[i % servers.len()].clone(), auth.clone());
-                tokio::spawn(async move { sio::connect(&server, &auth).await })
+                let board = i / per_board;
+                let server = servers[i % servers.len()].clone();
+                let mut auth = auth.clone();
+                auth["board"] = json!(boards[board]);
+                (board, tokio::spawn(async move { sio::connect(&server, &auth).await }))
             })
             .collect();
-        for c in connects {
+        for (board, c) in connects {
             match c.await.map_err(anyhow::Error::from).and_then(|r| r) {
-                Ok(socket) => tasks.push(tokio::spawn(receive(socket.ws, seen.clone()))),
+                Ok(socket) => {
+                    receivers.tasks.push(tokio::spawn(receive(socket.ws, seen.clone())));
+                    receivers.on_board[board] += 1;
+                }
                 Err(e) => {
                     failed += 1;
                     first_error.get_or_insert_with(|| format!("{e:#}"));
@@ -161,20 +179,29 @@ pub async fn connect_receivers(
             }
         }
     }
-    (tasks, failed, first_error)
+    (receivers, failed, first_error)
 }
 
 /// A writer's socket and the task it updates. Writers subscribe to nothing (`[]`): they send
 /// and read acks only, so their own deliveries never compete with the receivers'.
 struct Writer {
     index: usize,
+    /// The index of its board in the scenario's list.
+    board: usize,
     task_id: i64,
 }
 
-async fn connect_writers(server: &Server, count: usize) -> anyhow::Result<Vec<(Writer, Ws)>> {
-    let auth = json!({ "apiKey": server.key, "subscribe": [], "name": "bench-writer" });
-    let mut writers = Vec::with_capacity(count);
-    for index in 0..count {
+/// `per_board` writers on each of `boards`, numbered across all of them.
+async fn connect_writers(
+    server: &Server,
+    boards: &[String],
+    per_board: usize,
+) -> anyhow::Result<Vec<(Writer, Ws)>> {
+    let mut writers = Vec::with_capacity(per_board * boards.len());
+    for index in 0..per_board * boards.len() {
+        let board = index / per_board;
+        let auth =
+            json!({ "apiKey": server.key, "subscribe": [], "name": "bench-writer", "board": boards[board] });
         let mut ws =
             sio::connect(server, &auth).await.with_context(|| format!("connecting writer {index}"))?.ws;
         let reply = sio::call(
@@ -187,7 +214,7 @@ async fn connect_writers(server: &Server, count: usize) -> anyhow::Result<Vec<(W
         let Some(task_id) = reply["task"]["id"].as_i64() else {
             bail!("task:create was refused: {reply}");
         };
-        writers.push((Writer { index, task_id }, ws));
+        writers.push((Writer { index, board, task_id }, ws));
     }
     Ok(writers)
 }
@@ -201,10 +228,11 @@ fn update(ack_id: u64, w: &Writer, scheduled_ns: u64, n: u64) -> Message {
 }
 
 /// Records one ack against the send it answers.
-fn on_ack(writes: &Writes, body: &str, sent_ns: u64, window_end: u64) {
+fn on_ack(writes: &Writes, board: usize, body: &str, sent_ns: u64, window_end: u64) {
     let now = now_ns();
     if body.starts_with("[{\"ok\":true") {
         writes.ok.fetch_add(1, Relaxed);
+        writes.ok_by_board[board].fetch_add(1, Relaxed);
         if now <= window_end {
             writes.ok_in_window.fetch_add(1, Relaxed);
         }
@@ -254,7 +282,7 @@ async fn write(w: Writer, ws: Ws, pace: Pace, end_ns: u64, writes: Arc<Writes>) 
                     Packet::Ping => { let _ = sink.send(sio::pong()).await; }
                     Packet::Ack { id, body } => {
                         if let Some(sent) = inflight.remove(&id) {
-                            on_ack(&writes, body, sent, end_ns);
+                            on_ack(&writes, w.board, body, sent, end_ns);
                         }
                     }
                     _ => {}
@@ -281,12 +309,22 @@ async fn write(w: Writer, ws: Ws, pace: Pace, end_ns: u64, writes: Arc<Writes>) 
 /// The settings `fanout` and `throughput` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
-    /// Connected receivers, each measuring every delivery.
+    /// Connected receivers on each board, each measuring every delivery.
     #[arg(long, default_value_t = 100)]
     pub receivers: usize,
-    /// Writer sockets, each updating its own task.
+    /// Writer sockets on each busy board, each updating its own task.
     #[arg(long, default_value_t = 10)]
     pub writers: usize,
+    /// Boards (`main` and `bench-1`…), each with `--receivers` receivers (issue 12: what the
+    /// other boards cost one board's fan-out).
+    #[arg(long, default_value_t = 1)]
+    pub boards: usize,
+    /// Boards with writers, from `main` on; each gets `--writers` (and, for `fanout`, `--rate`).
+    #[arg(long, default_value_t = 1)]
+    pub busy_boards: usize,
+    /// Tasks seeded on each board before the receivers connect (their `sync:full` carries them).
+    #[arg(long, default_value_t = 0)]
+    pub tasks: usize,
     /// Seconds of load.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
@@ -303,11 +341,16 @@ pub struct LoadArgs {
     pub receiver_urls: Vec<String>,
 }
 
-/// Connects receivers then writers; what both scenarios start with.
+/// Makes and seeds the boards, connects receivers then writers; what both scenarios start with.
 async fn prepare(
     server: &Server,
     load: &LoadArgs,
-) -> anyhow::Result<(Arc<Deliveries>, Vec<JoinHandle<()>>, Vec<(Writer, Ws)>, Value)> {
+) -> anyhow::Result<(Arc<Deliveries>, Receivers, Vec<(Writer, Ws)>, Value)> {
+    if load.busy_boards == 0 || load.busy_boards > load.boards {
+        bail!("--busy-boards must be from 1 to --boards");
+    }
+    let boards = rest::ensure_boards(server, load.boards).await?;
+    rest::seed_boards(server, &boards, load.tasks).await?;
     let seen = Deliveries::new();
     let receiver_servers = if load.receiver_urls.is_empty() {
         vec![server.clone()]
@@ -315,22 +358,24 @@ async fn prepare(
         load.receiver_urls.iter().map(|url| Server::parse(url, &server.key)).collect::<anyhow::Result<_>>()?
     };
     progress!(
-        "connecting {} receivers, {} at a time, to {}",
+        "connecting {} receivers on each of {} boards, {} at a time, to {}",
         load.receivers,
+        boards.len(),
         load.batch,
         receiver_servers.iter().map(|s| s.base.as_str()).collect::<Vec<_>>().join(" and ")
     );
     let t = now_ns();
     let (receivers, failed, first_error) =
-        connect_receivers(&receiver_servers, load.receivers, load.batch, &load.subscribe, &seen).await;
+        connect_receivers(&receiver_servers, &boards, load.receivers, load.batch, &load.subscribe, &seen)
+            .await;
     let connect_s = (now_ns() - t) as f64 / 1e9;
     if let Some(e) = &first_error {
         progress!("{failed} receivers failed to connect; first error: {e}");
     }
-    progress!("connecting {} writers", load.writers);
-    let writers = connect_writers(server, load.writers).await?;
+    progress!("connecting {} writers on each of {} boards", load.writers, load.busy_boards);
+    let writers = connect_writers(server, &boards[..load.busy_boards], load.writers).await?;
     let setup = json!({
-        "receivers_connected": receivers.len(),
+        "receivers_connected": receivers.tasks.len(),
         "receivers_failed": failed,
         "first_connect_error": first_error,
         "connect_seconds": round2(connect_s),
@@ -344,6 +389,24 @@ async fn drain(seen: &Deliveries, expected: u64) {
     while seen.delivered.load(Relaxed) < expected && now_ns() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Deliveries due: each board's acknowledged updates times its connected receivers.
+fn expected(writes: &Writes, receivers: &Receivers) -> u64 {
+    writes.ok_by_board.iter().zip(&receivers.on_board).map(|(ok, &n)| ok.load(Relaxed) * n).sum()
+}
+
+/// The scenario's parameters, as both scenarios report them, with `extra`'s fields.
+fn params(load: &LoadArgs, extra: Value) -> Value {
+    let mut params = json!({
+        "receivers": load.receivers, "writers": load.writers, "duration": load.duration,
+        "boards": load.boards, "busy_boards": load.busy_boards, "tasks": load.tasks,
+        "subscribe": load.subscribe, "receiver_urls": load.receiver_urls,
+    });
+    if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
+        params.extend(extra);
+    }
+    params
 }
 
 fn writes_json(writes: &Writes) -> Value {
@@ -372,15 +435,18 @@ pub async fn fanout(
     let (seen, receivers, writers, setup) = prepare(server, load).await?;
     // Let the last joins settle before the clock starts.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let writes = Writes::new();
+    let writes = Writes::new(load.busy_boards);
+    // `rate` is each busy board's; each writer sends once per period.
     let period_ns = (load.writers as f64 / rate * 1e9) as u64;
+    let all_writers = writers.len() as u64;
     let start_ns = now_ns() + 20_000_000;
     let end_ns = start_ns + (load.duration * 1e9) as u64;
     progress!(
-        "fan-out: {} updates/s from {} writers to {} receivers for {} s",
+        "fan-out: {} updates/s on each of {} boards from {} writers each, {} receivers in all, for {} s",
         rate,
+        load.busy_boards,
         load.writers,
-        receivers.len(),
+        receivers.tasks.len(),
         load.duration
     );
     let cpu = CpuWindow::start(pids);
@@ -389,8 +455,7 @@ pub async fn fanout(
         .enumerate()
         .map(|(i, (w, ws))| {
             // Writers take turns evenly across each period.
-            let pace =
-                Pace::Schedule { start_ns: start_ns + i as u64 * period_ns / load.writers as u64, period_ns };
+            let pace = Pace::Schedule { start_ns: start_ns + i as u64 * period_ns / all_writers, period_ns };
             tokio::spawn(write(w, ws, pace, end_ns, writes.clone()))
         })
         .collect();
@@ -399,10 +464,9 @@ pub async fn fanout(
     for t in tasks {
         let _ = t.await;
     }
-    let connected = receivers.len() as u64;
-    let expected = writes.ok.load(Relaxed) * connected;
+    let expected = expected(&writes, &receivers);
     drain(&seen, expected).await;
-    for r in &receivers {
+    for r in &receivers.tasks {
         r.abort();
     }
     let delivered = seen.delivered.load(Relaxed);
@@ -410,10 +474,7 @@ pub async fn fanout(
     Ok(json!({
         "scenario": "fanout",
         "label": label,
-        "params": {
-            "receivers": load.receivers, "writers": load.writers, "rate": rate,
-            "duration": load.duration, "subscribe": load.subscribe, "receiver_urls": load.receiver_urls,
-        },
+        "params": params(load, json!({ "rate": rate })),
         "setup": setup,
         "offered_updates_per_s": round2(offered),
         "writes": writes_json(&writes),
@@ -446,14 +507,14 @@ pub async fn throughput(
     }
     let (seen, receivers, writers, setup) = prepare(server, load).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let writes = Writes::new();
+    let writes = Writes::new(load.busy_boards);
     let start_ns = now_ns();
     let end_ns = start_ns + (load.duration * 1e9) as u64;
     progress!(
         "throughput: {} writers x window {} to {} receivers for {} s",
-        load.writers,
+        writers.len(),
         window,
-        receivers.len(),
+        receivers.tasks.len(),
         load.duration
     );
     let cpu = CpuWindow::start(pids);
@@ -467,20 +528,16 @@ pub async fn throughput(
     for t in tasks {
         let _ = t.await;
     }
-    let connected = receivers.len() as u64;
-    let expected = writes.ok.load(Relaxed) * connected;
+    let expected = expected(&writes, &receivers);
     drain(&seen, expected).await;
-    for r in &receivers {
+    for r in &receivers.tasks {
         r.abort();
     }
     let delivered = seen.delivered.load(Relaxed);
     Ok(json!({
         "scenario": "throughput",
         "label": label,
-        "params": {
-            "receivers": load.receivers, "writers": load.writers, "window": window,
-            "duration": load.duration, "subscribe": load.subscribe, "receiver_urls": load.receiver_urls,
-        },
+        "params": params(load, json!({ "window": window })),
         "setup": setup,
         "acked_writes_per_s": round2(writes.ok_in_window.load(Relaxed) as f64 / load.duration),
         "deliveries_per_s": round2(delivered_in_window as f64 / load.duration),

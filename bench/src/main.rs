@@ -5,8 +5,9 @@
 //! `report` turns a file of those lines into the Markdown table of medians and spreads.
 //!
 //! Layout: `sio` is the minimal Socket.IO client; `fanout` holds the `fanout` and `throughput`
-//! scenarios (writers and receivers), `connections`, `rest`, `sync` and `startup` one
-//! scenario each; `common` the clock, histograms and `/proc` readings; `report` the table.
+//! scenarios (writers and receivers), `waiting` the `waiting` and `waiters` scenarios (agents
+//! on `task:next { wait }`), `connections`, `rest`, `sync` and `startup` one scenario each;
+//! `common` the clock, histograms and `/proc` readings; `report` the table.
 //!
 //! Run it on another core than the server (`taskset -c 1`): with one core it uses a
 //! single-threaded runtime, which is the cheapest way to drive thousands of sockets.
@@ -19,6 +20,7 @@ mod rest;
 mod sio;
 mod startup;
 mod sync;
+mod waiting;
 
 use std::path::PathBuf;
 
@@ -88,11 +90,26 @@ enum Scenario {
     },
     /// Time from the namespace connect to sync:full, on a board of N tasks.
     Sync {
+        /// Tasks on each board.
         #[arg(long, default_value_t = 1000)]
         tasks: usize,
+        /// Boards on the server (`main` and `bench-1`…), each seeded with `--tasks`; the
+        /// sockets connect to `main`.
+        #[arg(long, default_value_t = 1)]
+        boards: usize,
         /// Sequential connections to time.
         #[arg(long, default_value_t = 100)]
         runs: usize,
+    },
+    /// A agents looping on task:next { wait: 60 }; time from a task becoming ready to its claim.
+    Waiting {
+        #[command(flatten)]
+        args: waiting::WaitingArgs,
+    },
+    /// N sockets idle, then each waiting on task:next { wait: 60 }: the server's memory and threads.
+    Waiters {
+        #[command(flatten)]
+        args: waiting::WaitersArgs,
     },
     /// Spawn the server on a database of N tasks; time until /api/health answers.
     Startup {
@@ -151,8 +168,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?
         }
-        Scenario::Sync { tasks, runs } => {
-            sync::sync(&server()?, *tasks, *runs, &label("sync"), &cli.targets).await?
+        Scenario::Sync { tasks, boards, runs } => {
+            sync::sync(&server()?, *tasks, *boards, *runs, &label("sync"), &cli.targets).await?
+        }
+        Scenario::Waiting { args } => {
+            waiting::waiting(&server()?, args, cli.pid.first().copied(), &label("waiting"), &cli.targets)
+                .await?
+        }
+        Scenario::Waiters { args } => {
+            waiting::waiters(&server()?, args, cli.pid.first().copied(), &label("waiters"), &cli.targets)
+                .await?
         }
         Scenario::Startup { args } => startup::startup(args, &label("startup"), &cli.targets).await?,
         Scenario::Report { files } => {

@@ -26,9 +26,10 @@ pub async fn health_connections(http: &reqwest::Client, server: &Server) -> anyh
     Ok(health["connections"].as_u64().unwrap_or(0))
 }
 
-pub async fn task_count(http: &reqwest::Client, server: &Server) -> anyhow::Result<usize> {
+/// The tasks on `board`.
+pub async fn task_count(http: &reqwest::Client, server: &Server, board: &str) -> anyhow::Result<usize> {
     let tasks: Vec<Value> = http
-        .get(format!("{}/api/tasks", server.base))
+        .get(format!("{}/api/boards/{board}/tasks", server.base))
         .bearer_auth(&server.key)
         .send()
         .await?
@@ -38,11 +39,11 @@ pub async fn task_count(http: &reqwest::Client, server: &Server) -> anyhow::Resu
     Ok(tasks.len())
 }
 
-async fn create_task(http: &reqwest::Client, server: &Server, n: usize) -> anyhow::Result<()> {
+async fn create_task(http: &reqwest::Client, server: &Server, board: &str, n: usize) -> anyhow::Result<()> {
     // Spread over the columns, as a real board is.
     const STATUSES: [&str; 5] = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
     let response = http
-        .post(format!("{}/api/tasks", server.base))
+        .post(format!("{}/api/boards/{board}/tasks", server.base))
         .bearer_auth(&server.key)
         .json(&json!({
             "title": format!("Seeded task {n}"),
@@ -61,26 +62,31 @@ async fn create_task(http: &reqwest::Client, server: &Server, n: usize) -> anyho
     Ok(())
 }
 
-/// Creates tasks through the REST API until the board holds at least `total`.
-pub async fn seed_tasks(server: &Server, total: usize, concurrency: usize) -> anyhow::Result<()> {
+/// Creates tasks through the REST API until `board` holds at least `total`.
+pub async fn seed_tasks(
+    server: &Server,
+    board: &str,
+    total: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     let http = client()?;
-    let have = task_count(&http, server).await?;
+    let have = task_count(&http, server, board).await?;
     if have >= total {
         return Ok(());
     }
     let missing = total - have;
-    progress!("seeding {missing} tasks through POST /api/tasks");
+    progress!("seeding {missing} tasks on board {board} through POST /api/boards/{board}/tasks");
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..concurrency.max(1))
         .map(|_| {
-            let (http, server, next) = (http.clone(), server.clone(), next.clone());
+            let (http, server, next, board) = (http.clone(), server.clone(), next.clone(), board.to_owned());
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if n >= missing {
                         return Ok::<(), anyhow::Error>(());
                     }
-                    create_task(&http, &server, have + n).await?;
+                    create_task(&http, &server, &board, have + n).await?;
                     if (n + 1) % 20_000 == 0 {
                         progress!("{} of {missing} seeded", n + 1);
                     }
@@ -90,6 +96,45 @@ pub async fn seed_tasks(server: &Server, total: usize, concurrency: usize) -> an
         .collect();
     for w in workers {
         w.await??;
+    }
+    Ok(())
+}
+
+/// The board that always exists, where every scenario works unless told otherwise.
+pub const MAIN: &str = "main";
+
+/// `main` and `n - 1` more boards (`bench-1`…), created through `POST /api/boards` unless they
+/// exist already: the boards a multi-board scenario spreads its sockets over, `main` first.
+pub async fn ensure_boards(server: &Server, n: usize) -> anyhow::Result<Vec<String>> {
+    let http = client()?;
+    let mut boards = vec![MAIN.to_owned()];
+    for i in 1..n {
+        let id = format!("bench-{i}");
+        let response = http
+            .post(format!("{}/api/boards", server.base))
+            .bearer_auth(&server.key)
+            .json(&json!({ "id": id, "name": format!("Bench board {i}") }))
+            .send()
+            .await?;
+        let status = response.status();
+        if status != reqwest::StatusCode::CREATED && status != reqwest::StatusCode::CONFLICT {
+            bail!("POST /api/boards answered {status}: {}", response.text().await.unwrap_or_default());
+        }
+        boards.push(id);
+    }
+    Ok(boards)
+}
+
+/// Seeds every board of `boards` to `tasks` tasks, a few boards at a time.
+pub async fn seed_boards(server: &Server, boards: &[String], tasks: usize) -> anyhow::Result<()> {
+    if tasks == 0 {
+        return Ok(());
+    }
+    for chunk in boards.chunks(4) {
+        let seeds: Vec<_> = chunk.iter().map(|b| seed_tasks(server, b, tasks, 4)).collect();
+        for s in futures_util::future::join_all(seeds).await {
+            s?;
+        }
     }
     Ok(())
 }
@@ -166,9 +211,9 @@ pub async fn rest(
     label: &str,
     target: &[String],
 ) -> anyhow::Result<Value> {
-    seed_tasks(server, tasks, 16).await?;
+    seed_tasks(server, MAIN, tasks, 16).await?;
     let http = client()?;
-    let board = task_count(&http, server).await?;
+    let board = task_count(&http, server, MAIN).await?;
     progress!("GET /api/tasks ({board} tasks) x {concurrency} for {duration} s");
     let get = hammer(&http, server, false, concurrency, duration, pid).await;
     progress!("POST /api/tasks x {concurrency} for {duration} s");

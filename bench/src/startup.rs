@@ -122,7 +122,7 @@ async fn make_seed(args: &StartupArgs, db: &Path) -> anyhow::Result<()> {
     wait_healthy(port, now_ns(), &mut child).await?;
     let server = Server::parse(&format!("http://127.0.0.1:{port}"), KEY)?;
     let t = now_ns();
-    rest::seed_tasks(&server, args.tasks, 64).await?;
+    rest::seed_tasks(&server, rest::MAIN, args.tasks, 64).await?;
     progress!("seeded {} tasks in {:.1} s", args.tasks, (now_ns() - t) as f64 / 1e9);
     stop(child).await
 }

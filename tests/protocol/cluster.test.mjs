@@ -498,6 +498,53 @@ clusterTest('webhooks: both instances send from one outbox, and each delivery re
   }
 });
 
+clusterTest('kill -9 of an instance with waiting agents leaves no phantom waiter: the other instance\'s waiting agent gets the next task, nobody claims the rest', async () => {
+  for (const t of (await rest(cluster.b, 'GET', '/api/tasks?status=TODO')).body) await rest(cluster.b, 'DELETE', `/api/tasks/${t.id}`);
+  // A third instance, so that the crash test below still has A.
+  const doomed = instance();
+  await doomed.start();
+  try {
+    const onDoomed = await Promise.all([client(doomed), client(doomed), client(doomed)]);
+    const doomedIds = onDoomed.map(() => uid('waits-on-doomed'));
+    const doomedAnswers = onDoomed.map((c, i) => c.socket.timeout(30_000).emitWithAck('task:next', { agentId: doomedIds[i], wait: 25 }));
+    for (const answer of doomedAnswers) answer.catch(() => {}); // never answered: the instance dies
+    await sleep(300);
+    const survivor = await client(cluster.b);
+    const survivorId = uid('waits-on-b');
+    const answer = survivor.socket.timeout(30_000).emitWithAck('task:next', { agentId: survivorId, wait: 25 });
+    assert.equal(await Promise.race([answer, sleep(300).then(() => 'pending')]), 'pending', 'nothing to claim yet');
+
+    const exit = await doomed.kill();
+    assert.equal(exit.signal, 'SIGKILL');
+    await Promise.all(onDoomed.map((c) => c.waitFor('disconnect')));
+    const first = await rest(cluster.a, 'POST', '/api/tasks', { title: uid('after the crash') });
+    assert.equal(first.status, 201, first.text);
+    const got = assertOk(await answer, 'task:next on B');
+    assert.equal(got.task.id, first.body.id, 'the waiting agent of the live instance gets the task');
+    assert.equal(got.task.claimedBy, survivorId);
+
+    // No waiter of the dead instance lives on anywhere: later tasks stay unclaimed.
+    const later = [];
+    for (let i = 0; i < 3; i += 1) later.push((await rest(cluster.a, 'POST', '/api/tasks', { title: uid('nobody waits') })).body);
+    await sleep(1500);
+    for (const t of later) {
+      const now = await rest(cluster.b, 'GET', `/api/tasks/${t.id}`);
+      assert.equal(now.status, 200, now.text);
+      assert.equal(now.body.status, 'TODO', `task ${t.id} stays in TODO`);
+      assert.equal(now.body.claimedBy, null, `task ${t.id} is claimed by nobody`);
+    }
+    const all = (await rest(cluster.b, 'GET', '/api/tasks')).body;
+    assert.deepEqual(all.filter((t) => doomedIds.includes(t.claimedBy)), [], 'no task is held by an agent of the dead instance');
+    for (const t of later) await rest(cluster.b, 'DELETE', `/api/tasks/${t.id}`);
+    // The reaper forgets the dead instance, as the crash test below expects of the cluster it starts from.
+    const until = performance.now() + REAP_DEADLINE;
+    while ((await redis('SCARD', `${cluster.prefix}:instances`))[0] !== '2' && performance.now() < until) await sleep(200);
+    assert.deepEqual(await redis('SCARD', `${cluster.prefix}:instances`), ['2'], 'the dead instance is forgotten');
+  } finally {
+    await doomed.close();
+  }
+});
+
 clusterTest(`kill -9 of A: within ${REAP_DEADLINE / 1000} s B frees A's drag locks, marks A's agents offline and drops A's people`, async (t) => {
   const { a, b } = cluster;
   const carolName = uid('Carol');

@@ -176,6 +176,44 @@ test('a disconnect cancels the wait: the next waiter gets the task and the gone 
   assert.deepEqual(held, [], 'the disconnected agent claimed nothing');
 });
 
+test('a release racing the wake-up of many waiting agents and a claim without wait gives the task to exactly one, round after round', T, async () => {
+  const [task] = await freshQueue(1, 'race');
+  const racer = await connect();
+  assertOk(await racer.ack('task:claim', { taskId: task.id, agentId: uid('first-holder') }), 'claim');
+  const n = 8;
+  const sockets = await Promise.all(Array.from({ length: n }, () => connect()));
+  const ids = sockets.map((_, i) => uid(`race-waiter-${i}`));
+  const waiting = new Map(ids.map((id, i) => [id, waitNext(sockets[i], id, 25)]));
+  for (const answer of waiting.values()) answer.catch(() => {}); // the last ones end with their sockets
+  await sleep(300);
+  for (let round = 0; round < 5; round += 1) {
+    const racerId = uid(`racer-${round}`);
+    // Sent together: the release wakes the head of the line while a task:next without wait asks for the same task.
+    const [released, raced] = await Promise.all([
+      api('POST', `/api/tasks/${task.id}/release`),
+      racer.ack('task:next', { agentId: racerId }),
+    ]);
+    assert.equal(released.status, 200, released.text);
+    assertOk(raced, `round ${round}: task:next without wait`);
+    let now = await getTask(task.id);
+    for (const until = performance.now() + 5000; !now.claimedBy && performance.now() < until; now = await getTask(task.id)) await sleep(20);
+    assert.equal(now.status, 'IN_PROGRESS', `round ${round}: someone claimed the released task`);
+    if (now.claimedBy === racerId) {
+      assert.equal(raced.task?.id, task.id, `round ${round}: the racer holds it and was told so`);
+    } else {
+      assert.equal(raced.task, null, `round ${round}: the racer lost and was told there was nothing`);
+      assert.ok(waiting.has(now.claimedBy), `round ${round}: the holder ${now.claimedBy} is a waiting agent`);
+      const got = await waiting.get(now.claimedBy);
+      assert.equal(got.task.id, task.id, `round ${round}: the waiting agent that holds it was told so`);
+      waiting.delete(now.claimedBy);
+    }
+    await sleep(100);
+    for (const [id, answer] of waiting) {
+      assert.equal(await within(answer, 0), 'pending', `round ${round}: ${id} got nothing and still waits`);
+    }
+  }
+});
+
 test('a waiting command does not hold up the same socket\'s other commands', T, async () => {
   await freshQueue(0, 'same-socket');
   const c = await connect();
