@@ -113,7 +113,15 @@ pub struct Board {
     waiting: Arc<Waiting>,
     /// The hosts webhooks may call; `None`: any.
     webhook_hosts: AllowedHosts,
+    /// Every board, as last read: each connection lists them (`sync:full`'s `boards`), and
+    /// reading them from the store on every connect cost a third of a connect with 50 boards.
+    board_list: Arc<BoardList>,
 }
+
+/// The cached board list and its generation: a change of any board bumps the generation and
+/// drops the list, and a list read from the store is kept only if no change came meanwhile.
+#[derive(Default)]
+struct BoardList(std::sync::Mutex<(u64, Option<Arc<Vec<BoardInfo>>>)>);
 
 /// A connection named at its handshake, announced once the socket is in sync; until then no
 /// one else comes or goes (see `Board::people_turn`).
@@ -144,6 +152,7 @@ impl Board {
             grace,
             waiting,
             webhook_hosts: None,
+            board_list: Arc::default(),
         }
     }
 
@@ -827,9 +836,33 @@ impl Board {
 
     /// The boards a credential limited to `scope` can see, by id.
     pub async fn boards_for(&self, scope: Option<&[String]>) -> AppResult<Vec<BoardInfo>> {
-        let mut boards = self.store.boards().await?;
-        boards.retain(|b| crate::auth::can_see(scope, &b.id));
-        Ok(boards)
+        let all = self.all_boards().await?;
+        Ok(all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect())
+    }
+
+    /// Every board, from the cache when no board changed since it was read.
+    async fn all_boards(&self) -> AppResult<Arc<Vec<BoardInfo>>> {
+        let generation = {
+            let cached = self.board_list.0.lock().unwrap();
+            if let Some(list) = &cached.1 {
+                return Ok(list.clone());
+            }
+            cached.0
+        };
+        let list = Arc::new(self.store.boards().await?);
+        let mut cached = self.board_list.0.lock().unwrap();
+        if cached.0 == generation {
+            cached.1 = Some(list.clone());
+        }
+        Ok(list)
+    }
+
+    /// A board was made, changed or deleted, here or on another instance: the next reader
+    /// reads the list again.
+    pub fn boards_changed(&self) {
+        let mut cached = self.board_list.0.lock().unwrap();
+        cached.0 += 1;
+        cached.1 = None;
     }
 
     /// A board `actor` may read: a malformed id is VALIDATION_ERROR, one outside its boards
@@ -838,6 +871,10 @@ impl Board {
     pub async fn board_info(&self, scope: Option<&[String]>, id: &str) -> AppResult<BoardInfo> {
         let id = boards::parse_board_id(id)?;
         crate::auth::check_board(scope, &id)?;
+        if let Some(board) = self.all_boards().await?.iter().find(|b| b.id == id) {
+            return Ok(board.clone());
+        }
+        // Made on another instance a moment ago, before its news arrived here.
         self.store.board(&id).await?.ok_or(AppError::BoardNotFound(id))
     }
 
@@ -867,6 +904,7 @@ impl Board {
         if !self.store.create_board(board.clone()).await? {
             return Err(AppError::Conflict(format!("A board with the id {} exists already", board.id)));
         }
+        self.boards_changed();
         self.bus.start_board(&board.id, 0);
         self.presence.announce_board(&board.id, "board:created", json!(board));
         Ok(board)
@@ -894,6 +932,7 @@ impl Board {
         if !self.store.update_board(next.clone()).await? {
             return Err(AppError::BoardNotFound(id));
         }
+        self.boards_changed();
         self.presence.announce_board(&id, "board:updated", json!(next));
         Ok(next)
     }
@@ -911,6 +950,7 @@ impl Board {
         if !self.store.delete_board(&id).await? {
             return Err(AppError::BoardNotFound(id));
         }
+        self.boards_changed();
         self.presence.announce_board(&id, "board:deleted", json!({ "id": id }));
         Ok(())
     }

@@ -312,6 +312,8 @@ impl Fanout {
     /// `board:created|updated|deleted` to every socket that can see the board, whatever board
     /// it is on; a deleted board's own sockets are then disconnected.
     async fn send_board_news(&self, board: &str, event: &str, payload: &Value) {
+        // Another instance's change reaches this one's board list here.
+        self.board.boards_changed();
         let Some(ns) = self.io.of("/") else { return };
         if let Err(e) = ns.clone().to(seers_of(board)).emit(event, payload).await {
             tracing::debug!(error = %e, "broadcast of {event} failed");
