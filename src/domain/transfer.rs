@@ -385,7 +385,8 @@ fn from_trello(json: &Value) -> ImportPlan {
         let status = match status_of_list(list_name) {
             Some(status) => status,
             None => {
-                labels.push(ImportLabel { name: list_name.to_owned(), color: DEFAULT_LABEL_COLOR.to_owned() });
+                labels
+                    .push(ImportLabel { name: list_name.to_owned(), color: DEFAULT_LABEL_COLOR.to_owned() });
                 Status::Todo
             }
         };

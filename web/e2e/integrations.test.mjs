@@ -142,6 +142,12 @@ test("Export CSV downloads <board>.csv with SPEC's header row; Export JSON the w
     seed: (s) => s.createTasks([{ title: "Has, a comma", description: 'and "quotes"' }]),
   });
   await adam.card("Has, a comma").waitFor();
+  await adam.page.getByRole("button", { name: "Board ▾" }).click();
+  const items = await adam.page.getByRole("menuitem").allTextContents();
+  assert.deepEqual(items, ["Export JSON", "Export CSV", "Import…", "Webhooks…"]);
+  await adam.screenshot("board-menu");
+  await adam.page.keyboard.press("Escape");
+  await adam.page.getByRole("menu").waitFor({ state: "hidden" });
   const [csv] = await Promise.all([adam.page.waitForEvent("download"), openMenuItem(adam, "Export CSV")]);
   assert.equal(csv.suggestedFilename(), "main.csv");
   const text = readFileSync(await csv.path(), "utf8");
