@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { WEB_DIR, eventually, requireTools, warRoom } from "./harness.mjs";
+import { Person, WEB_DIR, eventually, requireTools, warRoom } from "./harness.mjs";
 
 const DOCS = resolve(WEB_DIR, "../docs");
 const TRELLO = resolve(WEB_DIR, "../tests/fixtures/trello/full-export.json");
@@ -163,4 +163,30 @@ test("Export CSV downloads <board>.csv with SPEC's header row; Export JSON the w
     ["Has, a comma"],
   );
   assertNoPageErrors(adam);
+});
+
+test("a viewer exports too, and is offered nothing else in the board menu", async (t) => {
+  const { server } = await warRoom(t, { seed: (s) => s.createTasks([{ title: "Read me" }]) });
+  const invite = await server.api("POST", "/invites", { role: "viewer", boards: ["main"] });
+  assert.equal(invite.status, 201, JSON.stringify(invite.body));
+  const vera = new Person("Vera");
+  t.after(() => vera.close());
+  await vera.launch();
+  await vera.page.goto(invite.body.url);
+  await vera.page.locator('input[name="name"]').fill("Vera");
+  await vera.page.getByRole("button", { name: "Join the board" }).click();
+  await vera.waitFor("live");
+  await vera.page.getByTestId("read-only").waitFor();
+  await vera.page.getByRole("button", { name: "Board ▾" }).click();
+  assert.deepEqual(await vera.page.getByRole("menuitem").allTextContents(), ["Export JSON", "Export CSV"]);
+  const [csv] = await Promise.all([
+    vera.page.waitForEvent("download"),
+    vera.page.getByRole("menuitem", { name: "Export CSV" }).click(),
+  ]);
+  const rows = readFileSync(await csv.path(), "utf8")
+    .trim()
+    .split("\r\n");
+  assert.equal(rows.length, 2);
+  assert.match(rows[1], /^\d+,Read me,,TODO,/);
+  assertNoPageErrors(vera);
 });
