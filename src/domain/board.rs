@@ -790,13 +790,18 @@ impl Board {
 
     /// `POST /api/boards/:board/import` (admins): a warroom export, a Trello board export or
     /// CSV, written all or nothing as one change → `{ imported: { tasks, labels, comments },
-    /// skipped: [{ item, reason }] }`.
-    pub async fn import(&self, board: &str, actor: &Actor, file: &[u8]) -> AppResult<Value> {
+    /// skipped: [{ item, reason }] }`. A dry run plans it the same way and answers the same,
+    /// against the board's labels as they are now, and writes nothing.
+    pub async fn import(&self, board: &str, actor: &Actor, file: &[u8], dry_run: bool) -> AppResult<Value> {
         let board = self.board_info(actor.scope.as_deref(), board).await?.id;
         if actor.role != Role::Admin {
             return Err(AppError::Forbidden("Only an admin may import into a board".into()));
         }
         let plan = transfer::parse_import(file)?;
+        if dry_run {
+            let labels = self.store.labels(&board).await?;
+            return Ok(serde_json::to_value(plan.outcome(&labels)).map_err(anyhow::Error::new)?);
+        }
         result_of(self.write(&board, actor, None, WriteOp::Import(Box::new(plan))).await?)
     }
 

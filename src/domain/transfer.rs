@@ -142,10 +142,43 @@ pub struct ImportPlan {
     pub skipped: Vec<Skipped>,
 }
 
+/// What an import writes, or would: `{ imported: { tasks, labels, comments }, skipped }`.
+#[derive(Debug, Serialize)]
+pub struct ImportOutcome<'a> {
+    pub imported: ImportCounts,
+    pub skipped: &'a [Skipped],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ImportCounts {
+    pub tasks: usize,
+    /// Only the labels created: one the board has by that name already is reused.
+    pub labels: usize,
+    pub comments: usize,
+}
+
 /// The colour of a label whose source gives none.
 pub const DEFAULT_LABEL_COLOR: &str = "#8590a2";
 
 impl ImportPlan {
+    /// The plan's labels that the board (with `existing`) lacks, which the import creates.
+    pub fn new_labels<'a>(&'a self, existing: &'a [Label]) -> impl Iterator<Item = &'a ImportLabel> + 'a {
+        self.labels.iter().filter(|wanted| !existing.iter().any(|l| same_label_name(&l.name, &wanted.name)))
+    }
+
+    /// The answer of importing this plan into a board with `existing` labels: an import is
+    /// all or nothing, so it is known before writing (which is what a dry run shows).
+    pub fn outcome<'a>(&'a self, existing: &[Label]) -> ImportOutcome<'a> {
+        ImportOutcome {
+            imported: ImportCounts {
+                tasks: self.tasks.len(),
+                labels: self.new_labels(existing).count(),
+                comments: self.tasks.iter().map(|t| t.comments.len()).sum(),
+            },
+            skipped: &self.skipped,
+        }
+    }
+
     fn skip(&mut self, item: impl Into<String>, reason: impl Into<String>) {
         self.skipped.push(Skipped { item: item.into(), reason: reason.into() });
     }
@@ -156,10 +189,17 @@ impl ImportPlan {
         }
     }
 
-    /// Adds a task if its fields are valid, else records why not.
+    /// Adds a task and its labels if its fields are valid, else records why not (and a label
+    /// only a skipped task had is not made).
     fn task(&mut self, item: String, fields: TaskFields) {
+        let labels = fields.labels.clone();
         match fields.validate() {
-            Ok(task) => self.tasks.push(task),
+            Ok(task) => {
+                for label in &labels {
+                    self.label(&label.name, &label.color);
+                }
+                self.tasks.push(task);
+            }
             Err(e) => self.skip(item, e.to_string()),
         }
     }
@@ -171,7 +211,7 @@ struct TaskFields {
     description: String,
     status: Status,
     assignee: Option<String>,
-    labels: Vec<String>,
+    labels: Vec<ImportLabel>,
     due_at: Option<String>,
     comments: Vec<ImportComment>,
 }
@@ -204,7 +244,7 @@ impl TaskFields {
             description,
             status: self.status,
             assignee,
-            labels: self.labels,
+            labels: self.labels.into_iter().map(|l| l.name).collect(),
             due_at,
             comments,
         })
@@ -249,7 +289,7 @@ fn from_warroom(json: Value) -> AppResult<ImportPlan> {
             .labels
             .iter()
             .filter_map(|id| export.labels.iter().find(|l| l.id == *id))
-            .map(|l| l.name.clone())
+            .map(|l| ImportLabel { name: l.name.clone(), color: l.color.clone() })
             .collect();
         let comments = export
             .comments
@@ -353,8 +393,8 @@ fn from_trello(json: &Value) -> ImportPlan {
         let status = match status_of_list(list_name) {
             Some(status) => status,
             None => {
-                plan.label(list_name, DEFAULT_LABEL_COLOR);
-                labels.push(list_name.to_owned());
+                labels
+                    .push(ImportLabel { name: list_name.to_owned(), color: DEFAULT_LABEL_COLOR.to_owned() });
                 Status::Todo
             }
         };
@@ -364,9 +404,8 @@ fn from_trello(json: &Value) -> ImportPlan {
             let Some(named) = str_of(label, "name").filter(|n| !n.trim().is_empty()).or(color) else {
                 continue;
             };
-            plan.label(named, trello_color(color));
-            if !labels.iter().any(|l: &String| same_label_name(l, named)) {
-                labels.push(named.to_owned());
+            if !labels.iter().any(|l: &ImportLabel| same_label_name(&l.name, named)) {
+                labels.push(ImportLabel { name: named.to_owned(), color: trello_color(color).to_owned() });
             }
         }
         let mut description = str_of(card, "desc").unwrap_or_default().to_owned();
@@ -460,11 +499,12 @@ fn from_csv(text: &str) -> AppResult<ImportPlan> {
                 }
             },
         };
-        let names: Vec<String> =
-            get(labels).split(';').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-        for name in &names {
-            plan.label(name, DEFAULT_LABEL_COLOR);
-        }
+        let names: Vec<ImportLabel> = get(labels)
+            .split(';')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|name| ImportLabel { name: name.to_owned(), color: DEFAULT_LABEL_COLOR.to_owned() })
+            .collect();
         let fields = TaskFields {
             title: get(Some(title)),
             description: get(description),
@@ -589,12 +629,17 @@ mod tests {
 
     #[test]
     fn csv_needs_a_title_column_and_skips_bad_rows_with_their_reason() {
-        let plan = parse_import(b"title,status,labels,dueAt,assignee\nOne,REVIEW,a;b,2027-01-01T00:00:00+01:00,Ann\n,TODO,,,\nThree,LATER,,,\n\"Four, quoted\",,,,\n").unwrap();
+        let plan = parse_import(b"title,status,labels,dueAt,assignee\nOne,REVIEW,a;b,2027-01-01T00:00:00+01:00,Ann\n,TODO,ghost,,\nThree,LATER,b;ghost,,\n\"Four, quoted\",,,,\n").unwrap();
         assert_eq!(plan.source, "csv");
         let tasks: Vec<(&str, Status)> = plan.tasks.iter().map(|t| (t.title.as_str(), t.status)).collect();
         assert_eq!(tasks, [("One", Status::Review), ("Four, quoted", Status::Todo)]);
         assert_eq!(plan.tasks[0].due_at.as_deref(), Some("2026-12-31T23:00:00.000Z"));
         assert_eq!(plan.tasks[0].labels, ["a", "b"]);
+        let names: Vec<&str> = plan.labels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"], "a label only skipped rows have is not made");
+        let existing = [Label { id: 1, board: "main".into(), name: "B".into(), color: "#000000".into() }];
+        let outcome = plan.outcome(&existing);
+        assert_eq!(outcome.imported, ImportCounts { tasks: 2, labels: 1, comments: 0 }, "b exists already");
         assert_eq!(plan.skipped.iter().map(|s| s.item.as_str()).collect::<Vec<_>>(), ["row 3", "row 4"]);
         assert_eq!(parse_import(b"name,status\nx,TODO\n").unwrap_err().code(), "VALIDATION_ERROR");
         assert_eq!(parse_import(b"{\"hello\": 1}").unwrap_err().code(), "VALIDATION_ERROR");

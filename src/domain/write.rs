@@ -15,7 +15,7 @@ use super::graph::{find_cycle, spell_cycle};
 use super::input;
 use super::notifications::{self, NewNotification, Notification};
 use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
-use super::transfer::ImportPlan;
+use super::transfer::{ImportCounts, ImportPlan};
 use super::webhooks;
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
@@ -678,15 +678,12 @@ fn check_label_name(labels: &[Label], name: &str, except: Option<i64>) -> AppRes
 /// tasks go to the end of their columns in the file's order, written by the importer.
 fn import(tx: &mut dyn Tx, req: &WriteRequest, plan: &ImportPlan, now: &str) -> AppResult<Applied> {
     let mut labels = tx.labels(&req.board)?;
-    let mut new_labels = 0;
-    for wanted in &plan.labels {
-        if !labels.iter().any(|l| cards::same_label_name(&l.name, &wanted.name)) {
-            let label = NewLabel { name: wanted.name.clone(), color: wanted.color.clone() };
-            labels.push(tx.insert_label(&req.board, &label)?);
-            new_labels += 1;
-        }
+    let outcome = plan.outcome(&labels);
+    let wanted: Vec<NewLabel> =
+        plan.new_labels(&labels).map(|l| NewLabel { name: l.name.clone(), color: l.color.clone() }).collect();
+    for label in &wanted {
+        labels.push(tx.insert_label(&req.board, label)?);
     }
-    let (mut tasks, mut comments) = (0, 0);
     for task in &plan.tasks {
         let ids = task
             .labels
@@ -705,14 +702,12 @@ fn import(tx: &mut dyn Tx, req: &WriteRequest, plan: &ImportPlan, now: &str) -> 
         };
         let position = tx.end_of_column(&req.board, new.status)?;
         let created = tx.insert_task(&req.board, &new, position, &req.actor, now)?;
-        tasks += 1;
         for comment in &task.comments {
             let at = comment.created_at.as_deref().unwrap_or(now);
             tx.insert_comment(&req.board, created.id, &comment.author, &comment.body, at)?;
-            comments += 1;
         }
     }
-    let imported = json!({ "tasks": tasks, "labels": new_labels, "comments": comments });
+    let ImportCounts { tasks, labels: new_labels, comments } = outcome.imported;
     let entry = NewActivity {
         kind: "board.imported",
         user: req.actor.clone(),
@@ -723,7 +718,7 @@ fn import(tx: &mut dyn Tx, req: &WriteRequest, plan: &ImportPlan, now: &str) -> 
         task_id: None,
         changes: None,
     };
-    let result = json!({ "imported": imported, "skipped": plan.skipped });
+    let result = to_json(&outcome);
     commit(tx, req, now, Change::BoardImported, vec![entry], result)
 }
 

@@ -191,8 +191,10 @@ async fn read_import_first(
 
 /// Imports a warroom export, a Trello board export (JSON) or CSV with a header row (admins),
 /// all or nothing, as one change: every socket on the board gets a fresh `sync:full`.
+/// `?dryRun=true` answers what it would import and skip, and writes nothing.
 #[utoipa::path(post, path = "/api/boards/{board}/import", tag = "boards",
-    params(("board" = String, Path)),
+    params(("board" = String, Path),
+        ("dryRun" = Option<bool>, Query, description = "plan only: the same answer, nothing written")),
     request_body(content = String, description = "the file: JSON or CSV, up to 50 MiB"),
     responses((status = 200, description = "`{ imported: { tasks, labels, comments }, skipped: [{ item, reason }] }`"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)),
@@ -201,13 +203,15 @@ pub async fn import(
     State(app): State<App>,
     Caller(actor): Caller,
     Path(board): Path<String>,
+    params: Params,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<Json<Value>> {
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         _ => AppError::validation(format!("could not read the body: {rejection}")),
     })?;
-    Ok(Json(app.board.import(&board, &actor, &body).await?))
+    let dry_run = params.flag("dryRun")?;
+    Ok(Json(app.board.import(&board, &actor, &body, dry_run).await?))
 }
 
 /// Makes an invite link (admins): `{ role, boards?, expiresInHours? }` → `{ code, url,

@@ -12,7 +12,7 @@ use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::cards::{Comment, Label};
 use crate::domain::notifications::Notification;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -34,11 +34,7 @@ pub async fn notifications(
     Caller(actor): Caller,
     params: Params,
 ) -> AppResult<Json<Vec<Notification>>> {
-    let unread = match params.0.get("unread").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(AppError::validation("`unread` must be true or false")),
-    };
+    let unread = params.flag("unread")?;
     Ok(Json(app.board.notifications(&actor, unread).await?))
 }
 

@@ -274,6 +274,15 @@ impl Params {
     pub fn number(&self, name: &str, check: fn(Value, &str) -> AppResult<i64>) -> AppResult<Option<i64>> {
         self.0.get(name).map(|v| check(Value::String(v.clone()), name)).transpose()
     }
+
+    /// A yes/no parameter: `true` or `false`, false when absent.
+    pub fn flag(&self, name: &str) -> AppResult<bool> {
+        match self.0.get(name).map(String::as_str) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(crate::error::AppError::validation(format!("`{name}` must be true or false"))),
+        }
+    }
 }
 
 /// A task id from the route.

@@ -15,8 +15,17 @@ const newBoard = async (tag) => {
   assert.equal((await api('POST', '/api/boards', { id, name: tag })).status, 201);
   return id;
 };
-const importRaw = (id, body, type = 'application/json', key) =>
-  api('POST', `/api/boards/${id}/import`, body, { raw: true, headers: { 'content-type': type }, key });
+const importRaw = (id, body, type = 'application/json', key, query = '') =>
+  api('POST', `/api/boards/${id}/import${query}`, body, { raw: true, headers: { 'content-type': type }, key });
+const dryRun = (id, body, type = 'application/json', key) => importRaw(id, body, type, key, '?dryRun=true');
+/** What a reader sees of a board: its seq, tasks, labels and activity. */
+const state = async (id) => {
+  const client = new Client({ extraAuth: { board: id } });
+  const { data } = await client.synced();
+  client.close();
+  const activity = (await api('GET', `/api/boards/${id}/activity`)).body;
+  return { seq: data.seq, tasks: data.tasks, labels: data.labels, activity: activity.length };
+};
 
 test('a Trello export imports as one change: one seq, one board.imported, and every socket on the board gets sync:full', async () => {
   const id = await newBoard('trello');
@@ -176,4 +185,47 @@ test('100,000 Trello cards are refused or imported whole, in seconds, without ta
   }
   console.log(`figure import: 100,000 Trello cards (${(file.length / 1e6).toFixed(1)} MB) answered ${r.status} in ${took} ms`);
   assert.equal((await api('GET', '/api/health')).status, 200);
+});
+
+test('a dry run plans as the import does and writes nothing (no seq, no activity, no sync:full); the import after it answers the same', async () => {
+  const id = await newBoard('dry');
+  // A label the board has already is reused, not counted: the dry run must see the board's labels too.
+  assert.equal((await api('POST', `/api/boards/${id}/labels`, { name: 'bug', color: '#ff0000' })).status, 201);
+  const watcher = await connect({ extraAuth: { board: id } });
+  const before = await state(id);
+  const mark = watcher.mark();
+  const file = await fixture('full-export.json');
+  const dry = await dryRun(id, file);
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual(dry.body.imported, { tasks: 5, labels: 2, comments: 2 });
+  assert.deepEqual(dry.body.skipped.map((s) => s.item), ['card “Archived card”', 'card “In an archived list”']);
+  assert.ok(dry.body.skipped.every((s) => typeof s.reason === 'string' && s.reason.length > 0));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(watcher.entries(undefined, mark).map((e) => e.event), [], 'a dry run sends nothing');
+  assert.deepEqual(await state(id), before, 'a dry run writes nothing');
+  const real = await importRaw(id, file, 'application/json', undefined, '?dryRun=false');
+  assert.equal(real.status, 200, real.text);
+  assert.deepEqual(real.body, dry.body, 'the import answers what the dry run said');
+  const after = await state(id);
+  assert.equal(after.seq, before.seq + 1);
+  assert.equal(after.tasks.length, 5);
+  // CSV too, after the import: its labels exist now, so none would be new.
+  const csv = 'title,labels\r\nOne,Bug;Ideas\r\n,untitled\r\n';
+  const again = await dryRun(id, csv, 'text/csv');
+  assert.deepEqual(again.body, { imported: { tasks: 1, labels: 0, comments: 0 }, skipped: [again.body.skipped[0]] });
+  assert.equal(again.body.skipped[0].item, 'row 3');
+  assert.deepEqual(await state(id), after);
+});
+
+test('a dry run refuses bad input as the import does', async () => {
+  const id = await newBoard('drybad');
+  const before = await state(id);
+  assertHttpError(await dryRun(id, '{"hello":1}'), [400], ['VALIDATION_ERROR']);
+  assertHttpError(await dryRun(id, 'name,status\nx,TODO\n', 'text/csv'), [400], ['VALIDATION_ERROR']);
+  assertHttpError(await dryRun(id, '{"format":"warroom-board","version":99}'), [400], ['VALIDATION_ERROR']);
+  const editor = await createToken(board.server, uid('Eddie'), 'editor');
+  assertHttpError(await dryRun(id, 'title\nx\n', 'text/csv', editor.token), [403], ['FORBIDDEN']);
+  assertHttpError(await dryRun('no-such-board', 'title\nx\n', 'text/csv'), [404], ['BOARD_NOT_FOUND']);
+  assertHttpError(await importRaw(id, 'title\nx\n', 'text/csv', undefined, '?dryRun=yes'), [400], ['VALIDATION_ERROR']);
+  assert.deepEqual(await state(id), before);
 });

@@ -258,3 +258,50 @@ export function isRole(value: unknown): value is Role {
 export function isStatus(value: unknown): value is Status {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
 }
+
+// ---- webhooks, import and export (SPEC "Webhooks, import and export") ----
+
+export type WebhookFormat = "json" | "slack";
+
+export interface Webhook {
+  id: number;
+  board: string;
+  url: string;
+  /** Patterns over activity types: `*` one segment, `**` any. */
+  events: string[];
+  format: WebhookFormat;
+  active: boolean;
+  createdAt: string;
+  /** Only in the answer that created it. */
+  secret?: string;
+}
+
+export interface NewWebhookInput {
+  url: string;
+  events?: string[];
+  format?: WebhookFormat;
+  secret?: string;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface WebhookDelivery {
+  id: number;
+  webhookId: number;
+  event: string;
+  seq: number;
+  status: DeliveryStatus;
+  attempts: number;
+  lastCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+}
+
+export type ExportFormat = "json" | "csv";
+
+/** What an import wrote (or, as a dry run, would write) and what it left out. */
+export interface ImportReport {
+  imported: { tasks: number; labels: number; comments: number };
+  skipped: { item: string; reason: string }[];
+}

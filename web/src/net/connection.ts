@@ -13,6 +13,11 @@ import type {
   ServerToClientEvents,
   Task,
   ActivityEntry,
+  ExportFormat,
+  ImportReport,
+  NewWebhookInput,
+  Webhook,
+  WebhookDelivery,
 } from "../protocol";
 
 export interface Credentials {
@@ -59,6 +64,10 @@ export type RestResult<T> =
 
 export interface RestOptions {
   body?: unknown;
+  /** A file sent as it is (an import) instead of `body` as JSON. */
+  file?: Blob;
+  /** Answer with the body as a Blob (a file to download) instead of parsed JSON. */
+  blob?: boolean;
   idempotencyKey?: string;
   timeoutMs?: number;
 }
@@ -85,10 +94,11 @@ export async function rest<T>(
     const response = await fetch(`${SERVER_URL}/api${path}`, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.file ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
       signal: controller.signal,
       cache: "no-store",
     });
+    if (response.ok && options.blob) return { ok: true, status: response.status, data: (await response.blob()) as T };
     const text = await response.text();
     const json: unknown = text ? JSON.parse(text) : null;
     if (response.ok) return { ok: true, status: response.status, data: json as T };
@@ -127,4 +137,18 @@ export const api = {
     rest<Invite>(creds, "POST", "/invites", { body: { role, boards } }),
   acceptInvite: (code: string, name: string) =>
     rest<AcceptedInvite>({}, "POST", `/invites/${encodeURIComponent(code)}/accept`, { body: { name } }),
+  exportBoard: (creds: Credentials, board: string, format: ExportFormat) =>
+    rest<Blob>(creds, "GET", `${onBoard(board)}/export?format=${format}`, { blob: true, timeoutMs: 60_000 }),
+  /** A dry run answers the same report and writes nothing (the dialog's preview). */
+  importBoard: (creds: Credentials, board: string, file: Blob, dryRun: boolean) =>
+    rest<ImportReport>(creds, "POST", `${onBoard(board)}/import?dryRun=${dryRun}`, { file, timeoutMs: 60_000 }),
+  webhooks: (creds: Credentials, board: string) => rest<Webhook[]>(creds, "GET", `${onBoard(board)}/webhooks`),
+  createWebhook: (creds: Credentials, board: string, body: NewWebhookInput) =>
+    rest<Webhook>(creds, "POST", `${onBoard(board)}/webhooks`, { body }),
+  updateWebhook: (creds: Credentials, id: number, changes: { active?: boolean }) =>
+    rest<Webhook>(creds, "PATCH", `/webhooks/${id}`, { body: changes }),
+  deleteWebhook: (creds: Credentials, id: number) => rest<null>(creds, "DELETE", `/webhooks/${id}`),
+  /** The last 100, newest first. */
+  deliveries: (creds: Credentials, id: number) => rest<WebhookDelivery[]>(creds, "GET", `/webhooks/${id}/deliveries`),
+  pingWebhook: (creds: Credentials, id: number) => rest<unknown>(creds, "POST", `/webhooks/${id}/ping`),
 };

@@ -1,10 +1,12 @@
 //! The board switcher in the header: every board the credential sees (live), and for admins the
-//! ways to make a board, rename or archive this one, and invite someone.
+//! ways to make a board, rename or archive this one, and invite someone; the board menu (export,
+//! import, webhooks).
 
 import { useState } from "react";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";
 import { canAdminister, useApp } from "./App";
+import { BoardMenu } from "./BoardMenu";
 import { BoardPicker } from "./BoardPicker";
 import { BoardSettingsDialog } from "./BoardSettingsDialog";
 import { InviteDialog } from "./InviteDialog";
@@ -22,6 +24,7 @@ export function BoardSwitcher() {
   return (
     <div className="board-switcher">
       <BoardPicker boards={boards} current={current} onPick={switchBoard} />
+      <BoardMenu />
       {canAdminister(creds) && (
         <div className="board-actions">
           <button className="ghost small" onClick={() => setDialog("new")} title="Create a board">

@@ -1,11 +1,12 @@
 //! "Invite someone" (admins): a role and boards make a single-use link, shown once with a copy
 //! button, its role, its boards and when it expires.
 
-import { useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api } from "../net/connection";
 import { ROLES, type Invite, type Role } from "../protocol";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";
+import { CopyField } from "./CopyField";
 import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
 import { useApp } from "./App";
@@ -23,32 +24,9 @@ function expiryText(iso: string): string {
 }
 
 function InviteLink({ invite, boardNames }: { invite: Invite; boardNames: (ids: string[]) => string }) {
-  const input = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "select" | null>(null);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(invite.url);
-      setCopied("yes");
-    } catch {
-      // No clipboard access (plain http on a LAN address): leave it selected for Ctrl+C.
-      input.current?.select();
-      setCopied("select");
-    }
-  }
   return (
     <div className="invite-result" data-testid="invite-result">
-      <label className="field">
-        <span>Invite link (works once)</span>
-        <div className="copy-row">
-          <input ref={input} readOnly value={invite.url} onFocus={(e) => e.target.select()} data-testid="invite-url" />
-          <button type="button" className="primary" onClick={copy} autoFocus>
-            {copied === "yes" ? "Copied" : "Copy"}
-          </button>
-        </div>
-      </label>
-      <p role="status" className="muted small-print">
-        {copied === "select" ? "Press Ctrl+C (⌘C) to copy the selected link." : ""}
-      </p>
+      <CopyField label="Invite link (works once)" value={invite.url} testId="invite-url" what="link" />
       <dl className="invite-facts">
         <dt>Role</dt>
         <dd data-testid="invite-role">{invite.role}</dd>
