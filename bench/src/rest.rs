@@ -28,15 +28,19 @@ pub async fn health_connections(http: &reqwest::Client, server: &Server) -> anyh
 
 /// The tasks on `board`.
 pub async fn task_count(http: &reqwest::Client, server: &Server, board: &str) -> anyhow::Result<usize> {
-    let tasks: Vec<Value> = http
+    Ok(tasks(http, server, board).await?.len())
+}
+
+/// Every task of a board, as the REST API lists them.
+pub async fn tasks(http: &reqwest::Client, server: &Server, board: &str) -> anyhow::Result<Vec<Value>> {
+    Ok(http
         .get(format!("{}/api/boards/{board}/tasks", server.base))
         .bearer_auth(&server.key)
         .send()
         .await?
         .error_for_status()?
         .json()
-        .await?;
-    Ok(tasks.len())
+        .await?)
 }
 
 async fn create_task(http: &reqwest::Client, server: &Server, board: &str, n: usize) -> anyhow::Result<()> {

@@ -339,14 +339,7 @@ pub async fn waiters(
     go.send_replace(true);
     tokio::time::sleep(hold).await;
     let (rss_waiting, threads_waiting) = reading(pid)?;
-    let claimed: Vec<Value> = http
-        .get(format!("{}/api/boards/{}/tasks", server.base, rest::MAIN))
-        .bearer_auth(&server.key)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let claimed = rest::tasks(&http, server, rest::MAIN).await?;
     let leases = claimed.iter().filter(|t| !t["claimedBy"].is_null()).count();
     let connections = rest::health_connections(&http, server).await?;
     progress!("{} sockets waiting: {rss_waiting} KiB, {threads_waiting} threads", args.count);
