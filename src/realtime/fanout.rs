@@ -210,6 +210,10 @@ impl Fanout {
             for out in outgoing.iter().filter(|o| is_agent_status(&o.name)) {
                 let rooms =
                     elsewhere.iter().flat_map(|b| self.rooms.for_event(b, &out.name)).collect::<Vec<_>>();
+                // No room at all would be every socket of the namespace, this board's included.
+                if rooms.is_empty() {
+                    continue;
+                }
                 if let Some(ns) = self.io.of("/")
                     && let Err(e) = ns.to(rooms).emit(&out.name, &out.payload).await
                 {
