@@ -89,7 +89,7 @@ impl BoardClient for LocalBoard {
     }
 
     async fn boards(&self) -> ClientResult<Vec<BoardInfo>> {
-        Ok(self.app.board.boards_for(self.scope()).await?)
+        Ok(self.app.board.boards_for(self.scope()).await?.to_vec())
     }
 
     async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>> {

@@ -839,10 +839,15 @@ impl Board {
 
     // ---- boards ----
 
-    /// The boards a credential limited to `scope` can see, by id.
-    pub async fn boards_for(&self, scope: Option<&[String]>) -> AppResult<Vec<BoardInfo>> {
+    /// The boards a credential limited to `scope` can see, by id. A credential that sees every
+    /// board shares the cached list itself, so a connect copies nothing and `sync:full`'s cache
+    /// recognises the list by its address.
+    pub async fn boards_for(&self, scope: Option<&[String]>) -> AppResult<Arc<Vec<BoardInfo>>> {
         let all = self.all_boards().await?;
-        Ok(all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect())
+        if all.iter().all(|b| crate::auth::can_see(scope, &b.id)) {
+            return Ok(all);
+        }
+        Ok(Arc::new(all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect()))
     }
 
     /// Every board, from the cache when no board changed since it was read.

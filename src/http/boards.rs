@@ -34,7 +34,7 @@ pub fn router() -> Router<App> {
     responses((status = 200, body = [BoardInfo]), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn list(State(app): State<App>, Caller(actor): Caller) -> AppResult<Json<Vec<BoardInfo>>> {
-    Ok(Json(app.board.boards_for(actor.scope.as_deref()).await?))
+    Ok(Json(app.board.boards_for(actor.scope.as_deref()).await?.to_vec()))
 }
 
 /// Creates a board (admins): `{ id?, name, description? }`; the id is made from the name when

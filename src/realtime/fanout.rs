@@ -100,7 +100,7 @@ struct EncodedSync {
     /// The agents waiting for work then (they change without a `seq`, like `users`).
     waiting: Vec<String>,
     /// The boards listed: the socket's credential's, so another credential's list differs.
-    boards: Vec<BoardInfo>,
+    boards: Arc<Vec<BoardInfo>>,
     /// The person's unread notifications, which differ from person to person.
     unread: i64,
     json: Arc<RawValue>,
@@ -172,7 +172,7 @@ pub struct SyncRequest<'a> {
     /// The room the socket's patterns map to.
     pub room: String,
     /// The boards its credential can see (listed in `sync:full`).
-    pub boards: Vec<BoardInfo>,
+    pub boards: Arc<Vec<BoardInfo>>,
     /// Its person's unread notifications (0 for a socket without a name).
     pub unread: i64,
 }
@@ -416,7 +416,7 @@ impl Fanout {
         &self,
         board: &str,
         last_seq: Option<i64>,
-        boards: &[BoardInfo],
+        boards: &Arc<Vec<BoardInfo>>,
         unread: i64,
     ) -> AppResult<Follow> {
         let live = {
@@ -452,12 +452,14 @@ impl Fanout {
         &self,
         board: &str,
         ring: Option<&Ring>,
-        boards: &[BoardInfo],
+        boards: &Arc<Vec<BoardInfo>>,
         unread: i64,
     ) -> Option<Arc<RawValue>> {
         let encoded = self.encoded.lock().unwrap();
+        // The same cached list (every unscoped credential's) is known by its address.
+        let same_boards = |e: &EncodedSync| Arc::ptr_eq(&e.boards, boards) || e.boards == *boards;
         let encoded =
-            encoded.as_ref().filter(|e| e.board == board && e.boards == boards && e.unread == unread)?;
+            encoded.as_ref().filter(|e| e.board == board && e.unread == unread && same_boards(e))?;
         let current = ring.is_some_and(|r| r.last == encoded.seq)
             && self.board.users(board) == encoded.users
             && self.board.waiting_agents(board) == encoded.waiting;
