@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 
 use crate::auth::{self, Role, StoredToken};
 use crate::config::StoreArgs;
+use crate::domain::storage::Store;
 use crate::store::Durability;
-use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 

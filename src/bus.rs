@@ -16,7 +16,7 @@ use crate::domain::write::Change;
 
 /// One committed change of a board. Serializable: with several instances it travels through
 /// Redis to every instance's bus.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DomainEvent {
     pub board: String,
     pub seq: i64,

@@ -21,6 +21,7 @@
 //! (what managed Redis/Valkey services present), or against `REDIS_CA_FILE` for a private CA; the
 //! redis crate's `rediss://…/#insecure` encrypts without checking the certificate.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
@@ -31,7 +32,6 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
@@ -67,12 +67,12 @@ if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
 end
 return 0";
 
-/// What instances tell each other.
+/// What instances tell each other, written and read as this one type.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-enum Message {
-    /// A committed change.
-    Event { event: Box<DomainEvent> },
+enum Message<'a> {
+    /// A committed change: borrowed when sent, owned when read.
+    Event { event: Box<Cow<'a, DomainEvent>> },
     /// The sender's own typing names on a board.
     Typing { board: String, except: String, names: Vec<String> },
     #[serde(rename_all = "camelCase")]
@@ -91,9 +91,9 @@ enum Message {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     from: String,
-    message: Message,
+    message: Message<'a>,
 }
 
 /// This instance's link to the others: its id, its Redis connection, and what it knows of them.
@@ -219,21 +219,25 @@ impl Cluster {
         }
     }
 
-    fn send(&self, channel: String, message: Value) {
-        let envelope = json!({ "from": self.id, "message": message });
+    fn send(&self, channel: String, message: Message<'_>) {
+        let envelope = Envelope { from: self.id.clone(), message };
+        let text = match serde_json::to_string(&envelope) {
+            Ok(text) => text,
+            Err(e) => return tracing::warn!(error = %e, "a message for Redis could not be written"),
+        };
         // The publisher lives as long as the server; after shutdown nobody listens anyway.
-        let _ = self.outbox.send((self.key(&channel), envelope.to_string()));
+        let _ = self.outbox.send((self.key(&channel), text));
     }
 
     /// Tells the other instances about a change this instance committed.
     pub fn publish_event(&self, event: &DomainEvent) {
-        self.send(format!("{}:events", event.board), json!({ "kind": "event", "event": event }));
+        self.send(format!("{}:events", event.board), Message::Event { event: Box::new(Cow::Borrowed(event)) });
     }
 
     /// Tells the other instances who is online here.
     pub fn publish_people(&self, board: &str, users: &[User]) {
-        let people: Vec<(&str, &str)> = users.iter().map(|u| (u.id.as_str(), u.name.as_str())).collect();
-        self.send(format!("{board}:people"), json!({ "kind": "people", "board": board, "people": people }));
+        let people = users.iter().map(|u| (u.id.clone(), u.name.clone())).collect();
+        self.send(format!("{board}:people"), Message::People { board: board.to_owned(), people });
     }
 
     /// Sends a signal to every instance's sockets, this one's included.
@@ -246,24 +250,33 @@ impl Cluster {
         match signal {
             Signal::Typing { board, except, names } => self.send(
                 format!("{board}:signals"),
-                json!({ "kind": "typing", "board": board, "except": except, "names": names }),
+                Message::Typing { board: board.clone(), except: except.clone(), names: names.clone() },
             ),
             Signal::Drag { board, except, task_id, user } => self.send(
                 format!("{board}:signals"),
-                json!({ "kind": "drag", "board": board, "except": except, "taskId": task_id, "user": user }),
+                Message::Drag {
+                    board: board.clone(),
+                    except: except.clone(),
+                    task_id: *task_id,
+                    user: user.clone(),
+                },
             ),
             Signal::Board { board, event, payload } => self.send(
                 "boards".into(),
-                json!({ "kind": "board", "board": board, "event": event, "payload": payload }),
+                Message::Board { board: board.clone(), event: event.clone(), payload: payload.clone() },
             ),
             // Each instance's own viewers of the card; the others merge them with theirs.
             Signal::Viewers { board, except, task_id, users } => self.send(
                 format!("{board}:signals"),
-                json!({ "kind": "viewers", "board": board, "except": except, "taskId": task_id, "users": users }),
+                Message::Viewers {
+                    board: board.clone(),
+                    except: except.clone(),
+                    task_id: *task_id,
+                    users: users.clone(),
+                },
             ),
-            Signal::Notify { person, payload } => {
-                self.send("people".into(), json!({ "kind": "notify", "person": person, "payload": payload }))
-            }
+            Signal::Notify { person, payload } => self
+                .send("people".into(), Message::Notify { person: person.clone(), payload: payload.clone() }),
             // Each instance lists its own waiting agents (see `domain::waiting`).
             Signal::Users { .. } | Signal::Waiting { .. } => {}
         }
@@ -625,7 +638,7 @@ impl Cluster {
                 Ok(pubsub) => {
                     // The others may have missed this instance's news while it was away, and
                     // it theirs.
-                    self.send("hello".into(), json!({ "kind": "hello" }));
+                    self.send("hello".into(), Message::Hello);
                     self.publish_own_people();
                     let mut messages = pubsub.into_on_message();
                     while let Some(msg) = messages.next().await {
@@ -643,10 +656,10 @@ impl Cluster {
         }
     }
 
-    fn receive(&self, bus: &Bus, envelope: Envelope) {
+    fn receive(&self, bus: &Bus, envelope: Envelope<'_>) {
         let from = envelope.from;
         match envelope.message {
-            Message::Event { event } => bus.publish(*event),
+            Message::Event { event } => bus.publish(event.into_owned()),
             Message::Typing { board, except, names } => {
                 self.state.lock().unwrap().typing.entry(board.clone()).or_default().insert(from, names);
                 let here = self.presence.lock().unwrap().upgrade().map(|p| p.typing_names(&board));

@@ -1,7 +1,7 @@
 //! The one error type of warroom: every failure a client can see, with its stable SPEC code.
 //!
-//! It turns into an HTTP response in `http::error` and into a socket acknowledgement in
-//! `realtime::commands`, each in exactly one place.
+//! It turns into an HTTP response in `http` (`IntoResponse`) and into a socket acknowledgement
+//! in `realtime` (`Realtime::dispatch`), each in exactly one place.
 
 use std::fmt;
 

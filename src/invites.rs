@@ -7,8 +7,8 @@ use chrono::{Duration, Utc};
 use crate::auth::{self, Invite, Keys, Role, StoredToken};
 use crate::domain::boards::parse_board_id;
 use crate::domain::input;
+use crate::domain::storage::Store;
 use crate::error::{AppError, AppResult};
-use crate::store::Store;
 
 /// SPEC: an invite lasts 7 days unless told otherwise.
 pub const DEFAULT_HOURS: u32 = 7 * 24;

@@ -44,9 +44,9 @@ use crate::bus::{Bus, DomainEvent};
 use crate::cluster::Cluster;
 use crate::config::ServeArgs;
 use crate::domain::board::Board;
+use crate::domain::storage::Store;
 use crate::presence::{Presence, Signal};
 use crate::ratelimit::RateLimits;
-use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 

@@ -15,8 +15,8 @@ use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::App;
+use crate::domain::storage::{Attempt, DueDelivery};
 use crate::domain::webhooks;
-use crate::store::{Attempt, DueDelivery};
 
 /// How failed deliveries are retried.
 #[derive(Debug, Clone, Copy)]

@@ -34,10 +34,10 @@ use serde_json::{Map, Number, Value, json};
 use warroom::auth::Role;
 use warroom::config::{Cli, Command};
 use warroom::domain::board::{Actor, TaskRef};
+use warroom::domain::storage::TaskFilter;
 use warroom::error::AppError;
 use warroom::http::{self, Body, Caller, Params, RouteId};
 use warroom::realtime::subscriptions::Patterns;
-use warroom::store::TaskFilter;
 use warroom::{App, MAIN_BOARD};
 
 /// The codes SPEC lets a client see. INTERNAL is in SPEC too, but bad input must never cause it.

@@ -17,13 +17,14 @@ use warroom::auth::{Invite, Role, StoredToken};
 use warroom::domain::agent::{AgentReport, AgentStatus};
 use warroom::domain::boards::BoardInfo;
 use warroom::domain::cards::NewLabel;
+use warroom::domain::storage::{Attempt, Store, TaskFilter};
 use warroom::domain::task::{NewTask, Status, Task, TaskPatch};
 use warroom::domain::webhooks::{Format, NewWebhook};
 use warroom::domain::write::{Applied, Change, Committed, WriteOp, WriteRequest};
 use warroom::error::{AppError, AppResult};
+use warroom::store::Durability;
 use warroom::store::postgres::PostgresStore;
 use warroom::store::sqlite::SqliteStore;
-use warroom::store::{Attempt, Durability, Store, TaskFilter};
 
 use common::postgres::TestDatabase;
 

@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::{BoardClient, ClientError, Remote};
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::{Status, Task};
-use crate::store::TaskFilter;
 
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {

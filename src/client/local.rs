@@ -14,8 +14,8 @@ use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Comment;
 use crate::domain::notifications::Notification;
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::Task;
-use crate::store::TaskFilter;
 
 /// The board, as one authenticated caller sees it.
 #[derive(Clone)]

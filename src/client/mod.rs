@@ -22,9 +22,9 @@ use crate::domain::agent::Agent;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Comment;
 use crate::domain::notifications::Notification;
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::Task;
 use crate::error::AppError;
-use crate::store::TaskFilter;
 
 pub use local::LocalBoard;
 pub use rest::RestClient;

@@ -14,8 +14,8 @@ use crate::domain::agent::{Agent, parse_agent_id};
 use crate::domain::boards::{BoardInfo, parse_board_id};
 use crate::domain::cards::Comment;
 use crate::domain::notifications::Notification;
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::Task;
-use crate::store::TaskFilter;
 
 /// A request that takes longer than this is reported as a failure rather than hanging an agent.
 const TIMEOUT: Duration = Duration::from_secs(30);

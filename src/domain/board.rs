@@ -24,9 +24,9 @@ use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
 use crate::bus::{Bus, DomainEvent};
 use crate::cluster::Cluster;
+use crate::domain::storage::{Attempt, DueDelivery, Snapshot, Store, TaskFilter};
 use crate::error::{AppError, AppResult};
 use crate::presence::{PeopleChange, Presence, User};
-use crate::store::{Attempt, DueDelivery, Snapshot, Store, TaskFilter};
 
 /// The most notifications one listing returns.
 pub const NOTIFICATIONS_LISTED: i64 = 200;
@@ -310,14 +310,6 @@ impl Board {
     pub async fn release_drag(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
         let id = drag_target(payload)?;
         self.end_drag_of(board, conn, id).await;
-        Ok(())
-    }
-
-    /// `task:drag:end` on a single instance (the locks in this process's memory), kept
-    /// synchronous for callers without a runtime at hand; the dispatcher uses `release_drag`.
-    pub fn end_drag(&self, conn: &str, payload: Value) -> AppResult<()> {
-        let id = drag_target(payload)?;
-        self.presence.end_drag(conn, id);
         Ok(())
     }
 

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod input;
 pub mod notifications;
 pub mod patterns;
+pub mod storage;
 pub mod task;
 pub mod transfer;
 pub mod waiting;

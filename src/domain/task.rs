@@ -235,7 +235,8 @@ fn parse_assignee(fields: &mut Fields) -> AppResult<Option<Option<String>>> {
 /// One field's change, for history: `{ from, to }`.
 pub type Changes = Map<String, Value>;
 
-fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
+/// Notes one field's change in `changes`.
+pub fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
     changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
 }
 

@@ -14,12 +14,12 @@ use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::graph::{find_cycle, spell_cycle};
 use super::input;
 use super::notifications::{self, NewNotification, Notification};
-use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch};
+use super::storage::Tx;
+use super::task::{self, Changes, NewTask, Progress, Status, Task, TaskPatch, record};
 use super::transfer::{ImportCounts, ImportPlan};
 use super::webhooks;
 use crate::error::{AppError, AppResult};
 use crate::presence::User;
-use crate::store::Tx;
 
 /// Who asks for a change, as far as the store must know.
 #[derive(Debug, Clone)]
@@ -1013,10 +1013,6 @@ fn report_agent(
     };
     let result = to_json(&agent);
     commit(tx, req, now, Change::AgentReported { agent, status_changed }, entries, result)
-}
-
-fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
-    changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
 }
 
 /// Saves a changed task (version + 1) with one activity entry, and commits.

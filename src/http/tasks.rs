@@ -12,9 +12,9 @@ use crate::App;
 use crate::domain::activity::Activity;
 use crate::domain::board::TaskRef;
 use crate::domain::input;
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::{Status, Task};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::store::TaskFilter;
 
 pub fn router() -> Router<App> {
     Router::new()

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
+use crate::domain::storage::TaskFilter;
 use crate::domain::task::{Status, Task};
-use crate::store::TaskFilter;
 
 /// `warroom mcp`: the tools over stdio, for MCP hosts that start their servers as processes.
 #[derive(Debug, Clone, Args)]

@@ -19,11 +19,11 @@ use crate::domain::agent::Agent;
 use crate::domain::board::Board;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Label;
+use crate::domain::storage::Snapshot;
 use crate::domain::task::{Status, Task};
 use crate::domain::write::Change;
 use crate::error::AppResult;
 use crate::presence::{Signal, User};
-use crate::store::Snapshot;
 
 /// How many recent events are kept for clients that resume with `lastSeq`.
 pub const RETAINED_EVENTS: usize = 20_000;

@@ -338,7 +338,8 @@ impl Realtime {
         };
         let started = std::time::Instant::now();
         let outcome = self.run(&socket, &session, &event, data).await;
-        crate::metrics::command_done(if is_command(&event) { &event } else { "unknown" }, started.elapsed());
+        let label = Command::parse(&event).map_or("unknown", Command::name);
+        crate::metrics::command_done(label, started.elapsed());
         match outcome {
             Ok(reply) => {
                 let _ = ack.send(&reply);
@@ -377,6 +378,10 @@ impl Realtime {
         if serialized_len(&data) > MESSAGE_LIMIT {
             return Err(AppError::PayloadTooLarge);
         }
+        let Some(command) = Command::parse(event) else {
+            let shown: String = event.chars().take(64).collect();
+            return Err(AppError::validation(format!("Unknown command `{shown}`")));
+        };
         let conn = socket.id.to_string();
         let board = &self.app.board;
         let presence = board.presence();
@@ -388,8 +393,8 @@ impl Realtime {
             scope: session.credential.boards.clone(),
         };
         let b = session.board.as_str();
-        Ok(match event {
-            "user:join" => {
+        Ok(match command {
+            Command::UserJoin => {
                 let before = presence.name_of(&conn);
                 let name = board.join(b, &conn, session.credential.person.as_deref(), data).await?;
                 // Its notifications follow the name.
@@ -397,33 +402,33 @@ impl Realtime {
                 socket.join(person_room(&input::person_key(&name)));
                 json!({ "ok": true, "user": User::online(&name) })
             }
-            "task:create" => {
+            Command::TaskCreate => {
                 json!({ "ok": true, "task": board.create_task(b, &actor, data).await? })
             }
-            "task:update" => {
+            Command::TaskUpdate => {
                 json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, data).await? })
             }
-            "task:move" => json!({ "ok": true, "task": board.move_task(b, &actor, data).await? }),
-            "task:delete" => {
+            Command::TaskMove => json!({ "ok": true, "task": board.move_task(b, &actor, data).await? }),
+            Command::TaskDelete => {
                 board.delete_task(b, &actor, TaskRef::Payload, data).await?;
                 json!({ "ok": true })
             }
-            "task:drag:start" => {
+            Command::DragStart => {
                 board.start_drag(b, &actor, &conn, data).await?;
                 json!({ "ok": true })
             }
-            "task:drag:end" => {
+            Command::DragEnd => {
                 board.release_drag(b, &conn, data).await?;
                 json!({ "ok": true })
             }
-            "typing:start" | "typing:stop" => {
-                board.typing(&actor, &conn, data, event == "typing:start")?;
+            Command::TypingStart | Command::TypingStop => {
+                board.typing(&actor, &conn, data, command == Command::TypingStart)?;
                 json!({ "ok": true })
             }
-            "task:claim" => {
+            Command::TaskClaim => {
                 json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, data).await? })
             }
-            "task:next" => {
+            Command::TaskNext => {
                 let mut closed = session.closed.subscribe();
                 let disconnect = async move {
                     // An error means the session itself is gone: closed too.
@@ -431,47 +436,51 @@ impl Realtime {
                 };
                 json!({ "ok": true, "task": board.next_task_until(b, &actor, data, disconnect).await? })
             }
-            "task:release" => {
+            Command::TaskRelease => {
                 json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
             }
-            "task:progress" => {
+            Command::TaskProgress => {
                 json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, data).await? })
             }
-            "agent:status" => {
+            Command::AgentStatus => {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
             }
-            "label:create" => json!({ "ok": true, "label": board.create_label(b, &actor, data).await? }),
-            "label:update" => {
+            Command::LabelCreate => {
+                json!({ "ok": true, "label": board.create_label(b, &actor, data).await? })
+            }
+            Command::LabelUpdate => {
                 json!({ "ok": true, "label": board.update_label(b, &actor, None, data).await? })
             }
-            "label:delete" => {
+            Command::LabelDelete => {
                 board.delete_label(b, &actor, None, data).await?;
                 json!({ "ok": true })
             }
-            "comment:create" => {
+            Command::CommentCreate => {
                 json!({ "ok": true, "comment": board.create_comment(b, &actor, None, data).await? })
             }
-            "comment:update" => {
+            Command::CommentUpdate => {
                 json!({ "ok": true, "comment": board.update_comment(b, &actor, None, data).await? })
             }
-            "comment:delete" => {
+            Command::CommentDelete => {
                 board.delete_comment(b, &actor, None, data).await?;
                 json!({ "ok": true })
             }
-            "notifications:read" => {
+            Command::NotificationsRead => {
                 json!({ "ok": true, "ids": board.read_notifications(&actor, data).await? })
             }
-            "task:view" => {
+            Command::TaskView => {
                 board.view_task(b, &conn, data).await?;
                 json!({ "ok": true })
             }
-            "board:create" => json!({ "ok": true, "board": board.create_board(&actor, data).await? }),
-            "board:update" => json!({ "ok": true, "board": board.update_board(&actor, None, data).await? }),
-            "board:delete" => {
+            Command::BoardCreate => json!({ "ok": true, "board": board.create_board(&actor, data).await? }),
+            Command::BoardUpdate => {
+                json!({ "ok": true, "board": board.update_board(&actor, None, data).await? })
+            }
+            Command::BoardDelete => {
                 board.delete_board(&actor, None, data).await?;
                 json!({ "ok": true })
             }
-            "subscribe" => {
+            Command::Subscribe => {
                 let mut fields = Fields::new(data, "subscribe payload")?;
                 let patterns = Patterns::parse(
                     fields
@@ -481,10 +490,6 @@ impl Realtime {
                 fields.finish()?;
                 self.resubscribe(socket, session, patterns.clone())?;
                 json!({ "ok": true, "patterns": patterns.as_slice() })
-            }
-            other => {
-                let shown: String = other.chars().take(64).collect();
-                return Err(AppError::validation(format!("Unknown command `{shown}`")));
             }
         })
     }
@@ -554,36 +559,57 @@ async fn refresh_tokens(app: App, io: SocketIo) {
     }
 }
 
-/// The commands this server knows, so metrics are labelled by them and not by whatever a
-/// client makes up.
-fn is_command(event: &str) -> bool {
-    matches!(
-        event,
-        "user:join"
-            | "task:create"
-            | "task:update"
-            | "task:move"
-            | "task:delete"
-            | "task:drag:start"
-            | "task:drag:end"
-            | "typing:start"
-            | "typing:stop"
-            | "task:claim"
-            | "task:next"
-            | "task:release"
-            | "task:progress"
-            | "agent:status"
-            | "label:create"
-            | "label:update"
-            | "label:delete"
-            | "comment:create"
-            | "comment:update"
-            | "comment:delete"
-            | "task:view"
-            | "notifications:read"
-            | "board:create"
-            | "board:update"
-            | "board:delete"
-            | "subscribe"
-    )
+/// Declares `Command` from one list of variants and their event names, so the dispatcher's
+/// `match` and the metrics' labels cannot drift apart.
+macro_rules! commands {
+    ($($variant:ident = $name:literal,)*) => {
+        /// Every command a socket may send.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Command { $($variant,)* }
+
+        impl Command {
+            fn parse(event: &str) -> Option<Command> {
+                match event {
+                    $($name => Some(Command::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The event name, also the metrics' label (never whatever a client makes up).
+            fn name(self) -> &'static str {
+                match self {
+                    $(Command::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    UserJoin = "user:join",
+    TaskCreate = "task:create",
+    TaskUpdate = "task:update",
+    TaskMove = "task:move",
+    TaskDelete = "task:delete",
+    DragStart = "task:drag:start",
+    DragEnd = "task:drag:end",
+    TypingStart = "typing:start",
+    TypingStop = "typing:stop",
+    TaskClaim = "task:claim",
+    TaskNext = "task:next",
+    TaskRelease = "task:release",
+    TaskProgress = "task:progress",
+    AgentStatus = "agent:status",
+    LabelCreate = "label:create",
+    LabelUpdate = "label:update",
+    LabelDelete = "label:delete",
+    CommentCreate = "comment:create",
+    CommentUpdate = "comment:update",
+    CommentDelete = "comment:delete",
+    TaskView = "task:view",
+    NotificationsRead = "notifications:read",
+    BoardCreate = "board:create",
+    BoardUpdate = "board:update",
+    BoardDelete = "board:delete",
+    Subscribe = "subscribe",
 }

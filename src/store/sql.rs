@@ -20,13 +20,13 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Attempt, DueDelivery, Snapshot, Store, TaskFilter, Tx};
 use crate::auth::{Invite, Role, StoredToken};
 use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::notifications::{NewNotification, Notification};
+use crate::domain::storage::{Attempt, DueDelivery, Snapshot, Store, TaskFilter, Tx};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::transfer::BoardContents;
 use crate::domain::webhooks::{DELIVERIES_SHOWN, Delivery, Format, NewWebhook, Webhook};
