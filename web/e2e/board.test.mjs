@@ -288,7 +288,7 @@ describe("the warroom dashboard", () => {
     await server.api("POST", "/tasks", { title: "Made before Nick arrived" });
     await nick.launch();
     await nick.blockSocketIo();
-    await nick.signIn(server, "rest");
+    await nick.signIn(server, "stream");
     await nick.card("Made before Nick arrived").waitFor();
     await createTaskInTodo(nick, "Sent over REST");
     const made = (await server.api("GET", "/tasks")).body.find((x) => x.title === "Sent over REST");

@@ -62,6 +62,8 @@ const MAX_ATTEMPTS = 6;
 /** Failed connection attempts before we check whether REST still answers. */
 const FAILURES_BEFORE_PROBE = 2;
 const REST_REFRESH_MS = 10_000;
+/** One page of the activity feed; a first page shorter than this is the whole feed. */
+export const ACTIVITY_PAGE = 50;
 const TYPING_IDLE_MS = 1000;
 const TYPING_REPEAT_MS = 2000;
 /** A gap found this soon after the previous one means resuming did not cure it. */
@@ -832,17 +834,17 @@ export class SyncEngine {
    * The page of the feed older than what it shows ("Load more"): "end" when the server has no
    * more, "failed" when it cannot be asked now.
    */
-  async loadOlderActivity(pageSize = 50): Promise<"more" | "end" | "failed"> {
+  async loadOlderActivity(): Promise<"more" | "end" | "failed"> {
     const ids = this.state.activity.map((e) => Number(e.id)).filter((id) => Number.isInteger(id) && id > 0);
     const before = ids.length > 0 ? Math.min(...ids) : undefined;
-    const result = await api.activity(this.creds, this.board, pageSize, before);
+    const result = await api.activity(this.creds, this.board, ACTIVITY_PAGE, before);
     if (!result.ok || !Array.isArray(result.data)) return "failed";
     if (result.data.length > 0) this.store.dispatch({ type: "olderActivity", entries: result.data });
-    return result.data.length < pageSize ? "end" : "more";
+    return result.data.length < ACTIVITY_PAGE ? "end" : "more";
   }
 
   private async loadActivity(): Promise<void> {
-    const result = await api.activity(this.creds, this.board, 50);
+    const result = await api.activity(this.creds, this.board, ACTIVITY_PAGE);
     if (!result.ok) return;
     const data = result.data as unknown;
     const entries = Array.isArray(data)

@@ -6,6 +6,7 @@ import type { ActivityEntry } from "../protocol";
 import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
+import { ACTIVITY_PAGE } from "../sync/engine";
 import { useApp } from "./App";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
@@ -200,7 +201,7 @@ export function ActivityPanel() {
           </ol>
           {paging === "end" ? (
             <p className="empty">That is the whole feed.</p>
-          ) : (
+          ) : activity.length < ACTIVITY_PAGE ? null : (
             <button
               type="button"
               className="ghost load-more"
