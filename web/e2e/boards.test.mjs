@@ -376,6 +376,7 @@ describe("boards in the dashboard", () => {
       }),
     );
 
+    adam.expectNetworkErrors();
     await server.stop();
     await adam.waitFor("offline");
     await pickBoard(adam, "web");

@@ -213,7 +213,8 @@ export class SyncEngine {
     socket.on("task:drag:other", (p) =>
       dispatch({ type: "dragOther", taskId: Number(p.taskId), user: p.user ?? null, now: Date.now() }),
     );
-    socket.on("error", (error) => console.warn("warroom server error", error));
+    // No listener for `error`: it repeats the refusal the command's ack carries, which
+    // explainRefusal already shows; commands sent without an ack (typing) have nothing to show.
     const onOffline = () => dispatch({ type: "connection", state: "offline" });
     const onOnline = () => {
       if (!socket.connected) socket.connect();
