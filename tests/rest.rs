@@ -592,9 +592,10 @@ async fn api_me_says_who_the_credential_is_so_the_dashboard_can_show_a_viewer_a_
     let invite = app.post("/api/invites", json!({ "role": "viewer", "boards": ["main"] })).await;
     assert_eq!(invite.status, 201, "{invite:?}");
     let code = invite.body["code"].as_str().unwrap();
-    let accepted =
-        Reply::of(app.anonymous(Method::POST, &format!("/api/invites/{code}/accept")).json(&json!({ "name": "Vera" })))
-            .await;
+    let accepted = Reply::of(
+        app.anonymous(Method::POST, &format!("/api/invites/{code}/accept")).json(&json!({ "name": "Vera" })),
+    )
+    .await;
     assert_eq!(accepted.status, 201, "{accepted:?}");
     let token = accepted.body["token"].as_str().unwrap();
     let viewer = Reply::of(app.anonymous(Method::GET, "/api/me").bearer_auth(token)).await;

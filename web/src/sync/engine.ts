@@ -3,7 +3,8 @@
 //! Every write becomes a pending op first (shown at once), then one sender loop sends the ops in
 //! order, each with its `opId`: over the socket when live, over REST when only REST answers, and
 //! not at all while offline (the queue waits in IndexedDB). A lost ack simply means "send again";
-//! the server's opId deduplication makes that safe.
+//! the server's opId deduplication makes that safe. When the socket cannot connect but REST
+//! answers, the board's event stream (Server-Sent Events) brings the same events instead.
 //!
 //! Server events go through the reducer, which applies `checkSeq` to each; when it reports a
 //! gap (a change this page never received), the engine reconnects so that the handshake's
