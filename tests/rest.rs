@@ -581,3 +581,24 @@ async fn deleting_a_board_under_writes_loses_nothing_elsewhere_and_leaves_no_orp
         db.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
     assert_eq!(foreign, 0, "foreign keys hold");
 }
+
+#[tokio::test]
+async fn api_me_says_who_the_credential_is_so_the_dashboard_can_show_a_viewer_a_read_only_board() {
+    let app = TestApp::spawn().await;
+    let team = app.get("/api/me").await;
+    assert_eq!(team.status, 200, "{team:?}");
+    assert_eq!(team.body, json!({ "name": null, "role": "admin", "boards": null }));
+
+    let invite = app.post("/api/invites", json!({ "role": "viewer", "boards": ["main"] })).await;
+    assert_eq!(invite.status, 201, "{invite:?}");
+    let code = invite.body["code"].as_str().unwrap();
+    let accepted = Reply::of(
+        app.anonymous(Method::POST, &format!("/api/invites/{code}/accept")).json(&json!({ "name": "Vera" })),
+    )
+    .await;
+    assert_eq!(accepted.status, 201, "{accepted:?}");
+    let token = accepted.body["token"].as_str().unwrap();
+    let viewer = Reply::of(app.anonymous(Method::GET, "/api/me").bearer_auth(token)).await;
+    assert_eq!(viewer.body, json!({ "name": "Vera", "role": "viewer", "boards": ["main"] }));
+    assert_eq!(Reply::of(app.anonymous(Method::GET, "/api/me")).await.status, 401);
+}

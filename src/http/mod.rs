@@ -8,6 +8,7 @@ pub mod agents;
 pub mod boards;
 pub mod cards;
 pub mod health;
+pub mod me;
 pub mod openapi;
 pub mod tasks;
 pub mod webhooks;
@@ -34,6 +35,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router() -> Router<App> {
     Router::new()
         .merge(health::router())
+        .merge(me::router())
         .merge(tasks::router())
         .merge(boards::router())
         .merge(cards::router())

@@ -14,6 +14,7 @@ use crate::App;
         Every write here is also pushed to every Socket.IO client."),
     paths(
         super::health::health,
+        super::me::me,
         super::tasks::list, super::tasks::create, super::tasks::read, super::tasks::update,
         super::tasks::remove, super::tasks::history,
         super::tasks::claim, super::tasks::next, super::tasks::release, super::tasks::progress,

@@ -35,6 +35,8 @@ describe("the warroom dashboard", () => {
     });
     await server.start();
     await eve.launch();
+    // The wrong key is refused with 401, which Chromium logs; that is this test's point.
+    eve.expectConsole(/401 \(Unauthorized\)/);
     const page = eve.page;
     await page.goto(`${server.url}/?key=not-the-key`);
     await page.locator('input[name="name"]').waitFor();
@@ -211,6 +213,8 @@ describe("the warroom dashboard", () => {
       }),
     );
 
+    adam.expectNetworkErrors();
+    nick.expectNetworkErrors();
     await server.stop();
     await Promise.all([adam.waitFor("offline"), nick.waitFor("offline")]);
     assert.equal(await nick.page.getByTestId("count-TODO").innerText(), "2", "the board stays on screen");
@@ -277,7 +281,7 @@ describe("the warroom dashboard", () => {
     assertNoPageErrors(adam, nick);
   });
 
-  test("when Socket.IO cannot connect at all, the board is read and written over REST", async (t) => {
+  test("when Socket.IO cannot connect at all, the board is live over Server-Sent Events and written over REST", async (t) => {
     const server = new WarroomServer();
     const nick = new Person("Nick");
     t.after(async () => {
@@ -288,7 +292,7 @@ describe("the warroom dashboard", () => {
     await server.api("POST", "/tasks", { title: "Made before Nick arrived" });
     await nick.launch();
     await nick.blockSocketIo();
-    await nick.signIn(server, "rest");
+    await nick.signIn(server, "stream");
     await nick.card("Made before Nick arrived").waitFor();
     await createTaskInTodo(nick, "Sent over REST");
     const made = (await server.api("GET", "/tasks")).body.find((x) => x.title === "Sent over REST");

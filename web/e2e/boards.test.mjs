@@ -347,8 +347,9 @@ describe("boards in the dashboard", () => {
     mkdirSync(DOCS, { recursive: true });
     await sideBySide(zoe, inviteDialog, inviteScreen, join(DOCS, "boards-invite.png"));
 
-    // The same link a second time: a clear refusal.
+    // The same link a second time: a clear refusal (a 401, which Chromium logs).
     await eve.launch();
+    eve.expectConsole(/401 \(Unauthorized\)/);
     await eve.page.goto(url);
     await eve.page.locator('input[name="name"]').fill("Eve");
     await eve.page.getByRole("button", { name: "Join the board" }).click();
@@ -359,7 +360,8 @@ describe("boards in the dashboard", () => {
   });
 
   test("switching boards offline shows each board from IndexedDB", async (t) => {
-    const { server, adam } = await warRoom(t, { seed: (s) => makeBoard(s, { id: "web", name: "Web" }) });
+    const { server, adam, nick } = await warRoom(t, { seed: (s) => makeBoard(s, { id: "web", name: "Web" }) });
+    nick.expectNetworkErrors();
     await createTaskInTodo(adam, "Kept on main");
     await pickBoard(adam, "web");
     await adam.waitFor("live");
@@ -376,6 +378,7 @@ describe("boards in the dashboard", () => {
       }),
     );
 
+    adam.expectNetworkErrors();
     await server.stop();
     await adam.waitFor("offline");
     await pickBoard(adam, "web");

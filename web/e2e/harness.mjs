@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -161,11 +162,35 @@ export class WarroomServer {
   }
 }
 
+/** The people whose pages are open, checked at the end of every test. */
+const launched = new Set();
+
+// Every test of every file: a page that threw, or logged an error or a warning the test did not
+// expect (`Person.expectConsole`), fails the test, whether or not the test looked.
+afterEach(() => {
+  // Taken out once reported, so a page shared by several tests blames only the test it happened in.
+  const problems = [...launched].flatMap((p) => p.errors.splice(0).map((e) => `${p.name}: ${e}`));
+  if (problems.length) throw new Error(`the page reported problems:\n${problems.join("\n")}`);
+});
+
 /** One person: their own Chromium with a fresh profile, one page on the dashboard. */
 export class Person {
   constructor(name) {
     this.name = name;
+    /** Page errors, and console errors and warnings nobody expected. */
     this.errors = [];
+    /** Console messages the test provokes on purpose (a blocked route, a stopped server). */
+    this.expected = [];
+  }
+
+  /** Console errors or warnings matching `pattern` (tested against text and source URL) are expected. */
+  expectConsole(pattern) {
+    this.expected.push(pattern);
+  }
+
+  /** The test stops the server or cuts the network: failed requests are expected, not faults. */
+  expectNetworkErrors() {
+    this.expectConsole(/net::ERR_|WebSocket connection to .* failed|Failed to fetch/);
   }
 
   async launch({ width = 1440, height = 900 } = {}) {
@@ -180,13 +205,16 @@ export class Person {
       colorScheme: "light",
     });
     this.page = this.context.pages()[0] ?? (await this.context.newPage());
+    launched.add(this);
     this.page.on("pageerror", (error) => this.errors.push(String(error)));
-    // A blocked worker or script (the page's own Content-Security-Policy) is an error too: it
-    // is how confetti once failed silently for everyone.
+    // Console errors and warnings too: a blocked worker or script (the page's own
+    // Content-Security-Policy) is how confetti once failed silently for everyone.
     this.page.on("console", (message) => {
-      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) {
-        this.errors.push(`CSP: ${message.text()}`);
-      }
+      const type = message.type();
+      if (type !== "error" && type !== "warning") return;
+      const text = `${message.text()} ${message.location()?.url ?? ""}`;
+      if (this.expected.some((pattern) => pattern.test(text))) return;
+      this.errors.push(`console ${type}: ${text.trim()}`);
     });
     this.page.setDefaultTimeout(10_000);
     return this;
@@ -203,6 +231,7 @@ export class Person {
 
   /** Makes Socket.IO unreachable for this person (both transports), as a hostile proxy would. */
   async blockSocketIo() {
+    this.expectConsole(/socket\.io/);
     await this.context.route(/\/socket\.io\//, (route) => route.abort());
     await this.context.routeWebSocket(/\/socket\.io\//, (ws) => ws.close());
   }
@@ -225,6 +254,7 @@ export class Person {
   }
 
   async close() {
+    launched.delete(this);
     await this.context?.close().catch(() => {});
     if (this.profile) rmSync(this.profile, { recursive: true, force: true });
   }

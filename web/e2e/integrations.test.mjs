@@ -124,6 +124,7 @@ test("an admin imports a Trello export through the dialog: preview, confirm, and
   await adam.card("An idea").waitFor();
 
   // A file that is none of the three: the dialog's error line, and nothing imported.
+  adam.expectConsole(/400 \(Bad Request\)/);
   await openMenuItem(adam, "Import…");
   await dialog.locator('input[name="importFile"]').setInputFiles({
     name: "notes.json",

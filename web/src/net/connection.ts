@@ -123,8 +123,16 @@ export const api = {
   createTask: (creds: Credentials, board: string, body: object, idempotencyKey: string) =>
     rest<Task>(creds, "POST", `${onBoard(board)}/tasks`, { body, idempotencyKey }),
   agents: (creds: Credentials) => rest<Agent[]>(creds, "GET", "/agents"),
-  activity: (creds: Credentials, board: string, limit = 50) =>
-    rest<ActivityEntry[]>(creds, "GET", `${onBoard(board)}/activity?limit=${limit}`),
+  /** What the credential is: its person (a token's), role and boards (null: every board). */
+  me: (creds: Credentials) =>
+    rest<{ name: string | null; role: Role; boards: string[] | null }>({ apiKey: creds.apiKey }, "GET", "/me"),
+  /** Newest first; with `before` (an activity id), the page older than it. */
+  activity: (creds: Credentials, board: string, limit = 50, before?: number) =>
+    rest<ActivityEntry[]>(
+      creds,
+      "GET",
+      `${onBoard(board)}/activity?limit=${limit}${before === undefined ? "" : `&before=${before}`}`,
+    ),
   history: (creds: Credentials, taskId: number) => rest<ActivityEntry[]>(creds, "GET", `/tasks/${taskId}/history`),
   listBoards: (creds: Credentials) => rest<BoardInfo[]>(creds, "GET", "/boards"),
   /** The server makes the id from the name. */

@@ -26,7 +26,11 @@ import {
 } from "../protocol";
 import { fromList, mergePatch, placeTask, removeTask, upsertTask, type TaskMap } from "./tasks";
 
-export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline" | "rest";
+/**
+ * `stream`: the socket cannot connect, but the board's event stream brings changes live and
+ * writes go over REST (no presence); `rest`: REST alone, refreshed on a timer.
+ */
+export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline" | "rest" | "stream";
 
 interface OpCommon {
   /** Client-made id sent with the command, so a replay after a lost ack applies nothing twice. */
@@ -177,7 +181,7 @@ function isEventAction(action: Action): action is EventAction {
 export type Action =
   | EventAction
   | { type: "hydrate"; cache: CachedBoard }
-  | { type: "syncFull"; payload: SyncFull; at: string }
+  | { type: "syncFull"; payload: SyncFull; at: string; connection?: "live" | "stream" }
   | { type: "syncResumed"; seq: number; at: string }
   | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
   | { type: "typing"; names: string[] }
@@ -192,7 +196,9 @@ export type Action =
   | { type: "opAcked"; opId: string; task?: Task }
   | { type: "opRejected"; opId: string }
   | { type: "boardUpserted"; board: BoardInfo }
-  | { type: "boardRemoved"; id: string };
+  | { type: "boardRemoved"; id: string }
+  /** An older page of the feed ("Load more"): kept whole, beyond the live feed's limit. */
+  | { type: "olderActivity"; entries: ActivityEntry[] };
 
 /** What to do with an event that carries `seq`. */
 export type SeqVerdict = "apply" | "duplicate" | "gap";
@@ -214,7 +220,12 @@ function bumpSeq(state: BoardState, seq: number | undefined): number {
   return typeof seq === "number" && seq > state.seq ? seq : state.seq;
 }
 
-export function applySyncFull(state: BoardState, payload: SyncFull, at: string): BoardState {
+export function applySyncFull(
+  state: BoardState,
+  payload: SyncFull,
+  at: string,
+  connection: "live" | "stream" = "live",
+): BoardState {
   let boards = Array.isArray(payload.boards) ? payload.boards : state.boards;
   if (payload.board) boards = upsertBoard(boards, payload.board);
   return {
@@ -228,11 +239,16 @@ export function applySyncFull(state: BoardState, payload: SyncFull, at: string):
     synced: true,
     gap: null,
     savedAt: at,
-    connection: "live",
+    connection,
   };
 }
 
-function mergeActivity(current: ActivityEntry[], incoming: ActivityEntry[]): ActivityEntry[] {
+/** The live feed keeps its newest `ACTIVITY_LIMIT` entries, or all the pages the person loaded. */
+function mergeActivity(
+  current: ActivityEntry[],
+  incoming: ActivityEntry[],
+  limit = Math.max(ACTIVITY_LIMIT, current.length),
+): ActivityEntry[] {
   const seen = new Set(current.map((e) => String(e.id)));
   const fresh = incoming.filter((e) => !seen.has(String(e.id)));
   if (fresh.length === 0) return current;
@@ -242,7 +258,7 @@ function mergeActivity(current: ActivityEntry[], incoming: ActivityEntry[]): Act
     if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? 1 : -1;
     return Number(b.id) - Number(a.id) || 0;
   });
-  return all.slice(0, ACTIVITY_LIMIT);
+  return all.slice(0, limit);
 }
 
 /** Rewrites the ops queued after an acknowledged one so they refer to the server's truth. */
@@ -294,8 +310,13 @@ export function reducer(state: BoardState, action: Action): BoardState {
         activity: mergeActivity(state.activity, cache.activity ?? []),
       };
     }
+    case "olderActivity":
+      return {
+        ...state,
+        activity: mergeActivity(state.activity, action.entries, state.activity.length + action.entries.length),
+      };
     case "syncFull":
-      return applySyncFull(state, action.payload, action.at);
+      return applySyncFull(state, action.payload, action.at, action.connection);
     case "syncResumed":
       return { ...state, seq: bumpSeq(state, action.seq), gap: null, savedAt: action.at, connection: "live" };
     case "restSnapshot":

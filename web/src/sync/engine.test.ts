@@ -83,6 +83,33 @@ class FakeSocket {
 
 let socket: FakeSocket;
 
+/** A stand-in for the board's event stream: the test plays the server's side of it. */
+class FakeStream extends FakeSocket {
+  options: { lastSeq: () => number | undefined; onOpen: () => void; onDrop: (...args: unknown[]) => void };
+  reconnects = 0;
+  closed = false;
+  constructor(_creds: unknown, _board: string, options: FakeStream["options"]) {
+    super();
+    this.options = options;
+  }
+  open() {}
+  reconnect() {
+    this.reconnects += 1;
+  }
+  close() {
+    this.closed = true;
+  }
+}
+const streams: FakeStream[] = [];
+vi.mock("../net/events", () => ({
+  EventStream: class extends FakeStream {
+    constructor(...args: ConstructorParameters<typeof FakeStream>) {
+      super(...args);
+      streams.push(this);
+    }
+  },
+}));
+
 vi.mock("../net/connection", () => ({
   openSocket: (_creds: unknown, board: string, lastSeq: () => number | undefined) => {
     socket.board = board;
@@ -92,6 +119,7 @@ vi.mock("../net/connection", () => ({
   rest: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
   api: {
     tasks: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
+    createTask: vi.fn(async () => ({ ok: true, status: 201, data: task(9, { title: "Over REST" }) })),
     agents: vi.fn(async () => ({ ok: true, status: 200, data: [] })),
     activity: vi.fn(async () => ({ ok: true, status: 200, data: [] })),
   },
@@ -99,6 +127,7 @@ vi.mock("../net/connection", () => ({
 vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}), forgetBoard: vi.fn(async () => {}) }));
 vi.mock("../state/toasts", () => ({ showToast: vi.fn() }));
 const { showToast } = await import("../state/toasts");
+const { api } = await import("../net/connection");
 
 const { SyncEngine } = await import("./engine");
 type EngineHooks = import("./engine").EngineHooks;
@@ -402,5 +431,54 @@ describe("the sync engine on one board of several", () => {
     socket.serverSends("connect_error", new Error("FORBIDDEN: this token belongs to Zoe"));
     expect(onAuthError).toHaveBeenCalledWith("FORBIDDEN: this token belongs to Zoe");
     expect(onBoardUnavailable).not.toHaveBeenCalled();
+  });
+});
+
+describe("the sync engine when Socket.IO cannot connect", () => {
+  it("goes live over the event stream, applies its events like the socket's, resumes after a gap, and writes over REST", async () => {
+    vi.stubGlobal("window", Object.assign(new EventTarget(), { location: { origin: "http://x" } }));
+    vi.stubGlobal("navigator", { onLine: true });
+    socket = new FakeSocket();
+    streams.length = 0;
+    const store = createStore(initialState("Adam"));
+    const engine = new SyncEngine(
+      store,
+      { apiKey: "k", name: "Adam" },
+      { onAuthError: vi.fn(), onCelebration: vi.fn(), onBoardUnavailable: vi.fn() },
+    );
+    engine.start();
+    try {
+      vi.mocked(api.tasks).mockResolvedValueOnce({ ok: true, status: 200, data: [task(1)] });
+      socket.serverSends("connect_error", new Error("xhr poll error"));
+      socket.serverSends("connect_error", new Error("xhr poll error"));
+      await vi.waitFor(() => expect(streams).toHaveLength(1));
+      const stream = streams[0];
+      expect(store.getState().connection).toBe("rest");
+      expect(stream.options.lastSeq()).toBeUndefined();
+
+      stream.options.onOpen();
+      stream.serverSends("sync:full", { tasks: [task(1)], agents: [], users: [], seq: 4 });
+      expect(store.getState().connection).toBe("stream");
+      stream.serverSends("task:1:updated", { status: "DONE", version: 2 }, { seq: 5 });
+      expect(store.getState().tasks[1].status).toBe("DONE");
+      expect(stream.options.lastSeq()).toBe(5);
+
+      // A change never received: the stream is asked again from the last seq applied.
+      stream.serverSends("task:1:updated", { title: "Later", version: 4 }, { seq: 7 });
+      await vi.waitFor(() => expect(stream.reconnects).toBe(1));
+      expect(store.getState().tasks[1].title).not.toBe("Later");
+
+      engine.createTask({ title: "Over REST" });
+      await vi.waitFor(() => expect(api.createTask).toHaveBeenCalled());
+      expect(socket.commands()).toEqual([]);
+
+      // The socket gets through: it takes over, and the stream is closed.
+      socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 7 });
+      expect(store.getState().connection).toBe("live");
+      expect(stream.closed).toBe(true);
+    } finally {
+      engine.stop();
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -3,7 +3,8 @@
 //! Every write becomes a pending op first (shown at once), then one sender loop sends the ops in
 //! order, each with its `opId`: over the socket when live, over REST when only REST answers, and
 //! not at all while offline (the queue waits in IndexedDB). A lost ack simply means "send again";
-//! the server's opId deduplication makes that safe.
+//! the server's opId deduplication makes that safe. When the socket cannot connect but REST
+//! answers, the board's event stream (Server-Sent Events) brings the same events instead.
 //!
 //! Server events go through the reducer, which applies `checkSeq` to each; when it reports a
 //! gap (a change this page never received), the engine reconnects so that the handshake's
@@ -11,11 +12,13 @@
 
 import type { Socket } from "socket.io-client";
 import { api, openSocket, rest, type Credentials, type WarroomSocket } from "../net/connection";
+import { EventStream } from "../net/events";
 import {
   parseDynamicEvent,
   type Ack,
   type ActivityEntry,
   type ErrorBody,
+  type ServerToClientEvents,
   type Status,
   type Task,
   type TaskAck,
@@ -47,6 +50,12 @@ export interface EngineHooks {
   onBoardUnavailable(reason: "BOARD_NOT_FOUND" | "FORBIDDEN" | "BOARD_DELETED", message: string): void;
 }
 
+/** Where persisted events come from: the socket, or the event stream when the socket cannot connect. */
+interface ServerEvents {
+  on<K extends keyof ServerToClientEvents>(name: K, listener: ServerToClientEvents[K]): unknown;
+  onAny(listener: (name: string, ...args: unknown[]) => void): unknown;
+}
+
 type Outcome = { type: "ok"; task?: Task } | { type: "refused"; error: ErrorBody } | { type: "lost" };
 
 const ACK_TIMEOUT_MS = 8000;
@@ -54,6 +63,8 @@ const MAX_ATTEMPTS = 6;
 /** Failed connection attempts before we check whether REST still answers. */
 const FAILURES_BEFORE_PROBE = 2;
 const REST_REFRESH_MS = 10_000;
+/** One page of the activity feed; a first page shorter than this is the whole feed. */
+export const ACTIVITY_PAGE = 50;
 const TYPING_IDLE_MS = 1000;
 const TYPING_REPEAT_MS = 2000;
 /** A gap found this soon after the previous one means resuming did not cure it. */
@@ -106,6 +117,8 @@ export function diffFields(task: Task, fields: TaskFields): TaskFields {
 
 export class SyncEngine {
   private socket: WarroomSocket | null = null;
+  /** The board's event stream, open only while the socket cannot connect but REST answers. */
+  private stream: EventStream | null = null;
   private failures = 0;
   private pumping = false;
   private pumpAgain = false;
@@ -158,12 +171,7 @@ export class SyncEngine {
       this.failures = 0;
       this.stopRestMode();
     });
-    socket.on("sync:full", (payload) => {
-      this.wantFullSync = false;
-      dispatch({ type: "syncFull", payload, at: new Date().toISOString() });
-      void this.loadActivity();
-      this.pump();
-    });
+    this.listen(socket, "live");
     socket.on("sync:resumed", (payload) => {
       dispatch({ type: "syncResumed", seq: payload?.seq ?? this.state.seq, at: new Date().toISOString() });
       this.pump();
@@ -198,58 +206,16 @@ export class SyncEngine {
         return;
       }
       this.failures += 1;
-      if (this.failures >= FAILURES_BEFORE_PROBE && this.state.connection !== "rest") void this.probeRest();
+      if (this.failures >= FAILURES_BEFORE_PROBE && !this.stream) void this.probeRest();
     });
 
-    socket.on("users:update", (users, meta) => {
-      const list = Array.isArray(users) ? users : (Object.values(users ?? {}) as User[]);
-      dispatch({ type: "users", users: list, seq: meta?.seq });
-    });
     socket.on("typing:update", (names) => dispatch({ type: "typing", names: Array.isArray(names) ? names : [] }));
     socket.on("agents:waiting", (p) => dispatch({ type: "waiting", agents: Array.isArray(p?.agents) ? p.agents : [] }));
     socket.on("task:drag:other", (p) =>
       dispatch({ type: "dragOther", taskId: Number(p.taskId), user: p.user ?? null, now: Date.now() }),
     );
-    socket.on("activity", (entry, meta) => dispatch({ type: "activity", entries: [entry], seq: meta?.seq }));
-    socket.on("celebration", (p, meta) => {
-      // Not for a duplicate, nor for a change beyond a gap (the resume brings it again).
-      if (checkSeq(this.state, meta?.seq) !== "apply") return;
-      const task = selectVisibleTasks(this.state)[Number(p.taskId)];
-      this.hooks.onCelebration({ user: p.user, taskId: Number(p.taskId), title: task?.title });
-    });
-    // The seeds' family repeats the per-task events; these two are idempotent, so they also
-    // cover a server that only speaks the seed names. `task:moved` lacks a position: skipped.
-    socket.on("task:created", (p, meta) => {
-      if (p?.task) dispatch({ type: "taskCreated", task: p.task, seq: meta?.seq });
-    });
-    socket.on("task:deleted", (p, meta) => dispatch({ type: "taskDeleted", id: Number(p.taskId), seq: meta?.seq }));
-    socket.on("board:created", (board) => dispatch({ type: "boardUpserted", board }));
-    socket.on("board:updated", (board) => dispatch({ type: "boardUpserted", board }));
-    socket.on("board:deleted", ({ id }) => {
-      if (id === this.board) {
-        this.boardGone = true;
-        // Told while the board is still listed, so the message can use its name.
-        this.hooks.onBoardUnavailable("BOARD_DELETED", `The board “${id}” was deleted.`);
-      }
-      dispatch({ type: "boardRemoved", id });
-      void forgetBoard(id);
-    });
-    socket.on("error", (error) => console.warn("warroom server error", error));
-    socket.onAny((name: string, ...args: unknown[]) => {
-      const event = parseDynamicEvent(name, args);
-      if (!event) return;
-      switch (event.kind) {
-        case "task:created":
-          return dispatch({ type: "taskCreated", task: event.task, seq: event.seq });
-        case "task:updated":
-          return dispatch({ type: "taskPatched", patch: event.patch, seq: event.seq });
-        case "task:deleted":
-          return dispatch({ type: "taskDeleted", id: event.id, seq: event.seq });
-        case "agent:status":
-          return dispatch({ type: "agentStatus", agent: event.agent, seq: event.seq });
-      }
-    });
-
+    // No listener for `error`: it repeats the refusal the command's ack carries, which
+    // explainRefusal already shows; commands sent without an ack (typing) have nothing to show.
     const onOffline = () => dispatch({ type: "connection", state: "offline" });
     const onOnline = () => {
       if (!socket.connected) socket.connect();
@@ -280,6 +246,62 @@ export class SyncEngine {
       window.removeEventListener("pagehide", flush);
     };
     socket.connect();
+  }
+
+  /**
+   * The handlers of persisted events, the same for the socket and for the event stream (which
+   * carries the same events, names and payloads); `via` is the connection state a sync means.
+   */
+  private listen(source: ServerEvents, via: "live" | "stream"): void {
+    const { dispatch } = this.store;
+    source.on("sync:full", (payload) => {
+      this.wantFullSync = false;
+      dispatch({ type: "syncFull", payload, at: new Date().toISOString(), connection: via });
+      void this.loadActivity();
+      this.pump();
+    });
+    source.on("users:update", (users, meta) => {
+      const list = Array.isArray(users) ? users : (Object.values(users ?? {}) as User[]);
+      dispatch({ type: "users", users: list, seq: meta?.seq });
+    });
+    source.on("activity", (entry, meta) => dispatch({ type: "activity", entries: [entry], seq: meta?.seq }));
+    source.on("celebration", (p, meta) => {
+      // Not for a duplicate, nor for a change beyond a gap (the resume brings it again).
+      if (checkSeq(this.state, meta?.seq) !== "apply") return;
+      const task = selectVisibleTasks(this.state)[Number(p.taskId)];
+      this.hooks.onCelebration({ user: p.user, taskId: Number(p.taskId), title: task?.title });
+    });
+    // The seeds' family repeats the per-task events; these two are idempotent, so they also
+    // cover a server that only speaks the seed names. `task:moved` lacks a position: skipped.
+    source.on("task:created", (p, meta) => {
+      if (p?.task) dispatch({ type: "taskCreated", task: p.task, seq: meta?.seq });
+    });
+    source.on("task:deleted", (p, meta) => dispatch({ type: "taskDeleted", id: Number(p.taskId), seq: meta?.seq }));
+    source.on("board:created", (board) => dispatch({ type: "boardUpserted", board }));
+    source.on("board:updated", (board) => dispatch({ type: "boardUpserted", board }));
+    source.on("board:deleted", ({ id }) => {
+      if (id === this.board) {
+        this.boardGone = true;
+        // Told while the board is still listed, so the message can use its name.
+        this.hooks.onBoardUnavailable("BOARD_DELETED", `The board “${id}” was deleted.`);
+      }
+      dispatch({ type: "boardRemoved", id });
+      void forgetBoard(id);
+    });
+    source.onAny((name: string, ...args: unknown[]) => {
+      const event = parseDynamicEvent(name, args);
+      if (!event) return;
+      switch (event.kind) {
+        case "task:created":
+          return dispatch({ type: "taskCreated", task: event.task, seq: event.seq });
+        case "task:updated":
+          return dispatch({ type: "taskPatched", patch: event.patch, seq: event.seq });
+        case "task:deleted":
+          return dispatch({ type: "taskDeleted", id: event.id, seq: event.seq });
+        case "agent:status":
+          return dispatch({ type: "agentStatus", agent: event.agent, seq: event.seq });
+      }
+    });
   }
 
   stop(): void {
@@ -505,7 +527,8 @@ export class SyncEngine {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const mode = this.state.connection === "live" ? "socket" : this.state.connection === "rest" ? "rest" : null;
+      const connection = this.state.connection;
+      const mode = connection === "live" ? "socket" : connection === "rest" || connection === "stream" ? "rest" : null;
       if (!mode || this.stopped) return;
       const op = this.state.pending.find((o) => o.state === "queued");
       if (!op) return;
@@ -703,6 +726,17 @@ export class SyncEngine {
       const socket = this.socket;
       if (this.stopped || !socket) return;
       if (again) this.wantFullSync = true;
+      // The stream resumes the same way: its next request asks from the last seq applied.
+      if (this.stream && this.state.connection === "stream") {
+        const stream = this.stream;
+        const restart = () => {
+          this.gapTimer = null;
+          stream.reconnect();
+        };
+        if (wait > 0) this.gapTimer = setTimeout(restart, wait);
+        else restart();
+        return;
+      }
       socket.disconnect();
       this.store.dispatch({ type: "connection", state: "reconnecting" });
       const reconnect = () => {
@@ -721,6 +755,7 @@ export class SyncEngine {
     if (this.stopped || this.socket?.connected) return;
     if (result.ok) {
       this.enterRestMode(result.data);
+      this.openStream();
       return;
     }
     if (result.status === 401) {
@@ -758,13 +793,60 @@ export class SyncEngine {
     }, REST_REFRESH_MS);
   }
 
+  /**
+   * Live again without Socket.IO: the board's event stream brings everyone's changes as they
+   * happen (the REST refresh above pauses while it is open), and writes go over REST, signed
+   * with the person's name. Presence, typing and drag marks belong to sockets: the badge says
+   * "no presence". The socket keeps trying meanwhile, and takes over when it connects.
+   */
+  private openStream(): void {
+    if (this.stream || this.stopped) return;
+    const lastSeq = () => (this.state.synced && !this.wantFullSync ? this.state.seq : undefined);
+    const stream = new EventStream(this.creds, this.board, {
+      lastSeq,
+      onOpen: () => {
+        this.store.dispatch({ type: "connection", state: "stream" });
+        this.pump();
+      },
+      onDrop: (status, error, failures) => {
+        if (status === 401) return this.hooks.onAuthError(error?.message ?? "Unauthorized");
+        if (error && (error.code === "BOARD_NOT_FOUND" || error.code === "FORBIDDEN")) {
+          this.stopRestMode();
+          return this.hooks.onBoardUnavailable(error.code, error.message);
+        }
+        // Any answer (a proxy refusing the stream too): REST alone, refreshed on its timer,
+        // until the stream comes back. No answer: a blip, or the server is away.
+        const state = status !== 0 ? "rest" : failures > 1 || navigator.onLine === false ? "offline" : "reconnecting";
+        this.store.dispatch({ type: "connection", state });
+      },
+    });
+    this.listen(stream, "stream");
+    this.stream = stream;
+    stream.open();
+  }
+
   private stopRestMode(): void {
     if (this.restTimer) clearInterval(this.restTimer);
     this.restTimer = null;
+    this.stream?.close();
+    this.stream = null;
+  }
+
+  /**
+   * The page of the feed older than what it shows ("Load more"): "end" when the server has no
+   * more, "failed" when it cannot be asked now.
+   */
+  async loadOlderActivity(): Promise<"more" | "end" | "failed"> {
+    const ids = this.state.activity.map((e) => Number(e.id)).filter((id) => Number.isInteger(id) && id > 0);
+    const before = ids.length > 0 ? Math.min(...ids) : undefined;
+    const result = await api.activity(this.creds, this.board, ACTIVITY_PAGE, before);
+    if (!result.ok || !Array.isArray(result.data)) return "failed";
+    if (result.data.length > 0) this.store.dispatch({ type: "olderActivity", entries: result.data });
+    return result.data.length < ACTIVITY_PAGE ? "end" : "more";
   }
 
   private async loadActivity(): Promise<void> {
-    const result = await api.activity(this.creds, this.board, 50);
+    const result = await api.activity(this.creds, this.board, ACTIVITY_PAGE);
     if (!result.ok) return;
     const data = result.data as unknown;
     const entries = Array.isArray(data)

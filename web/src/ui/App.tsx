@@ -13,7 +13,7 @@ import {
   saveCredentials,
 } from "../credentials";
 import { api, type Credentials } from "../net/connection";
-import { MAIN_BOARD, type BoardInfo } from "../protocol";
+import { isRole, MAIN_BOARD, type BoardInfo } from "../protocol";
 import { initialState, type CachedBoard } from "../state/reducer";
 import { clearBoards, loadBoard } from "../state/persist";
 import { createStore, type Store } from "../state/store";
@@ -75,6 +75,22 @@ export function App(props: { board: string; cache: Promise<CachedBoard | null> }
     return saved.apiKey && saved.name ? { apiKey: saved.apiKey, name: saved.name, role: saved.role } : null;
   });
   const [authError, setAuthError] = useState<string | null>(null);
+
+  useEffect(() => {
+    // A personal token typed on the entry screen does not say its role: the server does, so a
+    // viewer is shown a read-only board instead of being offered what will be refused.
+    if (!creds || creds.role) return;
+    let active = true;
+    void api.me(creds).then((answer) => {
+      if (!active || !answer.ok || !isRole(answer.data?.role)) return;
+      const next = { ...creds, role: answer.data.role };
+      saveCredentials(next);
+      setCreds(next);
+    });
+    return () => {
+      active = false;
+    };
+  }, [creds]);
 
   const open = (board: string, boards: BoardInfo[] = []) => setOpened({ board, cache: loadBoard(board), boards });
   useEffect(() => {

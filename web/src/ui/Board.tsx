@@ -284,7 +284,9 @@ export function Board(props: { editing: number | null; onEdit: (id: number | nul
       onDragCancel={onDragCancel}
       accessibility={{
         screenReaderInstructions: {
-          draggable: "Use Shift and the arrow keys to move a focused card; Enter opens it.",
+          draggable: canAdd
+            ? "Use Shift and the arrow keys to move a focused card; Enter opens it."
+            : "Enter opens the focused card. This board is view only.",
         },
       }}
     >

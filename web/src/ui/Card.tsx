@@ -9,7 +9,7 @@ import type { Task } from "../protocol";
 import { selectWorkGraph, type CardGraph } from "../state/graph";
 import { selectPendingIds, type DragMark } from "../state/reducer";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { canWrite, useApp } from "./App";
 import type { CardKeyAction } from "./Board";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
@@ -110,6 +110,7 @@ export const CardView = memo(
               <div
                 className="progress-bar"
                 role="progressbar"
+                aria-label={`Progress of #${task.id}`}
                 aria-valuenow={percent}
                 aria-valuemin={0}
                 aria-valuemax={100}
@@ -171,13 +172,18 @@ export const SortableCard = memo(
     onKey: (task: Task, action: CardKeyAction) => void;
   }) {
     const { task } = props;
-    const { store } = useApp();
+    const { store, creds } = useApp();
+    // A viewer's cards open, and nothing more: no handle to grab, no keys that move.
+    const writable = canWrite(creds);
     const dragMark = useStore(store, (s) => s.drags[task.id]);
     const pending = useStore(store, (s) => selectPendingIds(s).has(task.id));
     const graph = useStore(store, (s) => selectWorkGraph(s).get(task.id));
     const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
       id: task.id,
-      disabled: Boolean(dragMark),
+      disabled: Boolean(dragMark) || !writable,
+      // A card is an item of its column's list (dnd-kit's default, a button, breaks the list for
+      // screen readers and nests the card's own buttons inside one); it stays focusable.
+      attributes: { role: "listitem" },
     });
     const ref = useRef<HTMLLIElement | null>(null);
 
@@ -200,7 +206,7 @@ export const SortableCard = memo(
       else if (e.shiftKey && e.key === "ArrowRight") action = "right";
       else if (e.shiftKey && e.key === "ArrowUp") action = "up";
       else if (e.shiftKey && e.key === "ArrowDown") action = "down";
-      if (!action) return;
+      if (!action || (!writable && action !== "open")) return;
       e.preventDefault();
       props.onKey(task, action);
     }

@@ -73,7 +73,9 @@ export const Column = memo(function Column(props: {
             ))}
           </ol>
         </SortableContext>
-        {tasks.length === 0 && !props.composerOpen && <p className="column-empty">Drop cards here</p>}
+        {tasks.length === 0 && !props.composerOpen && (
+          <p className="column-empty">{props.canAdd ? "Drop cards here" : "No cards"}</p>
+        )}
         {props.canAdd &&
           (props.composerOpen ? (
             <Composer status={status} onClose={() => props.onComposer(status, false)} />

@@ -1,4 +1,5 @@
-//! The connection state, always visible: live, reconnecting, offline, or REST-only.
+//! The connection state, always visible: live, reconnecting, offline, live without presence
+//! (the event stream), or REST-only.
 
 import { useStore } from "../state/store";
 import { useApp } from "./App";
@@ -10,6 +11,7 @@ const LABELS = {
   reconnecting: "Reconnecting…",
   offline: "Offline",
   rest: "Live · REST",
+  stream: "Live · no presence",
 } as const;
 
 const HINTS = {
@@ -18,6 +20,8 @@ const HINTS = {
   reconnecting: "The connection dropped; trying again",
   offline: "The server cannot be reached. You can keep working: changes are saved here and sent when it is back.",
   rest: "Real-time updates are blocked on this network; using the REST API instead",
+  stream:
+    "This network blocks the live connection: changes still arrive at once (Server-Sent Events), but who is online and who is typing cannot be shown",
 } as const;
 
 export function ConnectionBadge() {
@@ -25,7 +29,7 @@ export function ConnectionBadge() {
   const connection = useStore(store, (s) => s.connection);
   const waiting = useStore(store, (s) => s.pending.length);
   const savedAt = useStore(store, (s) => s.savedAt);
-  const stale = connection !== "live" && connection !== "rest";
+  const stale = connection !== "live" && connection !== "rest" && connection !== "stream";
   const title = `${HINTS[connection]}${stale && savedAt ? `. Showing the board as of ${clockTime(savedAt)}.` : ""}`;
   return (
     <div className="connection" data-state={connection} data-testid="connection" title={title} role="status">

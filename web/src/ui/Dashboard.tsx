@@ -58,6 +58,8 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   return (
     <div className="app">
       <header className="topbar">
+        {/* The page's title for screen readers; the switcher beside it shows the board. */}
+        <h1 className="sr-only">{boardName} · warroom</h1>
         <div className="brand">
           <Logo />
           <span className="brand-name">warroom</span>

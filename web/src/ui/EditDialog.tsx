@@ -4,7 +4,7 @@ import { useId, useState, type FormEvent } from "react";
 import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { canWrite, useApp } from "./App";
 import { Modal } from "./Modal";
 import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
@@ -19,7 +19,9 @@ export function EditDialog(props: {
   /** Opens another task's card view (a blocker's). */
   onOpen: (id: number) => void;
 }) {
-  const { store, engine } = useApp();
+  const { store, engine, creds } = useApp();
+  // A viewer reads the card; every field is read-only and nothing that would be refused is offered.
+  const readOnly = !canWrite(creds);
   const task = useStore(store, (s) => selectVisibleTasks(s)[props.taskId]);
   const lockedBy = useStore(store, (s) => s.drags[props.taskId]?.user);
   const now = useNow(30_000);
@@ -77,7 +79,14 @@ export function EditDialog(props: {
           )}
           <label className="field">
             <span>Title</span>
-            <input name="title" value={title} maxLength={200} onChange={(e) => setTitle(e.target.value)} autoFocus />
+            <input
+              name="title"
+              value={title}
+              maxLength={200}
+              readOnly={readOnly}
+              onChange={(e) => setTitle(e.target.value)}
+              autoFocus
+            />
           </label>
           <label className="field">
             <span>Description</span>
@@ -86,7 +95,8 @@ export function EditDialog(props: {
               value={description}
               rows={5}
               maxLength={10000}
-              placeholder="Details, links, acceptance criteria…"
+              readOnly={readOnly}
+              placeholder={readOnly ? "No description" : "Details, links, acceptance criteria…"}
               onChange={(e) => setDescription(e.target.value)}
             />
           </label>
@@ -97,6 +107,7 @@ export function EditDialog(props: {
                 name="assignee"
                 value={assignee}
                 maxLength={64}
+                readOnly={readOnly}
                 list={listId}
                 placeholder="Unassigned"
                 onChange={(e) => setAssignee(e.target.value)}
@@ -105,7 +116,12 @@ export function EditDialog(props: {
             </label>
             <label className="field">
               <span>Status</span>
-              <select name="status" value={status} onChange={(e) => setStatus(e.target.value as Status)}>
+              <select
+                name="status"
+                value={status}
+                disabled={readOnly}
+                onChange={(e) => setStatus(e.target.value as Status)}
+              >
                 {STATUSES.map((s) => (
                   <option key={s} value={s}>
                     {STATUS_LABELS[s]}
@@ -132,18 +148,28 @@ export function EditDialog(props: {
               {error}
             </p>
           )}
-          <div className="dialog-actions">
-            <button type="button" className="ghost danger-text" onClick={props.onDelete}>
-              <TrashIcon /> Delete
-            </button>
-            <span className="spacer" />
-            <button type="button" className="ghost" onClick={props.onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary">
-              Save
-            </button>
-          </div>
+          {readOnly ? (
+            <div className="dialog-actions">
+              <span className="read-only-badge">View only</span>
+              <span className="spacer" />
+              <button type="button" className="primary" onClick={props.onClose}>
+                Close
+              </button>
+            </div>
+          ) : (
+            <div className="dialog-actions">
+              <button type="button" className="ghost danger-text" onClick={props.onDelete}>
+                <TrashIcon /> Delete
+              </button>
+              <span className="spacer" />
+              <button type="button" className="ghost" onClick={props.onClose}>
+                Cancel
+              </button>
+              <button type="submit" className="primary">
+                Save
+              </button>
+            </div>
+          )}
         </form>
       )}
     </Modal>

@@ -1,15 +1,16 @@
 //! The side panels: who is online, what the agents are doing or waiting for, and the live
 //! activity feed.
 
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import type { ActivityEntry } from "../protocol";
 import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
+import { ACTIVITY_PAGE } from "../sync/engine";
 import { useApp } from "./App";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
-import { clockTime, countdown, timeAgo, useNow } from "./util";
+import { activityText, clockTime, countdown, timeAgo, useNow } from "./util";
 
 export function PeoplePanel() {
   const { store, me } = useApp();
@@ -32,8 +33,8 @@ export function PeoplePanel() {
       </h2>
       {!live ? (
         <p className="empty">
-          {connection === "rest"
-            ? "Presence needs the live connection, which this network blocks."
+          {connection === "rest" || connection === "stream"
+            ? "Presence is unavailable: it needs the live connection, which this network blocks. Others do not see you online either."
             : "Presence returns when the connection is back."}
         </p>
       ) : sorted.length === 0 ? (
@@ -163,7 +164,9 @@ function ActivityItem({ entry, now }: { entry: ActivityEntry; now: number }) {
           <path d={ACTIVITY_PATHS[entry.type] ?? "M12 12h.01"} strokeLinecap="round" strokeLinejoin="round" />
         </svg>
       </span>
-      <span className="activity-text">{entry.message || `${entry.user} ${entry.type.replace(".", " ")}`}</span>
+      <span className="activity-text">
+        {entry.message ? activityText(entry.message) : `${entry.user} ${entry.type.replace(".", " ")}`}
+      </span>
       <time className="activity-time muted" dateTime={entry.timestamp}>
         {timeAgo(entry.timestamp, now)}
       </time>
@@ -172,9 +175,15 @@ function ActivityItem({ entry, now }: { entry: ActivityEntry; now: number }) {
 }
 
 export function ActivityPanel() {
-  const { store } = useApp();
+  const { store, engine } = useApp();
   const activity = useStore(store, (s) => s.activity);
   const now = useNow(30_000);
+  const [paging, setPaging] = useState<"idle" | "loading" | "end" | "failed">("idle");
+  const loadMore = async () => {
+    setPaging("loading");
+    const outcome = await engine.loadOlderActivity();
+    setPaging(outcome === "more" ? "idle" : outcome);
+  };
   return (
     <section className="panel activity-panel" aria-labelledby="activity-title" data-testid="activity">
       <h2 id="activity-title" className="panel-title">
@@ -183,11 +192,26 @@ export function ActivityPanel() {
       {activity.length === 0 ? (
         <p className="empty">What happens on the board streams in here.</p>
       ) : (
-        <ol className="activity" aria-live="polite" aria-relevant="additions">
-          {activity.map((entry) => (
-            <ActivityItem key={String(entry.id)} entry={entry} now={now} />
-          ))}
-        </ol>
+        // Focusable, so the feed scrolls from the keyboard too.
+        <div className="activity-scroll" role="region" aria-label="Activity feed, newest first" tabIndex={0}>
+          <ol className="activity" aria-live="polite" aria-relevant="additions">
+            {activity.map((entry) => (
+              <ActivityItem key={String(entry.id)} entry={entry} now={now} />
+            ))}
+          </ol>
+          {paging === "end" ? (
+            <p className="empty">That is the whole feed.</p>
+          ) : activity.length < ACTIVITY_PAGE ? null : (
+            <button
+              type="button"
+              className="ghost load-more"
+              disabled={paging === "loading"}
+              onClick={() => void loadMore()}
+            >
+              {paging === "loading" ? "Loading…" : paging === "failed" ? "Could not load; try again" : "Load more"}
+            </button>
+          )}
+        </div>
       )}
     </section>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countdown, hueFor, initials, timeAgo, timeLeft } from "./util";
+import { activityText, countdown, hueFor, initials, timeAgo, timeLeft } from "./util";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 
@@ -33,5 +33,10 @@ describe("presentation helpers", () => {
     expect(initials("nick smith")).toBe("NS");
     expect(initials("ci-bot")).toBe("CB");
     expect(hueFor("Adam")).toBe(hueFor("adam"));
+  });
+
+  it("words statuses in activity messages as people say them, leaving quoted titles alone", () => {
+    expect(activityText("Adam moved #3 from TODO to IN_PROGRESS")).toBe("Adam moved #3 from To do to In progress");
+    expect(activityText("Nick created #4 “Fix TODO list” in REVIEW")).toBe("Nick created #4 “Fix TODO list” in Review");
   });
 });

@@ -1,6 +1,7 @@
 //! Small presentation helpers: relative times, initials, a stable colour per person.
 
 import { useEffect, useState } from "react";
+import { STATUS_LABELS, type Status } from "../protocol";
 
 export function timeAgo(iso: string | null | undefined, now: number): string {
   if (!iso) return "";
@@ -76,4 +77,18 @@ export function clockTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+const STATUS_WORD = /\b(TODO|IN_PROGRESS|BLOCKED|REVIEW|DONE)\b/g;
+
+/**
+ * An activity message in everyday words: the server writes statuses as their API names ("moved
+ * #3 from TODO to IN_PROGRESS"); people read "To do" and "In progress". Quoted titles
+ * (“…”) are left as they were written.
+ */
+export function activityText(message: string): string {
+  return message
+    .split(/(“[^”]*”)/)
+    .map((part) => (part.startsWith("“") ? part : part.replace(STATUS_WORD, (s) => STATUS_LABELS[s as Status])))
+    .join("");
 }
