@@ -313,7 +313,7 @@ export function Board(props: { editing: number | null; onEdit: (id: number | nul
             style={{ ["--c" as string]: `var(--${active.status.toLowerCase()})` }}
             data-testid="drag-overlay"
           >
-            <CardView task={active} now={now} />
+            <CardView task={active} now={now} labels={store.getState().labels} />
           </div>
         ) : null}
       </DragOverlay>

@@ -1,6 +1,7 @@
 //! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
 
 import { useEffect, useState } from "react";
+import { rememberTask, taskInUrl } from "../credentials";
 import { useStore } from "../state/store";
 import { canWrite, useApp } from "./App";
 import { BoardSwitcher } from "./BoardSwitcher";
@@ -35,8 +36,13 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   const { me, store, creds } = useApp();
   const [help, setHelp] = useState(false);
   // The card view open, if any: a card, a blocker chip or the agents panel opens it.
-  const [editing, setEditing] = useState<number | null>(null);
+  const [editing, setEditing] = useState<number | null>(taskInUrl);
   const boardName = useStore(store, (s) => s.boards.find((b) => b.id === s.board)?.name ?? s.board);
+
+  // A card named by the address opens once its board is here (saved copy or server), so the view
+  // starts from the card's values rather than from nothing.
+  const cardKnown = useStore(store, (s) => editing !== null && (s.synced || Boolean(s.tasks[editing])));
+  useEffect(() => rememberTask(editing), [editing]);
 
   useEffect(() => {
     // Several boards in several tabs: the tab says which is which.
@@ -90,7 +96,7 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         </div>
       </header>
       <div className="layout">
-        <Board editing={editing} onEdit={setEditing} />
+        <Board editing={cardKnown ? editing : null} onEdit={setEditing} />
         <aside className="sidebar" aria-label="Team">
           <PeoplePanel />
           <AgentsPanel onOpen={setEditing} />
