@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { task } from "../testing/fixtures";
-import { cardMatcher, dueState, NO_FILTER, UNASSIGNED, type CardFilter } from "./filters";
+import { cardMatcher, dueState, indexInFullColumn, NO_FILTER, UNASSIGNED, type CardFilter } from "./filters";
 
 // Noon local time, so "later today" and "tomorrow" are clear of midnight.
 const NOW = new Date(2026, 5, 10, 12, 0, 0).getTime();
@@ -43,5 +43,16 @@ describe("card filters", () => {
     expect(ids({ due: "week" })).toEqual([2]);
     expect(ids({ due: "none" })).toEqual([3]);
     expect(ids({ label: 2, due: "today", text: "docs" })).toEqual([2]);
+  });
+});
+
+describe("moving a card while filtered", () => {
+  const full = [task(1), task(2), task(3), task(4)];
+  it("lands before the shown card that follows it, or after the one before it", () => {
+    // Shown: 1, 3 (2 and 4 hidden); the moved card 9 dropped between them.
+    expect(indexInFullColumn(full, [1, 9, 3], 1)).toBe(2);
+    expect(indexInFullColumn(full, [9, 1, 3], 0)).toBe(0);
+    expect(indexInFullColumn(full, [1, 3, 9], 2)).toBe(3);
+    expect(indexInFullColumn(full, [9], 0)).toBe(4);
   });
 });

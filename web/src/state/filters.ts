@@ -99,3 +99,26 @@ export function saveFilter(board: string, filter: CardFilter): void {
     /* storage disabled: the filter lasts until the tab closes */
   }
 }
+
+/** Each column with only the cards that pass `match` (the same arrays when nothing is filtered out). */
+export function filterColumns<C extends Record<string, Task[]>>(columns: C, match: (task: Task) => boolean): C {
+  const out = {} as Record<string, Task[]>;
+  for (const [status, tasks] of Object.entries(columns)) {
+    const kept = tasks.filter(match);
+    out[status] = kept.length === tasks.length ? tasks : kept;
+  }
+  return out as C;
+}
+
+/**
+ * Where a card moved among the shown (filtered) cards goes in its whole column: just before the
+ * shown card that now follows it, else just after the one before it. `full` is the column
+ * without the moved card; `shown` the shown ids in their new order, the moved one at `index`.
+ */
+export function indexInFullColumn(full: readonly Task[], shown: readonly number[], index: number): number {
+  const at = (id: number | undefined) => (id === undefined ? -1 : full.findIndex((t) => t.id === id));
+  const next = at(shown[index + 1]);
+  if (next >= 0) return next;
+  const previous = at(shown[index - 1]);
+  return previous >= 0 ? previous + 1 : full.length;
+}

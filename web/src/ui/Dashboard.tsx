@@ -1,8 +1,13 @@
 //! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { rememberTask, taskInUrl } from "../credentials";
 import { useStore } from "../state/store";
+import { selectVisibleTasks } from "../state/reducer";
+import { cardMatcher, isFiltering, loadFilter, saveFilter, type CardFilter } from "../state/filters";
+import { Filters } from "./Filters";
+import { Bell } from "./Bell";
+import { useNow } from "./util";
 import { canWrite, useApp } from "./App";
 import { BoardSwitcher } from "./BoardSwitcher";
 import { Board } from "./Board";
@@ -33,10 +38,20 @@ function TypingIndicator() {
 }
 
 export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
-  const { me, store, creds } = useApp();
+  const { me, store, creds, switchBoard } = useApp();
   const [help, setHelp] = useState(false);
   // The card view open, if any: a card, a blocker chip or the agents panel opens it.
   const [editing, setEditing] = useState<number | null>(taskInUrl);
+  const board = useStore(store, (s) => s.board);
+  const [filter, setFilter] = useState<CardFilter>(() => loadFilter(store.getState().board));
+  // Due filters move with the clock: "today" ends at midnight.
+  const minute = useNow(60_000);
+  const matcher = useMemo(() => (isFiltering(filter) ? cardMatcher(filter, minute) : undefined), [filter, minute]);
+  const shown = useStore(store, (s) => (matcher ? Object.values(selectVisibleTasks(s)).filter(matcher).length : 0));
+  const changeFilter = (next: CardFilter) => {
+    setFilter(next);
+    saveFilter(board, next);
+  };
   const boardName = useStore(store, (s) => s.boards.find((b) => b.id === s.board)?.name ?? s.board);
 
   // A card named by the address opens once its board is here (saved copy or server), so the view
@@ -81,6 +96,14 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         <ConnectionBadge />
         <TypingIndicator />
         <div className="topbar-end">
+          <Bell
+            onOpen={(target, taskId) => {
+              if (target === board) return setEditing(taskId);
+              // The next board's dashboard opens the card the address names.
+              rememberTask(taskId);
+              switchBoard(target);
+            }}
+          />
           <button className="ghost icon-button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
             <KeyboardIcon />
             <span className="sr-only">Keyboard shortcuts</span>
@@ -96,7 +119,10 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         </div>
       </header>
       <div className="layout">
-        <Board editing={cardKnown ? editing : null} onEdit={setEditing} />
+        <div className="board-area">
+          <Filters filter={filter} onChange={changeFilter} shown={shown} />
+          <Board editing={cardKnown ? editing : null} onEdit={setEditing} filter={matcher} />
+        </div>
         <aside className="sidebar" aria-label="Team">
           <PeoplePanel />
           <AgentsPanel onOpen={setEditing} />
