@@ -1,7 +1,15 @@
 //! A textarea that completes `@name` from the names the board knows: people online, agents,
 //! assignees and comment authors. Arrow keys pick, Enter or Tab inserts, Esc closes.
 
-import { useId, useMemo, useRef, useState, type KeyboardEvent, type TextareaHTMLAttributes } from "react";
+import {
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type TextareaHTMLAttributes,
+} from "react";
 import { useStore } from "../state/store";
 import { useApp } from "./App";
 import { completeMention, mentionAt, suggestNames } from "./mentions";
@@ -35,6 +43,15 @@ export function MentionTextarea({ value, onValue, onKeyDown, ...rest }: Props) {
   const [active, setActive] = useState(0);
   const options = useMemo(() => (mention ? suggestNames(names, mention.query) : []), [mention, names]);
   const open = options.length > 0;
+  /** Where the caret goes once a picked name is in the text (set before the next keystroke). */
+  const caretAfter = useRef<number | null>(null);
+
+  useLayoutEffect(() => {
+    const area = ref.current;
+    if (caretAfter.current === null || !area) return;
+    area.setSelectionRange(caretAfter.current, caretAfter.current);
+    caretAfter.current = null;
+  }, [value]);
 
   function track(text: string, caret: number) {
     setMention(mentionAt(text, caret));
@@ -45,12 +62,10 @@ export function MentionTextarea({ value, onValue, onKeyDown, ...rest }: Props) {
     const area = ref.current;
     if (!mention || !area) return;
     const done = completeMention(value, mention.start, area.selectionStart, name);
+    caretAfter.current = done.caret;
     onValue(done.text);
     setMention(null);
-    requestAnimationFrame(() => {
-      area.focus();
-      area.setSelectionRange(done.caret, done.caret);
-    });
+    area.focus();
   }
 
   function keyDown(e: KeyboardEvent<HTMLTextAreaElement>) {

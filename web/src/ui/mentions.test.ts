@@ -5,6 +5,7 @@ describe("@ mentions", () => {
   it("finds the @word being typed at the caret, not an e-mail address", () => {
     expect(mentionAt("hi @Ni", 6)).toEqual({ start: 3, query: "Ni" });
     expect(mentionAt("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionAt("ask @José", 9)).toEqual({ start: 4, query: "José" });
     expect(mentionAt("mail adam@example", 17)).toBeNull();
     expect(mentionAt("hi @Nick there", 14)).toBeNull();
   });

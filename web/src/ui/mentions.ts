@@ -5,7 +5,7 @@
 /** The `@word` that ends at the caret, if the caret is in one: where its `@` is and what follows. */
 export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
   const before = text.slice(0, caret);
-  const m = /(^|[^\w@])@([\w.-]{0,64})$/u.exec(before);
+  const m = /(^|[^\p{L}\p{N}_@])@([\p{L}\p{N}_.-]{0,64})$/u.exec(before);
   if (!m) return null;
   return { start: caret - m[2].length - 1, query: m[2] };
 }
@@ -32,6 +32,6 @@ export function completeMention(
   name: string,
 ): { text: string; caret: number } {
   const inserted = `@${name} `;
-  const rest = text.slice(caret).replace(/^[\w.-]*/u, "");
+  const rest = text.slice(caret).replace(/^[\p{L}\p{N}_.-]*/u, "");
   return { text: text.slice(0, start) + inserted + rest.replace(/^ /, ""), caret: start + inserted.length };
 }
