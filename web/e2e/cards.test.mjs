@@ -184,6 +184,41 @@ describe("cards in the dashboard", () => {
     assertNoPageErrors(adam, nick);
   });
 
+  test("an assignment on another board lights the bell too, and its click takes Nick to that board with the card open", async (t) => {
+    let task;
+    const { server, nick } = await warRoom(t, {
+      seed: async (s) => {
+        assert.equal((await s.api("POST", "/boards", { id: "web", name: "Web" })).status, 201);
+        const res = await s.api("POST", "/boards/web/tasks", { title: "New landing page" });
+        task = res.body;
+      },
+    });
+    // Adam assigns Nick over REST, as himself, on board web while Nick is on main. (A mention
+    // would not do: Nick has never acted on web, so web does not know his name.)
+    const res = await fetch(`${server.url}/api/tasks/${task.id}`, {
+      method: "PATCH",
+      headers: { "X-API-Key": server.key, "X-Warroom-Name": "Adam", "Content-Type": "application/json" },
+      body: JSON.stringify({ assignee: "Nick" }),
+    });
+    assert.equal(res.status, 200);
+    await eventually(
+      "Nick's bell to light up",
+      async () => (await nick.page.getByTestId("bell-count").innerText()) === "1",
+    );
+    await nick.page.getByTestId("bell").click();
+    await nick.page
+      .getByTestId("notification")
+      .filter({ hasText: "Adam assigned you" })
+      .filter({ hasText: "Web" })
+      .click();
+    await cardView(nick).locator('input[name="title"]').waitFor();
+    assert.equal(await cardView(nick).locator('input[name="title"]').inputValue(), "New landing page");
+    const url = new URL(nick.page.url());
+    assert.equal(url.searchParams.get("board"), "web");
+    assert.equal(url.searchParams.get("task"), String(task.id));
+    assertNoPageErrors(nick);
+  });
+
   test("Markdown cannot run anything: a script, an onerror image and a javascript: link stay inert text", async (t) => {
     const payload =
       "**safe** <script>window.__xss = 1</script>\n\n" +
