@@ -132,6 +132,20 @@ export function taskInUrl(): number | null {
   return Number.isInteger(id) && id > 0 ? id : null;
 }
 
+/** A card to open once its board is on screen (a notification of another board was clicked). */
+let arrival: { board: string; taskId: number } | null = null;
+
+export function openOnArrival(board: string, taskId: number): void {
+  arrival = { board, taskId };
+}
+
+/** The card to open on `board`: one a notification asked for, else the one the address names. */
+export function cardToOpen(board: string): number | null {
+  const asked = arrival;
+  arrival = null;
+  return asked && asked.board === board ? asked.taskId : taskInUrl();
+}
+
 /**
  * Names the open card in the address (none: drops it). Opening and closing a card replaces the
  * entry: Back goes to the board before, as it did without cards.

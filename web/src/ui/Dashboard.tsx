@@ -1,7 +1,7 @@
 //! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
 
 import { useEffect, useMemo, useState } from "react";
-import { rememberTask, taskInUrl } from "../credentials";
+import { cardToOpen, openOnArrival, rememberTask } from "../credentials";
 import { useStore } from "../state/store";
 import { selectVisibleTasks } from "../state/reducer";
 import { cardMatcher, isFiltering, loadFilter, saveFilter, type CardFilter } from "../state/filters";
@@ -41,7 +41,7 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   const { me, store, creds, switchBoard } = useApp();
   const [help, setHelp] = useState(false);
   // The card view open, if any: a card, a blocker chip or the agents panel opens it.
-  const [editing, setEditing] = useState<number | null>(taskInUrl);
+  const [editing, setEditing] = useState<number | null>(() => cardToOpen(store.getState().board));
   const board = useStore(store, (s) => s.board);
   const [filter, setFilter] = useState<CardFilter>(() => loadFilter(store.getState().board));
   // Due filters move with the clock: "today" ends at midnight.
@@ -58,6 +58,8 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   // starts from the card's values rather than from nothing.
   const cardKnown = useStore(store, (s) => editing !== null && (s.synced || Boolean(s.tasks[editing])));
   useEffect(() => rememberTask(editing), [editing]);
+  // Another board is another dashboard: this one's card leaves the address with it.
+  useEffect(() => () => rememberTask(null), []);
 
   useEffect(() => {
     // Several boards in several tabs: the tab says which is which.
@@ -99,8 +101,7 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
           <Bell
             onOpen={(target, taskId) => {
               if (target === board) return setEditing(taskId);
-              // The next board's dashboard opens the card the address names.
-              rememberTask(taskId);
+              openOnArrival(target, taskId);
               switchBoard(target);
             }}
           />
