@@ -2,7 +2,7 @@
 //! with delete one step away; beside them who else is looking, the comment thread and the history.
 
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
+import { STATUSES, STATUS_LABELS, type Status, type TaskFields } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
 import { useApp } from "./App";
@@ -61,11 +61,11 @@ export function EditDialog(props: {
     const text = title.trim();
     if (!text) return setError("A task needs a title.");
     if ([...text].length > 200) return setError("Titles are at most 200 characters.");
-    engine.updateTask(
-      task.id,
-      { title: text, description, assignee: assignee.trim() || null, status, labels, dueAt: fromLocalInput(due) },
-      { base: opened ?? task },
-    );
+    const base = opened ?? task;
+    const fields: TaskFields = { title: text, description, assignee: assignee.trim() || null, status, labels };
+    // The picker shows minutes: a due date left alone keeps its seconds rather than being "changed".
+    if (due !== toLocalInput(base.dueAt)) fields.dueAt = fromLocalInput(due);
+    engine.updateTask(task.id, fields, { base });
     props.onClose();
   }
 
