@@ -1,6 +1,6 @@
-//! A task card: id, title, assignee, age, agent claim and progress, and its place in the work
-//! graph (the open blockers as chips, a ready mark, dimmed while blocked); sortable unless
-//! someone else is holding it.
+//! A task card: id, title, assignee, age, agent claim and progress, its labels, due date and
+//! comment count, and its place in the work graph (the open blockers as chips, a ready mark,
+//! dimmed while blocked); sortable unless someone else is holding it.
 
 import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { useSortable } from "@dnd-kit/sortable";

@@ -1,4 +1,5 @@
-//! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
+//! The dashboard frame: header (board, connection, typing, the notification bell, people), the
+//! filter bar, the board (with the open card, named in the address), the side panels.
 
 import { useEffect, useMemo, useState } from "react";
 import { cardToOpen, openOnArrival, rememberTask } from "../credentials";
