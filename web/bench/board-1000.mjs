@@ -99,13 +99,18 @@ function applyFilter([kind, value, expected]) {
   });
 }
 
-/** In the page: clicks card `id` and resolves when its `count` comments are shown, to the frame after. */
+/**
+ * In the page: clicks card `id`; resolves with how long until its card view is shown, and until
+ * its `count` comments are (each to the frame after).
+ */
 function openCard([id, count]) {
   return new Promise((resolve) => {
     const start = performance.now();
+    let view = null;
     const check = () => {
+      if (view === null && document.querySelector("dialog.card-detail")) view = performance.now() - start;
       if (document.querySelectorAll('dialog.card-detail [data-testid="comment"]').length >= count) {
-        requestAnimationFrame(() => resolve(performance.now() - start));
+        requestAnimationFrame(() => resolve({ view, comments: performance.now() - start }));
       } else requestAnimationFrame(check);
     };
     document.querySelector(`[data-task-id="${id}"]`).click();
@@ -177,6 +182,7 @@ async function main() {
       remote: [],
       filterLabel: [],
       filterText: [],
+      openCardView: [],
       openCard: [],
     };
     const dragFigures = { fps: [], longest: [], longSum: [] };
@@ -269,7 +275,9 @@ async function main() {
 
       // A card with 50 comments: click → its thread shown (fetched over REST, rendered as Markdown).
       const commented = tasks[run % COMMENTED].id;
-      figures.openCard.push(await page.evaluate(openCard, [commented, COMMENTS]));
+      const opened = await page.evaluate(openCard, [commented, COMMENTS]);
+      figures.openCardView.push(opened.view);
+      figures.openCard.push(opened.comments);
       await page.keyboard.press("Escape");
       await page.locator("dialog.card-detail").waitFor({ state: "detached" });
     }
