@@ -1,5 +1,7 @@
 // The dashboard at 1,000 cards (or CARDS=n), timed in headless Chromium against the real server:
-// first load, reload from IndexedDB, a keyboard move, a remote change, a drag across columns.
+// first load, reload from IndexedDB, a keyboard move, a remote change, a drag across columns,
+// and (issue 16) a label filter, a text filter, and opening a card with 50 comments. Every 10th
+// card has 5 labels and a due date; the first 10 cards have 50 comments each.
 // Usage: node bench/board-1000.mjs [runs]   (after npm run build and cargo build; see
 // docs/performance.md, "Dashboard at 1,000 cards"). Prints medians, one JSON line per figure.
 
@@ -71,6 +73,51 @@ function remoteArrival([id, status]) {
   });
 }
 
+/**
+ * In the page: sets a filter control the way a person does (`select` by label id, or the text
+ * box) and resolves with how long until the board shows `expected` cards, to the frame after.
+ */
+function applyFilter([kind, value, expected]) {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const observer = new MutationObserver(() => {
+      if (document.querySelectorAll('[data-testid="card"]').length !== expected) return;
+      observer.disconnect();
+      requestAnimationFrame(() => resolve(performance.now() - start));
+    });
+    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
+    if (kind === "label") {
+      const select = document.querySelector('select[name="filter-label"]');
+      select.value = value;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    } else {
+      const input = document.querySelector('input[name="filter-text"]');
+      // React tracks the value it set; the prototype's setter makes this a person's change.
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, value);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  });
+}
+
+/**
+ * In the page: clicks card `id`; resolves with how long until its card view is shown, and until
+ * its `count` comments are (each to the frame after).
+ */
+function openCard([id, count]) {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    let view = null;
+    const check = () => {
+      if (view === null && document.querySelector("dialog.card-detail")) view = performance.now() - start;
+      if (document.querySelectorAll('dialog.card-detail [data-testid="comment"]').length >= count) {
+        requestAnimationFrame(() => resolve({ view, comments: performance.now() - start }));
+      } else requestAnimationFrame(check);
+    };
+    document.querySelector(`[data-task-id="${id}"]`).click();
+    check();
+  });
+}
+
 async function longTasksSince(page, since) {
   return page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t).map((e) => e.duration), since);
 }
@@ -81,13 +128,40 @@ async function main() {
   const adam = new Person("Adam");
   try {
     await server.start();
+    const labels = [];
+    for (const [name, color] of [
+      ["bug", "#d73a4a"],
+      ["ui", "#0075ca"],
+      ["ops", "#008672"],
+      ["docs", "#fbca04"],
+      ["p1", "#7057ff"],
+    ]) {
+      labels.push((await server.api("POST", "/boards/main/labels", { name, color })).body.id);
+    }
     const seed = Array.from({ length: CARDS }, (_, i) => ({
       title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
       status: STATUSES[i % STATUSES.length],
       assignee: i % 3 === 0 ? "Adam" : null,
       description: i % 4 === 0 ? "Some context for whoever picks this up." : "",
+      ...(i % 10 === 0 ? { labels, dueAt: new Date(Date.now() + (i - CARDS / 2) * 3_600_000).toISOString() } : {}),
     }));
     const tasks = await server.createTasks(seed);
+    const COMMENTED = 10;
+    const COMMENTS = 50;
+    const comments = tasks.slice(0, COMMENTED).flatMap((t) => Array.from({ length: COMMENTS }, (_, n) => [t.id, n]));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let next = comments.shift(); next; next = comments.shift()) {
+          const [id, n] = next;
+          const res = await server.api("POST", `/tasks/${id}/comments`, {
+            body: `Comment ${n + 1}: **looks** fine, @Adam`,
+          });
+          if (res.status !== 201) throw new Error(`comment on #${id}: ${res.status}`);
+        }
+      }),
+    );
+    const labelled = seed.filter((t) => t.labels).length;
+    const textHits = seed.filter((t) => t.title.includes("write docs")).length;
     await adam.launch();
     const page = adam.page;
     await page.addInitScript(instrument);
@@ -99,7 +173,18 @@ async function main() {
       [server.key, "Adam"],
     );
 
-    const figures = { firstLoad: [], reload: [], reloadLongest: [], keyDom: [], keyPainted: [], remote: [] };
+    const figures = {
+      firstLoad: [],
+      reload: [],
+      reloadLongest: [],
+      keyDom: [],
+      keyPainted: [],
+      remote: [],
+      filterLabel: [],
+      filterText: [],
+      openCardView: [],
+      openCard: [],
+    };
     const dragFigures = { fps: [], longest: [], longSum: [] };
 
     // First load: a fresh profile's IndexedDB is empty, so the board comes from sync:full.
@@ -181,6 +266,20 @@ async function main() {
       await eventually("the drag to be confirmed", () =>
         page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
       );
+
+      // Filters: one label (every 10th card has it), then back; then words of a title, then back.
+      figures.filterLabel.push(await page.evaluate(applyFilter, ["label", String(labels[0]), labelled]));
+      await page.evaluate(applyFilter, ["label", "", CARDS]);
+      figures.filterText.push(await page.evaluate(applyFilter, ["text", "write docs", textHits]));
+      await page.evaluate(applyFilter, ["text", "", CARDS]);
+
+      // A card with 50 comments: click → its thread shown (fetched over REST, rendered as Markdown).
+      const commented = tasks[run % COMMENTED].id;
+      const opened = await page.evaluate(openCard, [commented, COMMENTS]);
+      figures.openCardView.push(opened.view);
+      figures.openCard.push(opened.comments);
+      await page.keyboard.press("Escape");
+      await page.locator("dialog.card-detail").waitFor({ state: "detached" });
     }
 
     const out = { cards: CARDS, runs: RUNS, pageErrors: adam.errors.length };

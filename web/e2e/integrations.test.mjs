@@ -145,7 +145,7 @@ test("Export CSV downloads <board>.csv with SPEC's header row; Export JSON the w
   await adam.card("Has, a comma").waitFor();
   await adam.page.getByRole("button", { name: "Board ▾" }).click();
   const items = await adam.page.getByRole("menuitem").allTextContents();
-  assert.deepEqual(items, ["Export JSON", "Export CSV", "Import…", "Webhooks…"]);
+  assert.deepEqual(items, ["Export JSON", "Export CSV", "Labels…", "Import…", "Webhooks…"]);
   await adam.screenshot("board-menu");
   await adam.page.keyboard.press("Escape");
   await adam.page.getByRole("menu").waitFor({ state: "hidden" });

@@ -2,10 +2,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   boardInHistory,
   boardToOpen,
+  cardToOpen,
   dropInviteFromUrl,
   inviteInUrl,
   loadCredentials,
+  openOnArrival,
   rememberBoard,
+  rememberTask,
   roleOfKey,
   saveCredentials,
   takeKeyFromUrl,
@@ -96,5 +99,27 @@ describe("the credential's role", () => {
     expect(takeKeyFromUrl()).toBe("team");
     expect(page.href).toBe("http://w.test/");
     expect(loadCredentials().role).toBe("admin");
+  });
+});
+
+describe("the open card in the address", () => {
+  it("names the card beside the board, without a new history entry, and drops it when closed", () => {
+    const location = openPage("http://x/?board=web");
+    rememberTask(42);
+    expect(location.href).toBe("http://x/?board=web&task=42");
+    expect(cardToOpen("web")).toBe(42);
+    rememberTask(null);
+    expect(location.href).toBe("http://x/?board=web");
+    expect(location.entries).toBe(1);
+  });
+
+  it("opens a card a notification asked for once its board is here, and only there", () => {
+    openPage("http://x/?board=main");
+    openOnArrival("web", 7);
+    expect(cardToOpen("web")).toBe(7);
+    // Asked once: a later board opens what its address says (nothing here).
+    expect(cardToOpen("web")).toBeNull();
+    openOnArrival("web", 7);
+    expect(cardToOpen("ops")).toBeNull();
   });
 });

@@ -125,3 +125,37 @@ export function rememberBoard(board: string): void {
 export function boardInHistory(): string | null {
   return new URL(window.location.href).searchParams.get("board")?.trim() || null;
 }
+
+/** The card the address names (`?board=…&task=42`), so a pasted link or a reload opens it. */
+export function taskInUrl(): number | null {
+  const id = Number(new URL(window.location.href).searchParams.get("task"));
+  return Number.isInteger(id) && id > 0 ? id : null;
+}
+
+/** A card to open once its board is on screen (a notification of another board was clicked). */
+let arrival: { board: string; taskId: number } | null = null;
+
+export function openOnArrival(board: string, taskId: number): void {
+  arrival = { board, taskId };
+}
+
+/** The card to open on `board`: one a notification asked for, else the one the address names. */
+export function cardToOpen(board: string): number | null {
+  const asked = arrival;
+  arrival = null;
+  return asked && asked.board === board ? asked.taskId : taskInUrl();
+}
+
+/**
+ * Names the open card in the address (none: drops it). Opening and closing a card replaces the
+ * entry: Back goes to the board before, as it did without cards.
+ */
+export function rememberTask(taskId: number | null): void {
+  const url = new URL(window.location.href);
+  const named = url.searchParams.get("task");
+  const next = taskId !== null && taskId > 0 ? String(taskId) : null;
+  if (named === next) return;
+  if (next === null) url.searchParams.delete("task");
+  else url.searchParams.set("task", next);
+  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+}

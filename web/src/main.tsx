@@ -4,6 +4,7 @@ import { App } from "./ui/App";
 import { loadBoard } from "./state/persist";
 import { boardToOpen, takeKeyFromUrl } from "./credentials";
 import "./ui/styles.css";
+import "./ui/cards.css";
 
 function boot(): void {
   // First thing: a ?key= link is remembered and leaves the address bar before anything renders.

@@ -38,6 +38,48 @@ export interface Task {
   board?: string;
   /** The tasks (same board) this one waits for (SPEC "Agents' work graph"); absent before it. */
   blockedBy?: number[];
+  /** Label ids of the task's board, in the order set (SPEC "Cards"); absent before cards. */
+  labels?: number[];
+  /** When it is due, RFC3339 UTC, or null. */
+  dueAt?: string | null;
+  /** How many comments it has (a comment is not an edit: the version stays). */
+  commentCount?: number;
+}
+
+/** A label of one board: name unique on the board (case aside), colour `#rrggbb`. */
+export interface Label {
+  id: number;
+  board: string;
+  name: string;
+  color: string;
+}
+
+/** A comment on a task; `edited` once its body changed. */
+export interface Comment {
+  id: number;
+  taskId: number;
+  board: string;
+  author: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  edited: boolean;
+}
+
+export type NotificationType = "mention" | "assigned" | "unblocked";
+
+/** Something that concerns this person, on any board (SPEC "Mentions and notifications"). */
+export interface Notification {
+  id: number;
+  type: NotificationType;
+  board: string;
+  taskId: number | null;
+  commentId: number | null;
+  by: string;
+  /** At most 140 characters. */
+  excerpt: string;
+  createdAt: string;
+  readAt: string | null;
 }
 
 /** `task:{id}:updated`: only the changed fields, always with `version` and `updatedAt`. */
@@ -115,6 +157,9 @@ export interface SyncFull {
   boards?: BoardInfo[];
   /** The agents waiting for work (`task:next { wait }`) on this board; absent before it. */
   waitingAgents?: string[];
+  /** This board's labels, and this person's unread notifications (all boards); absent before cards. */
+  labels?: Label[];
+  unreadNotifications?: number;
 }
 
 export interface ErrorBody {
@@ -129,6 +174,8 @@ export interface SeqMeta {
 
 export type Ack<T = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 export type TaskAck = Ack<{ task?: Task }>;
+export type LabelAck = Ack<{ label?: Label }>;
+export type CommentAck = Ack<{ comment?: Comment }>;
 
 /** Fields a person can change with `task:update`. */
 export interface TaskFields {
@@ -138,6 +185,10 @@ export interface TaskFields {
   status?: Status;
   /** The whole list of blockers (replacing); the server refuses unknown tasks and cycles. */
   blockedBy?: number[];
+  /** The whole list of label ids (replacing). */
+  labels?: number[];
+  /** RFC3339; null clears it. */
+  dueAt?: string | null;
 }
 
 export interface CreateTaskInput {
@@ -196,6 +247,17 @@ export interface ServerToClientEvents {
   "board:created": (board: BoardInfo) => void;
   "board:updated": (board: BoardInfo) => void;
   "board:deleted": (payload: { id: string }) => void;
+  "label:created": (label: Label, meta?: SeqMeta) => void;
+  "label:updated": (label: Label, meta?: SeqMeta) => void;
+  "label:deleted": (payload: { id: number }, meta?: SeqMeta) => void;
+  "comment:created": (comment: Comment, meta?: SeqMeta) => void;
+  "comment:updated": (comment: Comment, meta?: SeqMeta) => void;
+  "comment:deleted": (payload: { id: number; taskId: number }, meta?: SeqMeta) => void;
+  /** To every socket of this person, on any board; no seq. */
+  notification: (notification: Notification) => void;
+  "notifications:read": (payload: { ids: number[] }) => void;
+  /** Who else has a card open (names, sorted); others only, no seq. */
+  "task:viewers": (payload: { taskId: number; users: string[] }) => void;
   error: (error: ErrorBody) => void;
 }
 
@@ -217,6 +279,15 @@ export interface ClientToServerEvents {
   "typing:stop": (payload: Record<string, never>) => void;
   "task:drag:start": (payload: { taskId: number }, ack?: AckFn<Ack>) => void;
   "task:drag:end": (payload: { taskId: number }, ack?: AckFn<Ack>) => void;
+  "label:create": (payload: { name: string; color: string; opId?: string }, ack: AckFn<LabelAck>) => void;
+  "label:update": (payload: { id: number; name?: string; color?: string }, ack: AckFn<LabelAck>) => void;
+  "label:delete": (payload: { id: number }, ack: AckFn<Ack>) => void;
+  "comment:create": (payload: { taskId: number; body: string; opId?: string }, ack: AckFn<CommentAck>) => void;
+  "comment:update": (payload: { id: number; body: string }, ack: AckFn<CommentAck>) => void;
+  "comment:delete": (payload: { id: number }, ack: AckFn<Ack>) => void;
+  "notifications:read": (payload: { ids?: number[] }, ack?: AckFn<Ack<{ ids?: number[] }>>) => void;
+  /** The card this socket has open (null: none). */
+  "task:view": (payload: { taskId: number | null }, ack?: AckFn<Ack>) => void;
 }
 
 const DYNAMIC = /^(task|agent):([^:]+):(created|updated|deleted|status)$/;

@@ -13,7 +13,9 @@ import type {
   ServerToClientEvents,
   Task,
   ActivityEntry,
+  Comment,
   ExportFormat,
+  Notification,
   ImportReport,
   NewWebhookInput,
   Webhook,
@@ -159,4 +161,11 @@ export const api = {
   /** The last 100, newest first. */
   deliveries: (creds: Credentials, id: number) => rest<WebhookDelivery[]>(creds, "GET", `/webhooks/${id}/deliveries`),
   pingWebhook: (creds: Credentials, id: number) => rest<unknown>(creds, "POST", `/webhooks/${id}/ping`),
+  /** Oldest first. */
+  comments: (creds: Credentials, taskId: number) => rest<Comment[]>(creds, "GET", `/tasks/${taskId}/comments`),
+  /** This person's, on every board, newest first (at most 200). */
+  notifications: (creds: Credentials) => rest<Notification[]>(creds, "GET", "/notifications"),
+  /** Marks those (all without ids) read; the person's sockets are told `notifications:read`. */
+  readNotifications: (creds: Credentials, ids?: number[]) =>
+    rest<{ ids: number[] }>(creds, "POST", "/notifications/read", { body: ids ? { ids } : {} }),
 };

@@ -42,6 +42,7 @@ export async function loadBoard(board: string): Promise<CachedBoard | null> {
       activity: Array.isArray(value.activity) ? value.activity : [],
       board,
       boards: Array.isArray(value.boards) ? value.boards : [],
+      labels: Array.isArray(value.labels) ? value.labels : [],
     };
   } catch {
     // Private windows and locked-down browsers may refuse IndexedDB: run without a cache.

@@ -17,6 +17,9 @@ import {
   type ActivityEntry,
   type Agent,
   type BoardInfo,
+  type Comment,
+  type Label,
+  type Notification,
   type Status,
   type SyncFull,
   type Task,
@@ -116,6 +119,20 @@ export interface BoardState {
   /** Agents waiting for work (`task:next { wait }`), in arrival order; ephemeral, like typing. */
   waiting: string[];
   connection: ConnectionState;
+  /** This board's labels by id. */
+  labels: Readonly<Record<number, Label>>;
+  /**
+   * The comments of the cards opened on this page, oldest first, by task id. A card's list is
+   * fetched when it is opened and then kept current by the live events; a task without an entry
+   * has not been fetched (a sync drops them all: what happened meanwhile is not known).
+   */
+  comments: Readonly<Record<number, Comment[]>>;
+  /** This person's unread notifications on every board, as `sync:full` counted them, kept live. */
+  unread: number;
+  /** The notifications listed (newest first) once the bell was opened; null until then. */
+  notifications: Notification[] | null;
+  /** Who else has a card open, by task id (ephemeral, like typing). */
+  viewers: Readonly<Record<number, string[]>>;
 }
 
 export const ACTIVITY_LIMIT = 100;
@@ -140,6 +157,11 @@ export function initialState(me = "", board: string = MAIN_BOARD, boards: BoardI
     drags: {},
     waiting: [],
     connection: "connecting",
+    labels: {},
+    comments: {},
+    unread: 0,
+    notifications: null,
+    viewers: {},
   };
 }
 
@@ -154,6 +176,8 @@ export interface CachedBoard {
   /** The board this copy is of, and the boards listed then (the switcher works offline too). */
   board?: string;
   boards?: BoardInfo[];
+  /** The board's labels, so the cards' chips show offline too. */
+  labels?: Label[];
 }
 
 /** A change the server sent as an event; with its `seq`, it passes `checkSeq` first. */
@@ -163,7 +187,12 @@ export type EventAction =
   | { type: "taskDeleted"; id: number; seq?: number }
   | { type: "agentStatus"; agent: Partial<Agent> & { id: string }; seq?: number }
   | { type: "users"; users: User[]; seq?: number }
-  | { type: "activity"; entries: ActivityEntry[]; seq?: number };
+  | { type: "activity"; entries: ActivityEntry[]; seq?: number }
+  | { type: "labelSaved"; label: Label; seq?: number }
+  | { type: "labelDeleted"; id: number; seq?: number }
+  | { type: "commentCreated"; comment: Comment; seq?: number }
+  | { type: "commentUpdated"; comment: Comment; seq?: number }
+  | { type: "commentDeleted"; id: number; taskId: number; seq?: number };
 
 const EVENT_ACTIONS: ReadonlySet<Action["type"]> = new Set<EventAction["type"]>([
   "taskCreated",
@@ -172,6 +201,11 @@ const EVENT_ACTIONS: ReadonlySet<Action["type"]> = new Set<EventAction["type"]>(
   "agentStatus",
   "users",
   "activity",
+  "labelSaved",
+  "labelDeleted",
+  "commentCreated",
+  "commentUpdated",
+  "commentDeleted",
 ]);
 
 function isEventAction(action: Action): action is EventAction {
@@ -198,7 +232,13 @@ export type Action =
   | { type: "boardUpserted"; board: BoardInfo }
   | { type: "boardRemoved"; id: string }
   /** An older page of the feed ("Load more"): kept whole, beyond the live feed's limit. */
-  | { type: "olderActivity"; entries: ActivityEntry[] };
+  | { type: "olderActivity"; entries: ActivityEntry[] }
+  | { type: "commentsLoaded"; taskId: number; comments: Comment[] }
+  | { type: "commentAcked"; comment: Comment }
+  | { type: "notification"; notification: Notification }
+  | { type: "notificationsLoaded"; notifications: Notification[] }
+  | { type: "notificationsRead"; ids: number[]; at: string }
+  | { type: "viewers"; taskId: number; users: string[] };
 
 /** What to do with an event that carries `seq`. */
 export type SeqVerdict = "apply" | "duplicate" | "gap";
@@ -235,6 +275,10 @@ export function applySyncFull(
     agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
     users: payload.users ?? [],
     waiting: Array.isArray(payload.waitingAgents) ? payload.waitingAgents : [],
+    labels: Array.isArray(payload.labels) ? byId(payload.labels) : state.labels,
+    // Comments changed meanwhile are unknown: an open card fetches its list again.
+    comments: {},
+    unread: typeof payload.unreadNotifications === "number" ? payload.unreadNotifications : state.unread,
     seq: payload.seq ?? 0,
     synced: true,
     gap: null,
@@ -304,6 +348,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
         boards: state.boards.length === 0 && Array.isArray(cache.boards) ? cache.boards : state.boards,
         tasks: fromList(cache.tasks),
         agents: Object.fromEntries(cache.agents.map((a) => [a.id, a])),
+        labels: Array.isArray(cache.labels) ? byId(cache.labels) : state.labels,
         seq: cache.seq,
         savedAt: cache.savedAt,
         pending,
@@ -348,7 +393,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
       const next = { ...state, connection: action.state };
       // Ephemeral signals die with the connection that carried them, and so does a gap: the
       // next handshake resumes from `seq`, and a gap on that connection is a new one.
-      if (action.state !== "live") return { ...next, typing: [], drags: {}, waiting: [], gap: null };
+      if (action.state !== "live") return { ...next, typing: [], drags: {}, waiting: [], viewers: {}, gap: null };
       return next;
     }
     case "enqueue":
@@ -384,7 +429,63 @@ export function reducer(state: BoardState, action: Action): BoardState {
     case "boardRemoved":
       if (!state.boards.some((b) => b.id === action.id)) return state;
       return { ...state, boards: state.boards.filter((b) => b.id !== action.id) };
+    case "commentsLoaded": {
+      // Comments that arrived live while the list was fetched are newer than the answer.
+      const newest = action.comments.reduce((max, c) => Math.max(max, c.id), 0);
+      const live = (state.comments[action.taskId] ?? []).filter((c) => c.id > newest);
+      return { ...state, comments: { ...state.comments, [action.taskId]: [...action.comments, ...live] } };
+    }
+    case "commentAcked":
+      return { ...state, comments: withComment(state.comments, action.comment) };
+    case "notification": {
+      const known = state.notifications?.some((n) => n.id === action.notification.id) ?? false;
+      if (known) return state;
+      return {
+        ...state,
+        unread: state.unread + (action.notification.readAt ? 0 : 1),
+        notifications: state.notifications ? [action.notification, ...state.notifications] : null,
+      };
+    }
+    case "notificationsLoaded":
+      return { ...state, notifications: action.notifications };
+    case "notificationsRead": {
+      // The server names only the ones it marked, which were unread until now.
+      if (action.ids.length === 0) return state;
+      const ids = new Set(action.ids);
+      return {
+        ...state,
+        unread: Math.max(0, state.unread - ids.size),
+        notifications:
+          state.notifications?.map((n) => (ids.has(n.id) && !n.readAt ? { ...n, readAt: action.at } : n)) ?? null,
+      };
+    }
+    case "viewers": {
+      const viewers = { ...state.viewers };
+      if (action.users.length > 0) viewers[action.taskId] = action.users;
+      else delete viewers[action.taskId];
+      return { ...state, viewers };
+    }
   }
+}
+
+function byId<T extends { id: number }>(list: T[]): Record<number, T> {
+  return Object.fromEntries(list.map((item) => [item.id, item]));
+}
+
+/** The comment lists with `comment` in its task's list (replacing one of the same id), if fetched. */
+function withComment(comments: BoardState["comments"], comment: Comment): BoardState["comments"] {
+  const list = comments[comment.taskId];
+  if (!list) return comments;
+  const index = list.findIndex((c) => c.id === comment.id);
+  const next = index < 0 ? [...list, comment] : list.map((c, i) => (i === index ? comment : c));
+  return { ...comments, [comment.taskId]: next };
+}
+
+/** The task's `commentCount` moved by `delta`: comment events do not patch the task. */
+function countComment(tasks: TaskMap, taskId: number, delta: number): TaskMap {
+  const task = tasks[taskId];
+  if (!task) return tasks;
+  return { ...tasks, [taskId]: { ...task, commentCount: Math.max(0, (task.commentCount ?? 0) + delta) } };
 }
 
 /** The list with `board` in it, replacing the entry of the same id in place (created or renamed). */
@@ -441,6 +542,39 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
       return { ...state, users: action.users, seq: bumpSeq(state, action.seq) };
     case "activity":
       return { ...state, activity: mergeActivity(state.activity, action.entries), seq: bumpSeq(state, action.seq) };
+    case "labelSaved":
+      return {
+        ...state,
+        labels: { ...state.labels, [action.label.id]: action.label },
+        seq: bumpSeq(state, action.seq),
+      };
+    case "labelDeleted": {
+      // Its tasks lose it in `task:{id}:updated` patches of the same change.
+      const labels = { ...state.labels };
+      delete labels[action.id];
+      return { ...state, labels, seq: bumpSeq(state, action.seq) };
+    }
+    case "commentCreated":
+      return {
+        ...state,
+        tasks: countComment(state.tasks, action.comment.taskId, 1),
+        comments: withComment(state.comments, action.comment),
+        seq: bumpSeq(state, action.seq),
+      };
+    case "commentUpdated":
+      return { ...state, comments: withComment(state.comments, action.comment), seq: bumpSeq(state, action.seq) };
+    case "commentDeleted": {
+      const list = state.comments[action.taskId];
+      const comments = list
+        ? { ...state.comments, [action.taskId]: list.filter((c) => c.id !== action.id) }
+        : state.comments;
+      return {
+        ...state,
+        tasks: countComment(state.tasks, action.taskId, -1),
+        comments,
+        seq: bumpSeq(state, action.seq),
+      };
+    }
   }
 }
 
@@ -540,6 +674,7 @@ export function toCache(state: BoardState): CachedBoard {
     activity: state.activity.slice(0, 50),
     board: state.board,
     boards: state.boards,
+    labels: Object.values(state.labels),
   };
 }
 

@@ -432,6 +432,73 @@ describe("the sync engine on one board of several", () => {
     expect(onAuthError).toHaveBeenCalledWith("FORBIDDEN: this token belongs to Zoe");
     expect(onBoardUnavailable).not.toHaveBeenCalled();
   });
+
+  it("applies the card events: labels and comments with their seq, notifications and viewers without", () => {
+    const label = { id: 3, board: "main", name: "bug", color: "#d73a4a" };
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 5, labels: [], unreadNotifications: 2 });
+    socket.serverSends("label:created", label, { seq: 6 });
+    socket.serverSends(
+      "comment:created",
+      { id: 9, taskId: 1, board: "main", author: "Nick", body: "hi", createdAt: "", updatedAt: "", edited: false },
+      { seq: 7 },
+    );
+    socket.serverSends("notification", {
+      id: 4,
+      type: "mention",
+      board: "web",
+      taskId: 8,
+      commentId: 1,
+      by: "Nick",
+      excerpt: "@Adam",
+      createdAt: "",
+      readAt: null,
+    });
+    socket.serverSends("task:viewers", { taskId: 1, users: ["Adam", "Nick"] });
+    const state = store.getState();
+    expect(state.labels[3]).toEqual(label);
+    expect(state.tasks[1].commentCount).toBe(1);
+    expect(state.seq).toBe(7);
+    expect(state.unread).toBe(3);
+    expect(state.viewers[1]).toEqual(["Adam", "Nick"]);
+    socket.serverSends("notifications:read", { ids: [4] });
+    expect(store.getState().unread).toBe(2);
+  });
+
+  it("tells the server which card is open, again after a reconnect, and when it is closed", async () => {
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+    engine.viewTask(1);
+    socket.drop();
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+    engine.viewTask(null);
+    await flush();
+    const views = socket.sent.filter((s) => s.event === "task:view").map((s) => s.payload);
+    expect(views).toEqual([{ taskId: 1 }, { taskId: 1 }, { taskId: null }]);
+  });
+
+  it("shows our comment from its ack, and refuses comment commands while offline", async () => {
+    socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+    store.dispatch({ type: "commentsLoaded", taskId: 1, comments: [] });
+    const sent = engine.addComment(1, "Looks good @Nick");
+    const command = socket.sent.find((s) => s.event === "comment:create")!;
+    expect(command.payload).toMatchObject({ taskId: 1, body: "Looks good @Nick" });
+    const comment = {
+      id: 5,
+      taskId: 1,
+      board: "main",
+      author: "Adam",
+      body: "Looks good @Nick",
+      createdAt: "",
+      updatedAt: "",
+      edited: false,
+    };
+    command.ack!({ ok: true, comment });
+    expect((await sent).ok).toBe(true);
+    expect(store.getState().comments[1]).toEqual([comment]);
+
+    socket.drop();
+    const offline = await engine.addComment(1, "later");
+    expect(offline.ok).toBe(false);
+  });
 });
 
 describe("the sync engine when Socket.IO cannot connect", () => {

@@ -17,7 +17,9 @@ import {
   parseDynamicEvent,
   type Ack,
   type ActivityEntry,
+  type Comment,
   type ErrorBody,
+  type Label,
   type ServerToClientEvents,
   type Status,
   type Task,
@@ -112,7 +114,15 @@ export function diffFields(task: Task, fields: TaskFields): TaskFields {
   if (fields.status !== undefined && fields.status !== task.status) changed.status = fields.status;
   if (fields.blockedBy !== undefined && !sameValue(fields.blockedBy, task.blockedBy ?? []))
     changed.blockedBy = fields.blockedBy;
+  if (fields.labels !== undefined && !sameValue(fields.labels, task.labels ?? [])) changed.labels = fields.labels;
+  if (fields.dueAt !== undefined && !sameInstant(fields.dueAt, task.dueAt ?? null)) changed.dueAt = fields.dueAt;
   return changed;
+}
+
+/** Two due dates that name the same moment (the server answers in UTC whatever offset was sent). */
+function sameInstant(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Date.parse(a) === Date.parse(b);
 }
 
 export class SyncEngine {
@@ -143,6 +153,8 @@ export class SyncEngine {
   private boardGone = false;
   /** Ops whose sender waits for the server's verdict itself (the dialog's blockers), by opId. */
   private verdicts = new Map<string, (refusal: ErrorBody | null) => void>();
+  /** The card this page has open, told again to the server after every (re)connection. */
+  private viewing: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -174,6 +186,7 @@ export class SyncEngine {
     this.listen(socket, "live");
     socket.on("sync:resumed", (payload) => {
       dispatch({ type: "syncResumed", seq: payload?.seq ?? this.state.seq, at: new Date().toISOString() });
+      this.sendView();
       this.pump();
     });
     socket.on("disconnect", (reason) => {
@@ -235,7 +248,8 @@ export class SyncEngine {
         now.tasks !== before.tasks ||
         now.pending !== before.pending ||
         now.agents !== before.agents ||
-        now.activity !== before.activity
+        now.activity !== before.activity ||
+        now.labels !== before.labels
       )
         this.scheduleSave();
     });
@@ -258,6 +272,7 @@ export class SyncEngine {
       this.wantFullSync = false;
       dispatch({ type: "syncFull", payload, at: new Date().toISOString(), connection: via });
       void this.loadActivity();
+      this.sendView();
       this.pump();
     });
     source.on("users:update", (users, meta) => {
@@ -288,6 +303,21 @@ export class SyncEngine {
       dispatch({ type: "boardRemoved", id });
       void forgetBoard(id);
     });
+    source.on("label:created", (label, meta) => dispatch({ type: "labelSaved", label, seq: meta?.seq }));
+    source.on("label:updated", (label, meta) => dispatch({ type: "labelSaved", label, seq: meta?.seq }));
+    source.on("label:deleted", (p, meta) => dispatch({ type: "labelDeleted", id: Number(p.id), seq: meta?.seq }));
+    source.on("comment:created", (comment, meta) => dispatch({ type: "commentCreated", comment, seq: meta?.seq }));
+    source.on("comment:updated", (comment, meta) => dispatch({ type: "commentUpdated", comment, seq: meta?.seq }));
+    source.on("comment:deleted", (p, meta) =>
+      dispatch({ type: "commentDeleted", id: Number(p.id), taskId: Number(p.taskId), seq: meta?.seq }),
+    );
+    source.on("notification", (notification) => dispatch({ type: "notification", notification }));
+    source.on("notifications:read", (p) =>
+      dispatch({ type: "notificationsRead", ids: Array.isArray(p?.ids) ? p.ids : [], at: new Date().toISOString() }),
+    );
+    source.on("task:viewers", (p) =>
+      dispatch({ type: "viewers", taskId: Number(p.taskId), users: Array.isArray(p.users) ? p.users : [] }),
+    );
     source.onAny((name: string, ...args: unknown[]) => {
       const event = parseDynamicEvent(name, args);
       if (!event) return;
@@ -453,6 +483,95 @@ export class SyncEngine {
     if (!result.ok) return null;
     const data = result.data as unknown;
     return Array.isArray(data) ? (data as ActivityEntry[]) : null;
+  }
+
+  // ---- labels, comments, notifications ------------------------------------------------------
+
+  /**
+   * Sends one command and waits for its answer. Labels and comments are not queued offline like
+   * task edits: the person is looking at the dialog that sent them and sees the refusal there.
+   */
+  private async command<T extends object>(event: string, payload: object): Promise<Ack<T>> {
+    const socket = this.socket;
+    if (!socket?.connected || this.state.connection !== "live") {
+      return { ok: false, error: { code: "OFFLINE", message: "Not connected to the server; try again when live." } };
+    }
+    return new Promise((resolve) => {
+      (socket.timeout(ACK_TIMEOUT_MS) as unknown as Socket).emit(event, payload, (err: Error | null, ack?: Ack<T>) => {
+        if (err || !ack) resolve({ ok: false, error: { code: "TIMEOUT", message: "The server did not answer." } });
+        else resolve(ack);
+      });
+    });
+  }
+
+  createLabel(name: string, color: string): Promise<Ack<{ label?: Label }>> {
+    return this.command("label:create", { name: name.trim(), color, opId: makeOpId() });
+  }
+
+  updateLabel(id: number, changes: { name?: string; color?: string }): Promise<Ack<{ label?: Label }>> {
+    return this.command("label:update", { id, ...changes });
+  }
+
+  deleteLabel(id: number): Promise<Ack> {
+    return this.command("label:delete", { id });
+  }
+
+  /** The comment shows in the thread on the ack; the count follows the broadcast, like everyone's. */
+  async addComment(taskId: number, body: string): Promise<Ack<{ comment?: Comment }>> {
+    const ack = await this.command<{ comment?: Comment }>("comment:create", { taskId, body, opId: makeOpId() });
+    if (ack.ok && ack.comment) this.store.dispatch({ type: "commentAcked", comment: ack.comment });
+    return ack;
+  }
+
+  async editComment(id: number, body: string): Promise<Ack<{ comment?: Comment }>> {
+    const ack = await this.command<{ comment?: Comment }>("comment:update", { id, body });
+    if (ack.ok && ack.comment) this.store.dispatch({ type: "commentAcked", comment: ack.comment });
+    return ack;
+  }
+
+  deleteComment(id: number): Promise<Ack> {
+    return this.command("comment:delete", { id });
+  }
+
+  /** Fetches a card's comments (oldest first); false when the server cannot be asked. */
+  async loadComments(taskId: number): Promise<boolean> {
+    if (taskId < 0) {
+      this.store.dispatch({ type: "commentsLoaded", taskId, comments: [] });
+      return true;
+    }
+    const result = await api.comments(this.creds, taskId);
+    if (!result.ok || !Array.isArray(result.data)) return false;
+    this.store.dispatch({ type: "commentsLoaded", taskId, comments: result.data });
+    return true;
+  }
+
+  async loadNotifications(): Promise<boolean> {
+    const result = await api.notifications(this.creds);
+    if (!result.ok || !Array.isArray(result.data)) return false;
+    this.store.dispatch({ type: "notificationsLoaded", notifications: result.data });
+    return true;
+  }
+
+  /**
+   * Marks some (or all) of this person's notifications read. The count drops when the server's
+   * `notifications:read` arrives, on every tab of theirs alike, so it is never counted twice.
+   */
+  async readNotifications(ids?: number[]): Promise<boolean> {
+    const result = await api.readNotifications(this.creds, ids);
+    return result.ok;
+  }
+
+  /** Tells the others which card this page has open (null: none); said again after a reconnect. */
+  viewTask(taskId: number | null): void {
+    const id = taskId !== null && taskId > 0 ? taskId : null;
+    if (id === this.viewing) return;
+    this.viewing = id;
+    if (this.socket?.connected) this.socket.emit("task:view", { taskId: id });
+  }
+
+  /** After a (re)connection: a new socket views nothing until told. */
+  private sendView(): void {
+    if (this.viewing !== null && this.socket?.connected) this.socket.emit("task:view", { taskId: this.viewing });
   }
 
   // ---- ephemeral signals --------------------------------------------------------------------

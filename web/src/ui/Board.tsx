@@ -26,6 +26,7 @@ import { arrayMove } from "@dnd-kit/sortable";
 import { STATUSES, type Status, type Task } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { columnsOf, reuseColumns, type Columns, type TaskMap } from "../state/tasks";
+import { filterColumns, indexInFullColumn } from "../state/filters";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { canWrite, useApp } from "./App";
@@ -63,14 +64,32 @@ function useReusedColumns(next: Columns): Columns {
 
 export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
 
-/** `editing`: the task whose card view is open, kept by the dashboard so the agents panel can open one too. */
-export function Board(props: { editing: number | null; onEdit: (id: number | null) => void }) {
-  const { editing, onEdit: setEditing } = props;
+/**
+ * `editing`: the task whose card view is open, kept by the dashboard so the agents panel can open one too.
+ * `filter`: when set, only the cards it passes are shown (and moves among them keep the hidden ones' order).
+ */
+export function Board(props: {
+  editing: number | null;
+  onEdit: (id: number | null) => void;
+  filter?: (task: Task) => boolean;
+}) {
+  const { editing, onEdit: setEditing, filter } = props;
   const { store, engine, creds } = useApp();
   const canAdd = canWrite(creds);
   const tasks = useStore(store, selectVisibleTasks);
   const now = useNow(30_000);
-  const columns = useMemo(() => columnsOf(tasks), [tasks]);
+  const allColumns = useMemo(() => columnsOf(tasks), [tasks]);
+  const columns = useMemo(() => (filter ? filterColumns(allColumns, filter) : allColumns), [allColumns, filter]);
+  const latestAll = useRef(allColumns);
+  latestAll.current = allColumns;
+  /** Moves a card to `index` among the shown cards `shown` (its new order) of `status`. */
+  const moveShown = useCallback(
+    (id: number, status: Status, shown: number[], index: number) => {
+      const full = latestAll.current[status].filter((t) => t.id !== id);
+      engine.moveTask(id, status, filter ? indexInFullColumn(full, shown, index) : index);
+    },
+    [engine, filter],
+  );
   const [drag, setDragState] = useState<DragSession | null>(null);
   const refusedDrag = useRef<number | null>(null);
   const [deleting, setDeleting] = useState<number | null>(null);
@@ -213,7 +232,7 @@ export function Board(props: { editing: number | null; onEdit: (id: number | nul
         list = arrayMove(list, index, overIndex);
         index = overIndex;
       }
-      if (index >= 0 && (to !== session.from || index !== session.fromIndex)) engine.moveTask(id, to, index);
+      if (index >= 0 && (to !== session.from || index !== session.fromIndex)) moveShown(id, to, list, index);
     }
     // After the move, so the move itself (which also ends the lock) is never refused.
     engine.dragEnd(id);
@@ -262,9 +281,11 @@ export function Board(props: { editing: number | null; onEdit: (id: number | nul
         if (target < 0 || target >= column.length) return;
       }
       setFocusId(task.id);
-      engine.moveTask(task.id, status, target);
+      const shown = cols[status].map((t) => t.id).filter((id) => id !== task.id);
+      shown.splice(target, 0, task.id);
+      moveShown(task.id, status, shown, target);
     },
-    [store, engine, setEditing],
+    [store, setEditing, moveShown],
   );
 
   // While a card is held the columns show the drag's order; either way a column whose cards
@@ -315,7 +336,7 @@ export function Board(props: { editing: number | null; onEdit: (id: number | nul
             style={{ ["--c" as string]: `var(--${active.status.toLowerCase()})` }}
             data-testid="drag-overlay"
           >
-            <CardView task={active} now={now} />
+            <CardView task={active} now={now} labels={store.getState().labels} />
           </div>
         ) : null}
       </DragOverlay>

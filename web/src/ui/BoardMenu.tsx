@@ -1,12 +1,13 @@
-//! The board menu in the header: export the board (anyone who can read it) and, for admins,
-//! import a file into it and manage its webhooks.
+//! The board menu in the header: export the board (anyone who can read it), its labels (those
+//! who may write) and, for admins, import a file into it and manage its webhooks.
 
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { api } from "../net/connection";
 import type { ExportFormat } from "../protocol";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
-import { canAdminister, useApp } from "./App";
+import { canAdminister, canWrite, useApp } from "./App";
+import { LabelManager } from "./LabelManager";
 import { ImportDialog } from "./ImportDialog";
 import { exportFileName } from "./integrations";
 import { WebhooksDialog } from "./WebhooksDialog";
@@ -28,7 +29,7 @@ export function BoardMenu() {
   const { store, creds } = useApp();
   const board = useStore(store, (s) => s.board);
   const [open, setOpen] = useState(false);
-  const [dialog, setDialog] = useState<"import" | "webhooks" | null>(null);
+  const [dialog, setDialog] = useState<"import" | "webhooks" | "labels" | null>(null);
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
 
@@ -63,7 +64,7 @@ export function BoardMenu() {
     saveFile(result.data, exportFileName(board, format));
   }
 
-  function openDialog(which: "import" | "webhooks") {
+  function openDialog(which: "import" | "webhooks" | "labels") {
     setOpen(false);
     setDialog(which);
   }
@@ -89,6 +90,11 @@ export function BoardMenu() {
           <button role="menuitem" onClick={() => void download("csv")}>
             Export CSV
           </button>
+          {canWrite(creds) && (
+            <button role="menuitem" onClick={() => openDialog("labels")}>
+              Labels…
+            </button>
+          )}
           {admin && (
             <>
               <hr />
@@ -104,6 +110,7 @@ export function BoardMenu() {
       )}
       {dialog === "import" && <ImportDialog onClose={() => setDialog(null)} />}
       {dialog === "webhooks" && <WebhooksDialog onClose={() => setDialog(null)} />}
+      {dialog === "labels" && <LabelManager onClose={() => setDialog(null)} />}
     </div>
   );
 }

@@ -1,11 +1,11 @@
-//! A task card: id, title, assignee, age, agent claim and progress, and its place in the work
-//! graph (the open blockers as chips, a ready mark, dimmed while blocked); sortable unless
-//! someone else is holding it.
+//! A task card: id, title, assignee, age, agent claim and progress, its labels, due date and
+//! comment count, and its place in the work graph (the open blockers as chips, a ready mark,
+//! dimmed while blocked); sortable unless someone else is holding it.
 
 import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
-import type { Task } from "../protocol";
+import type { Label, Task } from "../protocol";
 import { selectWorkGraph, type CardGraph } from "../state/graph";
 import { selectPendingIds, type DragMark } from "../state/reducer";
 import { useStore } from "../state/store";
@@ -13,6 +13,7 @@ import { canWrite, useApp } from "./App";
 import type { CardKeyAction } from "./Board";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
+import { CardBadges } from "./CardBadges";
 import { hueFor, timeAgo, timeLeft } from "./util";
 
 /** When the last drag ended: the click that ends a drag must not also open the card. */
@@ -45,6 +46,8 @@ export const CardView = memo(
     dragMark?: DragMark;
     pending?: boolean;
     graph?: CardGraph;
+    /** The board's labels, for the card's chips. */
+    labels: Readonly<Record<number, Label>>;
     /** Opens a blocker's card (its chip); without it the chips are plain text (the drag overlay). */
     onOpen?: (id: number) => void;
   }) {
@@ -104,6 +107,7 @@ export const CardView = memo(
           </div>
         )}
         {task.description && <p className="card-desc">{task.description}</p>}
+        <CardBadges task={task} labels={props.labels} now={now} />
         {progress && (
           <div className="card-progress" title={progress.message}>
             {percent !== null && (
@@ -151,6 +155,7 @@ export const CardView = memo(
     a.dragMark === b.dragMark &&
     a.pending === b.pending &&
     a.graph === b.graph &&
+    a.labels === b.labels &&
     a.onOpen === b.onOpen &&
     sameFace(a.task, b.task),
 );
@@ -178,6 +183,7 @@ export const SortableCard = memo(
     const dragMark = useStore(store, (s) => s.drags[task.id]);
     const pending = useStore(store, (s) => selectPendingIds(s).has(task.id));
     const graph = useStore(store, (s) => selectWorkGraph(s).get(task.id));
+    const labels = useStore(store, (s) => s.labels);
     const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
       id: task.id,
       disabled: Boolean(dragMark) || !writable,
@@ -249,6 +255,7 @@ export const SortableCard = memo(
           dragMark={dragMark}
           pending={pending}
           graph={graph}
+          labels={labels}
           onOpen={props.onOpen}
         />
       </li>

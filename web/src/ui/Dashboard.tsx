@@ -1,7 +1,14 @@
-//! The dashboard frame: header (board, connection, typing, people), the board, the side panels.
+//! The dashboard frame: header (board, connection, typing, the notification bell, people), the
+//! filter bar, the board (with the open card, named in the address), the side panels.
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { cardToOpen, openOnArrival, rememberTask } from "../credentials";
 import { useStore } from "../state/store";
+import { selectVisibleTasks } from "../state/reducer";
+import { cardMatcher, isFiltering, loadFilter, saveFilter, type CardFilter } from "../state/filters";
+import { Filters } from "./Filters";
+import { Bell } from "./Bell";
+import { useNow } from "./util";
 import { canWrite, useApp } from "./App";
 import { BoardSwitcher } from "./BoardSwitcher";
 import { Board } from "./Board";
@@ -32,11 +39,28 @@ function TypingIndicator() {
 }
 
 export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
-  const { me, store, creds } = useApp();
+  const { me, store, creds, switchBoard } = useApp();
   const [help, setHelp] = useState(false);
   // The card view open, if any: a card, a blocker chip or the agents panel opens it.
-  const [editing, setEditing] = useState<number | null>(null);
+  const [editing, setEditing] = useState<number | null>(() => cardToOpen(store.getState().board));
+  const board = useStore(store, (s) => s.board);
+  const [filter, setFilter] = useState<CardFilter>(() => loadFilter(store.getState().board));
+  // Due filters move with the clock: "today" ends at midnight.
+  const minute = useNow(60_000);
+  const matcher = useMemo(() => (isFiltering(filter) ? cardMatcher(filter, minute) : undefined), [filter, minute]);
+  const shown = useStore(store, (s) => (matcher ? Object.values(selectVisibleTasks(s)).filter(matcher).length : 0));
+  const changeFilter = (next: CardFilter) => {
+    setFilter(next);
+    saveFilter(board, next);
+  };
   const boardName = useStore(store, (s) => s.boards.find((b) => b.id === s.board)?.name ?? s.board);
+
+  // A card named by the address opens once its board is here (saved copy or server), so the view
+  // starts from the card's values rather than from nothing.
+  const cardKnown = useStore(store, (s) => editing !== null && (s.synced || Boolean(s.tasks[editing])));
+  useEffect(() => rememberTask(editing), [editing]);
+  // Another board is another dashboard: this one's card leaves the address with it.
+  useEffect(() => () => rememberTask(null), []);
 
   useEffect(() => {
     // Several boards in several tabs: the tab says which is which.
@@ -77,6 +101,13 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         <ConnectionBadge />
         <TypingIndicator />
         <div className="topbar-end">
+          <Bell
+            onOpen={(target, taskId) => {
+              if (target === board) return setEditing(taskId);
+              openOnArrival(target, taskId);
+              switchBoard(target);
+            }}
+          />
           <button className="ghost icon-button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
             <KeyboardIcon />
             <span className="sr-only">Keyboard shortcuts</span>
@@ -92,7 +123,10 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         </div>
       </header>
       <div className="layout">
-        <Board editing={editing} onEdit={setEditing} />
+        <div className="board-area">
+          <Filters filter={filter} onChange={changeFilter} shown={shown} />
+          <Board editing={cardKnown ? editing : null} onEdit={setEditing} filter={matcher} />
+        </div>
         <aside className="sidebar" aria-label="Team">
           <PeoplePanel />
           <AgentsPanel onOpen={setEditing} />

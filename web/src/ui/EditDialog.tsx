@@ -1,7 +1,8 @@
-//! Editing a task: title, description, assignee, status and blockers, with delete one step away.
+//! The card view: title, description (Markdown), assignee, status, labels, due date and blockers,
+//! with delete one step away; beside them who else is looking, the comment thread and the history.
 
-import { useId, useState, type FormEvent } from "react";
-import { STATUSES, STATUS_LABELS, type Status } from "../protocol";
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { STATUSES, STATUS_LABELS, type Status, type TaskFields } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
 import { canWrite, useApp } from "./App";
@@ -10,7 +11,9 @@ import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
 import { BlockersField } from "./BlockersField";
 import { TrashIcon } from "./Icons";
-import { clockTime, timeAgo, useNow } from "./util";
+import { clockTime, fromLocalInput, timeAgo, toLocalInput, useNow } from "./util";
+import { DescriptionField, LabelPicker, Viewers } from "./CardFields";
+import { Comments } from "./Comments";
 
 export function EditDialog(props: {
   taskId: number;
@@ -30,8 +33,16 @@ export function EditDialog(props: {
   const [description, setDescription] = useState(task?.description ?? "");
   const [assignee, setAssignee] = useState(task?.assignee ?? "");
   const [status, setStatus] = useState<Status>(task?.status ?? "TODO");
+  const [labels, setLabels] = useState<number[]>(task?.labels ?? []);
+  const [due, setDue] = useState(toLocalInput(task?.dueAt));
   const [error, setError] = useState<string | null>(null);
   const listId = useId();
+
+  useEffect(() => {
+    // The others see who has the card open while it is.
+    engine.viewTask(props.taskId);
+    return () => engine.viewTask(null);
+  }, [engine, props.taskId]);
 
   const changedElsewhere = Boolean(task && opened && task.version > opened.version && task.id > 0);
 
@@ -52,16 +63,16 @@ export function EditDialog(props: {
     const text = title.trim();
     if (!text) return setError("A task needs a title.");
     if ([...text].length > 200) return setError("Titles are at most 200 characters.");
-    engine.updateTask(
-      task.id,
-      { title: text, description, assignee: assignee.trim() || null, status },
-      { base: opened ?? task },
-    );
+    const base = opened ?? task;
+    const fields: TaskFields = { title: text, description, assignee: assignee.trim() || null, status, labels };
+    // The picker shows minutes: a due date left alone keeps its seconds rather than being "changed".
+    if (due !== toLocalInput(base.dueAt)) fields.dueAt = fromLocalInput(due);
+    engine.updateTask(task.id, fields, { base });
     props.onClose();
   }
 
   return (
-    <Modal title={task && task.id > 0 ? `Task #${task.id}` : "Task"} onClose={props.onClose}>
+    <Modal title={task && task.id > 0 ? `Task #${task.id}` : "Task"} onClose={props.onClose} className="card-detail">
       {!task ? (
         <>
           <p className="notice">This task was deleted while you had it open.</p>
@@ -72,105 +83,116 @@ export function EditDialog(props: {
           </div>
         </>
       ) : (
-        <form className="edit-form" onSubmit={save}>
-          {lockedBy && <p className="notice">{lockedBy} is moving this card right now; saving may have to wait.</p>}
-          {changedElsewhere && (
-            <p className="notice">Someone changed this task while you had it open. Saving keeps your values.</p>
-          )}
-          <label className="field">
-            <span>Title</span>
-            <input
-              name="title"
-              value={title}
-              maxLength={200}
-              readOnly={readOnly}
-              onChange={(e) => setTitle(e.target.value)}
-              autoFocus
-            />
-          </label>
-          <label className="field">
-            <span>Description</span>
-            <textarea
-              name="description"
-              value={description}
-              rows={5}
-              maxLength={10000}
-              readOnly={readOnly}
-              placeholder={readOnly ? "No description" : "Details, links, acceptance criteria…"}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          </label>
-          <div className="field-row">
+        <div className="card-detail-grid">
+          <form className="edit-form" onSubmit={save}>
+            {lockedBy && <p className="notice">{lockedBy} is moving this card right now; saving may have to wait.</p>}
+            {changedElsewhere && (
+              <p className="notice">Someone changed this task while you had it open. Saving keeps your values.</p>
+            )}
             <label className="field">
-              <span>Assignee</span>
+              <span>Title</span>
               <input
-                name="assignee"
-                value={assignee}
-                maxLength={64}
+                name="title"
+                value={title}
+                maxLength={200}
                 readOnly={readOnly}
-                list={listId}
-                placeholder="Unassigned"
-                onChange={(e) => setAssignee(e.target.value)}
+                onChange={(e) => setTitle(e.target.value)}
+                autoFocus
               />
-              <PeopleOptions id={listId} />
             </label>
-            <label className="field">
-              <span>Status</span>
-              <select
-                name="status"
-                value={status}
-                disabled={readOnly}
-                onChange={(e) => setStatus(e.target.value as Status)}
-              >
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {STATUS_LABELS[s]}
-                  </option>
-                ))}
-              </select>
-            </label>
-          </div>
-          <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} onSaved={followOwnChange} />
-          {task.progress && (
+            <DescriptionField value={description} onChange={setDescription} readOnly={readOnly} />
+            <div className="field-row">
+              <label className="field">
+                <span>Assignee</span>
+                <input
+                  name="assignee"
+                  value={assignee}
+                  maxLength={64}
+                  readOnly={readOnly}
+                  list={listId}
+                  placeholder="Unassigned"
+                  onChange={(e) => setAssignee(e.target.value)}
+                />
+                <PeopleOptions id={listId} />
+              </label>
+              <label className="field">
+                <span>Status</span>
+                <select
+                  name="status"
+                  value={status}
+                  disabled={readOnly}
+                  onChange={(e) => setStatus(e.target.value as Status)}
+                >
+                  {STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {STATUS_LABELS[s]}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+            <div className="field-row">
+              <div className="field">
+                <span>Labels</span>
+                <LabelPicker value={labels} onChange={setLabels} disabled={readOnly} />
+              </div>
+              <label className="field due-field">
+                <span>Due (your local time)</span>
+                <input
+                  name="dueAt"
+                  type="datetime-local"
+                  value={due}
+                  readOnly={readOnly}
+                  onChange={(e) => setDue(e.target.value)}
+                />
+              </label>
+            </div>
+            <BlockersField task={task} onOpen={props.onOpen} onRefusal={setError} onSaved={followOwnChange} />
+            {task.progress && (
+              <p className="muted small-print">
+                Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}
+                {task.progress.message}
+              </p>
+            )}
             <p className="muted small-print">
-              Progress: {task.progress.percent != null ? `${Math.round(task.progress.percent)}% · ` : ""}
-              {task.progress.message}
+              Created by {task.createdBy || "someone"}{" "}
+              {timeAgo(task.createdAt, now) === "now" ? "just now" : `${timeAgo(task.createdAt, now)} ago`}
+              {task.updatedAt !== task.createdAt && ` · updated at ${clockTime(task.updatedAt)}`}
             </p>
-          )}
-          <p className="muted small-print">
-            Created by {task.createdBy || "someone"}{" "}
-            {timeAgo(task.createdAt, now) === "now" ? "just now" : `${timeAgo(task.createdAt, now)} ago`}
-            {task.updatedAt !== task.createdAt && ` · updated at ${clockTime(task.updatedAt)}`}
-          </p>
-          {task.id > 0 && <History taskId={task.id} version={task.version} />}
-          {error && (
-            <p className="entry-error" role="alert">
-              {error}
-            </p>
-          )}
-          {readOnly ? (
-            <div className="dialog-actions">
-              <span className="read-only-badge">View only</span>
-              <span className="spacer" />
-              <button type="button" className="primary" onClick={props.onClose}>
-                Close
-              </button>
-            </div>
-          ) : (
-            <div className="dialog-actions">
-              <button type="button" className="ghost danger-text" onClick={props.onDelete}>
-                <TrashIcon /> Delete
-              </button>
-              <span className="spacer" />
-              <button type="button" className="ghost" onClick={props.onClose}>
-                Cancel
-              </button>
-              <button type="submit" className="primary">
-                Save
-              </button>
-            </div>
-          )}
-        </form>
+            {error && (
+              <p className="entry-error" role="alert">
+                {error}
+              </p>
+            )}
+            {readOnly ? (
+              <div className="dialog-actions">
+                <span className="read-only-badge">View only</span>
+                <span className="spacer" />
+                <button type="button" className="primary" onClick={props.onClose}>
+                  Close
+                </button>
+              </div>
+            ) : (
+              <div className="dialog-actions">
+                <button type="button" className="ghost danger-text" onClick={props.onDelete}>
+                  <TrashIcon /> Delete
+                </button>
+                <span className="spacer" />
+                <button type="button" className="ghost" onClick={props.onClose}>
+                  Cancel
+                </button>
+                <button type="submit" className="primary">
+                  Save
+                </button>
+              </div>
+            )}
+          </form>
+          <div className="card-side">
+            <Viewers taskId={task.id} />
+            <Comments taskId={task.id} />
+            {task.id > 0 && <History taskId={task.id} version={task.version} />}
+          </div>
+        </div>
       )}
     </Modal>
   );

@@ -1,7 +1,8 @@
 //! A task's history in its dialog: who changed which fields, from what to what, and when.
 
 import { useEffect, useState } from "react";
-import type { ActivityEntry } from "../protocol";
+import type { ActivityEntry, Label } from "../protocol";
+import { useStore } from "../state/store";
 import { useApp } from "./App";
 import { timeAgo, useNow } from "./util";
 
@@ -11,8 +12,20 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
+/** A field's value as people read it: label names, not ids; due dates in local time. */
+function showField(field: string, value: unknown, labels: Readonly<Record<number, Label>>): string {
+  if (field === "labels" && Array.isArray(value)) {
+    return value.length === 0 ? "—" : value.map((id) => labels[Number(id)]?.name ?? `#${id}`).join(", ");
+  }
+  if (field === "dueAt" && typeof value === "string" && !Number.isNaN(Date.parse(value))) {
+    return new Date(value).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  }
+  return show(value);
+}
+
 export function History({ taskId, version }: { taskId: number; version: number }) {
-  const { engine } = useApp();
+  const { engine, store } = useApp();
+  const labels = useStore(store, (s) => s.labels);
   const [entries, setEntries] = useState<ActivityEntry[] | null | undefined>(undefined);
   const now = useNow(30_000);
 
@@ -47,7 +60,8 @@ export function History({ taskId, version }: { taskId: number; version: number }
                 <ul className="history-changes">
                   {Object.entries(entry.changes).map(([field, change]) => (
                     <li key={field}>
-                      <span className="mono">{field}</span> {show(change.from)} → {show(change.to)}
+                      <span className="mono">{field}</span> {showField(field, change.from, labels)} →{" "}
+                      {showField(field, change.to, labels)}
                     </li>
                   ))}
                 </ul>

@@ -76,3 +76,8 @@ export const UsersIcon = ({ size = 16 }: IconProps) =>
   );
 export const LogoutIcon = ({ size = 16 }: IconProps) =>
   svg(size, <path d="M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3M10 17l-5-5 5-5M5 12h11" />);
+export const CommentIcon = ({ size = 14 }: IconProps) =>
+  svg(size, <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12Z" />);
+export const BellIcon = ({ size = 16 }: IconProps) =>
+  svg(size, <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.9 1.9 0 0 0 3.4 0" />);
+export const FilterIcon = ({ size = 14 }: IconProps) => svg(size, <path d="M3 5h18l-7 8v6l-4 1v-7Z" />);

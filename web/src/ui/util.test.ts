@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { activityText, countdown, hueFor, initials, timeAgo, timeLeft } from "./util";
+import {
+  activityText,
+  countdown,
+  fromLocalInput,
+  hueFor,
+  initials,
+  readableText,
+  timeAgo,
+  timeLeft,
+  toLocalInput,
+} from "./util";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 
@@ -38,5 +48,22 @@ describe("presentation helpers", () => {
   it("words statuses in activity messages as people say them, leaving quoted titles alone", () => {
     expect(activityText("Adam moved #3 from TODO to IN_PROGRESS")).toBe("Adam moved #3 from To do to In progress");
     expect(activityText("Nick created #4 “Fix TODO list” in REVIEW")).toBe("Nick created #4 “Fix TODO list” in Review");
+  });
+
+  it("writes a label's name in black or white, whichever contrasts more with its colour", () => {
+    expect(readableText("#b60205")).toBe("#ffffff");
+    expect(readableText("#1d4ed8")).toBe("#ffffff");
+    expect(readableText("#fbca04")).toBe("#000000");
+    expect(readableText("#ffffff")).toBe("#000000");
+    expect(readableText("#000000")).toBe("#ffffff");
+    expect(readableText("#c2e0c6")).toBe("#000000");
+  });
+
+  it("shows a due date in the viewer's local time and sends it back in UTC", () => {
+    const local = new Date(2027, 2, 1, 16, 30);
+    expect(toLocalInput(local.toISOString())).toBe("2027-03-01T16:30");
+    expect(fromLocalInput("2027-03-01T16:30")).toBe(local.toISOString());
+    expect(fromLocalInput("")).toBeNull();
+    expect(toLocalInput(null)).toBe("");
   });
 });

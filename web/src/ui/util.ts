@@ -92,3 +92,45 @@ export function activityText(message: string): string {
     .map((part) => (part.startsWith("“") ? part : part.replace(STATUS_WORD, (s) => STATUS_LABELS[s as Status])))
     .join("");
 }
+
+/**
+ * Black or white, whichever reads better on `background` (`#rrggbb`): the one with the higher
+ * WCAG contrast ratio against it, so a label of any colour keeps its name legible.
+ */
+export function readableText(background: string): "#000000" | "#ffffff" {
+  const m = /^#?([0-9a-f]{6})$/i.exec(background.trim());
+  if (!m) return "#000000";
+  const channel = (i: number) => {
+    const c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+  // Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05): equal at L ≈ 0.179.
+  return luminance > 0.179 ? "#000000" : "#ffffff";
+}
+
+/** A due date in the viewer's local time: "14:00" today, else "Mar 3" (with the year if not this one). */
+export function dueLabel(iso: string, now: number): string {
+  const due = new Date(iso);
+  const today = new Date(now);
+  if (due.toDateString() === today.toDateString())
+    return due.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const sameYear = due.getFullYear() === today.getFullYear();
+  return due.toLocaleDateString([], { month: "short", day: "numeric", year: sameYear ? undefined : "numeric" });
+}
+
+/** An instant as `<input type=datetime-local>` wants it: the viewer's local wall time, to the minute. */
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A `datetime-local` value (the viewer's wall time) as the UTC instant the server stores; "" is none. */
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
