@@ -113,7 +113,15 @@ async function main() {
       [server.key, "Adam"],
     );
 
-    const figures = { firstLoad: [], reload: [], reloadLongest: [], keyDom: [], keyPainted: [], remote: [], remoteServer: [] };
+    const figures = {
+      firstLoad: [],
+      reload: [],
+      reloadLongest: [],
+      keyDom: [],
+      keyPainted: [],
+      remote: [],
+      remoteServer: [],
+    };
     const dragFigures = { fps: [], longest: [], longSum: [] };
 
     // First load: a fresh profile's IndexedDB is empty, so the board comes from sync:full.
