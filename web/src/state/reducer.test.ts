@@ -160,6 +160,17 @@ describe("merging task:{id}:updated patches", () => {
     expect(twice.tasks).toBe(once.tasks);
   });
 
+  it("returns the very same state for a neighbour's renumbering it has already applied", () => {
+    const moved = run(synced([task(1, { position: 0 }), task(2, { position: 1 })]), {
+      type: "taskPatched",
+      patch: { id: 2, position: 0, version: 2, updatedAt: T0 },
+      seq: 11,
+    });
+    // The server's renumbering of #1, pushed down by that move: same seq, same version.
+    const renumbered = { id: 1, position: 1, version: 1, updatedAt: T0 };
+    expect(run(moved, { type: "taskPatched", patch: renumbered, seq: 11 })).toBe(moved);
+  });
+
   it("ignores a patch for a task it does not know", () => {
     const state = synced([task(1)]);
     expect(run(state, { type: "taskPatched", patch: { id: 7, version: 9, updatedAt: T0 } }).tasks).toBe(state.tasks);

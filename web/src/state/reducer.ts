@@ -519,8 +519,15 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
         pending: markEcho(state.pending, action.task, state.me),
         seq: bumpSeq(state, action.seq),
       };
-    case "taskPatched":
-      return { ...state, tasks: mergePatch(state.tasks, action.patch), seq: bumpSeq(state, action.seq) };
+    case "taskPatched": {
+      const tasks = mergePatch(state.tasks, action.patch);
+      const seq = bumpSeq(state, action.seq);
+      // A move to the top of a long column is followed by one patch per card pushed down, which
+      // this page has already renumbered alike: the same state tells the store to wake nobody
+      // (a new copy would run every subscriber's selector once per card of the column).
+      if (tasks === state.tasks && seq === state.seq) return state;
+      return { ...state, tasks, seq };
+    }
     case "taskDeleted": {
       const drags = { ...state.drags };
       delete drags[action.id];

@@ -170,6 +170,9 @@ function graphLabel(graph: CardGraph | undefined): string {
 export const SortableCard = memo(
   function SortableCard(props: {
     task: Task;
+    /** The card's place in its column, and the column's measuring ref when it draws a window. */
+    index: number;
+    measure?: (node: HTMLLIElement | null) => void;
     now: number;
     placeholder: boolean;
     autoFocus: boolean;
@@ -230,11 +233,13 @@ export const SortableCard = memo(
         ref={(node) => {
           ref.current = node;
           setNodeRef(node);
+          props.measure?.(node);
         }}
         style={style}
         className={classes.join(" ")}
         data-testid="card"
         data-task-id={task.id}
+        data-index={props.index}
         data-locked-by={dragMark?.user}
         data-blocked={graph?.blocked ? "true" : undefined}
         title={graph?.blocked ? `Blocked: waiting on ${graph.open.map((id) => `#${id}`).join(", ")}` : undefined}
@@ -264,6 +269,8 @@ export const SortableCard = memo(
   // The focused card follows its own moves (see the effect above), so its position counts.
   (a, b) =>
     a.now === b.now &&
+    a.index === b.index &&
+    a.measure === b.measure &&
     a.placeholder === b.placeholder &&
     a.autoFocus === b.autoFocus &&
     a.onOpen === b.onOpen &&

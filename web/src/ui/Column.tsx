@@ -1,13 +1,29 @@
-//! One status column: its header and count, its sortable cards, and the inline new-task form.
+//! One status column: its header and count, its sortable cards (only those near the viewport
+//! once there are many), and the inline new-task form.
 
-import { memo, useMemo } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { STATUS_LABELS, type Status, type Task } from "../protocol";
 import type { CardKeyAction } from "./Board";
 import { SortableCard } from "./Card";
 import { Composer } from "./Composer";
 import { PlusIcon } from "./Icons";
+
+/**
+ * From this many cards on, a column draws only the cards near its viewport. dnd-kit keeps every
+ * droppable in one context, so each card mounting or unmounting anywhere re-renders every
+ * `useSortable` hook on the board: 1,000 of them made a keyboard move cost hundreds of ms.
+ * Below this, drawing them all costs little and the whole column stays in the DOM.
+ */
+const WINDOW_FROM = 50;
+/** A one-line card with an assignee, before it is measured; measured cards use their own height. */
+const ESTIMATED_CARD_PX = 88;
+/** The `.cards` list's gap (0.55rem), which the window adds between cards it has not drawn. */
+const CARD_GAP_PX = 8.8;
+/** Cards drawn beyond each edge of the viewport, so a fast scroll or a drag rarely shows a hole. */
+const OVERSCAN = 6;
 
 /**
  * Memoised: the board hands each column the same `tasks` array and callbacks while its cards are
@@ -33,6 +49,44 @@ export const Column = memo(function Column(props: {
   const ids = useMemo(() => tasks.map((t) => t.id), [tasks]);
   const { setNodeRef, isOver } = useDroppable({ id: `column:${status}` });
   const headingId = `column-${status}`;
+
+  const body = useRef<HTMLDivElement | null>(null);
+  const windowed = tasks.length >= WINDOW_FROM;
+  // Measured heights are kept by task id, so they follow a card that moves; the same function
+  // while the cards are the same spares the window a recount on every scroll.
+  const keyOf = useCallback((index: number) => tasks[index].id, [tasks]);
+  const virtualizer = useVirtualizer({
+    enabled: windowed,
+    count: tasks.length,
+    getScrollElement: () => body.current,
+    getItemKey: keyOf,
+    estimateSize: () => ESTIMATED_CARD_PX,
+    gap: CARD_GAP_PX,
+    overscan: OVERSCAN,
+    // Before the column is measured, assume it is as tall as the window, so the first frame
+    // already shows a full column rather than a few cards.
+    initialRect: { width: 0, height: typeof window === "undefined" ? 0 : window.innerHeight },
+    // React 19 refuses flushSync inside its own commit; a scroll re-renders on the next tick.
+    useFlushSync: false,
+  });
+
+  // A card moved by keyboard keeps the focus (the card focuses itself once drawn); when its new
+  // place is outside the drawn window, scroll there first so that it is drawn.
+  const focusIndex = props.focusId === null ? -1 : tasks.findIndex((t) => t.id === props.focusId);
+  useEffect(() => {
+    if (!windowed || focusIndex < 0) return;
+    const drawn = virtualizer.getVirtualItems();
+    if (drawn.some((item) => item.index === focusIndex)) return;
+    virtualizer.scrollToIndex(focusIndex, { align: "auto" });
+  }, [windowed, focusIndex, virtualizer]);
+
+  const drawn = windowed ? virtualizer.getVirtualItems() : null;
+  // The cards not drawn are stood in for by padding, so the scrollbar and the drawn cards'
+  // places are those of the whole column (the cards stay in normal flow: dnd-kit moves them
+  // with transforms of its own).
+  const padTop = drawn && drawn.length > 0 ? drawn[0].start : 0;
+  const padBottom = drawn && drawn.length > 0 ? virtualizer.getTotalSize() - drawn[drawn.length - 1].end : 0;
+  const cards = drawn ? drawn.map((item) => ({ task: tasks[item.index], index: item.index })) : null;
   return (
     <section
       className={`column is-${status.toLowerCase()}${isOver ? " is-over" : ""}`}
@@ -57,13 +111,25 @@ export const Column = memo(function Column(props: {
           </button>
         )}
       </header>
-      <div ref={setNodeRef} className="column-body">
+      <div
+        ref={(node) => {
+          body.current = node;
+          setNodeRef(node);
+        }}
+        className="column-body"
+      >
         <SortableContext items={ids} strategy={verticalListSortingStrategy}>
-          <ol className="cards" aria-label={`${STATUS_LABELS[status]} tasks`}>
-            {tasks.map((task) => (
+          <ol
+            className="cards"
+            aria-label={`${STATUS_LABELS[status]} tasks`}
+            style={drawn ? { paddingTop: padTop, paddingBottom: padBottom } : undefined}
+          >
+            {(cards ?? tasks.map((task, index) => ({ task, index }))).map(({ task, index }) => (
               <SortableCard
                 key={task.id}
                 task={task}
+                index={index}
+                measure={drawn ? virtualizer.measureElement : undefined}
                 now={props.now}
                 placeholder={props.draggingId === task.id}
                 autoFocus={props.focusId === task.id}
