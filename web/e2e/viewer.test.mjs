@@ -70,7 +70,9 @@ describe("a viewer", () => {
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
     assert.equal(await dialog.locator('input[name="title"]').getAttribute("readonly"), "");
-    assert.equal(await dialog.locator('textarea[name="description"]').getAttribute("readonly"), "");
+    // The description is shown (as Markdown), never offered for writing.
+    assert.equal(await dialog.locator('textarea[name="description"]').count(), 0);
+    assert.equal(await dialog.getByRole("tab", { name: "Write" }).count(), 0);
     assert.ok(await dialog.locator('select[name="status"]').isDisabled());
     assert.equal(await dialog.getByRole("button", { name: /save|delete/i }).count(), 0);
     await dialog.getByRole("button", { name: "Close", exact: true }).last().click();
