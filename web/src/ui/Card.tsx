@@ -14,7 +14,7 @@ import type { CardKeyAction } from "./Board";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
 import { CardBadges } from "./CardBadges";
-import { hueFor, timeAgo, timeLeft } from "./util";
+import { hueFor, plainExcerpt, timeAgo, timeLeft } from "./util";
 
 /** When the last drag ended: the click that ends a drag must not also open the card. */
 let lastDragEnd = 0;
@@ -106,7 +106,7 @@ export const CardView = memo(
             )}
           </div>
         )}
-        {task.description && <p className="card-desc">{task.description}</p>}
+        {task.description && <p className="card-desc">{plainExcerpt(task.description)}</p>}
         <CardBadges task={task} labels={props.labels} now={now} />
         {progress && (
           <div className="card-progress" title={progress.message}>

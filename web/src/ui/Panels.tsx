@@ -140,6 +140,8 @@ export function AgentsPanel(props: { onOpen: (taskId: number) => void }) {
   );
 }
 
+const COMMENT_PATH = "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12Z";
+
 /** One small stroke icon per kind of activity (SVG path data, 24×24). */
 const ACTIVITY_PATHS: Record<string, string> = {
   "task.created": "M12 5v14M5 12h14",
@@ -153,6 +155,13 @@ const ACTIVITY_PATHS: Record<string, string> = {
   "user.joined": "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9a7 7 0 0 1 14 0",
   "user.left": "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 9a7 7 0 0 1 14 0",
   "agent.status": "M6 9h12v10H6zM12 5v4M9.5 14h.01M14.5 14h.01",
+  "task.unblocked": "M7 11V7a5 5 0 0 1 9.9-1M5 11h14v10H5z",
+  "comment.created": COMMENT_PATH,
+  "comment.updated": COMMENT_PATH,
+  "comment.deleted": COMMENT_PATH,
+  "board.imported": "M12 3v12m-5-5 5 5 5-5M5 21h14",
+  "webhook.disabled": "M18 6 6 18M6 6l12 12",
+  "webhook.ping": "M3 12h4l3-8 4 16 3-8h4",
 };
 
 function ActivityItem({ entry, now }: { entry: ActivityEntry; now: number }) {

@@ -5,6 +5,7 @@ import {
   fromLocalInput,
   hueFor,
   initials,
+  plainExcerpt,
   readableText,
   timeAgo,
   timeLeft,
@@ -65,5 +66,14 @@ describe("presentation helpers", () => {
     expect(fromLocalInput("2027-03-01T16:30")).toBe(local.toISOString());
     expect(fromLocalInput("")).toBeNull();
     expect(toLocalInput(null)).toBe("");
+  });
+  it("shows a Markdown description's words without its marks on the card", () => {
+    expect(plainExcerpt("Check **every** item:\n- the changelog\n- the `upgrade` steps")).toBe(
+      "Check every item: the changelog the upgrade steps",
+    );
+    expect(plainExcerpt("# Title\n> quoted _softly_\n1. one\n\nSee [the docs](https://x.test)")).toBe(
+      "Title quoted softly one See the docs",
+    );
+    expect(plainExcerpt("2 * 3 = 6, snake_case_name")).toBe("2 * 3 = 6, snake_case_name");
   });
 });

@@ -134,3 +134,21 @@ export function fromLocalInput(value: string): string | null {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+/**
+ * A Markdown description as a card's one-glance excerpt: the words without the marks
+ * ("Check **every** item: - the `log`" → "Check every item: the log"). Rendering the Markdown
+ * for each of a thousand cards would cost far more than a preview is worth; the card view shows it whole.
+ */
+export function plainExcerpt(markdown: string): string {
+  return (
+    markdown
+      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+      .replace(/^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)/gm, "")
+      .replace(/(\*\*|\*|~~|`+)(?=\S)([^]*?\S)\1/g, "$2")
+      // Underscores mark emphasis only at a word's edge (snake_case stays as written).
+      .replace(/(?<!\w)(__|_)(?=\S)([^]*?\S)\1(?!\w)/g, "$2")
+      .replace(/\s+/g, " ")
+      .trim()
+  );
+}
