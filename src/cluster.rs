@@ -231,7 +231,10 @@ impl Cluster {
 
     /// Tells the other instances about a change this instance committed.
     pub fn publish_event(&self, event: &DomainEvent) {
-        self.send(format!("{}:events", event.board), Message::Event { event: Box::new(Cow::Borrowed(event)) });
+        self.send(
+            format!("{}:events", event.board),
+            Message::Event { event: Box::new(Cow::Borrowed(event)) },
+        );
     }
 
     /// Tells the other instances who is online here.
