@@ -835,11 +835,7 @@ impl Board {
     /// board shares the cached list itself, so a connect copies nothing and `sync:full`'s cache
     /// recognises the list by its address.
     pub async fn boards_for(&self, scope: Option<&[String]>) -> AppResult<Arc<Vec<BoardInfo>>> {
-        let all = self.all_boards().await?;
-        if all.iter().all(|b| crate::auth::can_see(scope, &b.id)) {
-            return Ok(all);
-        }
-        Ok(Arc::new(all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect()))
+        Ok(visible_boards(&self.all_boards().await?, scope))
     }
 
     /// Every board, from the cache when no board changed since it was read.
@@ -1202,4 +1198,13 @@ fn task_of(applied: Applied) -> AppResult<Task> {
     // A replayed `opId` first used for another kind of command has no task to give back.
     serde_json::from_value(value)
         .map_err(|_| AppError::Conflict("This opId was already used for a different command".into()))
+}
+
+/// The boards of `all` a credential limited to `scope` can see: `all` itself (shared, not
+/// copied) when it sees every one.
+pub fn visible_boards(all: &Arc<Vec<BoardInfo>>, scope: Option<&[String]>) -> Arc<Vec<BoardInfo>> {
+    if all.iter().all(|b| crate::auth::can_see(scope, &b.id)) {
+        return all.clone();
+    }
+    Arc::new(all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect())
 }

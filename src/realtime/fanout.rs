@@ -303,8 +303,7 @@ impl Fanout {
         for socket in sockets {
             let Some(session) = socket.extensions.get::<Arc<super::Session>>() else { continue };
             let scope = session.credential.boards.as_deref();
-            let boards: Vec<BoardInfo> =
-                all.iter().filter(|b| crate::auth::can_see(scope, &b.id)).cloned().collect();
+            let boards = crate::domain::board::visible_boards(&all, scope);
             let name = self.board.presence().name_of(&socket.id.to_string());
             let unread = self.board.unread_notifications(&name).await?;
             let json = encode_sync(board, &snapshot, &users, &waiting, &boards, unread)?;
