@@ -190,7 +190,7 @@ export function EditDialog(props: {
           <div className="card-side">
             <Viewers taskId={task.id} />
             <Comments taskId={task.id} />
-            {task.id > 0 && <History taskId={task.id} version={task.version} />}
+            {task.id > 0 && <History taskId={task.id} version={task.version} comments={task.commentCount ?? 0} />}
           </div>
         </div>
       )}
