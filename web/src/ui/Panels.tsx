@@ -7,7 +7,7 @@ import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
 import { ACTIVITY_PAGE } from "../sync/engine";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
 import { activityText, clockTime, countdown, timeAgo, useNow } from "./util";
