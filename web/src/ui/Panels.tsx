@@ -6,7 +6,7 @@ import type { ActivityEntry } from "../protocol";
 import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { ACTIVITY_PAGE } from "../sync/engine";
+import { ACTIVITY_PAGE } from "../sync/requests";
 import { useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
