@@ -262,20 +262,6 @@ describe("the sync engine", () => {
       vi.useRealTimers();
     }
   });
-
-  it("announces typing once per burst and stops after a second of quiet", async () => {
-    vi.useFakeTimers();
-    try {
-      socket.goLive({ tasks: [], agents: [], users: [], seq: 1 });
-      engine.typingInput();
-      engine.typingInput();
-      expect(socket.sent.filter((s) => s.event === "typing:start")).toHaveLength(1);
-      vi.advanceTimersByTime(1100);
-      expect(socket.sent.filter((s) => s.event === "typing:stop")).toHaveLength(1);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
 });
 
 function boardInfo(id: string, over: Partial<BoardInfo> = {}): BoardInfo {
