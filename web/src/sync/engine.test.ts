@@ -161,6 +161,23 @@ describe("the sync engine", () => {
     expect(showToast).toHaveBeenCalledTimes(1);
   });
 
+  it("reconnects after the server closed the session, even with a change on the wire", async () => {
+    vi.useFakeTimers();
+    try {
+      socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+      engine.moveTask(1, "DONE", 0);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(socket.commands()).toHaveLength(1);
+      socket.connected = false;
+      socket.serverSends("disconnect", "io server disconnect");
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(socket.connects).toBe(2);
+      expect(store.getState().pending[0].state).toBe("queued");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("keeps the agents waiting for work from agents:waiting", () => {
     socket.goLive({ tasks: [], agents: [], users: [], seq: 1, waitingAgents: ["bot-1"] });
     expect(store.getState().waiting).toEqual(["bot-1"]);

@@ -44,7 +44,8 @@ export class SyncEngine {
   /** This board was deleted on the server: its copy is forgotten and must not be saved again. */
   private boardGone = false;
   private timers: ReturnType<typeof setInterval>[] = [];
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The reconnect after the server closed the session on purpose. */
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: (() => void) | null = null;
 
   private readonly outbox: Outbox;
@@ -128,7 +129,7 @@ export class SyncEngine {
       // Socket.IO does not retry by itself after the server closed the session on purpose
       // (a restart or a kick); the board should come back all the same.
       if (reason === "io server disconnect") {
-        this.retryTimer = setTimeout(() => {
+        this.reconnectTimer = setTimeout(() => {
           if (!this.stopped && !socket.connected) socket.connect();
         }, 500);
       }
@@ -173,7 +174,7 @@ export class SyncEngine {
     this.unsubscribe?.();
     this.restMode.leave();
     for (const t of this.timers) clearInterval(t);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.outbox.stop();
     this.gaps.stop();
     this.signals.stop();
