@@ -5,7 +5,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { STATUSES, STATUS_LABELS, type Status, type TaskFields } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { canWrite, useApp } from "./App";
+import { canWrite, useApp } from "./appContext";
 import { Modal } from "./Modal";
 import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";

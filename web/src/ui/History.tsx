@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import type { ActivityEntry, Label } from "../protocol";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { dateTime, timeAgo, useNow } from "./util";
 
 function show(value: unknown): string {
