@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use warroom::transport::{HEADER_TIMEOUT, PENDING_HANDSHAKES, UNAUTHENTICATED_SESSIONS};
 
 /// Socket.IO's connect timeout as the server sets it, plus room for a loaded machine.
-const CONNECT_DEADLINE: Duration = Duration::from_secs(10 + 10);
+const CONNECT_DEADLINE: Duration = Duration::from_secs(5 + 10);
 
 async fn tcp(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.url.trim_start_matches("http://")).await.expect("connecting")
