@@ -39,7 +39,7 @@ pub async fn create_token(
     boards: &[String],
 ) -> anyhow::Result<(String, StoredToken)> {
     let name = crate::domain::input::name(serde_json::Value::String(name.to_owned()), "name")?;
-    let boards = crate::invites::board_scope(boards)?;
+    let boards = crate::domain::invites::board_scope(boards)?;
     let (token, stored) = auth::new_token(&name, role, boards, &crate::clock::now());
     let store = open(args).await?;
     store.create_token(stored.clone()).await?;
@@ -55,7 +55,8 @@ pub async fn create_invite(
     hours: u32,
 ) -> anyhow::Result<(String, auth::Invite)> {
     let store = open(args).await?;
-    let made = crate::invites::create(&*store, role, boards, Some(i64::from(hours)), "warroom").await?;
+    let made =
+        crate::domain::invites::create(&*store, role, boards, Some(i64::from(hours)), "warroom").await?;
     store.close().await;
     Ok(made)
 }

@@ -17,7 +17,6 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod invites;
 pub mod mcp;
 pub mod metrics;
 pub mod presence;

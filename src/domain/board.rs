@@ -981,7 +981,7 @@ impl Board {
         hours: Option<i64>,
         maker: &str,
     ) -> AppResult<(String, Invite)> {
-        crate::invites::create(&*self.store, role, boards, hours, maker).await
+        super::invites::create(&*self.store, role, boards, hours, maker).await
     }
 
     /// Exchanges an invite code for a personal token, which works at once (added to `keys`).
@@ -991,7 +991,7 @@ impl Board {
         code: &str,
         name: &str,
     ) -> AppResult<(String, StoredToken)> {
-        crate::invites::accept(&*self.store, keys, code, name).await
+        super::invites::accept(&*self.store, keys, code, name).await
     }
 
     // ---- webhooks (admins) ----

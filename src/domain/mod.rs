@@ -9,6 +9,7 @@ pub mod cards;
 pub mod coordination;
 pub mod graph;
 pub mod input;
+pub mod invites;
 pub mod notifications;
 pub mod patterns;
 pub mod storage;

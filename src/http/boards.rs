@@ -262,7 +262,7 @@ pub async fn invite(
         crate::auth::check_board(actor.scope.as_deref(), board)?;
     }
     let (code, invite) = app.board.create_invite(role, &boards, hours, &actor.name).await?;
-    let url = crate::invites::url(&public_base(&headers), &code);
+    let url = crate::domain::invites::url(&public_base(&headers), &code);
     let body = json!({
         "code": code,
         "url": url,
