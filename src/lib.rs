@@ -4,7 +4,9 @@
 //! adapter (`realtime` for Socket.IO, `http` for REST) → `domain::board` (validate, check
 //! drag locks) → `store` (one transaction, rules from `domain::write`) → `bus` (in sequence
 //! order) → `realtime::fanout` (both seeds' events to every socket that wants them).
-//! `presence` holds what lives only in memory: who is online, typing, dragging.
+//! `presence` holds what lives only in memory: who is online, typing, dragging; the board
+//! service shares it between instances through `domain::coordination` (in-process, or
+//! `cluster` over Redis).
 //! See `docs/architecture.md` for the map and its invariants.
 
 pub mod admin;
