@@ -304,7 +304,7 @@ impl Fanout {
             let Some(session) = socket.extensions.get::<Arc<super::Session>>() else { continue };
             let scope = session.credential.boards.as_deref();
             let boards = crate::domain::board::visible_boards(&all, scope);
-            let name = self.board.presence().name_of(&socket.id.to_string());
+            let name = self.board.name_of(&socket.id.to_string());
             let unread = self.board.unread_notifications(&name).await?;
             let json = encode_sync(board, &snapshot, &users, &waiting, &boards, unread)?;
             let _ = socket.emit("sync:full", &*json);
