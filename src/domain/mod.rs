@@ -6,6 +6,7 @@ pub mod agent;
 pub mod board;
 pub mod boards;
 pub mod cards;
+pub mod change;
 pub mod coordination;
 pub mod graph;
 pub mod input;

@@ -19,9 +19,9 @@ use crate::domain::agent::Agent;
 use crate::domain::board::Board;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Label;
+use crate::domain::change::Change;
 use crate::domain::storage::Snapshot;
 use crate::domain::task::{Status, Task};
-use crate::domain::write::Change;
 use crate::error::AppResult;
 use crate::presence::{Signal, User};
 
