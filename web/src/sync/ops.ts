@@ -39,14 +39,15 @@ export interface UpdateOptions {
   checkVersion?: boolean;
 }
 
+/** What every new op starts with: its own id, the time, queued, untried. */
+function fresh(baseVersion: number) {
+  return { opId: makeOpId(), at: new Date().toISOString(), state: "queued" as const, attempts: 0, baseVersion };
+}
+
 export function createOp(input: NewTaskInput): CreateOp {
   return {
     kind: "create",
-    opId: makeOpId(),
-    at: new Date().toISOString(),
-    state: "queued",
-    attempts: 0,
-    baseVersion: 0,
+    ...fresh(0),
     tempId: makeTempId(),
     title: input.title.trim(),
     description: (input.description ?? "").trim(),
@@ -88,11 +89,7 @@ export function updateOp(
   }
   return {
     kind: "update",
-    opId: makeOpId(),
-    at: new Date().toISOString(),
-    state: "queued",
-    attempts: 0,
-    baseVersion,
+    ...fresh(baseVersion),
     id,
     fields: changed,
     baseValues,
@@ -103,11 +100,7 @@ export function updateOp(
 export function moveOp(state: BoardState, id: number, status: Status, position: number): MoveOp {
   return {
     kind: "move",
-    opId: makeOpId(),
-    at: new Date().toISOString(),
-    state: "queued",
-    attempts: 0,
-    baseVersion: state.tasks[id]?.version ?? 0,
+    ...fresh(state.tasks[id]?.version ?? 0),
     id,
     status,
     position,
@@ -117,11 +110,7 @@ export function moveOp(state: BoardState, id: number, status: Status, position: 
 export function deleteOp(state: BoardState, id: number): DeleteOp {
   return {
     kind: "delete",
-    opId: makeOpId(),
-    at: new Date().toISOString(),
-    state: "queued",
-    attempts: 0,
-    baseVersion: state.tasks[id]?.version ?? 0,
+    ...fresh(state.tasks[id]?.version ?? 0),
     id,
   };
 }
