@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::bus::{Bus, DomainEvent};
-use crate::domain::coordination::{Coordination, Survivor};
+use crate::domain::coordination::{AgentGone, Coordination};
 use crate::error::{AppError, AppResult};
 use crate::presence::{DRAG_LOCK_TIMEOUT, MAX_DRAGS_PER_CONNECTION, PeopleChange, Presence, Signal, User};
 
@@ -509,12 +509,16 @@ impl Cluster {
     }
 
     /// Records that a connection of this instance speaks for an agent.
+    /// The board is noted among those with agents, where a survivor looks for a dead instance's.
     async fn own_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<()> {
         let mut c = self.conn();
         let owner = format!("{}|{conn}", self.id);
-        let _: i64 =
-            self.run("recording an agent's owner", c.hset(self.agents_key(board), agent, owner)).await?;
-        Ok(())
+        let mut pipe = redis::pipe();
+        pipe.hset(self.agents_key(board), agent, owner)
+            .ignore()
+            .sadd(self.key("agent-boards"), board)
+            .ignore();
+        self.run("recording an agent's owner", pipe.query_async::<()>(&mut c)).await
     }
 
     /// Forgets the agent's owner if it is still this connection (true), so the agent goes
@@ -579,7 +583,7 @@ impl Cluster {
     pub fn start(
         self: &Arc<Self>,
         bus: Arc<Bus>,
-        survivor: Arc<dyn Survivor>,
+        gone: mpsc::UnboundedSender<AgentGone>,
         mut signals: mpsc::UnboundedReceiver<Signal>,
     ) -> (mpsc::UnboundedReceiver<Signal>, Running) {
         let (local, rx) = mpsc::unbounded_channel();
@@ -589,7 +593,7 @@ impl Cluster {
             tasks.push(tokio::spawn(self.clone().publish(outbox)));
         }
         tasks.push(tokio::spawn(self.clone().subscribe(bus.clone())));
-        tasks.push(tokio::spawn(self.clone().beat(bus, survivor)));
+        tasks.push(tokio::spawn(self.clone().beat(bus, gone)));
         let this = self.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(signal) = signals.recv().await {
@@ -715,7 +719,7 @@ impl Cluster {
     }
 
     /// Every second: the bus's patience, the heartbeat, then a look for dead instances.
-    async fn beat(self: Arc<Self>, bus: Arc<Bus>, survivor: Arc<dyn Survivor>) {
+    async fn beat(self: Arc<Self>, bus: Arc<Bus>, gone: mpsc::UnboundedSender<AgentGone>) {
         let mut tick = tokio::time::interval(BEAT);
         let mut beats: u32 = 0;
         loop {
@@ -731,7 +735,7 @@ impl Cluster {
                 e.log("refreshing the heartbeat");
                 continue;
             }
-            if let Err(e) = self.sweep(&*survivor).await {
+            if let Err(e) = self.sweep(&gone).await {
                 e.log("looking for dead instances");
             }
         }
@@ -753,7 +757,7 @@ impl Cluster {
 
     /// Forgets the people and typing of instances whose heartbeat is gone, and cleans up after
     /// them (once, by whichever survivor wins the guard).
-    async fn sweep(&self, survivor: &dyn Survivor) -> AppResult<()> {
+    async fn sweep(&self, gone: &mpsc::UnboundedSender<AgentGone>) -> AppResult<()> {
         let mut c = self.conn();
         let known: Vec<String> = self.run("listing instances", c.smembers(self.key("instances"))).await?;
         let mut alive = vec![self.id.clone()];
@@ -771,7 +775,7 @@ impl Cluster {
                 .run("guarding a reap", c.set_options(self.key(&format!("reaped:{id}")), 1, guard))
                 .await?;
             if won.is_some() {
-                self.reap(survivor, &id).await?;
+                self.reap(gone, &id).await?;
             }
         }
         self.forget_all_but(&alive);
@@ -801,8 +805,9 @@ impl Cluster {
         }
     }
 
-    /// A dead instance's drag locks end (everyone is told) and its agents go offline.
-    async fn reap(&self, survivor: &dyn Survivor, dead: &str) -> AppResult<()> {
+    /// A dead instance's drag locks end (everyone is told) and its agents go offline: the board
+    /// service hears of each through `gone`, and records it.
+    async fn reap(&self, gone: &mpsc::UnboundedSender<AgentGone>, dead: &str) -> AppResult<()> {
         tracing::warn!(instance = dead, "an instance stopped beating: releasing its locks and agents");
         let mut c = self.conn();
         let locks_key = self.key(&format!("instance:{dead}:locks"));
@@ -825,15 +830,17 @@ impl Cluster {
             }
         }
         let _: i64 = self.run("forgetting a dead instance's locks", c.del(&locks_key)).await?;
-        for b in survivor.board_ids().await? {
-            let b = b.as_str();
+        let boards: Vec<String> =
+            self.run("listing boards with agents", c.smembers(self.key("agent-boards"))).await?;
+        for board in boards {
             let owners: HashMap<String, String> =
-                self.run("listing agents' owners", c.hgetall(self.agents_key(b))).await?;
+                self.run("listing agents' owners", c.hgetall(self.agents_key(&board))).await?;
             for (agent, owner) in owners {
                 if owner.starts_with(&format!("{dead}|"))
-                    && self.hdel_if_prefix(b, &agent, &format!("{dead}|")).await?
+                    && self.hdel_if_prefix(&board, &agent, &format!("{dead}|")).await?
                 {
-                    survivor.agent_gone(b, &agent).await?;
+                    // Only a stopping server has dropped the receiver; nobody is left to tell.
+                    let _ = gone.send(AgentGone { board: board.clone(), agent });
                 }
             }
         }

@@ -187,8 +187,10 @@ pub async fn serve(
     let cluster_tasks = match &app.cluster {
         Some(cluster) => {
             let signals = app.signals.lock().unwrap().take().expect("serve runs once");
-            let survivor = Arc::new(app.board.clone());
-            let (signals, running) = cluster.start(app.board.bus().clone(), survivor, signals);
+            let (gone, agents_gone) = tokio::sync::mpsc::unbounded_channel();
+            let board = app.board.clone();
+            tokio::spawn(async move { board.record_agents_gone(agents_gone).await });
+            let (signals, running) = cluster.start(app.board.bus().clone(), gone, signals);
             *app.signals.lock().unwrap() = Some(signals);
             tracing::info!(instance = cluster.id(), "sharing the board through Redis");
             Some(running)

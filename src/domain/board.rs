@@ -15,7 +15,7 @@ use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::change::{Applied, Change, WriteOp, WriteRequest};
-use super::coordination::{Coordination, InProcess, Survivor};
+use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields};
 use super::notifications::Notification;
 use super::task::{NewTask, Status, Task, TaskPatch};
@@ -401,6 +401,16 @@ impl Board {
             }
         }
         Ok(())
+    }
+
+    /// Records, one after another, the agents the cluster's reaper reports gone with their
+    /// instance; runs until the reaper's sender is dropped.
+    pub async fn record_agents_gone(&self, mut gone: tokio::sync::mpsc::UnboundedReceiver<AgentGone>) {
+        while let Some(AgentGone { board, agent }) = gone.recv().await {
+            if let Err(e) = self.mark_offline(&board, &agent, &agent).await {
+                e.log("marking a dead instance's agent offline");
+            }
+        }
     }
 
     async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
@@ -1153,18 +1163,6 @@ impl Board {
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
-    }
-}
-
-/// The cluster's reaper reaches the board service through this narrow port.
-#[async_trait::async_trait]
-impl Survivor for Board {
-    async fn board_ids(&self) -> AppResult<Vec<String>> {
-        Board::board_ids(self).await
-    }
-
-    async fn agent_gone(&self, board: &str, agent: &str) -> AppResult<()> {
-        self.mark_offline(board, agent, agent).await
     }
 }
 

@@ -56,16 +56,12 @@ pub trait Coordination: Send + Sync {
     fn publish_event(&self, event: &DomainEvent);
 }
 
-/// What the cluster asks of the board service when another instance died: the boards to look
-/// for its agents on, and marking each of them offline. Owned by the domain so that the
-/// cluster depends on the domain and never the other way round.
-#[async_trait]
-pub trait Survivor: Send + Sync {
-    /// Every board's id, as stored now.
-    async fn board_ids(&self) -> AppResult<Vec<String>>;
-
-    /// An agent whose instance died goes offline.
-    async fn agent_gone(&self, board: &str, agent: &str) -> AppResult<()>;
+/// An agent whose instance died, as the cluster's reaper reports it (over a channel that the
+/// server hands to the board service): the cluster depends on the domain, never the reverse.
+#[derive(Debug)]
+pub struct AgentGone {
+    pub board: String,
+    pub agent: String,
 }
 
 /// One instance: the shared state is this process's presence, and there is no one to publish to.
