@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -467,6 +467,9 @@ async fn handle(
     gate: &Gate,
 ) -> Response<axum::body::Body> {
     req.extensions_mut().insert(ConnectInfo(remote));
+    if req.uri().path().starts_with("/socket.io/") {
+        detach_from_read_buffer(&mut req);
+    }
     if is_new_socket_session(&req) {
         match gate.pending_handshake() {
             Some(pending) => {
@@ -492,6 +495,22 @@ async fn handle(
         _ => req.map(axum::body::Body::new),
     };
     router.oneshot(req).await.unwrap_or_else(|e: Infallible| match e {})
+}
+
+/// A Socket.IO session keeps the parts of the request that opened it (or upgraded it) for its
+/// whole life, and hyper parses a request's URI and header values as slices of the connection's
+/// read buffer, so each session kept that whole buffer alive (15.9 KiB per idle socket, measured
+/// with massif). Copies of them let the buffer go as soon as the request has been read.
+fn detach_from_read_buffer<B>(req: &mut Request<B>) {
+    if let Ok(uri) = req.uri().to_string().parse() {
+        *req.uri_mut() = uri;
+    }
+    for value in req.headers_mut().values_mut() {
+        if let Ok(mut copy) = HeaderValue::from_bytes(value.as_bytes()) {
+            copy.set_sensitive(value.is_sensitive());
+            *value = copy;
+        }
+    }
 }
 
 /// The Socket.IO session a request belongs to, if it names one.
