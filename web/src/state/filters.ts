@@ -1,7 +1,8 @@
 //! The board's card filters (text, label, assignee, due) and the due-date classes the cards show,
 //! as pure functions of a task and the local clock; and where a board's filter is remembered.
 
-import type { Task } from "../protocol";
+import { STATUSES, type Status, type Task } from "../protocol";
+import type { Columns } from "./tasks";
 
 export type DueFilter = "all" | "overdue" | "today" | "week" | "none";
 export const DUE_FILTERS: readonly DueFilter[] = ["all", "overdue", "today", "week", "none"];
@@ -100,14 +101,29 @@ export function saveFilter(board: string, filter: CardFilter): void {
   }
 }
 
-/** Each column with only the cards that pass `match` (the same arrays when nothing is filtered out). */
-export function filterColumns<C extends Record<string, Task[]>>(columns: C, match: (task: Task) => boolean): C {
-  const out = {} as Record<string, Task[]>;
-  for (const [status, tasks] of Object.entries(columns)) {
+/**
+ * Each column with only the cards that pass `match` (the same array when nothing is filtered
+ * out). `last` is an earlier call's columns and result with the same `match`: a column that is
+ * still the same array keeps its result, so a change filters again only the columns it touched,
+ * and the others' memoised components skip rendering.
+ */
+export function filterColumns(
+  columns: Columns,
+  match: (task: Task) => boolean,
+  last?: { columns: Columns; shown: Columns },
+): Columns {
+  if (last?.columns === columns) return last.shown;
+  const out = {} as Record<Status, readonly Task[]>;
+  for (const status of STATUSES) {
+    const tasks = columns[status];
+    if (last && last.columns[status] === tasks) {
+      out[status] = last.shown[status];
+      continue;
+    }
     const kept = tasks.filter(match);
     out[status] = kept.length === tasks.length ? tasks : kept;
   }
-  return out as C;
+  return out;
 }
 
 /**
