@@ -102,28 +102,28 @@ export function saveFilter(board: string, filter: CardFilter): void {
 }
 
 /**
- * Each column with only the cards that pass `match` (the same array when nothing is filtered
- * out). `last` is an earlier call's columns and result with the same `match`: a column that is
- * still the same array keeps its result, so a change filters again only the columns it touched,
- * and the others' memoised components skip rendering.
+ * A function giving each column with only the cards that pass `match` (the same array when
+ * nothing is filtered out). It remembers its last answer: a column that is still the same array
+ * keeps its result, so a change filters again only the columns it touched (not every card of
+ * the board), and the other columns' memoised components skip rendering.
  */
-export function filterColumns(
-  columns: Columns,
-  match: (task: Task) => boolean,
-  last?: { columns: Columns; shown: Columns },
-): Columns {
-  if (last?.columns === columns) return last.shown;
-  const out = {} as Record<Status, readonly Task[]>;
-  for (const status of STATUSES) {
-    const tasks = columns[status];
-    if (last && last.columns[status] === tasks) {
-      out[status] = last.shown[status];
-      continue;
+export function columnFilter(match: (task: Task) => boolean): (columns: Columns) => Columns {
+  let last: { columns: Columns; shown: Columns } | null = null;
+  return (columns) => {
+    if (last?.columns === columns) return last.shown;
+    const shown = {} as Record<Status, readonly Task[]>;
+    for (const status of STATUSES) {
+      const tasks = columns[status];
+      if (last && last.columns[status] === tasks) {
+        shown[status] = last.shown[status];
+        continue;
+      }
+      const kept = tasks.filter(match);
+      shown[status] = kept.length === tasks.length ? tasks : kept;
     }
-    const kept = tasks.filter(match);
-    out[status] = kept.length === tasks.length ? tasks : kept;
-  }
-  return out;
+    last = { columns, shown };
+    return shown;
+  };
 }
 
 /**

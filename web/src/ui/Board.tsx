@@ -26,7 +26,7 @@ import { arrayMove } from "@dnd-kit/sortable";
 import { STATUSES, type Status, type Task } from "../protocol";
 import { selectVisibleColumns, selectVisibleTasks } from "../state/reducer";
 import { reuseColumns, type Columns, type TaskMap } from "../state/tasks";
-import { filterColumns, indexInFullColumn } from "../state/filters";
+import { columnFilter, indexInFullColumn } from "../state/filters";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { canWrite, useApp } from "./appContext";
@@ -78,16 +78,10 @@ export function Board(props: {
   const tasks = useStore(store, selectVisibleTasks);
   const now = useNow(30_000);
   // The store keeps each column's array while its cards are unchanged, so a change renders only
-  // the columns it touched; a filter keeps that (see `filterColumns`).
+  // the columns it touched; a filter keeps that (see `columnFilter`).
   const allColumns = useStore(store, selectVisibleColumns);
-  const lastFiltered = useRef<{ columns: Columns; filter: (task: Task) => boolean; shown: Columns } | null>(null);
-  const columns = useMemo(() => {
-    if (!filter) return allColumns;
-    const last = lastFiltered.current?.filter === filter ? lastFiltered.current : undefined;
-    const shown = filterColumns(allColumns, filter, last);
-    lastFiltered.current = { columns: allColumns, filter, shown };
-    return shown;
-  }, [allColumns, filter]);
+  const filtered = useMemo(() => (filter ? columnFilter(filter) : null), [filter]);
+  const columns = useMemo(() => (filtered ? filtered(allColumns) : allColumns), [allColumns, filtered]);
   const latestAll = useRef(allColumns);
   latestAll.current = allColumns;
   /** Moves a card to `index` among the shown cards `shown` (its new order) of `status`. */
