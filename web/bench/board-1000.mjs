@@ -4,12 +4,34 @@
 // card has 5 labels and a due date; the first 10 cards have 50 comments each.
 // Usage: node bench/board-1000.mjs [runs]   (after npm run build and cargo build; see
 // docs/performance.md, "Dashboard at 1,000 cards"). Prints medians, one JSON line per figure.
+// PROFILE=dir writes a CPU profile of each step of the first run there (reload.cpuprofile, ...),
+// for DevTools or a sum of self time per function; build with `--minify false` for their names.
 
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
 const RUNS = Number(process.argv[2] ?? 5);
+const PROFILE = process.env.PROFILE;
+
+/** `step()`, under Chromium's sampling profiler when PROFILE is set and this is the first run. */
+async function profiled(page, name, run, step) {
+  if (!PROFILE || run !== 0) return step();
+  mkdirSync(PROFILE, { recursive: true });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  await cdp.send("Profiler.start");
+  try {
+    return await step();
+  } finally {
+    const { profile } = await cdp.send("Profiler.stop");
+    writeFileSync(join(PROFILE, `${name}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  }
+}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -214,8 +236,12 @@ async function main() {
     const dragFigures = { fps: [], longest: [], longSum: [] };
 
     // First load: a fresh profile's IndexedDB is empty, so the board comes from sync:full.
-    await page.goto(server.url);
-    figures.firstLoad.push(await page.evaluate(paintedWith, CARDS));
+    figures.firstLoad.push(
+      await profiled(page, "first-load", 0, async () => {
+        await page.goto(server.url);
+        return page.evaluate(paintedWith, CARDS);
+      }),
+    );
     await adam.waitFor("live");
     // Let the board be saved before the reloads read it back.
     await eventually("the board to be saved", () =>
@@ -235,8 +261,12 @@ async function main() {
     );
 
     for (let run = 0; run < RUNS; run++) {
-      await page.reload();
-      figures.reload.push(await page.evaluate(paintedWith, CARDS));
+      figures.reload.push(
+        await profiled(page, "reload", run, async () => {
+          await page.reload();
+          return page.evaluate(paintedWith, CARDS);
+        }),
+      );
       const long = await longTasksSince(page, 0);
       figures.reloadLongest.push(long.length ? Math.max(...long) : 0);
       await adam.waitFor("live");
@@ -245,7 +275,7 @@ async function main() {
       const id = Number(
         await page.locator('[data-testid="column-TODO"] [data-testid="card"]').nth(run).getAttribute("data-task-id"),
       );
-      const key = await page.evaluate(keyboardMove, id);
+      const key = await profiled(page, "key", run, () => page.evaluate(keyboardMove, id));
       figures.keyDom.push(key.dom);
       figures.keyPainted.push(key.painted);
       await eventually("the keyboard move to be confirmed", () =>
@@ -259,11 +289,13 @@ async function main() {
       const to = STATUSES[(STATUSES.indexOf(current.status) + 1) % STATUSES.length];
       const arrival = page.evaluate(remoteArrival, [remote.id, to]);
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
-      const sent = Date.now();
-      await server.api("PUT", `/tasks/${remote.id}`, { status: to, position: 0 });
-      // The server's share: until its answer, which it sends once the change is committed and out.
-      figures.remoteServer.push(Date.now() - sent);
-      figures.remote.push((await arrival) - sent);
+      await profiled(page, "remote", run, async () => {
+        const sent = Date.now();
+        await server.api("PUT", `/tasks/${remote.id}`, { status: to, position: 0 });
+        // The server's share: until its answer, which it sends once the change is committed and out.
+        figures.remoteServer.push(Date.now() - sent);
+        figures.remote.push((await arrival) - sent);
+      });
 
       // A drag across three columns: frames and long tasks from pickup to drop.
       const card = page.locator('[data-testid="column-TODO"] [data-testid="card"]').first();
@@ -279,10 +311,12 @@ async function main() {
         window.__frameLoop = requestAnimationFrame(tick);
         return performance.now();
       });
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width / 2 + 12, box.y + box.height / 2 + 6, { steps: 4 });
-      await page.mouse.move(target.x + target.width / 2, target.y + target.height / 3, { steps: 60 });
-      await page.mouse.up();
+      await profiled(page, "drag", run, async () => {
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width / 2 + 12, box.y + box.height / 2 + 6, { steps: 4 });
+        await page.mouse.move(target.x + target.width / 2, target.y + target.height / 3, { steps: 60 });
+        await page.mouse.up();
+      });
       const drag = await page.evaluate((start) => {
         cancelAnimationFrame(window.__frameLoop);
         const elapsed = performance.now() - start;
@@ -297,9 +331,15 @@ async function main() {
       );
 
       // Filters: one label (every 10th card has it), then back; then words of a title, then back.
-      figures.filterLabel.push(await page.evaluate(applyFilter, ["label", String(labels[0]), labelled]));
+      figures.filterLabel.push(
+        await profiled(page, "filter-label", run, () =>
+          page.evaluate(applyFilter, ["label", String(labels[0]), labelled]),
+        ),
+      );
       await page.evaluate(applyFilter, ["label", "", CARDS]);
-      figures.filterText.push(await page.evaluate(applyFilter, ["text", "write docs", textHits]));
+      figures.filterText.push(
+        await profiled(page, "filter-text", run, () => page.evaluate(applyFilter, ["text", "write docs", textHits])),
+      );
       await page.evaluate(applyFilter, ["text", "", CARDS]);
 
       // A card with 50 comments: click → its thread shown (fetched over REST, rendered as Markdown).

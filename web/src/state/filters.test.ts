@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { task } from "../testing/fixtures";
-import { cardMatcher, dueState, indexInFullColumn, NO_FILTER, UNASSIGNED, type CardFilter } from "./filters";
+import {
+  cardMatcher,
+  columnFilter,
+  dueState,
+  indexInFullColumn,
+  NO_FILTER,
+  UNASSIGNED,
+  type CardFilter,
+} from "./filters";
+import { boardOf, placeTask } from "./tasks";
 
 // Noon local time, so "later today" and "tomorrow" are clear of midnight.
 const NOW = new Date(2026, 5, 10, 12, 0, 0).getTime();
@@ -54,5 +63,26 @@ describe("moving a card while filtered", () => {
     expect(indexInFullColumn(full, [9, 1, 3], 0)).toBe(0);
     expect(indexInFullColumn(full, [1, 3, 9], 2)).toBe(3);
     expect(indexInFullColumn(full, [9], 0)).toBe(4);
+  });
+});
+
+describe("filtering columns change by change", () => {
+  it("filters again only the columns that changed, and keeps the others' results", () => {
+    const board = boardOf([task(1, { title: "docs" }), task(2), task(3, { status: "DONE", title: "docs" })]);
+    const seen: number[] = [];
+    const filtered = columnFilter((t) => {
+      seen.push(t.id);
+      return t.title === "docs";
+    });
+    const before = filtered(board.columns);
+    expect(before.TODO.map((t) => t.id)).toEqual([1]);
+    expect(before.DONE).toBe(board.columns.DONE);
+    seen.length = 0;
+    const after = filtered(placeTask(board, board.tasks[2], "REVIEW", 0).columns);
+    expect(seen.sort()).toEqual([1, 2]);
+    expect(after.DONE).toBe(before.DONE);
+    expect(after.TODO).not.toBe(before.TODO);
+    expect(after.REVIEW).toEqual([]);
+    expect(filtered(placeTask(board, board.tasks[2], "REVIEW", 0).columns).DONE).toBe(before.DONE);
   });
 });

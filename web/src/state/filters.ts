@@ -1,7 +1,8 @@
 //! The board's card filters (text, label, assignee, due) and the due-date classes the cards show,
 //! as pure functions of a task and the local clock; and where a board's filter is remembered.
 
-import type { Task } from "../protocol";
+import { STATUSES, type Status, type Task } from "../protocol";
+import type { Columns } from "./tasks";
 
 export type DueFilter = "all" | "overdue" | "today" | "week" | "none";
 export const DUE_FILTERS: readonly DueFilter[] = ["all", "overdue", "today", "week", "none"];
@@ -100,14 +101,29 @@ export function saveFilter(board: string, filter: CardFilter): void {
   }
 }
 
-/** Each column with only the cards that pass `match` (the same arrays when nothing is filtered out). */
-export function filterColumns<C extends Record<string, Task[]>>(columns: C, match: (task: Task) => boolean): C {
-  const out = {} as Record<string, Task[]>;
-  for (const [status, tasks] of Object.entries(columns)) {
-    const kept = tasks.filter(match);
-    out[status] = kept.length === tasks.length ? tasks : kept;
-  }
-  return out as C;
+/**
+ * A function giving each column with only the cards that pass `match` (the same array when
+ * nothing is filtered out). It remembers its last answer: a column that is still the same array
+ * keeps its result, so a change filters again only the columns it touched (not every card of
+ * the board), and the other columns' memoised components skip rendering.
+ */
+export function columnFilter(match: (task: Task) => boolean): (columns: Columns) => Columns {
+  let last: { columns: Columns; shown: Columns } | null = null;
+  return (columns) => {
+    if (last?.columns === columns) return last.shown;
+    const shown = {} as Record<Status, readonly Task[]>;
+    for (const status of STATUSES) {
+      const tasks = columns[status];
+      if (last && last.columns[status] === tasks) {
+        shown[status] = last.shown[status];
+        continue;
+      }
+      const kept = tasks.filter(match);
+      shown[status] = kept.length === tasks.length ? tasks : kept;
+    }
+    last = { columns, shown };
+    return shown;
+  };
 }
 
 /**

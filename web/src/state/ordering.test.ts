@@ -5,7 +5,14 @@
 
 import { describe, expect, it } from "vitest";
 import { STATUSES, type Status, type Task, type TaskPatch } from "../protocol";
-import { initialState, reducer, selectVisibleTasks, type Action, type BoardState } from "./reducer";
+import {
+  initialState,
+  reducer,
+  selectVisibleColumns,
+  selectVisibleTasks,
+  type Action,
+  type BoardState,
+} from "./reducer";
 import { columnOf } from "./tasks";
 import { task as makeTask } from "../testing/fixtures";
 
@@ -169,6 +176,12 @@ function play(seed: number, steps: number): void {
       expect(state.pending, `${context}: nothing left pending`).toEqual([]);
     }
     expect(screenOrder(state), `${context}: the screen shows the server's order`).toEqual(server.order());
+    // The columns the reducer keeps step by step are the ones sorted from scratch.
+    const visible = selectVisibleColumns(state);
+    for (const s of STATUSES) {
+      expect(state.columns[s], `${context}: confirmed ${s}`).toEqual(columnOf(state.tasks, s));
+      expect(visible[s], `${context}: shown ${s}`).toEqual(columnOf(selectVisibleTasks(state), s));
+    }
   }
 }
 

@@ -27,7 +27,18 @@ import {
   type TaskPatch,
   type User,
 } from "../protocol";
-import { fromList, mergePatch, placeTask, removeTask, upsertTask, type TaskMap } from "./tasks";
+import {
+  EMPTY_BOARD,
+  boardOf,
+  mergePatch,
+  placeTask,
+  removeTask,
+  updateTask,
+  upsertTask,
+  type Board,
+  type Columns,
+  type TaskMap,
+} from "./tasks";
 
 /**
  * `stream`: the socket cannot connect, but the board's event stream brings changes live and
@@ -98,6 +109,8 @@ export interface BoardState {
   /** Every board the credential can see, as the server last listed them (for the switcher). */
   boards: BoardInfo[];
   tasks: TaskMap;
+  /** Each column's confirmed tasks in display order, kept with `tasks` by every change (see `Board`). */
+  columns: Columns;
   agents: Readonly<Record<string, Agent>>;
   users: User[];
   seq: number;
@@ -144,7 +157,7 @@ export function initialState(me = "", board: string = MAIN_BOARD, boards: BoardI
     me,
     board,
     boards,
-    tasks: {},
+    ...EMPTY_BOARD,
     agents: {},
     users: [],
     seq: 0,
@@ -271,7 +284,7 @@ export function applySyncFull(
   return {
     ...state,
     boards,
-    tasks: fromList(payload.tasks ?? []),
+    ...boardOf(payload.tasks ?? []),
     agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
     users: payload.users ?? [],
     waiting: Array.isArray(payload.waitingAgents) ? payload.waitingAgents : [],
@@ -346,7 +359,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
       return {
         ...state,
         boards: state.boards.length === 0 && Array.isArray(cache.boards) ? cache.boards : state.boards,
-        tasks: fromList(cache.tasks),
+        ...boardOf(cache.tasks),
         agents: Object.fromEntries(cache.agents.map((a) => [a.id, a])),
         labels: Array.isArray(cache.labels) ? byId(cache.labels) : state.labels,
         seq: cache.seq,
@@ -367,7 +380,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
     case "restSnapshot":
       return {
         ...state,
-        tasks: fromList(action.tasks),
+        ...boardOf(action.tasks),
         agents: action.agents ? Object.fromEntries(action.agents.map((a) => [a.id, a])) : state.agents,
         savedAt: action.at,
       };
@@ -417,10 +430,10 @@ export function reducer(state: BoardState, action: Action): BoardState {
       const op = state.pending.find((o) => o.opId === action.opId);
       if (!op) return state;
       const rest = state.pending.filter((o) => o !== op);
-      let tasks = state.tasks;
-      if (op.kind === "delete") tasks = removeTask(tasks, op.id);
-      else if (action.task) tasks = upsertTask(tasks, action.task);
-      return { ...state, tasks, pending: rebaseLater(rest, op, action.task) };
+      let board: Board = state;
+      if (op.kind === "delete") board = removeTask(board, op.id);
+      else if (action.task) board = upsertTask(board, action.task);
+      return { ...state, tasks: board.tasks, columns: board.columns, pending: rebaseLater(rest, op, action.task) };
     }
     case "opRejected":
       return { ...state, pending: withoutOp(state.pending, action.opId) };
@@ -482,10 +495,11 @@ function withComment(comments: BoardState["comments"], comment: Comment): BoardS
 }
 
 /** The task's `commentCount` moved by `delta`: comment events do not patch the task. */
-function countComment(tasks: TaskMap, taskId: number, delta: number): TaskMap {
-  const task = tasks[taskId];
-  if (!task) return tasks;
-  return { ...tasks, [taskId]: { ...task, commentCount: Math.max(0, (task.commentCount ?? 0) + delta) } };
+function countComment(board: Board, taskId: number, delta: number): Board {
+  return updateTask(board, taskId, (task) => ({
+    ...task,
+    commentCount: Math.max(0, (task.commentCount ?? 0) + delta),
+  }));
 }
 
 /** The list with `board` in it, replacing the entry of the same id in place (created or renamed). */
@@ -515,23 +529,23 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
     case "taskCreated":
       return {
         ...state,
-        tasks: upsertTask(state.tasks, action.task),
+        ...board(upsertTask(state, action.task)),
         pending: markEcho(state.pending, action.task, state.me),
         seq: bumpSeq(state, action.seq),
       };
     case "taskPatched": {
-      const tasks = mergePatch(state.tasks, action.patch);
+      const { tasks, columns } = mergePatch(state, action.patch);
       const seq = bumpSeq(state, action.seq);
       // A move to the top of a long column is followed by one patch per card pushed down, which
       // this page has already renumbered alike: the same state tells the store to wake nobody
       // (a new copy would run every subscriber's selector once per card of the column).
       if (tasks === state.tasks && seq === state.seq) return state;
-      return { ...state, tasks, seq };
+      return { ...state, tasks, columns, seq };
     }
     case "taskDeleted": {
       const drags = { ...state.drags };
       delete drags[action.id];
-      return { ...state, tasks: removeTask(state.tasks, action.id), drags, seq: bumpSeq(state, action.seq) };
+      return { ...state, ...board(removeTask(state, action.id)), drags, seq: bumpSeq(state, action.seq) };
     }
     case "agentStatus": {
       const current = state.agents[action.agent.id];
@@ -564,7 +578,7 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
     case "commentCreated":
       return {
         ...state,
-        tasks: countComment(state.tasks, action.comment.taskId, 1),
+        ...board(countComment(state, action.comment.taskId, 1)),
         comments: withComment(state.comments, action.comment),
         seq: bumpSeq(state, action.seq),
       };
@@ -577,7 +591,7 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
         : state.comments;
       return {
         ...state,
-        tasks: countComment(state.tasks, action.taskId, -1),
+        ...board(countComment(state, action.taskId, -1)),
         comments,
         seq: bumpSeq(state, action.seq),
       };
@@ -614,10 +628,10 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** Replays one pending op on top of a board (the optimistic view). */
-export function applyOp(tasks: TaskMap, op: PendingOp, me: string): TaskMap {
+export function applyOp(board: Board, op: PendingOp, me: string): Board {
   switch (op.kind) {
     case "create": {
-      if (op.echoedAs !== undefined && tasks[op.echoedAs]) return tasks;
+      if (op.echoedAs !== undefined && board.tasks[op.echoedAs]) return board;
       const task: Task = {
         id: op.tempId,
         title: op.title,
@@ -630,34 +644,53 @@ export function applyOp(tasks: TaskMap, op: PendingOp, me: string): TaskMap {
         updatedAt: op.at,
         version: 0,
       };
-      return placeTask(tasks, task, op.status);
+      return placeTask(board, task, op.status);
     }
     case "update": {
-      const current = tasks[op.id];
-      if (!current) return tasks;
+      const current = board.tasks[op.id];
+      if (!current) return board;
       const next: Task = { ...current, ...op.fields, updatedAt: op.at };
-      if (op.fields.status && op.fields.status !== current.status) return placeTask(tasks, next, op.fields.status);
-      return { ...tasks, [op.id]: next };
+      if (op.fields.status && op.fields.status !== current.status) return placeTask(board, next, op.fields.status);
+      return updateTask(board, op.id, () => next);
     }
     case "move": {
-      const current = tasks[op.id];
-      if (!current) return tasks;
-      return placeTask(tasks, current, op.status, op.position);
+      const current = board.tasks[op.id];
+      if (!current) return board;
+      return placeTask(board, current, op.status, op.position);
     }
     case "delete":
-      return removeTask(tasks, op.id);
+      return removeTask(board, op.id);
   }
 }
 
-let viewCache: { tasks: TaskMap; pending: PendingOp[]; view: TaskMap } | null = null;
+let viewCache: { tasks: TaskMap; pending: PendingOp[]; view: Board } | null = null;
 
-/** The board as this person sees it: confirmed tasks plus their unanswered changes. */
-export function selectVisibleTasks(state: BoardState): TaskMap {
+/**
+ * The board as this person sees it: confirmed tasks plus their unanswered changes, with its
+ * columns. Without pending changes it is the confirmed board itself; a column no pending change
+ * touches keeps the confirmed column's array.
+ */
+export function selectVisibleBoard(state: BoardState): Board {
   if (viewCache && viewCache.tasks === state.tasks && viewCache.pending === state.pending) return viewCache.view;
-  let view = state.tasks;
+  let view: Board = board(state);
   for (const op of state.pending) view = applyOp(view, op, state.me);
   viewCache = { tasks: state.tasks, pending: state.pending, view };
   return view;
+}
+
+/** The visible tasks by id. */
+export function selectVisibleTasks(state: BoardState): TaskMap {
+  return selectVisibleBoard(state).tasks;
+}
+
+/** The visible columns, each in display order; an unchanged column keeps its array. */
+export function selectVisibleColumns(state: BoardState): Columns {
+  return selectVisibleBoard(state).columns;
+}
+
+/** The board part of a state (or of a board): its tasks and columns, nothing else. */
+function board({ tasks, columns }: Board): Board {
+  return { tasks, columns };
 }
 
 let pendingCache: { pending: PendingOp[]; ids: ReadonlySet<number> } | null = null;

@@ -8,75 +8,133 @@
 import { STATUSES, type Status, type Task, type TaskPatch } from "../protocol";
 
 export type TaskMap = Readonly<Record<number, Task>>;
-export type Columns = Record<Status, Task[]>;
+export type Columns = Readonly<Record<Status, readonly Task[]>>;
+
+/**
+ * A board's tasks by id and, kept alongside, each column's tasks in display order: `columns[s]`
+ * always holds the very objects `columnOf(tasks, s)` would sort out of the map. Every helper
+ * below keeps that true by touching only the columns a change is in, so a move costs the two
+ * columns it touches rather than a pass over every task and a sort of every column; and a
+ * column a change did not touch keeps its array, so whoever reads it can tell at a glance.
+ */
+export interface Board {
+  readonly tasks: TaskMap;
+  readonly columns: Columns;
+}
 
 function byPosition(a: Task, b: Task): number {
   return a.position - b.position || a.id - b.id;
 }
 
-/** The tasks of one column in display order. */
+/** The tasks of one column in display order, sorted out of the map (the reference `Board.columns` follows). */
 export function columnOf(tasks: TaskMap, status: Status): Task[] {
   return Object.values(tasks)
     .filter((t) => t.status === status)
     .sort(byPosition);
 }
 
-/** Every column in display order. */
-export function columnsOf(tasks: TaskMap): Columns {
-  const columns = Object.fromEntries(STATUSES.map((s) => [s, [] as Task[]])) as Columns;
+/** Every column in display order, sorted out of the map: once per whole board (a sync, a saved copy). */
+export function columnsOf(tasks: TaskMap): Record<Status, Task[]> {
+  const columns = Object.fromEntries(STATUSES.map((s) => [s, [] as Task[]])) as Record<Status, Task[]>;
   for (const task of Object.values(tasks)) columns[task.status]?.push(task);
   for (const s of STATUSES) columns[s].sort(byPosition);
   return columns;
 }
 
-function renumber(out: Record<number, Task>, column: Task[]): void {
-  column.forEach((task, index) => {
-    if (task.position !== index) out[task.id] = { ...task, position: index };
-    else out[task.id] = task;
-  });
+export const EMPTY_BOARD: Board = boardOf([]);
+
+/** A board from the server's (or the saved copy's) list of tasks. */
+export function boardOf(list: readonly Task[]): Board {
+  const tasks = fromList(list);
+  return { tasks, columns: columnsOf(tasks) };
+}
+
+/**
+ * `column` numbered 0..n-1, the renumbered copies written into `out`. From 0, not from the
+ * change: a column as the server sent it may have holes, and the first change closes them.
+ */
+function renumber(out: Record<number, Task>, column: Task[]): Task[] {
+  for (let index = 0; index < column.length; index++) {
+    const task = column[index];
+    if (task.position === index) continue;
+    const moved = { ...task, position: index };
+    column[index] = moved;
+    out[task.id] = moved;
+  }
+  return column;
+}
+
+/** Where `task` (the very object the board holds) is in its column: its position, if numbered so. */
+function indexIn(column: readonly Task[], task: Task): number {
+  return column[task.position] === task ? task.position : column.indexOf(task);
 }
 
 /**
  * Moves `task` (which may be new or changed) to `status` at `index` (end when undefined or past
  * the end), renumbering the column it left and the column it joined.
  */
-export function placeTask(tasks: TaskMap, task: Task, status: Status, index?: number): Record<number, Task> {
-  const out: Record<number, Task> = { ...tasks };
-  const previous = tasks[task.id];
-  delete out[task.id];
-  if (previous && previous.status !== status) renumber(out, columnOf(out, previous.status));
-  const column = columnOf(out, status);
-  const at = index === undefined ? column.length : Math.max(0, Math.min(index, column.length));
-  column.splice(at, 0, { ...task, status });
-  renumber(out, column);
-  return out;
+export function placeTask(board: Board, task: Task, status: Status, index?: number): Board {
+  const tasks: Record<number, Task> = { ...board.tasks };
+  const columns = { ...board.columns };
+  const previous = board.tasks[task.id];
+  delete tasks[task.id];
+  let target: Task[];
+  if (previous) {
+    const from = columns[previous.status];
+    const at = indexIn(from, previous);
+    const left = [...from.slice(0, at), ...from.slice(at + 1)];
+    if (previous.status === status) target = left;
+    else columns[previous.status] = renumber(tasks, left);
+  }
+  target ??= [...(columns[status] ?? [])];
+  const at = index === undefined ? target.length : Math.max(0, Math.min(index, target.length));
+  const placed = { ...task, status };
+  target.splice(at, 0, placed);
+  tasks[task.id] = placed;
+  columns[status] = renumber(tasks, target);
+  return { tasks, columns };
+}
+
+/** `next` in the place of the task of the same id, whose status and position it keeps. */
+function replaceTask(board: Board, next: Task): Board {
+  const current = board.tasks[next.id];
+  const column = [...board.columns[current.status]];
+  column[indexIn(column, current)] = next;
+  return { tasks: { ...board.tasks, [next.id]: next }, columns: { ...board.columns, [current.status]: column } };
 }
 
 /** Inserts a task the server created (or re-sent), unless we already hold that version or newer. */
-export function upsertTask(tasks: TaskMap, task: Task): TaskMap {
-  const current = tasks[task.id];
-  if (current && current.version >= task.version) return tasks;
+export function upsertTask(board: Board, task: Task): Board {
+  const current = board.tasks[task.id];
+  if (current && current.version >= task.version) return board;
   if (current && current.status === task.status && current.position === task.position) {
-    return { ...tasks, [task.id]: task };
+    return replaceTask(board, task);
   }
-  return placeTask(tasks, task, task.status, task.position);
+  return placeTask(board, task, task.status, task.position);
 }
 
 /**
  * Merges a `task:{id}:updated` patch. Stale or repeated patches (version not newer) are ignored,
  * so replays after a reconnect are harmless.
  */
-export function mergePatch(tasks: TaskMap, patch: TaskPatch): TaskMap {
-  const current = tasks[patch.id];
-  if (!current) return tasks;
+export function mergePatch(board: Board, patch: TaskPatch): Board {
+  const current = board.tasks[patch.id];
+  if (!current) return board;
   if (typeof patch.version === "number" && patch.version <= current.version) {
-    return isRenumbering(patch, current) ? placeTask(tasks, current, current.status, patch.position) : tasks;
+    return isRenumbering(patch, current) ? placeTask(board, current, current.status, patch.position) : board;
   }
   const next: Task = { ...current, ...patch };
   const statusChanged = "status" in patch && patch.status !== current.status;
   const positionGiven = typeof patch.position === "number";
-  if (!statusChanged && !positionGiven) return { ...tasks, [patch.id]: next };
-  return placeTask(tasks, next, next.status, positionGiven ? patch.position : undefined);
+  if (!statusChanged && !positionGiven) return replaceTask(board, next);
+  return placeTask(board, next, next.status, positionGiven ? patch.position : undefined);
+}
+
+/** The task of that id changed by `change` in its place (fields other than its status and position). */
+export function updateTask(board: Board, id: number, change: (task: Task) => Task): Board {
+  const current = board.tasks[id];
+  if (!current) return board;
+  return replaceTask(board, { ...change(current), status: current.status, position: current.position });
 }
 
 /**
@@ -95,13 +153,15 @@ function isRenumbering(patch: TaskPatch, current: Task): patch is TaskPatch & { 
   );
 }
 
-export function removeTask(tasks: TaskMap, id: number): TaskMap {
-  const current = tasks[id];
-  if (!current) return tasks;
-  const out: Record<number, Task> = { ...tasks };
-  delete out[id];
-  renumber(out, columnOf(out, current.status));
-  return out;
+export function removeTask(board: Board, id: number): Board {
+  const current = board.tasks[id];
+  if (!current) return board;
+  const tasks: Record<number, Task> = { ...board.tasks };
+  delete tasks[id];
+  const from = board.columns[current.status];
+  const at = indexIn(from, current);
+  const column = renumber(tasks, [...from.slice(0, at), ...from.slice(at + 1)]);
+  return { tasks, columns: { ...board.columns, [current.status]: column } };
 }
 
 export function fromList(list: readonly Task[]): Record<number, Task> {
@@ -112,13 +172,14 @@ export function fromList(list: readonly Task[]): Record<number, Task> {
 
 /**
  * `next`, except that each column holding the same tasks in the same order as in `prev` is
- * `prev`'s very array. A change in one column then leaves the others' props identical, so their
- * memoised components skip rendering (at 1,000 cards, re-rendering every column cost ~60 ms).
+ * `prev`'s very array. While a card is held the board builds its columns from the drag's ids;
+ * a column the held card did not enter or leave then keeps its props, and its memoised
+ * component skips rendering.
  */
 export function reuseColumns(prev: Columns | null, next: Columns): Columns {
   if (!prev) return next;
   let changed = false;
-  const out = {} as Columns;
+  const out = {} as Record<Status, readonly Task[]>;
   for (const s of STATUSES) {
     const a = prev[s];
     const b = next[s];

@@ -24,9 +24,9 @@ import {
 } from "@dnd-kit/core";
 import { arrayMove } from "@dnd-kit/sortable";
 import { STATUSES, type Status, type Task } from "../protocol";
-import { selectVisibleTasks } from "../state/reducer";
-import { columnsOf, reuseColumns, type Columns, type TaskMap } from "../state/tasks";
-import { filterColumns, indexInFullColumn } from "../state/filters";
+import { selectVisibleColumns, selectVisibleTasks } from "../state/reducer";
+import { reuseColumns, type Columns, type TaskMap } from "../state/tasks";
+import { columnFilter, indexInFullColumn } from "../state/filters";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { canWrite, useApp } from "./appContext";
@@ -50,7 +50,7 @@ const COLUMN_PREFIX = "column:";
 
 /** The columns as a drag has rearranged them (ids of cards deleted meanwhile are skipped). */
 function columnsFromIds(ids: Ids, tasks: TaskMap): Columns {
-  const out = {} as Columns;
+  const out = {} as Record<Status, Task[]>;
   for (const s of STATUSES) out[s] = ids[s].map((id) => tasks[id]).filter((t): t is Task => Boolean(t));
   return out;
 }
@@ -77,8 +77,11 @@ export function Board(props: {
   const canAdd = canWrite(creds);
   const tasks = useStore(store, selectVisibleTasks);
   const now = useNow(30_000);
-  const allColumns = useMemo(() => columnsOf(tasks), [tasks]);
-  const columns = useMemo(() => (filter ? filterColumns(allColumns, filter) : allColumns), [allColumns, filter]);
+  // The store keeps each column's array while its cards are unchanged, so a change renders only
+  // the columns it touched; a filter keeps that (see `columnFilter`).
+  const allColumns = useStore(store, selectVisibleColumns);
+  const filtered = useMemo(() => (filter ? columnFilter(filter) : null), [filter]);
+  const columns = useMemo(() => (filtered ? filtered(allColumns) : allColumns), [allColumns, filtered]);
   const latestAll = useRef(allColumns);
   latestAll.current = allColumns;
   /** Moves a card to `index` among the shown cards `shown` (its new order) of `status`. */

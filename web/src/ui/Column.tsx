@@ -32,7 +32,7 @@ const OVERSCAN = 6;
  */
 export const Column = memo(function Column(props: {
   status: Status;
-  tasks: Task[];
+  tasks: readonly Task[];
   count: number;
   now: number;
   draggingId: number | null;

@@ -4,8 +4,9 @@
 import { useEffect, useMemo, useState } from "react";
 import { cardToOpen, openOnArrival, rememberTask } from "../credentials";
 import { useStore } from "../state/store";
-import { selectVisibleTasks } from "../state/reducer";
-import { cardMatcher, isFiltering, loadFilter, saveFilter, type CardFilter } from "../state/filters";
+import { STATUSES } from "../protocol";
+import { selectVisibleColumns, type BoardState } from "../state/reducer";
+import { cardMatcher, columnFilter, isFiltering, loadFilter, saveFilter, type CardFilter } from "../state/filters";
 import { Filters } from "./Filters";
 import { Bell } from "./Bell";
 import { useNow } from "./util";
@@ -48,7 +49,16 @@ export function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   // Due filters move with the clock: "today" ends at midnight.
   const minute = useNow(60_000);
   const matcher = useMemo(() => (isFiltering(filter) ? cardMatcher(filter, minute) : undefined), [filter, minute]);
-  const shown = useStore(store, (s) => (matcher ? Object.values(selectVisibleTasks(s)).filter(matcher).length : 0));
+  // Run on every change of the store: a filtered column is counted again only when it changed.
+  const countShown = useMemo(() => {
+    if (!matcher) return () => 0;
+    const filtered = columnFilter(matcher);
+    return (s: BoardState) => {
+      const columns = filtered(selectVisibleColumns(s));
+      return STATUSES.reduce((sum, status) => sum + columns[status].length, 0);
+    };
+  }, [matcher]);
+  const shown = useStore(store, countShown);
   const changeFilter = (next: CardFilter) => {
     setFilter(next);
     saveFilter(board, next);
