@@ -39,10 +39,10 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const PENDING_HANDSHAKES: usize = 512;
 /// Unauthenticated sessions alive at once, with or without a place: a polling session that lost
 /// its place lives on until Socket.IO's connect timeout (socketioxide offers no way to close it
-/// earlier), so this bounds their memory (about 18 KB each with the flood's connections,
-/// measured: 4,096 raised RSS by 74 MB). Past it, handshakes get 503 and the official client
+/// earlier), so this bounds their memory (about 10 KB each with the flood's connections,
+/// measured: 2,048 raised RSS by 20 MB). Past it, handshakes get 503 and the official client
 /// retries with its backoff.
-pub const UNAUTHENTICATED_SESSIONS: usize = 2048;
+pub const UNAUTHENTICATED_SESSIONS: usize = 4096;
 /// Bytes a connection may send while its new Socket.IO session is not authenticated: the
 /// handshake is far smaller (see `realtime::HANDSHAKE_LIMIT`), and a sender without a key must
 /// not make the server buffer a message of the size an authenticated client may send.

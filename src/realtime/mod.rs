@@ -46,7 +46,7 @@ const HANDSHAKE_LIMIT: usize = 16 * 1024;
 /// 45 s). The official client asks for it in its first message, one round trip after the
 /// handshake; a refused client's transport is closed at this point too, so keyless sessions
 /// live at most this long, and this with `transport::UNAUTHENTICATED_SESSIONS` is the keyless
-/// handshake rate the server absorbs without refusing anyone (2,048 / 5 s ≈ 400 a second).
+/// handshake rate the server absorbs without refusing anyone (4,096 / 5 s ≈ 800 a second).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One authenticated socket's settings, fixed at the handshake except its subscription.
