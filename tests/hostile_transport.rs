@@ -167,11 +167,22 @@ async fn keyless_handshakes_past_the_places_take_the_oldest_ones_so_a_keyed_clie
 async fn keyless_handshakes_beyond_the_session_limit_are_answered_503_and_health_still_answers() {
     let app = TestApp::spawn().await;
 
-    let statuses = polling_handshakes(&app, UNAUTHENTICATED_SESSIONS).await;
-    assert!(statuses.iter().all(|s| *s == 200), "the first {UNAUTHENTICATED_SESSIONS} are served");
+    // Sessions end 5 s after they open, so on a slow machine some expire while the rest are
+    // opened: count how many were served before the first refusal, whenever it comes.
+    let mut served = 0;
+    let mut refused = false;
+    for _ in 0..(3 * UNAUTHENTICATED_SESSIONS / 256) {
+        let statuses = polling_handshakes(&app, 256).await;
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
+        served += statuses.iter().take_while(|s| **s == 200).count();
+        if statuses.contains(&503) {
+            refused = true;
+            break;
+        }
+    }
 
-    let more = polling_handshakes(&app, 1).await;
-    assert_eq!(more, [503], "one more waits for an unauthenticated session to end");
+    assert!(refused, "no handshake refused after {served}");
+    assert!(served >= UNAUTHENTICATED_SESSIONS, "refused after only {served}");
     let health = app.anonymous(reqwest::Method::GET, "/api/health").send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
