@@ -14,11 +14,13 @@ use super::activity::Activity;
 use super::agent::{Agent, AgentReport, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use super::notifications::Notification;
-use super::task::{NewTask, Status, Task, TaskPatch};
+use super::task::{
+    CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, agent_field, parse_task_id,
+};
 use super::transfer::{self, Export};
-use super::waiting::{Waiting, parse_wait};
+use super::waiting::Waiting;
 use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
 use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
 use crate::auth::Role;
@@ -91,6 +93,20 @@ impl Actor {
 pub enum TaskRef {
     Route(i64),
     Payload,
+}
+
+impl TaskRef {
+    /// The task meant, given the id the body names (if any).
+    fn resolve(self, given: Option<i64>) -> AppResult<i64> {
+        match (self, given) {
+            (TaskRef::Route(route), Some(body)) if route != body => {
+                Err(AppError::validation("`id` in the body differs from the route's id"))
+            }
+            (TaskRef::Route(route), _) => Ok(route),
+            (TaskRef::Payload, Some(id)) => Ok(id),
+            (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -227,12 +243,9 @@ impl Board {
 
     // ---- tasks ----
 
-    pub async fn create_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:create payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let new = NewTask::parse(&mut fields)?;
-        fields.finish()?;
-        task_of(self.write(board, actor, op_id, WriteOp::CreateTask(new)).await?)
+    pub async fn create_task(&self, board: &str, actor: &Actor, input: CreateTask) -> AppResult<Task> {
+        let CreateTask { op_id, task } = input.check()?;
+        task_of(self.write(board, actor, op_id, WriteOp::CreateTask(task)).await?)
     }
 
     /// `task:update` and `PUT`/`PATCH /api/tasks/:id`: only the given fields change.
@@ -241,13 +254,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: UpdateTask,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:update payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let patch = TaskPatch::parse(&mut fields)?;
-        fields.finish()?;
+        let UpdateTask { task_id, op_id, patch } = input.check()?;
+        let id = target.resolve(task_id)?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)
     }
@@ -406,8 +416,8 @@ impl Board {
     }
 
     /// `task:next { agentId, wait? }` over REST and MCP: see `next_task_until`.
-    pub async fn next_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Option<Task>> {
-        self.next_task_until(board, actor, payload, std::future::pending()).await
+    pub async fn next_task(&self, board: &str, actor: &Actor, input: NextTask) -> AppResult<Option<Task>> {
+        self.next_task_until(board, actor, input, std::future::pending()).await
     }
 
     /// `task:next { agentId, wait? }`: claims the top ready task, or answers `None`. With `wait`
@@ -417,14 +427,11 @@ impl Board {
         &self,
         board: &str,
         actor: &Actor,
-        payload: Value,
+        input: NextTask,
         cancel: impl std::future::Future<Output = ()>,
     ) -> AppResult<Option<Task>> {
-        let mut fields = Fields::new(payload, "task:next payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let agent = agent_field(&mut fields)?;
-        let wait = parse_wait(fields.take(&["wait"])?)?;
-        fields.finish()?;
+        let input = input.check()?;
+        let (wait, op_id, agent) = (input.wait(), input.op_id, input.agent_id);
         let actor = Actor { name: agent.clone(), ..actor.clone() };
         let attempt = || async {
             // Each attempt's lease starts when it claims, not when the wait began.
@@ -463,20 +470,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: ReportProgress,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:progress payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let message = input::text(
-            fields.take(&["message"])?.ok_or_else(|| AppError::validation("`message` is required"))?,
-            "message",
-            1,
-            PROGRESS_MAX,
-        )?;
-        let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
-        let agent = fields.take(&["agentId"])?.map(|v| parse_agent_id(v, "agentId")).transpose()?;
-        fields.finish()?;
+        let ReportProgress { task_id, op_id, message, percent, agent_id: agent } = input.check()?;
+        let id = target.resolve(task_id)?;
         let actor = match &agent {
             Some(agent) => Actor { name: agent.clone(), ..actor.clone() },
             None => self.as_claimer(board, id, actor).await?,
@@ -1154,30 +1151,7 @@ fn board_target(fields: &mut Fields, route: Option<&str>) -> AppResult<String> {
 }
 
 fn task_id(fields: &mut Fields, target: TaskRef) -> AppResult<i64> {
-    let given = fields.take(&["id", "taskId"])?.map(|v| input::task_id(v, "id")).transpose()?;
-    match (target, given) {
-        (TaskRef::Route(route), Some(body)) if route != body => {
-            Err(AppError::validation("`id` in the body differs from the route's id"))
-        }
-        (TaskRef::Route(route), _) => Ok(route),
-        (TaskRef::Payload, Some(id)) => Ok(id),
-        (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
-    }
-}
-
-/// Progress notes are short: a line on a card.
-pub const PROGRESS_MAX: usize = 1000;
-
-fn agent_field(fields: &mut Fields) -> AppResult<String> {
-    let value = fields.take(&["agentId"])?.ok_or_else(|| AppError::validation("`agentId` is required"))?;
-    parse_agent_id(value, "agentId")
-}
-
-fn percent(value: Value) -> AppResult<f64> {
-    match value.as_f64() {
-        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(AppError::validation("`percent` must be a number from 0 to 100")),
-    }
+    target.resolve(parse_task_id(fields)?)
 }
 
 fn drag_target(payload: Value) -> AppResult<i64> {

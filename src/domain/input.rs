@@ -4,11 +4,25 @@
 //! object, hands out each known field (with the seeds' alternative spellings), and refuses
 //! whatever is left over, naming it. We parse by hand rather than with `#[serde(deny_unknown_fields)]`
 //! so every refusal carries a SPEC code and a message that names the field.
+//!
+//! The commands' bodies are typed (`Input`): adapters parse JSON into them here, and in-process
+//! callers (the MCP tools) build them in Rust; the service takes only the typed value.
 
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{AppError, AppResult};
+
+/// A command's body as the board service takes it, e.g. `CreateTask`. It serializes to its wire
+/// shape (what `parse` reads back, and what `/api/openapi.json` describes).
+pub trait Input: Sized {
+    /// Parses untrusted JSON with SPEC's `VALIDATION_ERROR` messages, refusing unknown fields.
+    fn parse(value: Value) -> AppResult<Self>;
+
+    /// The rules `parse` applies, for a value built in Rust (a parsed one passes unchanged):
+    /// the service puts every input through it, so no caller can skip them.
+    fn check(self) -> AppResult<Self>;
+}
 
 /// The fields of one JSON object, consumed as they are read.
 pub struct Fields {

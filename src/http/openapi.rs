@@ -32,7 +32,9 @@ use crate::App;
     components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo,
         crate::domain::cards::Label, crate::domain::cards::Comment,
         crate::domain::notifications::Notification, crate::domain::webhooks::Webhook,
-        crate::domain::webhooks::Format, crate::domain::webhooks::Delivery)),
+        crate::domain::webhooks::Format, crate::domain::webhooks::Delivery,
+        crate::domain::task::CreateTask, crate::domain::task::NewTask, crate::domain::task::UpdateTask,
+        crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

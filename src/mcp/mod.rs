@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{Status, Task};
+use crate::domain::task::{self, NewTask, NextTask, Status, Task, TaskPatch};
 
 /// `warroom mcp`: the tools over stdio, for MCP hosts that start their servers as processes.
 #[derive(Debug, Clone, Args)]
@@ -292,16 +292,18 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<CreateTask>,
     ) -> Result<CallToolResult, ErrorData> {
-        let fields = given(&[
-            ("title", json!(args.title)),
-            ("description", json!(args.description)),
-            ("status", column(args.status)),
-            ("assignee", json!(args.assignee)),
-            ("blockedBy", json!(args.blocked_by)),
-            ("labels", json!(args.labels)),
-            ("dueAt", json!(args.due_at)),
-        ]);
-        let task = async { self.on(args.board.as_deref())?.create_task(fields).await };
+        let new = NewTask {
+            title: args.title,
+            description: args.description.unwrap_or_default(),
+            status: args.status.map_or(Status::Todo, Status::from),
+            assignee: args.assignee,
+            position: None,
+            blocked_by: args.blocked_by.unwrap_or_default(),
+            labels: args.labels.unwrap_or_default(),
+            due_at: args.due_at,
+        };
+        let input = task::CreateTask { op_id: None, task: new };
+        let task = async { self.on(args.board.as_deref())?.create_task(input).await };
         answer(task.await.map(|task| json!({ "task": task })))
     }
 
@@ -321,8 +323,8 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ClaimNext>,
     ) -> Result<CallToolResult, ErrorData> {
-        let next =
-            async { self.on(args.board.as_deref())?.next_task(&self.agent_id, args.wait_seconds).await };
+        let input = NextTask { op_id: None, agent_id: self.agent_id.clone(), wait: args.wait_seconds };
+        let next = async { self.on(args.board.as_deref())?.next_task(input).await };
         answer(next.await.map(|task| json!({ "task": task })))
     }
 
@@ -340,23 +342,20 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<UpdateTask>,
     ) -> Result<CallToolResult, ErrorData> {
-        let fields = given(&[
-            ("title", json!(args.title)),
-            ("description", json!(args.description)),
-            ("status", column(args.status)),
-            ("assignee", json!(args.assignee)),
-            ("position", json!(args.position)),
-            ("version", json!(args.version)),
-            ("blockedBy", json!(args.blocked_by)),
-            ("labels", json!(args.labels)),
-            ("dueAt", json!(args.due_at)),
-        ]);
-        // An empty string clears the due date (`given` leaves nulls out, so it is set here).
-        let mut fields = fields;
-        if args.due_at.as_deref() == Some("") {
-            fields["dueAt"] = Value::Null;
-        }
-        answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
+        let patch = TaskPatch {
+            title: args.title,
+            description: args.description,
+            status: args.status.map(Status::from),
+            assignee: args.assignee.map(Some),
+            position: args.position,
+            expected_version: args.version,
+            blocked_by: args.blocked_by,
+            labels: args.labels,
+            // An empty string clears the due date.
+            due_at: args.due_at.map(|due| Some(due).filter(|d| !d.is_empty())),
+        };
+        let input = task::UpdateTask { patch, ..task::UpdateTask::default() };
+        answer(self.board.update_task(args.task_id, input).await.map(|task| json!({ "task": task })))
     }
 
     #[tool(

@@ -27,7 +27,8 @@ use crate::App;
 use crate::auth::Credential;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
-use crate::domain::input::{self, Fields};
+use crate::domain::input::{self, Fields, Input};
+use crate::domain::task::{CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
@@ -403,10 +404,10 @@ impl Realtime {
                 json!({ "ok": true, "user": User::online(&name) })
             }
             Command::TaskCreate => {
-                json!({ "ok": true, "task": board.create_task(b, &actor, data).await? })
+                json!({ "ok": true, "task": board.create_task(b, &actor, CreateTask::parse(data)?).await? })
             }
             Command::TaskUpdate => {
-                json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, UpdateTask::parse(data)?).await? })
             }
             Command::TaskMove => json!({ "ok": true, "task": board.move_task(b, &actor, data).await? }),
             Command::TaskDelete => {
@@ -434,13 +435,13 @@ impl Realtime {
                     // An error means the session itself is gone: closed too.
                     let _ = closed.wait_for(|closed| *closed).await;
                 };
-                json!({ "ok": true, "task": board.next_task_until(b, &actor, data, disconnect).await? })
+                json!({ "ok": true, "task": board.next_task_until(b, &actor, NextTask::parse(data)?, disconnect).await? })
             }
             Command::TaskRelease => {
                 json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
             }
             Command::TaskProgress => {
-                json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, ReportProgress::parse(data)?).await? })
             }
             Command::AgentStatus => {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
