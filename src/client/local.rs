@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{BoardClient, ClientResult};
 use crate::App;
 use crate::MAIN_BOARD;
-use crate::domain::agent::Agent;
+use crate::domain::agent::{Agent, ReportAgent};
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Comment;
@@ -78,8 +78,8 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.agent(id).await?)
     }
 
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        Ok(self.app.board.report_agent(&self.board, &self.actor, Some(id), report).await?)
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent> {
+        Ok(self.app.board.report_agent(&self.board, &self.actor, report).await?)
     }
 
     fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>> {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use std::sync::Arc;
 
-use crate::domain::agent::Agent;
+use crate::domain::agent::{Agent, AgentReport, AgentStatus, ReportAgent};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Comment;
 use crate::domain::notifications::Notification;
@@ -66,8 +66,7 @@ impl From<AppError> for ClientError {
     }
 }
 
-/// What agents and scripts do with the board. Inputs are the board service's; the agent's
-/// report is still its REST body (`{ status, name?, currentTaskId? }`), validated by the board.
+/// What agents and scripts do with the board, in the board service's own inputs.
 #[async_trait]
 pub trait BoardClient: Send + Sync {
     /// Tasks in board order (column, then position).
@@ -82,7 +81,7 @@ pub trait BoardClient: Send + Sync {
     async fn report_progress(&self, id: i64, note: ReportProgress) -> ClientResult<Task>;
     async fn agent(&self, id: &str) -> ClientResult<Agent>;
     /// The agent's status report, which is also its heartbeat (it renews the agent's leases).
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent>;
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent>;
     /// The same client on another board (tasks named by id are reached on any board anyway).
     fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>>;
     /// The boards the credential can see.
@@ -108,7 +107,7 @@ pub async fn report_progress(
     let note = progress_note(agent_id, message, percent);
     // The server refuses the note (CONFLICT) unless this agent holds the task.
     let task = board.report_progress(id, note).await?;
-    board.report_agent(agent_id, json!({ "status": "busy", "currentTaskId": id })).await?;
+    board.report_agent(agent_report(agent_id, AgentStatus::Busy, Some(id))).await?;
     Ok(task)
 }
 
@@ -134,9 +133,16 @@ pub async fn complete_task(
     let done = board.update_task(id, UpdateTask { patch, ..UpdateTask::default() }).await?;
     let agent = board.agent(agent_id).await?;
     if agent.current_task_id == Some(id) {
-        board.report_agent(agent_id, json!({ "status": "idle", "currentTaskId": null })).await?;
+        board.report_agent(agent_report(agent_id, AgentStatus::Idle, None)).await?;
     }
     Ok(done)
+}
+
+/// The agent's status, on task `current` or on none.
+fn agent_report(agent_id: &str, status: AgentStatus, current: Option<i64>) -> ReportAgent {
+    let report =
+        AgentReport { id: agent_id.to_owned(), name: None, status, current_task_id: Some(current) };
+    ReportAgent { op_id: None, report }
 }
 
 /// A note from the agent, on the task its call names.

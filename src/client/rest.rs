@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{BoardClient, ClientError, ClientResult};
 use std::sync::Arc;
 
-use crate::domain::agent::{Agent, parse_agent_id};
+use crate::domain::agent::{Agent, ReportAgent, parse_agent_id};
 use crate::domain::boards::{BoardInfo, parse_board_id};
 use crate::domain::cards::Comment;
 use crate::domain::notifications::Notification;
@@ -206,8 +206,8 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::GET, &agent_path(id)?).query(&[("board", &self.board)])).await
     }
 
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        let request = self.request(Method::PUT, &agent_path(id)?).query(&[("board", &self.board)]);
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent> {
+        let request = self.request(Method::PUT, &agent_path(&report.report.id)?).query(&[("board", &self.board)]);
         self.call(request.json(&report)).await
     }
 

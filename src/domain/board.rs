@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::activity::Activity;
-use super::agent::{Agent, AgentReport, parse_agent_id};
+use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields, Input};
@@ -343,13 +343,9 @@ impl Board {
         &self,
         board: &str,
         actor: &Actor,
-        route_id: Option<&str>,
-        payload: Value,
+        input: ReportAgent,
     ) -> AppResult<Agent> {
-        let mut fields = Fields::new(payload, "agent:status payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let report = AgentReport::parse(&mut fields, route_id)?;
-        fields.finish()?;
+        let ReportAgent { op_id, report } = input.check()?;
         let id = report.id.clone();
         let op = WriteOp::ReportAgent { report, lease_until: self.lease_until() };
         let applied = self.write(board, actor, op_id, op).await?;

@@ -159,6 +159,11 @@ pub fn op_id(fields: &mut Fields) -> AppResult<Option<String>> {
     fields.take(&["opId"])?.filter(|v| !v.is_null()).map(|v| text(v, "opId", 1, 128)).transpose()
 }
 
+/// `op_id`'s rule, for an `opId` set in Rust.
+pub fn check_op_id(op_id: Option<String>) -> AppResult<Option<String>> {
+    op_id.map(|op| text(op.into(), "opId", 1, 128)).transpose()
+}
+
 /// A display name or assignee: 1–64 code points after trimming, in Unicode NFC, so that a name
 /// typed with a combining accent and with a precomposed letter is one name. Titles and other
 /// texts stay as typed.

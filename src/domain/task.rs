@@ -243,7 +243,7 @@ impl Input for CreateTask {
     }
 
     fn check(self) -> AppResult<CreateTask> {
-        Ok(CreateTask { op_id: check_op_id(self.op_id)?, task: self.task.check()? })
+        Ok(CreateTask { op_id: input::check_op_id(self.op_id)?, task: self.task.check()? })
     }
 }
 
@@ -373,7 +373,7 @@ impl Input for UpdateTask {
     fn check(self) -> AppResult<UpdateTask> {
         Ok(UpdateTask {
             task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
-            op_id: check_op_id(self.op_id)?,
+            op_id: input::check_op_id(self.op_id)?,
             patch: self.patch.check()?,
         })
     }
@@ -423,7 +423,7 @@ impl Input for ReportProgress {
     fn check(self) -> AppResult<ReportProgress> {
         Ok(ReportProgress {
             task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
-            op_id: check_op_id(self.op_id)?,
+            op_id: input::check_op_id(self.op_id)?,
             message: input::text(self.message.into(), "message", 1, PROGRESS_MAX)?,
             percent: self.percent.map(|p| percent(p.into())).transpose()?,
             agent_id: self.agent_id.map(|a| parse_agent_id(a.into(), "agentId")).transpose()?,
@@ -461,7 +461,7 @@ impl Input for NextTask {
     fn check(self) -> AppResult<NextTask> {
         let wait = parse_wait(self.wait.map(Value::from))?;
         Ok(NextTask {
-            op_id: check_op_id(self.op_id)?,
+            op_id: input::check_op_id(self.op_id)?,
             agent_id: parse_agent_id(self.agent_id.into(), "agentId")?,
             wait: (!wait.is_zero()).then(|| wait.as_secs_f64()),
         })
@@ -494,11 +494,6 @@ fn percent(value: Value) -> AppResult<f64> {
         Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
         _ => Err(AppError::validation("`percent` must be a number from 0 to 100")),
     }
-}
-
-/// `input::op_id`'s rule, for an `opId` set in Rust.
-fn check_op_id(op_id: Option<String>) -> AppResult<Option<String>> {
-    op_id.map(|op| input::text(op.into(), "opId", 1, 128)).transpose()
 }
 
 fn parse_assignee(fields: &mut Fields) -> AppResult<Option<Option<String>>> {

@@ -34,7 +34,8 @@ use crate::App;
         crate::domain::notifications::Notification, crate::domain::webhooks::Webhook,
         crate::domain::webhooks::Format, crate::domain::webhooks::Delivery,
         crate::domain::task::CreateTask, crate::domain::task::NewTask, crate::domain::task::UpdateTask,
-        crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask)),
+        crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask,
+        crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

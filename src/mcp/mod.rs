@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
+use crate::domain::agent::{AgentReport, AgentStatus, ReportAgent};
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{self, NewTask, NextTask, Status, Task, TaskPatch};
 
@@ -97,6 +98,17 @@ pub enum AgentState {
     Busy,
     Error,
     Offline,
+}
+
+impl From<AgentState> for AgentStatus {
+    fn from(state: AgentState) -> AgentStatus {
+        match state {
+            AgentState::Idle => AgentStatus::Idle,
+            AgentState::Busy => AgentStatus::Busy,
+            AgentState::Error => AgentStatus::Error,
+            AgentState::Offline => AgentStatus::Offline,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -235,17 +247,6 @@ fn answer(result: ClientResult<Value>) -> Result<CallToolResult, ErrorData> {
         Ok(value) => CallToolResult::structured(value),
         Err(err) => CallToolResult::structured_error(err.to_json()),
     })
-}
-
-/// Only the fields the caller gave, so the board changes only those.
-fn given(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-    )
-}
-
-fn column(column: Option<Column>) -> Value {
-    column.map(|c| json!(Status::from(c))).unwrap_or(Value::Null)
 }
 
 #[tool_router]
@@ -413,16 +414,20 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ReportStatus>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut report = given(&[
-            ("status", json!(args.status)),
-            ("name", json!(args.name)),
-            ("currentTaskId", json!(args.current_task_id)),
-        ]);
-        // Idle means on nothing: the panel should not keep showing the last task.
-        if matches!(args.status, AgentState::Idle) && args.current_task_id.is_none() {
-            report["currentTaskId"] = Value::Null;
-        }
-        let agent = async { self.on(args.board.as_deref())?.report_agent(&self.agent_id, report).await };
+        let status = AgentStatus::from(args.status);
+        let report = AgentReport {
+            id: self.agent_id.clone(),
+            name: args.name,
+            status,
+            current_task_id: match args.current_task_id {
+                Some(id) => Some(Some(id)),
+                // Idle means on nothing: the panel should not keep showing the last task.
+                None if status == AgentStatus::Idle => Some(None),
+                None => None,
+            },
+        };
+        let report = ReportAgent { op_id: None, report };
+        let agent = async { self.on(args.board.as_deref())?.report_agent(report).await };
         answer(agent.await.map(|agent| json!({ "agent": agent })))
     }
 
@@ -518,13 +523,6 @@ impl ServerHandler for BoardTools {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_given_fields_are_sent() {
-        let fields = given(&[("title", json!("x")), ("description", json!(null)), ("status", column(None))]);
-        assert_eq!(fields, json!({ "title": "x" }));
-        assert_eq!(column(Some(Column::InProgress)), json!("IN_PROGRESS"));
-    }
 
     #[test]
     fn the_tools_are_exactly_the_boards_twelve() {

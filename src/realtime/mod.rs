@@ -26,6 +26,7 @@ use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
 use crate::domain::board::{Actor, TaskRef};
+use crate::domain::agent::ReportAgent;
 use crate::domain::boards;
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, UpdateTask};
@@ -444,7 +445,7 @@ impl Realtime {
                 json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, ReportProgress::parse(data)?).await? })
             }
             Command::AgentStatus => {
-                json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
+                json!({ "ok": true, "agent": board.report_agent(b, &actor, ReportAgent::parse(data)?).await? })
             }
             Command::LabelCreate => {
                 json!({ "ok": true, "label": board.create_label(b, &actor, data).await? })
