@@ -128,8 +128,11 @@ pub async fn complete_task(
         held = board.report_progress(id, progress_note(agent_id, summary, Some(100.0))).await?;
     }
     // At the version it was held at: a claim that ended since makes this a CONFLICT too.
-    let patch =
-        TaskPatch { status: Some(Status::Done), expected_version: Some(held.version), ..TaskPatch::default() };
+    let patch = TaskPatch {
+        status: Some(Status::Done),
+        expected_version: Some(held.version),
+        ..TaskPatch::default()
+    };
     let done = board.update_task(id, UpdateTask { patch, ..UpdateTask::default() }).await?;
     let agent = board.agent(agent_id).await?;
     if agent.current_task_id == Some(id) {
@@ -140,8 +143,7 @@ pub async fn complete_task(
 
 /// The agent's status, on task `current` or on none.
 fn agent_report(agent_id: &str, status: AgentStatus, current: Option<i64>) -> ReportAgent {
-    let report =
-        AgentReport { id: agent_id.to_owned(), name: None, status, current_task_id: Some(current) };
+    let report = AgentReport { id: agent_id.to_owned(), name: None, status, current_task_id: Some(current) };
     ReportAgent { op_id: None, report }
 }
 

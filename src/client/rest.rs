@@ -176,8 +176,7 @@ impl BoardClient for RestClient {
     }
 
     async fn create_task(&self, input: CreateTask) -> ClientResult<Task> {
-        self.call(self.request(Method::POST, &format!("/api/boards/{}/tasks", self.board)).json(&input))
-            .await
+        self.call(self.request(Method::POST, &format!("/api/boards/{}/tasks", self.board)).json(&input)).await
     }
 
     async fn update_task(&self, id: i64, input: UpdateTask) -> ClientResult<Task> {
@@ -207,7 +206,8 @@ impl BoardClient for RestClient {
     }
 
     async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent> {
-        let request = self.request(Method::PUT, &agent_path(&report.report.id)?).query(&[("board", &self.board)]);
+        let request =
+            self.request(Method::PUT, &agent_path(&report.report.id)?).query(&[("board", &self.board)]);
         self.call(request.json(&report)).await
     }
 

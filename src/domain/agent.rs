@@ -67,6 +67,7 @@ pub struct AgentReport {
     pub id: String,
     /// A display name, 1–64 characters after trimming.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     pub status: AgentStatus,
     /// `None`: leave as is; `Some(None)` (null): no current task.
@@ -148,5 +149,40 @@ impl AgentReport {
                 .map(|v| if v.is_null() { Ok(None) } else { input::task_id(v, "currentTaskId").map(Some) })
                 .transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_report_round_trips_with_no_task_apart_from_an_unchanged_one() {
+        for current_task_id in [None, Some(None), Some(Some(12))] {
+            let report =
+                AgentReport { id: "bot-1".into(), name: None, status: AgentStatus::Idle, current_task_id };
+            let input = ReportAgent { op_id: None, report };
+            let wire = serde_json::to_value(&input).unwrap();
+            assert_eq!(ReportAgent::parse(wire.clone()).unwrap(), input, "{wire}");
+            assert_eq!(input.clone().check().unwrap(), input);
+        }
+        let cleared = AgentReport {
+            id: "b".into(),
+            name: None,
+            status: AgentStatus::Busy,
+            current_task_id: Some(None),
+        };
+        let wire = serde_json::to_value(ReportAgent { op_id: None, report: cleared }).unwrap();
+        assert_eq!(wire, json!({ "id": "b", "status": "busy", "currentTaskId": null }));
+    }
+
+    #[test]
+    fn a_route_names_the_agent_a_body_may_only_repeat() {
+        let body = json!({ "status": "busy" });
+        assert_eq!(ReportAgent::parse_at(body.clone(), Some("bot-1")).unwrap().report.id, "bot-1");
+        assert!(ReportAgent::parse(body).is_err());
+        assert!(ReportAgent::parse_at(json!({ "id": "x", "status": "busy" }), Some("bot-1")).is_err());
     }
 }

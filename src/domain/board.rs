@@ -339,12 +339,7 @@ impl Board {
     // ---- agents ----
 
     /// `agent:status` and `PUT /api/agents/:id`: an upsert that is also the agent's heartbeat.
-    pub async fn report_agent(
-        &self,
-        board: &str,
-        actor: &Actor,
-        input: ReportAgent,
-    ) -> AppResult<Agent> {
+    pub async fn report_agent(&self, board: &str, actor: &Actor, input: ReportAgent) -> AppResult<Agent> {
         let ReportAgent { op_id, report } = input.check()?;
         let id = report.id.clone();
         let op = WriteOp::ReportAgent { report, lease_until: self.lease_until() };

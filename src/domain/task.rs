@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::agent::parse_agent_id;
 use super::cards;
 use super::graph::parse_blockers;
-use super::agent::parse_agent_id;
 use super::input::{self, Fields, Input};
 use super::waiting::parse_wait;
 use crate::error::{AppError, AppResult};
@@ -146,9 +146,9 @@ pub struct NewTask {
     /// or empty is unassigned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
-    /// Index in the column; `None` puts the task at the end.
+    /// Index in the column; absent puts the task at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i64>,
     /// Task ids of the same board this one waits for; checked against the board by the write
     /// rules (they exist, on this board, no cycle).
@@ -254,31 +254,36 @@ impl Input for CreateTask {
 pub struct TaskPatch {
     /// 1–200 characters after trimming (`text` is accepted as its name too).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// Up to 10,000 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub status: Option<Status>,
-    /// `Some(None)` unassigns: null or an empty string (`assignedTo` is accepted as its name too).
+    /// A person's name or an agent id (`assignedTo` is accepted as its name too); null or an
+    /// empty string unassigns (`Some(None)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub assignee: Option<Option<String>>,
     /// Index in the (new) column.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i64>,
     /// Optimistic concurrency: refuse with CONFLICT unless the task is at this version.
     #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
+    #[schema(nullable = false, minimum = 0)]
     pub expected_version: Option<i64>,
     /// The whole new list (`[]` clears it); checked against the board by the write rules.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub blocked_by: Option<Vec<i64>>,
     /// Replaces the labels; null or `[]` clears them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<i64>>,
-    /// RFC3339 with any offset, kept in UTC; `Some(None)` (null) clears the due date.
+    /// RFC3339 with any offset, kept in UTC; null clears the due date (`Some(None)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub due_at: Option<Option<String>>,
@@ -350,7 +355,7 @@ pub struct UpdateTask {
     /// The task (`id` is accepted as its name too). Sockets must give it; a REST route names
     /// it, and a body may repeat it but not contradict it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(nullable = false, minimum = 1)]
     pub task_id: Option<i64>,
     /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,7 +390,7 @@ impl Input for UpdateTask {
 pub struct ReportProgress {
     /// The task (`id` is accepted as its name too), as for `UpdateTask`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(nullable = false, minimum = 1)]
     pub task_id: Option<i64>,
     /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -399,6 +404,7 @@ pub struct ReportProgress {
     pub percent: Option<f64>,
     /// The agent the note is from; without it, the task's holder (or the caller).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub agent_id: Option<String>,
 }
 
@@ -634,6 +640,105 @@ pub fn creation_changes(task: &Task) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed input's wire JSON parses back to the same input.
+    fn round_trips<T: Input + Serialize + PartialEq + fmt::Debug + Clone>(input: T) -> Value {
+        let wire = serde_json::to_value(&input).unwrap();
+        assert_eq!(T::parse(wire.clone()).unwrap(), input, "{wire}");
+        assert_eq!(input.clone().check().unwrap(), input);
+        wire
+    }
+
+    #[test]
+    fn a_new_task_round_trips_through_its_wire_json() {
+        let wire = round_trips(CreateTask { op_id: None, task: NewTask::titled("Write the docs") });
+        assert_eq!(wire, json!({ "title": "Write the docs", "status": "TODO" }));
+        let task = NewTask {
+            description: "all of them".into(),
+            status: Status::Review,
+            assignee: Some("Ana".into()),
+            position: Some(2),
+            blocked_by: vec![3, 1],
+            labels: vec![7],
+            due_at: Some("2027-01-31T17:00:00.000Z".into()),
+            ..NewTask::titled("Write the docs")
+        };
+        round_trips(CreateTask { op_id: Some("op-1".into()), task });
+    }
+
+    #[test]
+    fn a_patch_keeps_absent_and_null_apart_on_the_wire() {
+        let clear = TaskPatch {
+            assignee: Some(None),
+            due_at: Some(None),
+            labels: Some(vec![]),
+            ..Default::default()
+        };
+        let wire = round_trips(UpdateTask { patch: clear, ..Default::default() });
+        assert_eq!(wire, json!({ "assignee": null, "dueAt": null, "labels": [] }));
+
+        let untouched = round_trips(UpdateTask { task_id: Some(4), ..Default::default() });
+        assert_eq!(untouched, json!({ "taskId": 4 }));
+
+        let set = TaskPatch {
+            title: Some("t".into()),
+            description: Some(String::new()),
+            status: Some(Status::Done),
+            assignee: Some(Some("bot-1".into())),
+            position: Some(0),
+            expected_version: Some(3),
+            blocked_by: Some(vec![]),
+            labels: Some(vec![1, 2]),
+            due_at: Some(Some("2027-01-31T17:00:00.000Z".into())),
+        };
+        let wire = round_trips(UpdateTask { op_id: Some("op".into()), patch: set, ..Default::default() });
+        assert_eq!(wire["version"], 3);
+    }
+
+    #[test]
+    fn agents_notes_and_claims_round_trip() {
+        round_trips(ReportProgress {
+            task_id: Some(9),
+            op_id: None,
+            message: "halfway".into(),
+            percent: Some(50.0),
+            agent_id: Some("bot-1".into()),
+        });
+        round_trips(ReportProgress {
+            task_id: None,
+            op_id: None,
+            message: "x".into(),
+            percent: None,
+            agent_id: None,
+        });
+        round_trips(NextTask { op_id: None, agent_id: "bot-1".into(), wait: Some(2.5) });
+        assert_eq!(
+            round_trips(NextTask { op_id: None, agent_id: "b".into(), wait: None }),
+            json!({ "agentId": "b" })
+        );
+    }
+
+    #[test]
+    fn an_input_built_in_rust_meets_the_rules_a_parsed_one_does() {
+        let blank = CreateTask { op_id: None, task: NewTask::titled("  ") };
+        let parsed = CreateTask::parse(serde_json::to_value(&blank).unwrap()).unwrap_err();
+        assert_eq!(blank.check().unwrap_err().to_string(), parsed.to_string());
+
+        let trimmed = CreateTask {
+            op_id: None,
+            task: NewTask { assignee: Some(String::new()), ..NewTask::titled(" a ") },
+        };
+        let task = trimmed.check().unwrap().task;
+        assert_eq!((task.title.as_str(), task.assignee), ("a", None));
+
+        let far = NextTask { op_id: None, agent_id: "bot".into(), wait: Some(61.0) };
+        assert!(far.check().is_err());
+        let unsigned = UpdateTask {
+            patch: TaskPatch { position: Some(-1), ..Default::default() },
+            ..Default::default()
+        };
+        assert!(unsigned.check().is_err());
+    }
 
     #[test]
     fn placing_without_an_index_goes_to_the_end_and_moves_nobody() {

@@ -25,8 +25,8 @@ use self::fanout::{Fanout, SyncRequest, board_room, connection_room, person_room
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
-use crate::domain::board::{Actor, TaskRef};
 use crate::domain::agent::ReportAgent;
+use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, UpdateTask};
