@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::json;
 
 use super::{BoardClient, ClientResult};
 use crate::App;
@@ -12,7 +11,7 @@ use crate::MAIN_BOARD;
 use crate::domain::agent::{Agent, ReportAgent};
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards::BoardInfo;
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, Task, UpdateTask};
@@ -95,10 +94,9 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.comments(&self.board_of(task_id).await?, task_id).await?)
     }
 
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment> {
         let board = self.board_of(task_id).await?;
-        let payload = json!({ "body": body });
-        Ok(self.app.board.create_comment(&board, &self.actor, Some(task_id), payload).await?)
+        Ok(self.app.board.create_comment(&board, &self.actor, TaskRef::Route(task_id), comment).await?)
     }
 
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::domain::agent::{Agent, AgentReport, AgentStatus, ReportAgent};
 use crate::domain::boards::BoardInfo;
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask};
@@ -88,7 +88,7 @@ pub trait BoardClient: Send + Sync {
     async fn boards(&self) -> ClientResult<Vec<BoardInfo>>;
     /// A task's comments, oldest first.
     async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>>;
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment>;
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment>;
     /// The caller's notifications, newest first.
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>>;
 }

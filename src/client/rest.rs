@@ -5,14 +5,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{BoardClient, ClientError, ClientResult};
 use std::sync::Arc;
 
 use crate::domain::agent::{Agent, ReportAgent, parse_agent_id};
 use crate::domain::boards::{BoardInfo, parse_board_id};
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, Task, UpdateTask};
@@ -224,9 +224,9 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::GET, &format!("/api/tasks/{task_id}/comments"))).await
     }
 
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment> {
         let request = self.request(Method::POST, &format!("/api/tasks/{task_id}/comments"));
-        self.call(request.json(&json!({ "body": body }))).await
+        self.call(request.json(&comment)).await
     }
 
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::activity::Activity;
 use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
-use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
+use super::cards::{self, Comment, CreateComment, Label, LabelPatch, NewLabel};
 use super::input::{self, Fields, Input};
 use super::notifications::Notification;
 use super::task::{
@@ -675,19 +675,11 @@ impl Board {
         &self,
         board: &str,
         actor: &Actor,
-        route: Option<i64>,
-        payload: Value,
+        target: TaskRef,
+        input: CreateComment,
     ) -> AppResult<Comment> {
-        let mut fields = Fields::new(payload, "comment:create payload")?;
-        let task_id = match route {
-            Some(id) => task_id(&mut fields, TaskRef::Route(id))?,
-            None => task_id(&mut fields, TaskRef::Payload)?,
-        };
-        let op_id = input::op_id(&mut fields)?;
-        let body = cards::comment_body(
-            fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?,
-        )?;
-        fields.finish()?;
+        let CreateComment { task_id, op_id, body } = input.check()?;
+        let task_id = target.resolve(task_id)?;
         result_of(self.write(board, actor, op_id, WriteOp::CreateComment { task_id, body }).await?)
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use crate::error::{AppError, AppResult};
 
 pub const LABEL_NAME_MAX: usize = 50;
@@ -36,6 +36,43 @@ pub struct Comment {
     pub updated_at: String,
     /// Whether it was changed after it was written.
     pub edited: bool,
+}
+
+/// `comment:create` / `POST /api/tasks/:id/comments`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateComment {
+    /// The task (`id` is accepted as its name too). Sockets must give it; a REST route names
+    /// it, and a body may repeat it but not contradict it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// 1–10,000 characters after trimming; `@name` notifies that person or agent.
+    pub body: String,
+}
+
+impl Input for CreateComment {
+    fn parse(value: Value) -> AppResult<CreateComment> {
+        let mut fields = Fields::new(value, "comment:create payload")?;
+        let task_id = super::task::parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let body = fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?;
+        let comment = CreateComment { task_id, op_id, body: comment_body(body)? };
+        fields.finish()?;
+        Ok(comment)
+    }
+
+    fn check(self) -> AppResult<CreateComment> {
+        Ok(CreateComment {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            body: comment_body(self.body.into())?,
+        })
+    }
 }
 
 /// `label:create { name, color }`, validated.

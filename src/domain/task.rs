@@ -461,7 +461,7 @@ impl Input for NextTask {
         let agent_id = agent_field(&mut fields)?;
         let wait = parse_wait(fields.take(&["wait"])?)?;
         fields.finish()?;
-        Ok(NextTask { op_id, agent_id, wait: (!wait.is_zero()).then(|| wait.as_secs_f64()) })
+        Ok(NextTask { op_id, agent_id, wait: seconds(wait) })
     }
 
     fn check(self) -> AppResult<NextTask> {
@@ -469,9 +469,14 @@ impl Input for NextTask {
         Ok(NextTask {
             op_id: input::check_op_id(self.op_id)?,
             agent_id: parse_agent_id(self.agent_id.into(), "agentId")?,
-            wait: (!wait.is_zero()).then(|| wait.as_secs_f64()),
+            wait: seconds(wait),
         })
     }
+}
+
+/// `wait` as it is sent: none for no wait.
+fn seconds(wait: Duration) -> Option<f64> {
+    (!wait.is_zero()).then_some(wait.as_secs_f64())
 }
 
 impl NextTask {

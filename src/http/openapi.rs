@@ -35,7 +35,7 @@ use crate::App;
         crate::domain::webhooks::Format, crate::domain::webhooks::Delivery,
         crate::domain::task::CreateTask, crate::domain::task::NewTask, crate::domain::task::UpdateTask,
         crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask,
-        crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport)),
+        crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

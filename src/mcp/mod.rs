@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
 use crate::domain::agent::{AgentReport, AgentStatus, ReportAgent};
+use crate::domain::cards::CreateComment;
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{self, NewTask, NextTask, Status, Task, TaskPatch};
 
@@ -453,7 +454,8 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<AddComment>,
     ) -> Result<CallToolResult, ErrorData> {
-        let comment = self.board.add_comment(args.task_id, &args.body).await;
+        let comment = CreateComment { task_id: None, op_id: None, body: args.body };
+        let comment = self.board.add_comment(args.task_id, comment).await;
         answer(comment.map(|comment| json!({ "comment": comment })))
     }
 

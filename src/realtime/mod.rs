@@ -28,6 +28,7 @@ use crate::auth::Credential;
 use crate::domain::agent::ReportAgent;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
+use crate::domain::cards::CreateComment;
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
@@ -458,7 +459,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             Command::CommentCreate => {
-                json!({ "ok": true, "comment": board.create_comment(b, &actor, None, data).await? })
+                json!({ "ok": true, "comment": board.create_comment(b, &actor, TaskRef::Payload, CreateComment::parse(data)?).await? })
             }
             Command::CommentUpdate => {
                 json!({ "ok": true, "comment": board.update_comment(b, &actor, None, data).await? })
