@@ -1,9 +1,10 @@
 //! The board service: the one door every write goes through, from any adapter.
 //!
-//! validate (parse the payload) → check what only memory knows (drag locks) → persist (one
-//! store transaction, `domain::write`) → publish the committed change on the bus. Socket.IO
-//! and REST call these methods with the raw payload and the caller; neither knows SQL or
-//! who receives which event.
+//! validate (check the typed input, or parse the payload) → check what only memory knows (drag
+//! locks) → persist (one store transaction, `domain::write`) → publish the committed change on
+//! the bus. Socket.IO and REST call these methods with the caller and the command's typed
+//! input (`domain::input::Input`), or its raw payload where it is not typed yet; neither knows
+//! SQL or who receives which event.
 
 use std::sync::Arc;
 use std::time::Duration;

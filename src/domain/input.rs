@@ -5,8 +5,9 @@
 //! whatever is left over, naming it. We parse by hand rather than with `#[serde(deny_unknown_fields)]`
 //! so every refusal carries a SPEC code and a message that names the field.
 //!
-//! The commands' bodies are typed (`Input`): adapters parse JSON into them here, and in-process
-//! callers (the MCP tools) build them in Rust; the service takes only the typed value.
+//! The main commands' bodies are typed (`Input`): adapters parse JSON into them with these
+//! rules, in-process callers (the MCP tools) build them in Rust, and the service takes only
+//! the typed value.
 
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
