@@ -649,7 +649,9 @@ async fn run(app: &App, who: Who, op: Op) -> Outcome {
         Op::Move(p) => outcome(board.move_task(b, &actor, p).await),
         Op::Delete(p) => outcome(board.delete_task(b, &actor, TaskRef::Payload, p).await),
         Op::Agent(p) => outcome(async { board.report_agent(b, &actor, Input::parse(p)?).await }.await),
-        Op::Claim(p) => outcome(board.claim_task(b, &actor, TaskRef::Payload, p).await),
+        Op::Claim(p) => {
+            outcome(async { board.claim_task(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await)
+        }
         Op::Next(p) => outcome(async { board.next_task(b, &actor, Input::parse(p)?).await }.await),
         Op::Release(p) => outcome(board.release_task(b, &actor, TaskRef::Payload, p).await),
         Op::Progress(p) => outcome(

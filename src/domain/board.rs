@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use super::activity::Activity;
 use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
-use super::cards::{self, Comment, CreateComment, Label, LabelPatch, NewLabel};
+use super::cards::{self, Comment, CreateComment, CreateLabel, Label, LabelPatch};
 use super::input::{self, Fields, Input};
 use super::notifications::Notification;
 use super::task::{
-    CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, agent_field, parse_task_id,
+    ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, parse_task_id,
 };
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
@@ -394,13 +394,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: ClaimTask,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:claim payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let agent = agent_field(&mut fields)?;
-        fields.finish()?;
+        let ClaimTask { task_id, op_id, agent_id: agent } = input.check()?;
+        let id = target.resolve(task_id)?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let actor = Actor { name: agent.clone(), ..actor.clone() };
         let op = WriteOp::Claim { id: Some(id), agent, lease_until: self.lease_until() };
@@ -615,12 +612,9 @@ impl Board {
     // ---- labels and comments ----
 
     /// `label:create { name, color }`: CONFLICT when the board has a label of that name.
-    pub async fn create_label(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Label> {
-        let mut fields = Fields::new(payload, "label:create payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let new = NewLabel::parse(&mut fields)?;
-        fields.finish()?;
-        result_of(self.write(board, actor, op_id, WriteOp::CreateLabel(new)).await?)
+    pub async fn create_label(&self, board: &str, actor: &Actor, input: CreateLabel) -> AppResult<Label> {
+        let CreateLabel { op_id, label } = input.check()?;
+        result_of(self.write(board, actor, op_id, WriteOp::CreateLabel(label)).await?)
     }
 
     /// `label:update { id, name?, color? }`; REST names the label in its route.

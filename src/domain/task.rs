@@ -437,6 +437,41 @@ impl Input for ReportProgress {
     }
 }
 
+/// `task:claim` / `POST /api/tasks/:id/claim`: assign the task to the agent and start it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimTask {
+    /// The task (`id` is accepted as its name too), as for `UpdateTask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// The agent that takes the task.
+    pub agent_id: String,
+}
+
+impl Input for ClaimTask {
+    fn parse(value: Value) -> AppResult<ClaimTask> {
+        let mut fields = Fields::new(value, "task:claim payload")?;
+        let task_id = parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let agent_id = agent_field(&mut fields)?;
+        fields.finish()?;
+        Ok(ClaimTask { task_id, op_id, agent_id })
+    }
+
+    fn check(self) -> AppResult<ClaimTask> {
+        Ok(ClaimTask {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            agent_id: parse_agent_id(self.agent_id.into(), "agentId")?,
+        })
+    }
+}
+
 /// `task:next` / `POST /api/tasks/next`: claim the top ready task, waiting for one if asked.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -495,7 +530,7 @@ pub fn parse_task_id(fields: &mut Fields) -> AppResult<Option<i64>> {
 }
 
 /// `agentId`, required.
-pub fn agent_field(fields: &mut Fields) -> AppResult<String> {
+fn agent_field(fields: &mut Fields) -> AppResult<String> {
     let value = fields.take(&["agentId"])?.ok_or_else(|| AppError::validation("`agentId` is required"))?;
     parse_agent_id(value, "agentId")
 }
@@ -717,6 +752,7 @@ mod tests {
             agent_id: None,
         });
         round_trips(NextTask { op_id: None, agent_id: "bot-1".into(), wait: Some(2.5) });
+        round_trips(ClaimTask { task_id: Some(3), op_id: Some("op".into()), agent_id: "bot-1".into() });
         assert_eq!(
             round_trips(NextTask { op_id: None, agent_id: "b".into(), wait: None }),
             json!({ "agentId": "b" })

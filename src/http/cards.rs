@@ -11,7 +11,7 @@ use axum::routing::{get, patch};
 use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::board::TaskRef;
-use crate::domain::cards::{Comment, CreateComment, Label};
+use crate::domain::cards::{Comment, CreateComment, CreateLabel, Label};
 use crate::domain::input::Input;
 use crate::domain::notifications::Notification;
 use crate::error::{AppResult, ErrorBody};
@@ -70,7 +70,7 @@ pub async fn labels(
 /// `{ name, color }`: a name unique on the board (case aside, else 409), a colour `#rrggbb`.
 #[utoipa::path(post, path = "/api/boards/{board}/labels", tag = "cards",
     params(("board" = String, Path)),
-    request_body(content = Object, description = "`{ name, color }`"),
+    request_body = CreateLabel,
     responses((status = 201, body = Label), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn create_label(
@@ -80,7 +80,7 @@ pub async fn create_label(
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
-    Ok((StatusCode::CREATED, Json(app.board.create_label(&board, &actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(app.board.create_label(&board, &actor, CreateLabel::parse(body)?).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/boards/{board}/labels/{id}", tag = "cards",

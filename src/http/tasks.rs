@@ -13,7 +13,7 @@ use crate::domain::activity::Activity;
 use crate::domain::board::TaskRef;
 use crate::domain::input::{self, Input};
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{CreateTask, NextTask, ReportProgress, Status, Task, UpdateTask};
+use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, UpdateTask};
 use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -167,7 +167,7 @@ pub async fn history(
 /// Claims the task for an agent: assigned to it and IN_PROGRESS, atomically.
 #[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "agents",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ agentId }`"),
+    request_body = ClaimTask,
     responses((status = 200, body = Task), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "claimed, assigned to someone else, or DONE")),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -179,7 +179,7 @@ pub async fn claim(
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), body).await?))
+    Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), ClaimTask::parse(body)?).await?))
 }
 
 /// Claims the unassigned, ready TODO task at the top of its column; with `wait`, waits up to

@@ -28,9 +28,9 @@ use crate::auth::Credential;
 use crate::domain::agent::ReportAgent;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
-use crate::domain::cards::CreateComment;
+use crate::domain::cards::{CreateComment, CreateLabel};
 use crate::domain::input::{self, Fields, Input};
-use crate::domain::task::{CreateTask, NextTask, ReportProgress, UpdateTask};
+use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
@@ -429,7 +429,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             Command::TaskClaim => {
-                json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, ClaimTask::parse(data)?).await? })
             }
             Command::TaskNext => {
                 let mut closed = session.closed.subscribe();
@@ -449,7 +449,7 @@ impl Realtime {
                 json!({ "ok": true, "agent": board.report_agent(b, &actor, ReportAgent::parse(data)?).await? })
             }
             Command::LabelCreate => {
-                json!({ "ok": true, "label": board.create_label(b, &actor, data).await? })
+                json!({ "ok": true, "label": board.create_label(b, &actor, CreateLabel::parse(data)?).await? })
             }
             Command::LabelUpdate => {
                 json!({ "ok": true, "label": board.update_label(b, &actor, None, data).await? })
