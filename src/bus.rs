@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::domain::activity::Activity;
-use crate::domain::write::Change;
+use crate::domain::change::Change;
 
 /// One committed change of a board. Serializable: with several instances it travels through
 /// Redis to every instance's bus.

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -36,9 +37,9 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::bus::{Bus, DomainEvent};
-use crate::domain::board::Board;
+use crate::domain::coordination::{AgentGone, Coordination};
 use crate::error::{AppError, AppResult};
-use crate::presence::{DRAG_LOCK_TIMEOUT, MAX_DRAGS_PER_CONNECTION, Presence, Signal, User};
+use crate::presence::{DRAG_LOCK_TIMEOUT, MAX_DRAGS_PER_CONNECTION, PeopleChange, Presence, Signal, User};
 
 /// How long an instance's heartbeat key lives; it is refreshed every `BEAT`.
 const HEARTBEAT_TTL: Duration = Duration::from_secs(5);
@@ -230,7 +231,7 @@ impl Cluster {
     }
 
     /// Tells the other instances about a change this instance committed.
-    pub fn publish_event(&self, event: &DomainEvent) {
+    fn publish_event(&self, event: &DomainEvent) {
         self.send(
             format!("{}:events", event.board),
             Message::Event { event: Box::new(Cow::Borrowed(event)) },
@@ -238,7 +239,7 @@ impl Cluster {
     }
 
     /// Tells the other instances who is online here.
-    pub fn publish_people(&self, board: &str, users: &[User]) {
+    fn publish_people(&self, board: &str, users: &[User]) {
         let people = users.iter().map(|u| (u.id.clone(), u.name.clone())).collect();
         self.send(format!("{board}:people"), Message::People { board: board.to_owned(), people });
     }
@@ -300,7 +301,7 @@ impl Cluster {
 
     /// Everyone online on a board across live instances: this instance's `local` people and
     /// the lists the others published, one entry per person, ordered by id.
-    pub fn merge_users(&self, board: &str, local: Vec<User>) -> Vec<User> {
+    fn merge_users(&self, board: &str, local: Vec<User>) -> Vec<User> {
         let mut all: BTreeMap<String, User> = local.into_iter().map(|u| (u.id.clone(), u)).collect();
         let state = self.state.lock().unwrap();
         for list in state.people.get(board).into_iter().flat_map(|m| m.values()) {
@@ -312,7 +313,7 @@ impl Cluster {
     }
 
     /// Whether a person is online on another instance (so their arrival here is no join).
-    pub fn online_elsewhere(&self, board: &str, name: &str) -> bool {
+    fn online_elsewhere(&self, board: &str, name: &str) -> bool {
         let id = crate::domain::input::person_key(name);
         let state = self.state.lock().unwrap();
         state.people.get(board).is_some_and(|m| m.values().any(|list| list.iter().any(|(p, _)| *p == id)))
@@ -349,7 +350,7 @@ impl Cluster {
     }
 
     /// Takes (or renews) the drag lock of a task for a connection of this instance.
-    pub async fn start_drag(
+    async fn start_drag(
         self: &Arc<Self>,
         board: &str,
         conn: &str,
@@ -429,7 +430,7 @@ impl Cluster {
     }
 
     /// Ends a connection's drag of a task; true if it held the lock.
-    pub async fn end_drag(&self, board: &str, conn: &str, task_id: i64) -> bool {
+    async fn end_drag(&self, board: &str, conn: &str, task_id: i64) -> bool {
         let held = {
             let mut state = self.state.lock().unwrap();
             let key = (board.to_owned(), task_id);
@@ -467,7 +468,7 @@ impl Cluster {
     /// Refuses a change of a task someone else (on any instance) is dragging. Without Redis
     /// the change goes through: a drag lock is a courtesy between people, and refusing every
     /// write while Redis is away would make the board read-only for everyone.
-    pub async fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
+    async fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
         let mut c = self.conn();
         let current: Option<String> =
             match self.run("reading a drag lock", c.get(self.lock_key(board, task_id))).await {
@@ -491,7 +492,7 @@ impl Cluster {
     }
 
     /// A closed connection's drag locks end (its agents are settled by `disown_agent`).
-    pub async fn release_connection(&self, conn: &str) {
+    async fn release_connection(&self, conn: &str) {
         let held: Vec<(String, i64)> = {
             let state = self.state.lock().unwrap();
             state.locks.iter().filter(|(_, (c, _))| c == conn).map(|(k, _)| k.clone()).collect()
@@ -508,17 +509,21 @@ impl Cluster {
     }
 
     /// Records that a connection of this instance speaks for an agent.
-    pub async fn own_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<()> {
+    /// The board is noted among those with agents, where a survivor looks for a dead instance's.
+    async fn own_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<()> {
         let mut c = self.conn();
         let owner = format!("{}|{conn}", self.id);
-        let _: i64 =
-            self.run("recording an agent's owner", c.hset(self.agents_key(board), agent, owner)).await?;
-        Ok(())
+        let mut pipe = redis::pipe();
+        pipe.hset(self.agents_key(board), agent, owner)
+            .ignore()
+            .sadd(self.key("agent-boards"), board)
+            .ignore();
+        self.run("recording an agent's owner", pipe.query_async::<()>(&mut c)).await
     }
 
     /// Forgets the agent's owner if it is still this connection (true), so the agent goes
     /// offline; another connection that reported it since keeps it.
-    pub async fn disown_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<bool> {
+    async fn disown_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<bool> {
         self.hdel_if_prefix(board, agent, &format!("{}|{conn}", self.id)).await
     }
 
@@ -532,7 +537,7 @@ impl Cluster {
     }
 
     /// Whether a connection on any instance speaks for the agent.
-    pub async fn agent_is_connected(&self, board: &str, agent: &str) -> AppResult<bool> {
+    async fn agent_is_connected(&self, board: &str, agent: &str) -> AppResult<bool> {
         let mut c = self.conn();
         self.run("reading an agent's owner", c.hexists(self.agents_key(board), agent)).await
     }
@@ -578,18 +583,17 @@ impl Cluster {
     pub fn start(
         self: &Arc<Self>,
         bus: Arc<Bus>,
-        board: Board,
+        gone: mpsc::UnboundedSender<AgentGone>,
         mut signals: mpsc::UnboundedReceiver<Signal>,
     ) -> (mpsc::UnboundedReceiver<Signal>, Running) {
         let (local, rx) = mpsc::unbounded_channel();
         *self.local.lock().unwrap() = Some(local.clone());
-        *self.presence.lock().unwrap() = Arc::downgrade(board.presence());
         let mut tasks = Vec::new();
         if let Some(outbox) = self.outbox_rx.lock().unwrap().take() {
             tasks.push(tokio::spawn(self.clone().publish(outbox)));
         }
-        tasks.push(tokio::spawn(self.clone().subscribe(bus)));
-        tasks.push(tokio::spawn(self.clone().beat(board)));
+        tasks.push(tokio::spawn(self.clone().subscribe(bus.clone())));
+        tasks.push(tokio::spawn(self.clone().beat(bus, gone)));
         let this = self.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(signal) = signals.recv().await {
@@ -715,7 +719,7 @@ impl Cluster {
     }
 
     /// Every second: the bus's patience, the heartbeat, then a look for dead instances.
-    async fn beat(self: Arc<Self>, board: Board) {
+    async fn beat(self: Arc<Self>, bus: Arc<Bus>, gone: mpsc::UnboundedSender<AgentGone>) {
         let mut tick = tokio::time::interval(BEAT);
         let mut beats: u32 = 0;
         loop {
@@ -726,12 +730,12 @@ impl Cluster {
                 self.publish_own_people();
             }
             // A change whose publisher died is given up on even if nothing follows it.
-            board.bus().tick();
+            bus.tick();
             if let Err(e) = self.heartbeat().await {
                 e.log("refreshing the heartbeat");
                 continue;
             }
-            if let Err(e) = self.sweep(&board).await {
+            if let Err(e) = self.sweep(&gone).await {
                 e.log("looking for dead instances");
             }
         }
@@ -753,7 +757,7 @@ impl Cluster {
 
     /// Forgets the people and typing of instances whose heartbeat is gone, and cleans up after
     /// them (once, by whichever survivor wins the guard).
-    async fn sweep(&self, board: &Board) -> AppResult<()> {
+    async fn sweep(&self, gone: &mpsc::UnboundedSender<AgentGone>) -> AppResult<()> {
         let mut c = self.conn();
         let known: Vec<String> = self.run("listing instances", c.smembers(self.key("instances"))).await?;
         let mut alive = vec![self.id.clone()];
@@ -771,7 +775,7 @@ impl Cluster {
                 .run("guarding a reap", c.set_options(self.key(&format!("reaped:{id}")), 1, guard))
                 .await?;
             if won.is_some() {
-                self.reap(board, &id).await?;
+                self.reap(gone, &id).await?;
             }
         }
         self.forget_all_but(&alive);
@@ -801,8 +805,9 @@ impl Cluster {
         }
     }
 
-    /// A dead instance's drag locks end (everyone is told) and its agents go offline.
-    async fn reap(&self, board: &Board, dead: &str) -> AppResult<()> {
+    /// A dead instance's drag locks end (everyone is told) and its agents go offline: the board
+    /// service hears of each through `gone`, and records it.
+    async fn reap(&self, gone: &mpsc::UnboundedSender<AgentGone>, dead: &str) -> AppResult<()> {
         tracing::warn!(instance = dead, "an instance stopped beating: releasing its locks and agents");
         let mut c = self.conn();
         let locks_key = self.key(&format!("instance:{dead}:locks"));
@@ -825,19 +830,88 @@ impl Cluster {
             }
         }
         let _: i64 = self.run("forgetting a dead instance's locks", c.del(&locks_key)).await?;
-        for b in board.store().boards().await? {
-            let b = b.id.as_str();
+        let boards: Vec<String> =
+            self.run("listing boards with agents", c.smembers(self.key("agent-boards"))).await?;
+        for board in boards {
             let owners: HashMap<String, String> =
-                self.run("listing agents' owners", c.hgetall(self.agents_key(b))).await?;
+                self.run("listing agents' owners", c.hgetall(self.agents_key(&board))).await?;
             for (agent, owner) in owners {
                 if owner.starts_with(&format!("{dead}|"))
-                    && self.hdel_if_prefix(b, &agent, &format!("{dead}|")).await?
+                    && self.hdel_if_prefix(&board, &agent, &format!("{dead}|")).await?
                 {
-                    board.agent_gone(b, &agent).await?;
+                    // Only a stopping server has dropped the receiver; nobody is left to tell.
+                    let _ = gone.send(AgentGone { board: board.clone(), agent });
                 }
             }
         }
         let _: i64 = self.run("forgetting a dead instance", c.srem(self.key("instances"), dead)).await?;
         Ok(())
+    }
+}
+
+/// Several instances: this instance's connections are in its `Presence`, what they share is in
+/// Redis (through `Cluster`).
+pub struct RedisCoordination {
+    cluster: Arc<Cluster>,
+    presence: Arc<Presence>,
+}
+
+impl RedisCoordination {
+    /// The cluster merges this instance's presence (people, typing, viewers) with the others'.
+    pub fn new(cluster: Arc<Cluster>, presence: Arc<Presence>) -> RedisCoordination {
+        *cluster.presence.lock().unwrap() = Arc::downgrade(&presence);
+        RedisCoordination { cluster, presence }
+    }
+}
+
+#[async_trait]
+impl Coordination for RedisCoordination {
+    fn users(&self, board: &str) -> Vec<User> {
+        self.cluster.merge_users(board, self.presence.users(board))
+    }
+
+    fn people_changed(&self, board: &str, mut change: PeopleChange) -> PeopleChange {
+        let cluster = &self.cluster;
+        cluster.publish_people(board, &self.presence.users(board));
+        change.joined = change.joined.filter(|name| !cluster.online_elsewhere(board, name));
+        change.left = change.left.filter(|name| !cluster.online_elsewhere(board, name));
+        change
+    }
+
+    async fn start_drag(&self, board: &str, conn: &str, task_id: i64) -> AppResult<()> {
+        self.cluster.start_drag(board, conn, &self.presence.name_of(conn), task_id).await
+    }
+
+    async fn end_drag(&self, board: &str, conn: &str, task_id: i64) {
+        self.cluster.end_drag(board, conn, task_id).await;
+    }
+
+    async fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
+        self.cluster.check_unlocked(board, task_id, conn).await
+    }
+
+    /// Here too, so that the agent goes offline with its connection.
+    async fn own_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<()> {
+        self.presence.own_agent(conn, agent);
+        self.cluster.own_agent(board, agent, conn).await
+    }
+
+    async fn agent_is_connected(&self, board: &str, agent: &str) -> AppResult<bool> {
+        if self.presence.agent_is_connected(board, agent) {
+            return Ok(true);
+        }
+        self.cluster.agent_is_connected(board, agent).await
+    }
+
+    async fn release_connection(&self, conn: &str) {
+        self.cluster.release_connection(conn).await;
+    }
+
+    async fn disown_agent(&self, board: &str, agent: &str, conn: &str) -> AppResult<bool> {
+        self.cluster.disown_agent(board, agent, conn).await
+    }
+
+    fn publish_event(&self, event: &DomainEvent) {
+        self.cluster.publish_event(event);
     }
 }

@@ -104,7 +104,7 @@ pub enum InviteAction {
         /// Limit it to this board (repeat for several); without it, every board.
         #[arg(long = "board")]
         boards: Vec<String>,
-        #[arg(long, default_value_t = crate::invites::DEFAULT_HOURS)]
+        #[arg(long, default_value_t = crate::domain::invites::DEFAULT_HOURS)]
         expires_in_hours: u32,
         /// Where people open the dashboard: the link is `<URL>/?invite=CODE`.
         #[arg(long, default_value = "http://localhost:3000")]

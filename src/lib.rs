@@ -4,7 +4,9 @@
 //! adapter (`realtime` for Socket.IO, `http` for REST) → `domain::board` (validate, check
 //! drag locks) → `store` (one transaction, rules from `domain::write`) → `bus` (in sequence
 //! order) → `realtime::fanout` (both seeds' events to every socket that wants them).
-//! `presence` holds what lives only in memory: who is online, typing, dragging.
+//! `presence` holds what lives only in memory: who is online, typing, dragging; the board
+//! service shares it between instances through `domain::coordination` (in-process, or
+//! `cluster` over Redis).
 //! See `docs/architecture.md` for the map and its invariants.
 
 pub mod admin;
@@ -17,7 +19,6 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod invites;
 pub mod mcp;
 pub mod metrics;
 pub mod presence;
@@ -41,14 +42,11 @@ use tokio::sync::mpsc;
 
 use crate::auth::Keys;
 use crate::bus::{Bus, DomainEvent};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, RedisCoordination};
 use crate::config::ServeArgs;
 use crate::domain::board::Board;
-use crate::domain::storage::Store;
 use crate::presence::{Presence, Signal};
 use crate::ratelimit::RateLimits;
-use crate::store::postgres::PostgresStore;
-use crate::store::sqlite::SqliteStore;
 
 const LEASE_SWEEP: std::time::Duration = std::time::Duration::from_millis(500);
 /// Silent agents are looked for every 5 s (ten lease sweeps): a minute's silence is coarse.
@@ -84,7 +82,7 @@ pub struct AppInner {
     events: Mutex<Option<mpsc::UnboundedReceiver<Arc<DomainEvent>>>>,
     signals: Mutex<Option<mpsc::UnboundedReceiver<Signal>>>,
     /// Held while serving; released after the store's last commit.
-    lock: Mutex<Option<admin::ServerLock>>,
+    lock: Mutex<Option<store::sqlite::ServerLock>>,
 }
 
 impl std::ops::Deref for App {
@@ -107,12 +105,12 @@ impl App {
     /// key, or a new one generated and stored.
     pub async fn open(args: &ServeArgs) -> anyhow::Result<(App, KeySource)> {
         let redis_url = args.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
-        let postgres = args.database_url.as_deref().map(str::trim).is_some_and(|u| !u.is_empty());
-        let ca_cert = args.database_ca_cert.as_deref().filter(|pem| !pem.trim().is_empty());
-        if ca_cert.is_some() && !postgres {
-            anyhow::bail!("DATABASE_CA_CERT is set but DATABASE_URL is not: it is for TLS to PostgreSQL");
-        }
-        if redis_url.is_some() && !postgres {
+        let target = store::Target::new(
+            &args.database_path,
+            args.database_url.as_deref(),
+            args.database_ca_cert.as_deref(),
+        )?;
+        if redis_url.is_some() && !target.is_postgres() {
             anyhow::bail!(
                 "REDIS_URL is set but DATABASE_URL is not: several instances share one PostgreSQL \
                  database (a SQLite file belongs to one server); set DATABASE_URL=postgres://… or unset REDIS_URL"
@@ -128,17 +126,7 @@ impl App {
             }
             None => None,
         };
-        // PostgreSQL when a URL is given: the database serves several instances, so no lock
-        // file. Otherwise SQLite, with the lock that keeps a second server off the file.
-        let (store, lock): (Arc<dyn Store>, _) = match args.database_url.as_deref().map(str::trim) {
-            Some(url) if !url.is_empty() => {
-                (Arc::new(PostgresStore::connect_with_ca_cert(url, ca_cert, args.durability).await?), None)
-            }
-            _ => {
-                let lock = admin::ServerLock::acquire(&args.database_path)?;
-                (Arc::new(SqliteStore::open(&args.database_path, args.durability)?), Some(lock))
-            }
-        };
+        let (store, lock) = store::open(&target, store::Opener::Server(args.durability)).await?;
         let (key, source) = match &args.api_key {
             Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), KeySource::Configured),
             _ => match store.setting(admin::STORED_KEY).await? {
@@ -158,11 +146,15 @@ impl App {
         }
         let events = bus.subscribe();
         let (presence, signals) = Presence::new();
-        let app = App(Arc::new(AppInner {
-            board: Board::new(store, bus, presence, std::time::Duration::from_secs(args.lease_seconds))
-                .with_cluster(cluster.clone())
+        let mut board =
+            Board::new(store, bus, presence.clone(), std::time::Duration::from_secs(args.lease_seconds))
                 .with_grace(std::time::Duration::from_millis(args.presence_grace_ms))
-                .with_webhook_hosts(allowed_hosts(&args.webhook_allowed_hosts)),
+                .with_webhook_hosts(allowed_hosts(&args.webhook_allowed_hosts));
+        if let Some(cluster) = &cluster {
+            board = board.with_coordination(Arc::new(RedisCoordination::new(cluster.clone(), presence)));
+        }
+        let app = App(Arc::new(AppInner {
+            board,
             keys,
             limits: RateLimits::new(args.rate_limit).shared(cluster.clone(), args.rate_limit),
             cluster,
@@ -195,7 +187,10 @@ pub async fn serve(
     let cluster_tasks = match &app.cluster {
         Some(cluster) => {
             let signals = app.signals.lock().unwrap().take().expect("serve runs once");
-            let (signals, running) = cluster.start(app.board.bus().clone(), app.board.clone(), signals);
+            let (gone, agents_gone) = tokio::sync::mpsc::unbounded_channel();
+            let board = app.board.clone();
+            tokio::spawn(async move { board.record_agents_gone(agents_gone).await });
+            let (signals, running) = cluster.start(app.board.bus().clone(), gone, signals);
             *app.signals.lock().unwrap() = Some(signals);
             tracing::info!(instance = cluster.id(), "sharing the board through Redis");
             Some(running)
@@ -246,7 +241,7 @@ pub async fn serve(
     if let Some(cluster) = &app.cluster {
         cluster.leave().await;
     }
-    app.board.store().close().await;
+    app.board.close().await;
     app.lock.lock().unwrap().take();
     tracing::info!("stopped");
     Ok(())
@@ -265,7 +260,7 @@ async fn sweep(app: App) {
     let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
-        let boards = match app.board.store().boards().await {
+        let boards = match app.board.board_ids().await {
             Ok(boards) => boards,
             Err(e) => {
                 e.log("listing boards for the sweep");
@@ -274,11 +269,11 @@ async fn sweep(app: App) {
         };
         ticks = ticks.wrapping_add(1);
         for board in boards {
-            if let Err(e) = app.board.requeue_expired(&board.id).await {
+            if let Err(e) = app.board.requeue_expired(&board).await {
                 e.log("requeueing expired leases");
             }
             if ticks.is_multiple_of(AGENT_SWEEP_EVERY)
-                && let Err(e) = app.board.sweep_silent_agents(&board.id).await
+                && let Err(e) = app.board.sweep_silent_agents(&board).await
             {
                 e.log("marking silent agents offline");
             }

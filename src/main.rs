@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
                 invite.role.as_str(),
                 invite.expires_at
             );
-            println!("  {}", warroom::invites::url(&url, &code));
+            println!("  {}", warroom::domain::invites::url(&url, &code));
             Ok(())
         }
         Some(Command::Backup { path, store }) => {

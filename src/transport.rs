@@ -5,15 +5,15 @@
 //! `axum::serve` was replaced by this loop because it exposes no header-read timeout (hyper's
 //! needs a timer it does not set), no connection limit and no remote address for the handshake.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::Router;
@@ -32,10 +32,17 @@ use crate::stall::{Guarded, WRITE_STALL};
 /// How long a connection may take to send a complete request head: its first one (a connection
 /// that sends nothing at all is closed after this) and every later one on a kept-alive connection.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// Socket.IO sessions opened but not yet authenticated, at once. A real client authenticates in
-/// one round trip, so this many are only reached by a flood; further handshakes get 503 and the
-/// official client retries with its backoff.
+/// Places for Socket.IO sessions opened but not yet authenticated. A real client authenticates
+/// in one round trip, so they only run out in a flood; then each new handshake takes the place
+/// of the oldest (a WebSocket that held it is closed), so a flood cannot lock a keyed client out
+/// for the connect timeout: a place lasts PENDING_HANDSHAKES handshakes, far longer than a round trip.
 pub const PENDING_HANDSHAKES: usize = 512;
+/// Unauthenticated sessions alive at once, with or without a place: a polling session that lost
+/// its place lives on until Socket.IO's connect timeout (socketioxide offers no way to close it
+/// earlier), so this bounds their memory (about 18 KB each with the flood's connections,
+/// measured: 4,096 raised RSS by 74 MB). Past it, handshakes get 503 and the official client
+/// retries with its backoff.
+pub const UNAUTHENTICATED_SESSIONS: usize = 2048;
 /// Bytes a connection may send while its new Socket.IO session is not authenticated: the
 /// handshake is far smaller (see `realtime::HANDSHAKE_LIMIT`), and a sender without a key must
 /// not make the server buffer a message of the size an authenticated client may send.
@@ -58,6 +65,9 @@ pub struct Gate {
     fresh: Mutex<BTreeMap<u64, Arc<Notify>>>,
     next_id: AtomicU64,
     handshakes: Arc<Semaphore>,
+    sessions: Arc<Semaphore>,
+    /// Handshakes holding a place, oldest first (entries settled meanwhile are skipped).
+    waiting: Mutex<VecDeque<Weak<Mutex<Pending>>>>,
     authenticated: Arc<Authenticated>,
 }
 
@@ -71,6 +81,8 @@ impl Gate {
             fresh: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(0),
             handshakes: Arc::new(Semaphore::new(PENDING_HANDSHAKES)),
+            sessions: Arc::new(Semaphore::new(UNAUTHENTICATED_SESSIONS)),
+            waiting: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -120,22 +132,91 @@ impl Gate {
     fn graduate(&self, id: u64) {
         self.fresh.lock().unwrap().remove(&id);
     }
+
+    /// A place for a new Socket.IO session: a free one, else the oldest holder's; none when
+    /// too many unauthenticated sessions are alive.
+    fn pending_handshake(&self) -> Option<PendingHandshake> {
+        let session = self.sessions.clone().try_acquire_owned().ok()?;
+        let place = match self.handshakes.clone().try_acquire_owned() {
+            Ok(place) => place,
+            Err(_) => self.evict_oldest()?,
+        };
+        let pending = Arc::new(Mutex::new(Pending {
+            place: Some(place),
+            session: Some(session),
+            ..Pending::default()
+        }));
+        let mut waiting = self.waiting.lock().unwrap();
+        // Settled handshakes leave their entries behind; sweep them before they outnumber the places.
+        if waiting.len() >= 2 * PENDING_HANDSHAKES {
+            waiting.retain(|entry| entry.upgrade().is_some_and(|p| p.lock().unwrap().place.is_some()));
+        }
+        waiting.push_back(Arc::downgrade(&pending));
+        Some(PendingHandshake(pending))
+    }
+
+    fn evict_oldest(&self) -> Option<OwnedSemaphorePermit> {
+        let mut waiting = self.waiting.lock().unwrap();
+        while let Some(entry) = waiting.pop_front() {
+            let Some(entry) = entry.upgrade() else { continue };
+            let mut pending = entry.lock().unwrap();
+            if let Some(place) = pending.place.take() {
+                pending.evicted = true;
+                if let Some(reader) = pending.reader.take() {
+                    reader.wake();
+                }
+                return Some(place);
+            }
+        }
+        None
+    }
 }
 
 /// A new Socket.IO session's place among the unauthenticated ones. It travels in the handshake
 /// request's extensions, which the session keeps, so it is released by `authenticate` on success
 /// or else when the session is gone (closed, or timed out by Socket.IO's connect timeout).
 #[derive(Clone)]
-pub struct PendingHandshake(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+pub struct PendingHandshake(Arc<Mutex<Pending>>);
+
+#[derive(Default)]
+struct Pending {
+    place: Option<OwnedSemaphorePermit>,
+    session: Option<OwnedSemaphorePermit>,
+    /// A newer handshake took its place: the connection is closed at its next read.
+    evicted: bool,
+    /// The connection's reader while it waits for data, woken to see the eviction.
+    reader: Option<Waker>,
+}
+
+/// Where a handshake stands, as its connection's reads see it.
+enum Standing {
+    Waiting,
+    Settled,
+    Evicted,
+}
 
 impl PendingHandshake {
     /// It no longer counts against the pending ones: authenticated, or its connection is gone.
     pub fn settle(&self) {
-        self.0.lock().unwrap().take();
+        let mut pending = self.0.lock().unwrap();
+        pending.place = None;
+        pending.session = None;
+        pending.reader = None;
     }
 
-    fn is_settled(&self) -> bool {
-        self.0.lock().unwrap().is_none()
+    /// Where it stands; while waiting, `reader` is woken should it be evicted.
+    fn standing(&self, reader: &Waker) -> Standing {
+        let mut pending = self.0.lock().unwrap();
+        if pending.evicted {
+            Standing::Evicted
+        } else if pending.session.is_none() {
+            Standing::Settled
+        } else {
+            if !pending.reader.as_ref().is_some_and(|w| w.will_wake(reader)) {
+                pending.reader = Some(reader.clone());
+            }
+            Standing::Waiting
+        }
     }
 }
 
@@ -198,12 +279,16 @@ impl AsyncRead for Counted {
         let read = buf.filled().len() - before;
         let mut unauthenticated = self.unauthenticated.lock().unwrap();
         if let Some(budget) = unauthenticated.as_mut() {
-            if budget.pending.is_settled() {
-                *unauthenticated = None;
-            } else {
-                budget.read += read;
-                if budget.read > UNAUTHENTICATED_BYTES {
-                    return Poll::Ready(Err(io::Error::other("too much data before authenticating")));
+            match budget.pending.standing(cx.waker()) {
+                Standing::Settled => *unauthenticated = None,
+                Standing::Evicted => {
+                    return Poll::Ready(Err(io::Error::other("a newer handshake took this one's place")));
+                }
+                Standing::Waiting => {
+                    budget.read += read;
+                    if budget.read > UNAUTHENTICATED_BYTES {
+                        return Poll::Ready(Err(io::Error::other("too much data before authenticating")));
+                    }
                 }
             }
         }
@@ -383,15 +468,14 @@ async fn handle(
 ) -> Response<axum::body::Body> {
     req.extensions_mut().insert(ConnectInfo(remote));
     if is_new_socket_session(&req) {
-        match gate.handshakes.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let pending = PendingHandshake(Arc::new(Mutex::new(Some(permit))));
+        match gate.pending_handshake() {
+            Some(pending) => {
                 let bound =
                     req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"));
                 *unauthenticated.lock().unwrap() = Some(Budget { pending: pending.clone(), read: 0, bound });
                 req.extensions_mut().insert(pending);
             }
-            Err(_) => {
+            None => {
                 tracing::debug!(%remote, "Socket.IO handshake refused: too many unauthenticated sessions");
                 return Response::builder()
                     .status(StatusCode::SERVICE_UNAVAILABLE)

@@ -809,12 +809,12 @@ fn check(ops: Vec<(Who, Op)>) -> Result<(), TestCaseError> {
     let Some(Command::Serve(args)) = cli.command else { unreachable!("`serve` parses as serve") };
     let result = runtime().block_on(async {
         let (app, _) = App::open(&args).await.map_err(|e| format!("opening: {e:#}"))?;
-        let presence = app.board.presence();
         for (conn, credential) in [("conn-a", "team"), ("conn-b", "team"), ("conn-v", "token:viewer")] {
-            let seat = presence.reserve(credential, usize::MAX).expect("no connection limit here");
-            presence.connect(conn, MAIN_BOARD, seat);
+            let seat = app.board.reserve_seat(credential, usize::MAX).expect("no connection limit here");
+            app.board.open_connection(conn, MAIN_BOARD, seat);
         }
-        presence.set_name("conn-v", "Vera");
+        // Named, not announced: the viewer is there before the board's first look.
+        drop(app.board.arrive(MAIN_BOARD, "conn-v", "Vera").await);
         // A few tasks to aim at, so ids 1..10 often name one.
         let (alice, _) = actor(Who::Alice);
         for (i, status) in [Status::Todo, Status::Todo, Status::Done, Status::Review].into_iter().enumerate()
@@ -855,7 +855,7 @@ fn check(ops: Vec<(Who, Op)>) -> Result<(), TestCaseError> {
             }
             before = after;
         }
-        app.board.store().close().await;
+        app.board.close().await;
         outcome
     });
     drop(dir);

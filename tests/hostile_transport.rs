@@ -10,10 +10,10 @@ use common::{Database, TestApp};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use warroom::transport::{HEADER_TIMEOUT, PENDING_HANDSHAKES};
+use warroom::transport::{HEADER_TIMEOUT, PENDING_HANDSHAKES, UNAUTHENTICATED_SESSIONS};
 
 /// Socket.IO's connect timeout as the server sets it, plus room for a loaded machine.
-const CONNECT_DEADLINE: Duration = Duration::from_secs(10 + 10);
+const CONNECT_DEADLINE: Duration = Duration::from_secs(5 + 10);
 
 async fn tcp(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.url.trim_start_matches("http://")).await.expect("connecting")
@@ -132,9 +132,8 @@ async fn a_handshake_auth_over_16_kib_is_refused_with_payload_too_large() {
     assert!(message.starts_with("PAYLOAD_TOO_LARGE"), "connect_error: {}", refused.payload);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keyless_handshakes_beyond_the_pending_limit_are_answered_503_and_health_still_answers() {
-    let app = TestApp::spawn().await;
+/// `count` keyless polling handshakes, at most 256 in flight; their HTTP statuses.
+async fn polling_handshakes(app: &TestApp, count: usize) -> Vec<u16> {
     let open = |_| async {
         app.anonymous(reqwest::Method::GET, "/socket.io/?EIO=4&transport=polling")
             .send()
@@ -143,10 +142,36 @@ async fn keyless_handshakes_beyond_the_pending_limit_are_answered_503_and_health
             .status()
             .as_u16()
     };
-    let statuses = futures_util::future::join_all((0..PENDING_HANDSHAKES).map(open)).await;
-    assert!(statuses.iter().all(|s| *s == 200), "the first {PENDING_HANDSHAKES} are served: {statuses:?}");
+    let mut statuses = Vec::with_capacity(count);
+    for start in (0..count).step_by(256) {
+        statuses.extend(futures_util::future::join_all((start..count.min(start + 256)).map(open)).await);
+    }
+    statuses
+}
 
-    assert_eq!(open(0).await, 503, "one more waits for a pending session to authenticate or time out");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyless_handshakes_past_the_places_take_the_oldest_ones_so_a_keyed_client_still_gets_in() {
+    let app = TestApp::spawn().await;
+    let mut held = keyless_websocket(&app).await;
+
+    let statuses = polling_handshakes(&app, PENDING_HANDSHAKES + 100).await;
+
+    assert!(statuses.iter().all(|s| *s == 200), "every handshake is served: {statuses:?}");
+    // The WebSocket held the oldest place: the newcomers closed it.
+    closed_within(&mut held, Duration::from_secs(5)).await;
+    let socket = app.socket(Some("Alice")).await;
+    socket.create_task("still serving").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyless_handshakes_beyond_the_session_limit_are_answered_503_and_health_still_answers() {
+    let app = TestApp::spawn().await;
+
+    let statuses = polling_handshakes(&app, UNAUTHENTICATED_SESSIONS).await;
+    assert!(statuses.iter().all(|s| *s == 200), "the first {UNAUTHENTICATED_SESSIONS} are served");
+
+    let more = polling_handshakes(&app, 1).await;
+    assert_eq!(more, [503], "one more waits for an unauthenticated session to end");
     let health = app.anonymous(reqwest::Method::GET, "/api/health").send().await.unwrap();
     assert_eq!(health.status(), 200);
 }

@@ -15,6 +15,8 @@ use super::activity::Activity;
 use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
 use super::cards::{self, Comment, CreateComment, CreateLabel, Label, LabelPatch};
+use super::change::{Applied, Change, WriteOp, WriteRequest};
+use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
 use super::notifications::Notification;
 use super::task::{
@@ -23,13 +25,12 @@ use super::task::{
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
 use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
-use super::write::{Applied, Change, WriteOp, WriteRequest, offline_report};
-use crate::auth::Role;
+use super::write::offline_report;
+use crate::auth::{Invite, Keys, Role, StoredToken};
 use crate::bus::{Bus, DomainEvent};
-use crate::cluster::Cluster;
 use crate::domain::storage::{Attempt, DueDelivery, Snapshot, Store, TaskFilter};
 use crate::error::{AppError, AppResult};
-use crate::presence::{PeopleChange, Presence, User};
+use crate::presence::{PeopleChange, Presence, Seat, User};
 
 /// The most notifications one listing returns.
 pub const NOTIFICATIONS_LISTED: i64 = 200;
@@ -117,9 +118,9 @@ pub struct Board {
     presence: Arc<Presence>,
     /// How long a claim lasts without a heartbeat (`LEASE_SECONDS`).
     lease: Duration,
-    /// With several instances (`REDIS_URL`): committed changes are also published to the
-    /// others, and drag locks, agents' owners and people are shared through Redis.
-    cluster: Option<Arc<Cluster>>,
+    /// What is shared with other instances: people, drag locks, agents' owners, committed
+    /// changes. In-process on one instance, through Redis with `REDIS_URL`.
+    coordination: Arc<dyn Coordination>,
     /// Held from a change of the online list until its join or leave is committed, so that
     /// the list each `users:update` carries is the one of its sequence number: without it a
     /// leave committed just after someone else's arrival would already list them.
@@ -159,12 +160,13 @@ impl Board {
     pub fn new(store: Arc<dyn Store>, bus: Arc<Bus>, presence: Arc<Presence>, lease: Duration) -> Board {
         let grace = crate::presence::PRESENCE_GRACE;
         let waiting = Arc::new(Waiting::new(bus.clone(), presence.clone()));
+        let coordination = Arc::new(InProcess(presence.clone()));
         Board {
             store,
             bus,
             presence,
             lease,
-            cluster: None,
+            coordination,
             people_turn: Arc::default(),
             grace,
             waiting,
@@ -184,8 +186,8 @@ impl Board {
     }
 
     /// The same service, sharing its run-time state with other instances.
-    pub fn with_cluster(self, cluster: Option<Arc<Cluster>>) -> Board {
-        Board { cluster, ..self }
+    pub fn with_coordination(self, coordination: Arc<dyn Coordination>) -> Board {
+        Board { coordination, ..self }
     }
 
     pub fn bus(&self) -> &Arc<Bus> {
@@ -194,30 +196,12 @@ impl Board {
 
     /// Everyone online on a board, on every instance, ordered by id.
     pub fn users(&self, board: &str) -> Vec<User> {
-        let local = self.presence.users(board);
-        match &self.cluster {
-            Some(cluster) => cluster.merge_users(board, local),
-            None => local,
-        }
+        self.coordination.users(board)
     }
 
     /// Refuses a change of a task that someone else is dragging (on any instance).
     async fn check_unlocked(&self, board: &str, task_id: i64, conn: Option<&str>) -> AppResult<()> {
-        match &self.cluster {
-            Some(cluster) => cluster.check_unlocked(board, task_id, conn).await,
-            None => self.presence.check_unlocked(board, task_id, conn),
-        }
-    }
-
-    async fn end_drag_of(&self, board: &str, conn: &str, task_id: i64) {
-        match &self.cluster {
-            Some(cluster) => {
-                cluster.end_drag(board, conn, task_id).await;
-            }
-            None => {
-                self.presence.end_drag(conn, task_id);
-            }
-        }
+        self.coordination.check_unlocked(board, task_id, conn).await
     }
 
     fn lease_until(&self) -> String {
@@ -234,12 +218,68 @@ impl Board {
         self.waiting.agents(board)
     }
 
-    pub fn presence(&self) -> &Arc<Presence> {
-        &self.presence
+    // ---- connections (the realtime adapter's bookkeeping, kept in presence) ----
+
+    /// Counts one more connection of `credential` if it has fewer than `limit` (see
+    /// `Presence::reserve`); `None`: the credential is at its limit.
+    pub fn reserve_seat(&self, credential: &str, limit: usize) -> Option<Seat> {
+        self.presence.reserve(credential, limit)
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// Opens a connection on `board` in the seat its handshake reserved.
+    pub fn open_connection(&self, conn: &str, board: &str, seat: Seat) {
+        self.presence.connect(conn, board, seat);
+    }
+
+    /// The connection's display name, or `anonymous`.
+    pub fn name_of(&self, conn: &str) -> String {
+        self.presence.name_of(conn)
+    }
+
+    /// Authenticated connections open on this instance now.
+    pub fn connection_count(&self) -> usize {
+        self.presence.connection_count()
+    }
+
+    // ---- the server's upkeep ----
+
+    /// Whether the store answers (`/api/health`), within `timeout`.
+    pub async fn store_answers(&self, timeout: Duration) -> bool {
+        let probe = tokio::time::timeout(timeout, self.store.setting("health-probe")).await;
+        matches!(probe, Ok(Ok(_)))
+    }
+
+    /// Every board with its last committed sequence number, as stored now (where the
+    /// fan-out's resume rings start).
+    pub async fn boards_with_seq(&self) -> AppResult<Vec<(String, i64)>> {
+        let mut boards = Vec::new();
+        for board in self.store.boards().await? {
+            let seq = self.store.seq(&board.id).await?;
+            boards.push((board.id, seq));
+        }
+        Ok(boards)
+    }
+
+    /// Whether a board exists now, read from the store (a handshake may name a board made on
+    /// another instance a moment ago).
+    pub async fn board_exists(&self, id: &str) -> AppResult<bool> {
+        Ok(self.store.board(id).await?.is_some())
+    }
+
+    /// Every token, revoked ones included: the command line creates and revokes them in the
+    /// database, and the server reads them back every second.
+    pub async fn tokens(&self) -> AppResult<Vec<StoredToken>> {
+        self.store.tokens().await
+    }
+
+    /// Every board's id, as stored now (the lease sweep's list).
+    pub async fn board_ids(&self) -> AppResult<Vec<String>> {
+        Ok(self.store.boards().await?.into_iter().map(|b| b.id).collect())
+    }
+
+    /// Commits what is queued and closes the store: the last thing a stopping server does.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     // ---- tasks ----
@@ -283,7 +323,7 @@ impl Board {
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let task = task_of(self.write(board, actor, op_id, op).await?)?;
         if let Some(conn) = &actor.connection {
-            self.end_drag_of(board, conn, id).await;
+            self.coordination.end_drag(board, conn, id).await;
         }
         Ok(task)
     }
@@ -311,16 +351,13 @@ impl Board {
         if self.store.task(board, id).await?.is_none() {
             return Err(AppError::TaskNotFound(id));
         }
-        match &self.cluster {
-            Some(cluster) => cluster.start_drag(board, conn, &self.presence.name_of(conn), id).await,
-            None => self.presence.start_drag(conn, id),
-        }
+        self.coordination.start_drag(board, conn, id).await
     }
 
     /// `task:drag:end`, on one instance or several.
     pub async fn release_drag(&self, board: &str, conn: &str, payload: Value) -> AppResult<()> {
         let id = drag_target(payload)?;
-        self.end_drag_of(board, conn, id).await;
+        self.coordination.end_drag(board, conn, id).await;
         Ok(())
     }
 
@@ -346,10 +383,7 @@ impl Board {
         let op = WriteOp::ReportAgent { report, lease_until: self.lease_until() };
         let applied = self.write(board, actor, op_id, op).await?;
         if let Some(conn) = &actor.connection {
-            self.presence.own_agent(conn, &id);
-            if let Some(cluster) = &self.cluster {
-                cluster.own_agent(board, &id, conn).await?;
-            }
+            self.coordination.own_agent(board, &id, conn).await?;
         }
         match applied {
             Applied::Committed(c) => Ok(serde_json::from_value(c.result).map_err(anyhow::Error::from)?),
@@ -363,20 +397,22 @@ impl Board {
     pub async fn sweep_silent_agents(&self, board: &str) -> AppResult<()> {
         let silent =
             self.store.silent_agents(board, &crate::clock::ago(AGENT_SILENCE.as_secs() as i64)).await?;
-        for id in silent.into_iter().filter(|id| !self.presence.agent_is_connected(board, id)) {
-            if let Some(cluster) = &self.cluster
-                && cluster.agent_is_connected(board, &id).await?
-            {
-                continue;
+        for id in silent {
+            if !self.coordination.agent_is_connected(board, &id).await? {
+                self.mark_offline(board, &id, &id).await?;
             }
-            self.mark_offline(board, &id, &id).await?;
         }
         Ok(())
     }
 
-    /// An agent whose instance died goes offline (the cluster's reaper calls this).
-    pub async fn agent_gone(&self, board: &str, agent_id: &str) -> AppResult<()> {
-        self.mark_offline(board, agent_id, agent_id).await
+    /// Records, one after another, the agents the cluster's reaper reports gone with their
+    /// instance; runs until the reaper's sender is dropped.
+    pub async fn record_agents_gone(&self, mut gone: tokio::sync::mpsc::UnboundedReceiver<AgentGone>) {
+        while let Some(AgentGone { board, agent }) = gone.recv().await {
+            if let Err(e) = self.mark_offline(&board, &agent, &agent).await {
+                e.log("marking a dead instance's agent offline");
+            }
+        }
     }
 
     async fn mark_offline(&self, board: &str, agent_id: &str, actor: &str) -> AppResult<()> {
@@ -530,17 +566,12 @@ impl Board {
         let Some(departure) = self.presence.disconnect(conn) else {
             return Ok(());
         };
-        if let Some(cluster) = &self.cluster {
-            cluster.release_connection(conn).await;
-        }
+        self.coordination.release_connection(conn).await;
         for agent in &departure.agents {
             // With several instances, another connection may have reported the agent since.
-            if let Some(cluster) = &self.cluster
-                && !cluster.disown_agent(&departure.board, agent, conn).await?
-            {
-                continue;
+            if self.coordination.disown_agent(&departure.board, agent, conn).await? {
+                self.mark_offline(&departure.board, agent, agent).await?;
             }
-            self.mark_offline(&departure.board, agent, agent).await?;
         }
         let mut people = departure.people;
         match people.left.take() {
@@ -581,14 +612,7 @@ impl Board {
             // Back within the grace: the list is the one everyone has.
             return Ok(());
         }
-        let mut change = change;
-        if let Some(cluster) = &self.cluster {
-            // The others learn this instance's people before the event of the join or leave,
-            // and a person still (or already) online on another instance neither left nor came.
-            cluster.publish_people(board, &self.presence.users(board));
-            change.joined = change.joined.filter(|name| !cluster.online_elsewhere(board, name));
-            change.left = change.left.filter(|name| !cluster.online_elsewhere(board, name));
-        }
+        let change = self.coordination.people_changed(board, change);
         let after = self.users(board);
         if change == PeopleChange::default() {
             self.presence.announce_users(board, after);
@@ -928,6 +952,34 @@ impl Board {
         Ok(())
     }
 
+    /// Whether a task of this id is on some board now (a deleted one keeps only its history).
+    pub async fn task_exists(&self, id: i64) -> AppResult<bool> {
+        Ok(self.store.task_board(id).await?.is_some())
+    }
+
+    // ---- invites ----
+
+    /// Makes an invite by `maker` (the caller checked they may); its code is shown only now.
+    pub async fn create_invite(
+        &self,
+        role: Role,
+        boards: &[String],
+        hours: Option<i64>,
+        maker: &str,
+    ) -> AppResult<(String, Invite)> {
+        super::invites::create(&*self.store, role, boards, hours, maker).await
+    }
+
+    /// Exchanges an invite code for a personal token, which works at once (added to `keys`).
+    pub async fn accept_invite(
+        &self,
+        keys: &Keys,
+        code: &str,
+        name: &str,
+    ) -> AppResult<(String, StoredToken)> {
+        super::invites::accept(&*self.store, keys, code, name).await
+    }
+
     // ---- webhooks (admins) ----
 
     /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret.
@@ -1054,7 +1106,7 @@ impl Board {
             idempotency: op_id.map(|op| (actor.credential.clone(), op)),
             op,
         };
-        let (store, bus, cluster) = (self.store.clone(), self.bus.clone(), self.cluster.clone());
+        let (store, bus, coordination) = (self.store.clone(), self.bus.clone(), self.coordination.clone());
         let presence = self.presence.clone();
         tokio::spawn(async move {
             let board = req.board.clone();
@@ -1074,9 +1126,7 @@ impl Board {
                     };
                     // The other instances get it through Redis; this one's bus at once, so its
                     // own sockets never wait on a round trip (its echo from Redis is ignored).
-                    if let Some(cluster) = &cluster {
-                        cluster.publish_event(&event);
-                    }
+                    coordination.publish_event(&event);
                     bus.publish(event);
                     for (person, notification) in &c.notifications {
                         presence.notify(person, "notification", serde_json::json!(notification));

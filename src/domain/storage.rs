@@ -13,11 +13,11 @@ use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::Agent;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
+use crate::domain::change::{Applied, WriteRequest};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::transfer::BoardContents;
 use crate::domain::webhooks::{Delivery, Format, NewWebhook, Webhook};
-use crate::domain::write::{Applied, WriteRequest};
 use crate::error::AppResult;
 
 /// Everything a client needs to draw a board from scratch, as of `seq`.

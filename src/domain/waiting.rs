@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::task::Task;
 use crate::bus::Bus;
-use crate::domain::write::Change;
+use crate::domain::change::Change;
 use crate::error::{AppError, AppResult};
 use crate::presence::Presence;
 

@@ -262,9 +262,8 @@ pub async fn invite(
     for board in &boards {
         crate::auth::check_board(actor.scope.as_deref(), board)?;
     }
-    let store = app.board.store();
-    let (code, invite) = crate::invites::create(&**store, role, &boards, hours, &actor.name).await?;
-    let url = crate::invites::url(&public_base(&headers), &code);
+    let (code, invite) = app.board.create_invite(role, &boards, hours, &actor.name).await?;
+    let url = crate::domain::invites::url(&public_base(&headers), &code);
     let body = json!({
         "code": code,
         "url": url,
@@ -291,8 +290,7 @@ pub async fn accept(
     let name = fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?;
     let name = input::name(name, "name")?;
     fields.finish()?;
-    let store = app.board.store();
-    let (token, stored) = crate::invites::accept(&**store, &app.keys, &code, &name).await?;
+    let (token, stored) = app.board.accept_invite(&app.keys, &code, &name).await?;
     let body = json!({ "token": token, "name": stored.name, "role": stored.role, "boards": stored.boards });
     Ok((StatusCode::CREATED, Json(body)))
 }

@@ -36,8 +36,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/api/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health, description = "the store does not answer")))]
 pub async fn health(State(app): State<App>) -> (StatusCode, Json<Health>) {
-    let probe = tokio::time::timeout(Duration::from_secs(1), app.board.store().setting("health-probe")).await;
-    let store_ok = matches!(probe, Ok(Ok(_)));
+    let store_ok = app.board.store_answers(Duration::from_secs(1)).await;
     let redis = match &app.cluster {
         Some(cluster) => cluster.health().await,
         None => "disabled",
@@ -45,7 +44,7 @@ pub async fn health(State(app): State<App>) -> (StatusCode, Json<Health>) {
     let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let health = Health {
         status: if store_ok { "online" } else { "degraded" },
-        connections: app.board.presence().connection_count(),
+        connections: app.board.connection_count(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: app.started.elapsed().as_secs(),
         store: if store_ok { "ok" } else { "unreachable" },

@@ -54,7 +54,7 @@ pub fn router() -> Router<App> {
 async fn metrics(axum::extract::State(app): axum::extract::State<App>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        crate::metrics::render(app.board.presence().connection_count()),
+        crate::metrics::render(app.board.connection_count()),
     )
 }
 

@@ -153,9 +153,9 @@ pub async fn history(
     let id = route_task_id(&id)?;
     let scope = actor.scope.as_deref();
     // A deleted task keeps its history but no row that names its board: `?board=` then does.
-    let board = match app.board.store().task_board(id).await? {
-        Some(_) => app.board.board_of_task(scope, id).await?,
-        None => app.board.board_info(scope, params.board()).await?.id,
+    let board = match app.board.task_exists(id).await? {
+        true => app.board.board_of_task(scope, id).await?,
+        false => app.board.board_info(scope, params.board()).await?.id,
     };
     let entries = app.board.task_history(&board, id).await?;
     if entries.is_empty() {

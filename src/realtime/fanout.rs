@@ -19,9 +19,9 @@ use crate::domain::agent::Agent;
 use crate::domain::board::Board;
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Label;
+use crate::domain::change::Change;
 use crate::domain::storage::Snapshot;
 use crate::domain::task::{Status, Task};
-use crate::domain::write::Change;
 use crate::error::AppResult;
 use crate::presence::{Signal, User};
 
@@ -304,7 +304,7 @@ impl Fanout {
             let Some(session) = socket.extensions.get::<Arc<super::Session>>() else { continue };
             let scope = session.credential.boards.as_deref();
             let boards = crate::domain::board::visible_boards(&all, scope);
-            let name = self.board.presence().name_of(&socket.id.to_string());
+            let name = self.board.name_of(&socket.id.to_string());
             let unread = self.board.unread_notifications(&name).await?;
             let json = encode_sync(board, &snapshot, &users, &waiting, &boards, unread)?;
             let _ = socket.emit("sync:full", &*json);

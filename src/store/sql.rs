@@ -25,12 +25,13 @@ use crate::domain::activity::{Activity, NewActivity};
 use crate::domain::agent::{Agent, AgentStatus};
 use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
+use crate::domain::change::{Applied, WriteRequest};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::storage::{Attempt, DueDelivery, Snapshot, Store, TaskFilter, Tx};
 use crate::domain::task::{NewTask, Status, Task};
 use crate::domain::transfer::BoardContents;
 use crate::domain::webhooks::{DELIVERIES_SHOWN, Delivery, Format, NewWebhook, Webhook};
-use crate::domain::write::{self, Applied, WriteRequest};
+use crate::domain::write;
 use crate::error::{AppError, AppResult};
 
 /// How many queued writes one commit may carry. Large enough to amortise an fsync, small

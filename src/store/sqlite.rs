@@ -7,6 +7,7 @@
 //! for the writer: WAL lets them see the last commit on their own connections. This file
 //! holds what is SQLite's own: opening, pragmas, migrations, the reader pool, backups.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -170,6 +171,48 @@ impl Backend for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Opens a database file that must exist already (the administrative commands: a missing
+    /// file is a mistyped path, not a new board).
+    pub fn open_existing(path: &Path) -> anyhow::Result<SqliteStore> {
+        if !path.exists() {
+            bail!("no database at {} (start the server once, or pass --db)", path.display());
+        }
+        SqliteStore::open(path, Durability::Full)
+    }
+
+    /// Fails unless `PRAGMA integrity_check` finds the file sound (a backup, before it is
+    /// trusted or restored).
+    pub fn check_integrity(path: &Path) -> anyhow::Result<()> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if verdict != "ok" {
+            bail!("{} failed its integrity check: {verdict}", path.display());
+        }
+        Ok(())
+    }
+
+    /// A restored board must not hand out sequence numbers or ids again: a client that saw
+    /// seq N would resume as if nothing had happened, and a reused id would name another task.
+    /// The `staged` copy's counters continue from the higher of both files, and each board's
+    /// seq moves one further, so every client that saw the `current` board gets a full sync.
+    pub fn carry_counters_forward(current: &Path, staged: &Path) -> anyhow::Result<()> {
+        let conn = Connection::open(staged)?;
+        conn.execute(
+            "ATTACH DATABASE ?1 AS current",
+            [current.to_str().context("database path is not UTF-8")?],
+        )?;
+        conn.execute_batch(
+            "UPDATE main.boards SET seq = 1 + max(seq, coalesce((SELECT c.seq FROM current.boards c
+                                                                 WHERE c.id = main.boards.id), 0));
+             UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT c.seq FROM current.sqlite_sequence c
+                                                                      WHERE c.name = main.sqlite_sequence.name), 0));
+             DETACH DATABASE current;",
+        )
+        .context("carrying sequence numbers and ids forward")?;
+        Ok(())
+    }
+
     /// An online, consistent copy of the database (`VACUUM INTO`): readers and the writer
     /// carry on meanwhile. The copy is a single file with no WAL.
     pub async fn backup(&self, to: &Path) -> AppResult<()> {
@@ -226,5 +269,26 @@ impl sql::Row for rusqlite::Row<'_> {
             ValueRef::Text(text) => sql::Value::Text(std::str::from_utf8(text)?.to_owned()),
             other => bail!("column {column} holds {:?}", other.data_type()),
         })
+    }
+}
+
+/// An exclusive lock beside the database (`<db>.lock`) held while a server serves it, so two
+/// servers never share one file and a restore never pulls it from under a running one.
+pub struct ServerLock {
+    _file: File,
+}
+
+impl ServerLock {
+    pub fn acquire(db: &Path) -> anyhow::Result<ServerLock> {
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let path = PathBuf::from(format!("{}.lock", db.display()));
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServerLock { _file: file }),
+            Err(TryLockError::WouldBlock) => bail!("another warroom is serving {}", db.display()),
+            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
     }
 }

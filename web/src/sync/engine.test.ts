@@ -1,85 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { BoardInfo, SyncFull } from "../protocol";
+import type { BoardInfo } from "../protocol";
 import { saveBoard } from "../state/persist";
 import { initialState, selectVisibleTasks } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
+import { FakeSocket } from "../testing/fakeSocket";
 import { task } from "../testing/fixtures";
-
-/** A stand-in for socket.io-client's Socket: records emits, lets the test play the server. */
-class FakeSocket {
-  connected = false;
-  sendBuffer: unknown[] = [];
-  handlers = new Map<string, ((...args: unknown[]) => void)[]>();
-  anyHandlers: ((name: string, ...args: unknown[]) => void)[] = [];
-  sent: { event: string; payload: Record<string, unknown>; ack?: (...args: unknown[]) => void }[] = [];
-  /** What the handshake would send as `auth.lastSeq` (the engine's callback). */
-  lastSeq: () => number | undefined = () => undefined;
-  /** The board the handshake asks for (`auth.board`). */
-  board = "";
-  connects = 0;
-  disconnects = 0;
-
-  on(event: string, handler: (...args: unknown[]) => void) {
-    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
-    return this;
-  }
-  onAny(handler: (name: string, ...args: unknown[]) => void) {
-    this.anyHandlers.push(handler);
-    return this;
-  }
-  offAny() {
-    this.anyHandlers = [];
-    return this;
-  }
-  removeAllListeners() {
-    this.handlers.clear();
-    return this;
-  }
-  timeout() {
-    return {
-      emit: (event: string, payload: Record<string, unknown>, ack: (err: Error | null, reply?: unknown) => void) =>
-        this.sent.push({ event, payload, ack: (reply: unknown) => ack(null, reply) }),
-    };
-  }
-  get volatile() {
-    return { emit: (event: string, payload: Record<string, unknown>) => this.sent.push({ event, payload }) };
-  }
-  emit(event: string, payload: Record<string, unknown>) {
-    this.sent.push({ event, payload });
-    return this;
-  }
-  connect() {
-    this.connects += 1;
-    return this;
-  }
-  /** Like socket.io-client: `disconnect` event at once, reason "io client disconnect". */
-  disconnect() {
-    this.disconnects += 1;
-    if (this.connected) {
-      this.connected = false;
-      this.serverSends("disconnect", "io client disconnect");
-    }
-    return this;
-  }
-
-  /** The server's side: an event arriving from it. */
-  serverSends(event: string, ...args: unknown[]) {
-    for (const handler of this.handlers.get(event) ?? []) handler(...args);
-    for (const handler of this.anyHandlers) handler(event, ...args);
-  }
-  goLive(payload: SyncFull) {
-    this.connected = true;
-    this.serverSends("connect");
-    this.serverSends("sync:full", payload);
-  }
-  drop() {
-    this.connected = false;
-    this.serverSends("disconnect", "transport close");
-  }
-  commands() {
-    return this.sent.filter((s) => s.event.startsWith("task:") && !s.event.startsWith("task:drag"));
-  }
-}
 
 let socket: FakeSocket;
 
@@ -236,6 +161,23 @@ describe("the sync engine", () => {
     expect(showToast).toHaveBeenCalledTimes(1);
   });
 
+  it("reconnects after the server closed the session, even with a change on the wire", async () => {
+    vi.useFakeTimers();
+    try {
+      socket.goLive({ tasks: [task(1)], agents: [], users: [], seq: 1 });
+      engine.moveTask(1, "DONE", 0);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(socket.commands()).toHaveLength(1);
+      socket.connected = false;
+      socket.serverSends("disconnect", "io server disconnect");
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(socket.connects).toBe(2);
+      expect(store.getState().pending[0].state).toBe("queued");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("keeps the agents waiting for work from agents:waiting", () => {
     socket.goLive({ tasks: [], agents: [], users: [], seq: 1, waitingAgents: ["bot-1"] });
     expect(store.getState().waiting).toEqual(["bot-1"]);
@@ -333,20 +275,6 @@ describe("the sync engine", () => {
       vi.advanceTimersByTime(0);
       expect([socket.disconnects, socket.connects]).toEqual([3, 4]);
       expect(socket.lastSeq()).toBe(12);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it("announces typing once per burst and stops after a second of quiet", async () => {
-    vi.useFakeTimers();
-    try {
-      socket.goLive({ tasks: [], agents: [], users: [], seq: 1 });
-      engine.typingInput();
-      engine.typingInput();
-      expect(socket.sent.filter((s) => s.event === "typing:start")).toHaveLength(1);
-      vi.advanceTimersByTime(1100);
-      expect(socket.sent.filter((s) => s.event === "typing:stop")).toHaveLength(1);
     } finally {
       vi.useRealTimers();
     }

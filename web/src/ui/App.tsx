@@ -1,7 +1,7 @@
 //! The top of the app: the invite or key screen until the person is known, then the dashboard
 //! of one board at a time.
 
-import { createContext, useContext, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import confetti from "canvas-confetti";
 import {
   boardInHistory,
@@ -16,39 +16,13 @@ import { api, type Credentials } from "../net/connection";
 import { isRole, MAIN_BOARD, type BoardInfo } from "../protocol";
 import { initialState, type CachedBoard } from "../state/reducer";
 import { clearBoards, loadBoard } from "../state/persist";
-import { createStore, type Store } from "../state/store";
+import { createStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { SyncEngine } from "../sync/engine";
 import { KeyScreen } from "./KeyScreen";
 import { InviteScreen } from "./InviteScreen";
 import { Dashboard } from "./Dashboard";
-
-interface AppContextValue {
-  store: Store;
-  engine: SyncEngine;
-  me: string;
-  creds: Credentials;
-  /** Opens another board: its saved copy at once, then its live state. */
-  switchBoard: (board: string) => void;
-}
-
-const AppContext = createContext<AppContextValue | null>(null);
-
-export function useApp(): AppContextValue {
-  const value = useContext(AppContext);
-  if (!value) throw new Error("useApp outside the dashboard");
-  return value;
-}
-
-/** False only when the credential is known to be a viewer's: unknown roles hide nothing. */
-export function canWrite(creds: Credentials): boolean {
-  return creds.role !== "viewer";
-}
-
-/** True unless the credential is known not to be an admin's (the server refuses the rest). */
-export function canAdminister(creds: Credentials): boolean {
-  return creds.role !== "viewer" && creds.role !== "editor";
-}
+import { AppContext } from "./appContext";
 
 function explainAuthError(message: string): string {
   if (/^VALIDATION_ERROR/.test(message)) {

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { Notification } from "../protocol";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { BellIcon } from "./Icons";
 import { timeAgo, useNow } from "./util";
 

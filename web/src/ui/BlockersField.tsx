@@ -7,7 +7,7 @@ import { STATUS_LABELS, type Task } from "../protocol";
 import { resolveTaskRef } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { canWrite, useApp } from "./App";
+import { canWrite, useApp } from "./appContext";
 import { CloseIcon } from "./Icons";
 
 export function BlockersField(props: {

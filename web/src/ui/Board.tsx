@@ -29,12 +29,13 @@ import { columnsOf, reuseColumns, type Columns, type TaskMap } from "../state/ta
 import { filterColumns, indexInFullColumn } from "../state/filters";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
-import { canWrite, useApp } from "./App";
+import { canWrite, useApp } from "./appContext";
 import { CardView, noteDragEnd } from "./Card";
 import { Column } from "./Column";
 import { EditDialog } from "./EditDialog";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { useNow } from "./util";
+import type { CardKeyAction } from "./types";
 
 type Ids = Record<Status, number[]>;
 
@@ -61,8 +62,6 @@ function useReusedColumns(next: Columns): Columns {
   previous.current = reused;
   return reused;
 }
-
-export type CardKeyAction = "left" | "right" | "up" | "down" | "open" | "delete";
 
 /**
  * `editing`: the task whose card view is open, kept by the dashboard so the agents panel can open one too.

@@ -6,7 +6,7 @@ import { api } from "../net/connection";
 import type { ExportFormat } from "../protocol";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
-import { canAdminister, canWrite, useApp } from "./App";
+import { canAdminister, canWrite, useApp } from "./appContext";
 import { LabelManager } from "./LabelManager";
 import { ImportDialog } from "./ImportDialog";
 import { exportFileName } from "./integrations";

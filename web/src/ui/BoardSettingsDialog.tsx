@@ -7,7 +7,7 @@ import { MAIN_BOARD } from "../protocol";
 import { useStore } from "../state/store";
 import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { explainBoardRefusal } from "./NewBoardDialog";
 
 export function BoardSettingsDialog({ onClose }: { onClose: () => void }) {

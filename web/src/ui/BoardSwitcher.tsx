@@ -5,7 +5,7 @@
 import { useState } from "react";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";
-import { canAdminister, useApp } from "./App";
+import { canAdminister, useApp } from "./appContext";
 import { BoardMenu } from "./BoardMenu";
 import { BoardPicker } from "./BoardPicker";
 import { BoardSettingsDialog } from "./BoardSettingsDialog";

@@ -9,12 +9,12 @@ import type { Label, Task } from "../protocol";
 import { selectWorkGraph, type CardGraph } from "../state/graph";
 import { selectPendingIds, type DragMark } from "../state/reducer";
 import { useStore } from "../state/store";
-import { canWrite, useApp } from "./App";
-import type { CardKeyAction } from "./Board";
+import { canWrite, useApp } from "./appContext";
+import type { CardKeyAction } from "./types";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
 import { CardBadges } from "./CardBadges";
-import { hueFor, plainExcerpt, timeAgo, timeLeft } from "./util";
+import { dateTime, hueFor, plainExcerpt, timeAgo, timeLeft } from "./util";
 
 /** When the last drag ended: the click that ends a drag must not also open the card. */
 let lastDragEnd = 0;
@@ -68,11 +68,7 @@ export const CardView = memo(
               ready
             </span>
           )}
-          <time
-            className="card-age"
-            dateTime={task.createdAt}
-            title={`Created ${new Date(task.createdAt).toLocaleString()}`}
-          >
+          <time className="card-age" dateTime={task.createdAt} title={`Created ${dateTime(task.createdAt)}`}>
             {timeAgo(task.createdAt, now)}
           </time>
         </div>

@@ -4,7 +4,7 @@
 import type { Label, Task } from "../protocol";
 import { dueState } from "../state/filters";
 import { CommentIcon } from "./Icons";
-import { dueLabel, readableText } from "./util";
+import { dateTime, dueLabel, readableText } from "./util";
 
 export function LabelChip({ label }: { label: Label }) {
   return (
@@ -23,7 +23,7 @@ const DUE_WORDS = { overdue: "Overdue", today: "Due today", week: "Due", later: 
 export function DueBadge({ dueAt, now }: { dueAt: string; now: number }) {
   const state = dueState(dueAt, now);
   if (!state) return null;
-  const full = new Date(dueAt).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const full = dateTime(dueAt);
   return (
     <time className={`due-badge is-${state}`} dateTime={dueAt} data-due={state} title={`${DUE_WORDS[state]}: ${full}`}>
       {state === "overdue" ? "Overdue · " : ""}

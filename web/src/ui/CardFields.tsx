@@ -4,7 +4,7 @@
 import { useMemo, useState } from "react";
 import type { Label } from "../protocol";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { LabelChip } from "./CardBadges";
 import { Markdown } from "./Markdown";

@@ -6,7 +6,7 @@ import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { STATUS_LABELS, type Status, type Task } from "../protocol";
-import type { CardKeyAction } from "./Board";
+import type { CardKeyAction } from "./types";
 import { SortableCard } from "./Card";
 import { Composer } from "./Composer";
 import { PlusIcon } from "./Icons";

@@ -5,7 +5,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { Comment } from "../protocol";
 import { useStore } from "../state/store";
-import { canAdminister, canWrite, useApp } from "./App";
+import { canAdminister, canWrite, useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { Markdown } from "./Markdown";
 import { MentionTextarea } from "./Mentions";

@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { STATUS_LABELS, type Status } from "../protocol";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { PeopleOptions } from "./PeopleOptions";
 
 export function Composer({ status, onClose }: { status: Status; onClose: () => void }) {

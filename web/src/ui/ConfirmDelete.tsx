@@ -2,7 +2,7 @@
 
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { Modal } from "./Modal";
 
 export function ConfirmDelete({ taskId, onClose }: { taskId: number; onClose: () => void }) {

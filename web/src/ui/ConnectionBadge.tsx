@@ -2,7 +2,7 @@
 //! (the event stream), or REST-only.
 
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { clockTime } from "./util";
 
 const LABELS = {

@@ -9,7 +9,7 @@ import { cardMatcher, isFiltering, loadFilter, saveFilter, type CardFilter } fro
 import { Filters } from "./Filters";
 import { Bell } from "./Bell";
 import { useNow } from "./util";
-import { canWrite, useApp } from "./App";
+import { canWrite, useApp } from "./appContext";
 import { BoardSwitcher } from "./BoardSwitcher";
 import { Board } from "./Board";
 import { ConnectionBadge } from "./ConnectionBadge";

@@ -5,7 +5,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { STATUSES, STATUS_LABELS, type Status, type TaskFields } from "../protocol";
 import { selectVisibleTasks } from "../state/reducer";
 import { useStore } from "../state/store";
-import { canWrite, useApp } from "./App";
+import { canWrite, useApp } from "./appContext";
 import { Modal } from "./Modal";
 import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
@@ -190,7 +190,7 @@ export function EditDialog(props: {
           <div className="card-side">
             <Viewers taskId={task.id} />
             <Comments taskId={task.id} />
-            {task.id > 0 && <History taskId={task.id} version={task.version} />}
+            {task.id > 0 && <History taskId={task.id} version={task.version} comments={task.commentCount ?? 0} />}
           </div>
         </div>
       )}

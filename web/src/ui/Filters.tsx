@@ -4,7 +4,7 @@
 import { useMemo } from "react";
 import { isFiltering, NO_FILTER, UNASSIGNED, type CardFilter, type DueFilter } from "../state/filters";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { useBoardLabels } from "./CardFields";
 import { FilterIcon } from "./Icons";
 

@@ -3,8 +3,8 @@
 import { useEffect, useState } from "react";
 import type { ActivityEntry, Label } from "../protocol";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
-import { timeAgo, useNow } from "./util";
+import { useApp } from "./appContext";
+import { dateTime, timeAgo, useNow } from "./util";
 
 function show(value: unknown): string {
   if (value === null || value === undefined || value === "") return "—";
@@ -18,12 +18,13 @@ function showField(field: string, value: unknown, labels: Readonly<Record<number
     return value.length === 0 ? "—" : value.map((id) => labels[Number(id)]?.name ?? `#${id}`).join(", ");
   }
   if (field === "dueAt" && typeof value === "string" && !Number.isNaN(Date.parse(value))) {
-    return new Date(value).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    return dateTime(value);
   }
   return show(value);
 }
 
-export function History({ taskId, version }: { taskId: number; version: number }) {
+/** `version` and `comments` change when the task gains an entry (a comment leaves the version as it is). */
+export function History({ taskId, version, comments }: { taskId: number; version: number; comments: number }) {
   const { engine, store } = useApp();
   const labels = useStore(store, (s) => s.labels);
   const [entries, setEntries] = useState<ActivityEntry[] | null | undefined>(undefined);
@@ -37,8 +38,8 @@ export function History({ taskId, version }: { taskId: number; version: number }
     return () => {
       live = false;
     };
-    // A new version means a new entry: fetch again.
-  }, [engine, taskId, version]);
+    // A new version or comment count means a new entry: fetch again.
+  }, [engine, taskId, version, comments]);
 
   if (entries === undefined) return null;
   return (

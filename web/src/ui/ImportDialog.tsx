@@ -7,7 +7,7 @@ import { api, type RestResult } from "../net/connection";
 import type { ImportReport } from "../protocol";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { FormFooter } from "./FormFooter";
 import { importCounts } from "./integrations";
 import { Modal } from "./Modal";

@@ -9,7 +9,7 @@ import { useStore } from "../state/store";
 import { CopyField } from "./CopyField";
 import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 
 const ROLE_LABELS: Record<Role, string> = {
   viewer: "Viewer: sees the boards, changes nothing",

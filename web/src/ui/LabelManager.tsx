@@ -3,7 +3,7 @@
 
 import { useState, type FormEvent } from "react";
 import type { Label } from "../protocol";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { LabelChip } from "./CardBadges";
 import { useBoardLabels } from "./CardFields";
 import { Modal } from "./Modal";

@@ -11,7 +11,7 @@ import {
   type TextareaHTMLAttributes,
 } from "react";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { completeMention, mentionAt, suggestNames } from "./mentions";
 
 function useKnownNames(): string[] {

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { api } from "../net/connection";
 import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 
 /** The server's refusal in the words of this dialog. */
 export function explainBoardRefusal(status: number, message: string): string {

@@ -2,7 +2,7 @@
 
 import { useMemo } from "react";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 
 export function PeopleOptions({ id }: { id: string }) {
   const { store } = useApp();

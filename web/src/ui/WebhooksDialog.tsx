@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, type RestResult } from "../net/connection";
 import type { Webhook, WebhookDelivery, WebhookFormat } from "../protocol";
 import { useStore } from "../state/store";
-import { useApp } from "./App";
+import { useApp } from "./appContext";
 import { CopyField } from "./CopyField";
 import { FormFooter } from "./FormFooter";
 import { deliveryRow, eventsText, parseEvents } from "./integrations";

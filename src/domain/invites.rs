@@ -4,10 +4,10 @@
 
 use chrono::{Duration, Utc};
 
+use super::boards::parse_board_id;
+use super::input;
+use super::storage::Store;
 use crate::auth::{self, Invite, Keys, Role, StoredToken};
-use crate::domain::boards::parse_board_id;
-use crate::domain::input;
-use crate::domain::storage::Store;
 use crate::error::{AppError, AppResult};
 
 /// SPEC: an invite lasts 7 days unless told otherwise.

@@ -1,0 +1,70 @@
+//! Keeps the board's saved copy (IndexedDB, `state/persist`) in step with the store: a change
+//! schedules one save shortly after, so a burst of events writes once.
+
+import { saveBoard } from "../state/persist";
+import { toCache, type BoardState } from "../state/reducer";
+import type { Store } from "../state/store";
+
+const SAVE_DELAY_MS = 150;
+
+/** Whether the change from `before` to `now` touched what the saved copy holds. */
+export function needsSave(before: BoardState, now: BoardState): boolean {
+  return (
+    now.tasks !== before.tasks ||
+    now.pending !== before.pending ||
+    now.agents !== before.agents ||
+    now.activity !== before.activity ||
+    now.labels !== before.labels
+  );
+}
+
+export class Autosave {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  /** `forgotten`: the board was deleted on the server; its copy is gone and must not be saved again. */
+  constructor(
+    private readonly store: Store,
+    private readonly forgotten: () => boolean,
+  ) {}
+
+  start(): void {
+    let last = this.store.getState();
+    const unsubscribe = this.store.subscribe(() => {
+      const before = last;
+      last = this.store.getState();
+      if (needsSave(before, last)) this.schedule();
+    });
+    // A page being closed does not wait for the timer.
+    const flush = () => this.flush();
+    window.addEventListener("pagehide", flush);
+    this.unsubscribe = () => {
+      unsubscribe();
+      window.removeEventListener("pagehide", flush);
+    };
+  }
+
+  /** Writes a save that is waiting, then stops watching. */
+  stop(): void {
+    this.flush();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  /** Writes a save that is waiting, and only then: an idle page never overwrites the copy. */
+  flush(): void {
+    if (this.timer) this.saveNow();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.saveNow(), SAVE_DELAY_MS);
+  }
+
+  private saveNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.forgotten()) return;
+    void saveBoard(toCache(this.store.getState()));
+  }
+}
