@@ -34,7 +34,9 @@ use serde_json::{Map, Number, Value, json};
 use warroom::auth::Role;
 use warroom::config::{Cli, Command};
 use warroom::domain::board::{Actor, TaskRef};
+use warroom::domain::input::Input;
 use warroom::domain::storage::TaskFilter;
+use warroom::domain::task::{CreateTask, NewTask, Status};
 use warroom::error::AppError;
 use warroom::http::{self, Body, Caller, Params, RouteId};
 use warroom::realtime::subscriptions::Patterns;
@@ -639,15 +641,22 @@ async fn run(app: &App, who: Who, op: Op) -> Outcome {
     let rest_actor = Actor { connection: None, ..actor.clone() };
     let b = MAIN_BOARD;
     match op {
-        Op::Create(p) => outcome(board.create_task(b, &actor, p).await),
-        Op::Update(p) => outcome(board.update_task(b, &actor, TaskRef::Payload, p).await),
+        // Typed bodies are parsed as the socket adapter parses them, then handed to the service.
+        Op::Create(p) => outcome(async { board.create_task(b, &actor, Input::parse(p)?).await }.await),
+        Op::Update(p) => {
+            outcome(async { board.update_task(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await)
+        }
         Op::Move(p) => outcome(board.move_task(b, &actor, p).await),
         Op::Delete(p) => outcome(board.delete_task(b, &actor, TaskRef::Payload, p).await),
-        Op::Agent(p) => outcome(board.report_agent(b, &actor, None, p).await),
-        Op::Claim(p) => outcome(board.claim_task(b, &actor, TaskRef::Payload, p).await),
-        Op::Next(p) => outcome(board.next_task(b, &actor, p).await),
+        Op::Agent(p) => outcome(async { board.report_agent(b, &actor, Input::parse(p)?).await }.await),
+        Op::Claim(p) => {
+            outcome(async { board.claim_task(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await)
+        }
+        Op::Next(p) => outcome(async { board.next_task(b, &actor, Input::parse(p)?).await }.await),
         Op::Release(p) => outcome(board.release_task(b, &actor, TaskRef::Payload, p).await),
-        Op::Progress(p) => outcome(board.report_progress(b, &actor, TaskRef::Payload, p).await),
+        Op::Progress(p) => outcome(
+            async { board.report_progress(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await,
+        ),
         Op::Join(p) => {
             let fixed = matches!(who, Who::Viewer).then_some("Vera");
             outcome(board.join(b, conn, fixed, p).await)
@@ -808,9 +817,11 @@ fn check(ops: Vec<(Who, Op)>) -> Result<(), TestCaseError> {
         drop(app.board.arrive(MAIN_BOARD, "conn-v", "Vera").await);
         // A few tasks to aim at, so ids 1..10 often name one.
         let (alice, _) = actor(Who::Alice);
-        for (i, status) in ["TODO", "TODO", "DONE", "REVIEW"].into_iter().enumerate() {
+        for (i, status) in [Status::Todo, Status::Todo, Status::Done, Status::Review].into_iter().enumerate()
+        {
+            let task = NewTask { status, ..NewTask::titled(format!("seed {i}")) };
             app.board
-                .create_task(MAIN_BOARD, &alice, json!({ "title": format!("seed {i}"), "status": status }))
+                .create_task(MAIN_BOARD, &alice, CreateTask { op_id: None, task })
                 .await
                 .map_err(|e| format!("seeding: {e:?}"))?;
         }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{BoardClient, ClientError, Remote};
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{Status, Task};
+use crate::domain::task::{CreateTask, NewTask, NextTask, Status, Task, TaskPatch, UpdateTask};
 
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
@@ -272,28 +272,23 @@ pub async fn execute(
             })
         }
         TaskCommand::Add { title, description, status, assignee } => {
-            let mut fields = json!({ "title": title });
-            if let Some(description) = description {
-                fields["description"] = json!(description);
-            }
-            if let Some(status) = status {
-                fields["status"] = json!(status_arg(&status)?);
-            }
-            if let Some(assignee) = assignee {
-                fields["assignee"] = json!(assignee);
-            }
-            board.create_task(fields).await.map(|task| said(format!("Created {}", line(&task)), &task))
+            let task = NewTask {
+                description: description.unwrap_or_default(),
+                status: status.as_deref().map(status_arg).transpose()?.unwrap_or(Status::Todo),
+                assignee,
+                ..NewTask::titled(title)
+            };
+            let input = CreateTask { op_id: None, task };
+            board.create_task(input).await.map(|task| said(format!("Created {}", line(&task)), &task))
         }
         TaskCommand::Move { id, status, position } => {
-            let mut fields = json!({ "status": status_arg(&status)? });
-            if let Some(position) = position {
-                fields["position"] = json!(position);
-            }
-            board.update_task(id, fields).await.map(|task| said(format!("Moved {}", line(&task)), &task))
+            let patch = TaskPatch { status: Some(status_arg(&status)?), position, ..TaskPatch::default() };
+            let input = UpdateTask { patch, ..UpdateTask::default() };
+            board.update_task(id, input).await.map(|task| said(format!("Moved {}", line(&task)), &task))
         }
         TaskCommand::ClaimNext { agent_id, wait } => {
             let agent_id = super::agent_id(agent_id.as_deref())?;
-            board.next_task(&agent_id, wait).await.map(|task| match task {
+            board.next_task(NextTask { op_id: None, agent_id, wait }).await.map(|task| match task {
                 Some(task) => {
                     let until = task.lease_expires_at.as_deref().unwrap_or("-");
                     said(format!("Claimed {} (lease until {until})", line(&task)), &task)

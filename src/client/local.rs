@@ -4,18 +4,17 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
 
 use super::{BoardClient, ClientResult};
 use crate::App;
 use crate::MAIN_BOARD;
-use crate::domain::agent::Agent;
+use crate::domain::agent::{Agent, ReportAgent};
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards::BoardInfo;
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::Task;
+use crate::domain::task::{CreateTask, NextTask, ReportProgress, Task, UpdateTask};
 
 /// The board, as one authenticated caller sees it.
 #[derive(Clone)]
@@ -54,23 +53,22 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.task(&self.board_of(id).await?, id).await?)
     }
 
-    async fn create_task(&self, fields: Value) -> ClientResult<Task> {
+    async fn create_task(&self, input: CreateTask) -> ClientResult<Task> {
         self.app.board.board_info(self.scope(), &self.board).await?;
-        Ok(self.app.board.create_task(&self.board, &self.actor, fields).await?)
+        Ok(self.app.board.create_task(&self.board, &self.actor, input).await?)
     }
 
-    async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task> {
+    async fn update_task(&self, id: i64, input: UpdateTask) -> ClientResult<Task> {
         let board = self.board_of(id).await?;
-        Ok(self.app.board.update_task(&board, &self.actor, TaskRef::Route(id), fields).await?)
+        Ok(self.app.board.update_task(&board, &self.actor, TaskRef::Route(id), input).await?)
     }
 
-    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
-        let body = json!({ "agentId": agent_id, "wait": wait_seconds });
+    async fn next_task(&self, input: NextTask) -> ClientResult<Option<Task>> {
         self.app.board.board_info(self.scope(), &self.board).await?;
-        Ok(self.app.board.next_task(&self.board, &self.actor, body).await?)
+        Ok(self.app.board.next_task(&self.board, &self.actor, input).await?)
     }
 
-    async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task> {
+    async fn report_progress(&self, id: i64, note: ReportProgress) -> ClientResult<Task> {
         let board = self.board_of(id).await?;
         Ok(self.app.board.report_progress(&board, &self.actor, TaskRef::Route(id), note).await?)
     }
@@ -79,8 +77,8 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.agent(id).await?)
     }
 
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        Ok(self.app.board.report_agent(&self.board, &self.actor, Some(id), report).await?)
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent> {
+        Ok(self.app.board.report_agent(&self.board, &self.actor, report).await?)
     }
 
     fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>> {
@@ -96,10 +94,9 @@ impl BoardClient for LocalBoard {
         Ok(self.app.board.comments(&self.board_of(task_id).await?, task_id).await?)
     }
 
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment> {
         let board = self.board_of(task_id).await?;
-        let payload = json!({ "body": body });
-        Ok(self.app.board.create_comment(&board, &self.actor, Some(task_id), payload).await?)
+        Ok(self.app.board.create_comment(&board, &self.actor, TaskRef::Route(task_id), comment).await?)
     }
 
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {

@@ -2,9 +2,10 @@
 //! (`warroom mcp`, `warroom task`) or in-process (`/mcp`), and the agent's steps built on it.
 //!
 //! Every front end for agents (MCP over stdio, MCP over HTTP, the command line) is written
-//! once against `BoardClient`; only how a call reaches `domain::board::Board` differs. The
-//! implementations pass the caller's fields through as JSON, so the board service stays the
-//! one place that validates them, and a refusal reads the same from every front end.
+//! once against `BoardClient`; only how a call reaches `domain::board::Board` differs. Calls
+//! carry the service's typed inputs (`CreateTask`, `UpdateTask`…): in-process they go to the
+//! service as they are, over REST as their wire JSON. Either way the board service is the one
+//! place that validates them, and a refusal reads the same from every front end.
 
 pub mod cli;
 mod local;
@@ -18,12 +19,12 @@ use serde_json::{Value, json};
 
 use std::sync::Arc;
 
-use crate::domain::agent::Agent;
+use crate::domain::agent::{Agent, AgentReport, AgentStatus, ReportAgent};
 use crate::domain::boards::BoardInfo;
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::Task;
+use crate::domain::task::{CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask};
 use crate::error::AppError;
 
 pub use local::LocalBoard;
@@ -65,30 +66,29 @@ impl From<AppError> for ClientError {
     }
 }
 
-/// What agents and scripts do with the board. Bodies are the REST bodies (`{ title, … }`,
-/// `{ message, percent? }`, `{ status, name?, currentTaskId? }`), validated by the board.
+/// What agents and scripts do with the board, in the board service's own inputs.
 #[async_trait]
 pub trait BoardClient: Send + Sync {
     /// Tasks in board order (column, then position).
     async fn tasks(&self, filter: TaskFilter) -> ClientResult<Vec<Task>>;
     async fn task(&self, id: i64) -> ClientResult<Task>;
-    async fn create_task(&self, fields: Value) -> ClientResult<Task>;
-    /// Changes only the given fields.
-    async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task>;
+    async fn create_task(&self, input: CreateTask) -> ClientResult<Task>;
+    /// Changes only the fields the patch gives.
+    async fn update_task(&self, id: i64, input: UpdateTask) -> ClientResult<Task>;
     /// Claims the top ready TODO task for the agent; `None` when there is none, after waiting
-    /// up to `wait_seconds` (0–60) for one.
-    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>>;
-    async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task>;
+    /// up to `wait` seconds (0–60) for one.
+    async fn next_task(&self, input: NextTask) -> ClientResult<Option<Task>>;
+    async fn report_progress(&self, id: i64, note: ReportProgress) -> ClientResult<Task>;
     async fn agent(&self, id: &str) -> ClientResult<Agent>;
     /// The agent's status report, which is also its heartbeat (it renews the agent's leases).
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent>;
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent>;
     /// The same client on another board (tasks named by id are reached on any board anyway).
     fn on_board(&self, board: &str) -> ClientResult<Arc<dyn BoardClient>>;
     /// The boards the credential can see.
     async fn boards(&self) -> ClientResult<Vec<BoardInfo>>;
     /// A task's comments, oldest first.
     async fn comments(&self, task_id: i64) -> ClientResult<Vec<Comment>>;
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment>;
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment>;
     /// The caller's notifications, newest first.
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>>;
 }
@@ -104,10 +104,10 @@ pub async fn report_progress(
     message: &str,
     percent: Option<f64>,
 ) -> ClientResult<Task> {
-    let note = json!({ "agentId": agent_id, "message": message, "percent": percent });
+    let note = progress_note(agent_id, message, percent);
     // The server refuses the note (CONFLICT) unless this agent holds the task.
     let task = board.report_progress(id, note).await?;
-    board.report_agent(agent_id, json!({ "status": "busy", "currentTaskId": id })).await?;
+    board.report_agent(agent_report(agent_id, AgentStatus::Busy, Some(id))).await?;
     Ok(task)
 }
 
@@ -125,16 +125,37 @@ pub async fn complete_task(
         return Err(ClientError::new("CONFLICT", format!("Task {id} is not claimed by {agent_id}")));
     }
     if let Some(summary) = summary {
-        let note = json!({ "agentId": agent_id, "message": summary, "percent": 100 });
-        held = board.report_progress(id, note).await?;
+        held = board.report_progress(id, progress_note(agent_id, summary, Some(100.0))).await?;
     }
     // At the version it was held at: a claim that ended since makes this a CONFLICT too.
-    let done = board.update_task(id, json!({ "status": "DONE", "version": held.version })).await?;
+    let patch = TaskPatch {
+        status: Some(Status::Done),
+        expected_version: Some(held.version),
+        ..TaskPatch::default()
+    };
+    let done = board.update_task(id, UpdateTask { patch, ..UpdateTask::default() }).await?;
     let agent = board.agent(agent_id).await?;
     if agent.current_task_id == Some(id) {
-        board.report_agent(agent_id, json!({ "status": "idle", "currentTaskId": null })).await?;
+        board.report_agent(agent_report(agent_id, AgentStatus::Idle, None)).await?;
     }
     Ok(done)
+}
+
+/// The agent's status, on task `current` or on none.
+fn agent_report(agent_id: &str, status: AgentStatus, current: Option<i64>) -> ReportAgent {
+    let report = AgentReport { id: agent_id.to_owned(), name: None, status, current_task_id: Some(current) };
+    ReportAgent { op_id: None, report }
+}
+
+/// A note from the agent, on the task its call names.
+fn progress_note(agent_id: &str, message: &str, percent: Option<f64>) -> ReportProgress {
+    ReportProgress {
+        task_id: None,
+        op_id: None,
+        message: message.to_owned(),
+        percent,
+        agent_id: Some(agent_id.to_owned()),
+    }
 }
 
 // ---- settings shared by `warroom mcp` and `warroom task` ----

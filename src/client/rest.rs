@@ -5,17 +5,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{BoardClient, ClientError, ClientResult};
 use std::sync::Arc;
 
-use crate::domain::agent::{Agent, parse_agent_id};
+use crate::domain::agent::{Agent, ReportAgent, parse_agent_id};
 use crate::domain::boards::{BoardInfo, parse_board_id};
-use crate::domain::cards::Comment;
+use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::Task;
+use crate::domain::task::{CreateTask, NextTask, ReportProgress, Task, UpdateTask};
 
 /// A request that takes longer than this is reported as a failure rather than hanging an agent.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -175,22 +175,20 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::GET, &format!("/api/tasks/{id}"))).await
     }
 
-    async fn create_task(&self, fields: Value) -> ClientResult<Task> {
-        self.call(self.request(Method::POST, &format!("/api/boards/{}/tasks", self.board)).json(&fields))
-            .await
+    async fn create_task(&self, input: CreateTask) -> ClientResult<Task> {
+        self.call(self.request(Method::POST, &format!("/api/boards/{}/tasks", self.board)).json(&input)).await
     }
 
-    async fn update_task(&self, id: i64, fields: Value) -> ClientResult<Task> {
-        self.call(self.request(Method::PATCH, &format!("/api/tasks/{id}")).json(&fields)).await
+    async fn update_task(&self, id: i64, input: UpdateTask) -> ClientResult<Task> {
+        self.call(self.request(Method::PATCH, &format!("/api/tasks/{id}")).json(&input)).await
     }
 
-    async fn next_task(&self, agent_id: &str, wait_seconds: Option<f64>) -> ClientResult<Option<Task>> {
-        let body = json!({ "agentId": agent_id, "wait": wait_seconds });
+    async fn next_task(&self, input: NextTask) -> ClientResult<Option<Task>> {
         let mut request =
-            self.request(Method::POST, "/api/tasks/next").query(&[("board", &self.board)]).json(&body);
+            self.request(Method::POST, "/api/tasks/next").query(&[("board", &self.board)]).json(&input);
         // The server holds a waiting request open that long: the usual deadline starts after it.
         // Out-of-range waits are left for the server to refuse, as every other field is.
-        if let Some(wait) = wait_seconds.filter(|w| w.is_finite() && (0.0..=60.0).contains(w)) {
+        if let Some(wait) = input.wait.filter(|w| w.is_finite() && (0.0..=60.0).contains(w)) {
             request = request.timeout(TIMEOUT + Duration::from_secs_f64(wait));
         }
         match self.send(request).await? {
@@ -199,7 +197,7 @@ impl BoardClient for RestClient {
         }
     }
 
-    async fn report_progress(&self, id: i64, note: Value) -> ClientResult<Task> {
+    async fn report_progress(&self, id: i64, note: ReportProgress) -> ClientResult<Task> {
         self.call(self.request(Method::POST, &format!("/api/tasks/{id}/progress")).json(&note)).await
     }
 
@@ -207,8 +205,9 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::GET, &agent_path(id)?).query(&[("board", &self.board)])).await
     }
 
-    async fn report_agent(&self, id: &str, report: Value) -> ClientResult<Agent> {
-        let request = self.request(Method::PUT, &agent_path(id)?).query(&[("board", &self.board)]);
+    async fn report_agent(&self, report: ReportAgent) -> ClientResult<Agent> {
+        let request =
+            self.request(Method::PUT, &agent_path(&report.report.id)?).query(&[("board", &self.board)]);
         self.call(request.json(&report)).await
     }
 
@@ -225,9 +224,9 @@ impl BoardClient for RestClient {
         self.call(self.request(Method::GET, &format!("/api/tasks/{task_id}/comments"))).await
     }
 
-    async fn add_comment(&self, task_id: i64, body: &str) -> ClientResult<Comment> {
+    async fn add_comment(&self, task_id: i64, comment: CreateComment) -> ClientResult<Comment> {
         let request = self.request(Method::POST, &format!("/api/tasks/{task_id}/comments"));
-        self.call(request.json(&json!({ "body": body }))).await
+        self.call(request.json(&comment)).await
     }
 
     async fn notifications(&self, unread_only: bool) -> ClientResult<Vec<Notification>> {

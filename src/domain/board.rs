@@ -1,9 +1,10 @@
 //! The board service: the one door every write goes through, from any adapter.
 //!
-//! validate (parse the payload) → check what only memory knows (drag locks) → persist (one
-//! store transaction, `domain::write`) → publish the committed change on the bus. Socket.IO
-//! and REST call these methods with the raw payload and the caller; neither knows SQL or
-//! who receives which event.
+//! validate (check the typed input, or parse the payload) → check what only memory knows (drag
+//! locks) → persist (one store transaction, `domain::write`) → publish the committed change on
+//! the bus. Socket.IO and REST call these methods with the caller and the command's typed
+//! input (`domain::input::Input`), or its raw payload where it is not typed yet; neither knows
+//! SQL or who receives which event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,16 +12,18 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::activity::Activity;
-use super::agent::{Agent, AgentReport, parse_agent_id};
+use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
-use super::cards::{self, Comment, Label, LabelPatch, NewLabel};
+use super::cards::{self, Comment, CreateComment, CreateLabel, Label, LabelPatch};
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use super::notifications::Notification;
-use super::task::{NewTask, Status, Task, TaskPatch};
+use super::task::{
+    ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, parse_task_id,
+};
 use super::transfer::{self, Export};
-use super::waiting::{Waiting, parse_wait};
+use super::waiting::Waiting;
 use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
 use super::write::offline_report;
 use crate::auth::{Invite, Keys, Role, StoredToken};
@@ -92,6 +95,20 @@ impl Actor {
 pub enum TaskRef {
     Route(i64),
     Payload,
+}
+
+impl TaskRef {
+    /// The task meant, given the id the body names (if any).
+    fn resolve(self, given: Option<i64>) -> AppResult<i64> {
+        match (self, given) {
+            (TaskRef::Route(route), Some(body)) if route != body => {
+                Err(AppError::validation("`id` in the body differs from the route's id"))
+            }
+            (TaskRef::Route(route), _) => Ok(route),
+            (TaskRef::Payload, Some(id)) => Ok(id),
+            (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -267,12 +284,9 @@ impl Board {
 
     // ---- tasks ----
 
-    pub async fn create_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:create payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let new = NewTask::parse(&mut fields)?;
-        fields.finish()?;
-        task_of(self.write(board, actor, op_id, WriteOp::CreateTask(new)).await?)
+    pub async fn create_task(&self, board: &str, actor: &Actor, input: CreateTask) -> AppResult<Task> {
+        let CreateTask { op_id, task } = input.check()?;
+        task_of(self.write(board, actor, op_id, WriteOp::CreateTask(task)).await?)
     }
 
     /// `task:update` and `PUT`/`PATCH /api/tasks/:id`: only the given fields change.
@@ -281,13 +295,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: UpdateTask,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:update payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let patch = TaskPatch::parse(&mut fields)?;
-        fields.finish()?;
+        let UpdateTask { task_id, op_id, patch } = input.check()?;
+        let id = target.resolve(task_id)?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         task_of(self.write(board, actor, op_id, WriteOp::UpdateTask { id, patch }).await?)
     }
@@ -366,17 +377,8 @@ impl Board {
     // ---- agents ----
 
     /// `agent:status` and `PUT /api/agents/:id`: an upsert that is also the agent's heartbeat.
-    pub async fn report_agent(
-        &self,
-        board: &str,
-        actor: &Actor,
-        route_id: Option<&str>,
-        payload: Value,
-    ) -> AppResult<Agent> {
-        let mut fields = Fields::new(payload, "agent:status payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let report = AgentReport::parse(&mut fields, route_id)?;
-        fields.finish()?;
+    pub async fn report_agent(&self, board: &str, actor: &Actor, input: ReportAgent) -> AppResult<Agent> {
+        let ReportAgent { op_id, report } = input.check()?;
         let id = report.id.clone();
         let op = WriteOp::ReportAgent { report, lease_until: self.lease_until() };
         let applied = self.write(board, actor, op_id, op).await?;
@@ -428,13 +430,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: ClaimTask,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:claim payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let agent = agent_field(&mut fields)?;
-        fields.finish()?;
+        let ClaimTask { task_id, op_id, agent_id: agent } = input.check()?;
+        let id = target.resolve(task_id)?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let actor = Actor { name: agent.clone(), ..actor.clone() };
         let op = WriteOp::Claim { id: Some(id), agent, lease_until: self.lease_until() };
@@ -442,8 +441,8 @@ impl Board {
     }
 
     /// `task:next { agentId, wait? }` over REST and MCP: see `next_task_until`.
-    pub async fn next_task(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Option<Task>> {
-        self.next_task_until(board, actor, payload, std::future::pending()).await
+    pub async fn next_task(&self, board: &str, actor: &Actor, input: NextTask) -> AppResult<Option<Task>> {
+        self.next_task_until(board, actor, input, std::future::pending()).await
     }
 
     /// `task:next { agentId, wait? }`: claims the top ready task, or answers `None`. With `wait`
@@ -453,14 +452,11 @@ impl Board {
         &self,
         board: &str,
         actor: &Actor,
-        payload: Value,
+        input: NextTask,
         cancel: impl std::future::Future<Output = ()>,
     ) -> AppResult<Option<Task>> {
-        let mut fields = Fields::new(payload, "task:next payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let agent = agent_field(&mut fields)?;
-        let wait = parse_wait(fields.take(&["wait"])?)?;
-        fields.finish()?;
+        let input = input.check()?;
+        let (wait, op_id, agent) = (input.wait(), input.op_id, input.agent_id);
         let actor = Actor { name: agent.clone(), ..actor.clone() };
         let attempt = || async {
             // Each attempt's lease starts when it claims, not when the wait began.
@@ -499,20 +495,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: ReportProgress,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:progress payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        let message = input::text(
-            fields.take(&["message"])?.ok_or_else(|| AppError::validation("`message` is required"))?,
-            "message",
-            1,
-            PROGRESS_MAX,
-        )?;
-        let percent = fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?;
-        let agent = fields.take(&["agentId"])?.map(|v| parse_agent_id(v, "agentId")).transpose()?;
-        fields.finish()?;
+        let ReportProgress { task_id, op_id, message, percent, agent_id: agent } = input.check()?;
+        let id = target.resolve(task_id)?;
         let actor = match &agent {
             Some(agent) => Actor { name: agent.clone(), ..actor.clone() },
             None => self.as_claimer(board, id, actor).await?,
@@ -650,12 +636,9 @@ impl Board {
     // ---- labels and comments ----
 
     /// `label:create { name, color }`: CONFLICT when the board has a label of that name.
-    pub async fn create_label(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Label> {
-        let mut fields = Fields::new(payload, "label:create payload")?;
-        let op_id = input::op_id(&mut fields)?;
-        let new = NewLabel::parse(&mut fields)?;
-        fields.finish()?;
-        result_of(self.write(board, actor, op_id, WriteOp::CreateLabel(new)).await?)
+    pub async fn create_label(&self, board: &str, actor: &Actor, input: CreateLabel) -> AppResult<Label> {
+        let CreateLabel { op_id, label } = input.check()?;
+        result_of(self.write(board, actor, op_id, WriteOp::CreateLabel(label)).await?)
     }
 
     /// `label:update { id, name?, color? }`; REST names the label in its route.
@@ -711,19 +694,11 @@ impl Board {
         &self,
         board: &str,
         actor: &Actor,
-        route: Option<i64>,
-        payload: Value,
+        target: TaskRef,
+        input: CreateComment,
     ) -> AppResult<Comment> {
-        let mut fields = Fields::new(payload, "comment:create payload")?;
-        let task_id = match route {
-            Some(id) => task_id(&mut fields, TaskRef::Route(id))?,
-            None => task_id(&mut fields, TaskRef::Payload)?,
-        };
-        let op_id = input::op_id(&mut fields)?;
-        let body = cards::comment_body(
-            fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?,
-        )?;
-        fields.finish()?;
+        let CreateComment { task_id, op_id, body } = input.check()?;
+        let task_id = target.resolve(task_id)?;
         result_of(self.write(board, actor, op_id, WriteOp::CreateComment { task_id, body }).await?)
     }
 
@@ -1204,30 +1179,7 @@ fn board_target(fields: &mut Fields, route: Option<&str>) -> AppResult<String> {
 }
 
 fn task_id(fields: &mut Fields, target: TaskRef) -> AppResult<i64> {
-    let given = fields.take(&["id", "taskId"])?.map(|v| input::task_id(v, "id")).transpose()?;
-    match (target, given) {
-        (TaskRef::Route(route), Some(body)) if route != body => {
-            Err(AppError::validation("`id` in the body differs from the route's id"))
-        }
-        (TaskRef::Route(route), _) => Ok(route),
-        (TaskRef::Payload, Some(id)) => Ok(id),
-        (TaskRef::Payload, None) => Err(AppError::validation("`taskId` is required")),
-    }
-}
-
-/// Progress notes are short: a line on a card.
-pub const PROGRESS_MAX: usize = 1000;
-
-fn agent_field(fields: &mut Fields) -> AppResult<String> {
-    let value = fields.take(&["agentId"])?.ok_or_else(|| AppError::validation("`agentId` is required"))?;
-    parse_agent_id(value, "agentId")
-}
-
-fn percent(value: Value) -> AppResult<f64> {
-    match value.as_f64() {
-        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(AppError::validation("`percent` must be a number from 0 to 100")),
-    }
+    target.resolve(parse_task_id(fields)?)
 }
 
 fn drag_target(payload: Value) -> AppResult<i64> {

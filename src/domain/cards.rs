@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use crate::error::{AppError, AppResult};
 
 pub const LABEL_NAME_MAX: usize = 50;
@@ -38,11 +38,79 @@ pub struct Comment {
     pub edited: bool,
 }
 
-/// `label:create { name, color }`, validated.
-#[derive(Debug, Clone)]
+/// `comment:create` / `POST /api/tasks/:id/comments`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateComment {
+    /// The task (`id` is accepted as its name too). Sockets must give it; a REST route names
+    /// it, and a body may repeat it but not contradict it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// 1–10,000 characters after trimming; `@name` notifies that person or agent.
+    pub body: String,
+}
+
+impl Input for CreateComment {
+    fn parse(value: Value) -> AppResult<CreateComment> {
+        let mut fields = Fields::new(value, "comment:create payload")?;
+        let task_id = super::task::parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let body = fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?;
+        let comment = CreateComment { task_id, op_id, body: comment_body(body)? };
+        fields.finish()?;
+        Ok(comment)
+    }
+
+    fn check(self) -> AppResult<CreateComment> {
+        Ok(CreateComment {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            body: comment_body(self.body.into())?,
+        })
+    }
+}
+
+/// `label:create { name, color }` besides its `opId`, validated.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NewLabel {
+    /// 1–50 characters after trimming, unique on the board regardless of case.
     pub name: String,
+    /// `#rrggbb`, kept in lower case.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     pub color: String,
+}
+
+/// `label:create` / `POST /api/boards/:board/labels`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLabel {
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    #[serde(flatten)]
+    pub label: NewLabel,
+}
+
+impl Input for CreateLabel {
+    fn parse(value: Value) -> AppResult<CreateLabel> {
+        let mut fields = Fields::new(value, "label:create payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let label = NewLabel::parse(&mut fields)?;
+        fields.finish()?;
+        Ok(CreateLabel { op_id, label })
+    }
+
+    fn check(self) -> AppResult<CreateLabel> {
+        let NewLabel { name, color } = self.label;
+        let label = NewLabel { name: label_name(name.into())?, color: color_of(color.into())? };
+        Ok(CreateLabel { op_id: input::check_op_id(self.op_id)?, label })
+    }
 }
 
 /// `label:update { id, name?, color? }` without its id.
@@ -130,6 +198,21 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn comments_and_labels_round_trip_through_their_wire_json() {
+        let comment = CreateComment { task_id: Some(4), op_id: None, body: "@Ana look".into() };
+        assert_eq!(CreateComment::parse(serde_json::to_value(&comment).unwrap()).unwrap(), comment);
+        assert_eq!(comment.clone().check().unwrap(), comment);
+        let label =
+            CreateLabel { op_id: None, label: NewLabel { name: "bug".into(), color: "#aa00ff".into() } };
+        let wire = serde_json::to_value(&label).unwrap();
+        assert_eq!(wire, json!({ "name": "bug", "color": "#aa00ff" }));
+        assert_eq!(CreateLabel::parse(wire).unwrap(), label);
+        let shouting =
+            CreateLabel { op_id: None, label: NewLabel { name: "x".into(), color: "#AA00FF".into() } };
+        assert_eq!(shouting.check().unwrap().label.color, "#aa00ff");
+    }
 
     #[test]
     fn due_dates_take_any_offset_and_are_kept_in_utc() {

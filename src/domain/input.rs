@@ -4,11 +4,26 @@
 //! object, hands out each known field (with the seeds' alternative spellings), and refuses
 //! whatever is left over, naming it. We parse by hand rather than with `#[serde(deny_unknown_fields)]`
 //! so every refusal carries a SPEC code and a message that names the field.
+//!
+//! The main commands' bodies are typed (`Input`): adapters parse JSON into them with these
+//! rules, in-process callers (the MCP tools) build them in Rust, and the service takes only
+//! the typed value.
 
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{AppError, AppResult};
+
+/// A command's body as the board service takes it, e.g. `CreateTask`. It serializes to its wire
+/// shape (what `parse` reads back, and what `/api/openapi.json` describes).
+pub trait Input: Sized {
+    /// Parses untrusted JSON with SPEC's `VALIDATION_ERROR` messages, refusing unknown fields.
+    fn parse(value: Value) -> AppResult<Self>;
+
+    /// The rules `parse` applies, for a value built in Rust (a parsed one passes unchanged):
+    /// the service puts every input through it, so no caller can skip them.
+    fn check(self) -> AppResult<Self>;
+}
 
 /// The fields of one JSON object, consumed as they are read.
 pub struct Fields {
@@ -143,6 +158,11 @@ pub fn optional_text(value: Value, field: &str, max: usize) -> AppResult<Option<
 /// An optional client operation id for idempotent retries.
 pub fn op_id(fields: &mut Fields) -> AppResult<Option<String>> {
     fields.take(&["opId"])?.filter(|v| !v.is_null()).map(|v| text(v, "opId", 1, 128)).transpose()
+}
+
+/// `op_id`'s rule, for an `opId` set in Rust.
+pub fn check_op_id(op_id: Option<String>) -> AppResult<Option<String>> {
+    op_id.map(|op| text(op.into(), "opId", 1, 128)).transpose()
 }
 
 /// A display name or assignee: 1–64 code points after trimming, in Unicode NFC, so that a name

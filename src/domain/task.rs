@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::agent::parse_agent_id;
 use super::cards;
 use super::graph::parse_blockers;
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
+use super::waiting::parse_wait;
 use crate::error::{AppError, AppResult};
 
 pub const TITLE_MAX: usize = 200;
@@ -126,23 +129,55 @@ impl FromStr for Status {
     }
 }
 
-/// A validated `task:create` / `POST /api/tasks`.
-#[derive(Debug, Clone)]
+/// A validated new task: the body of `task:create` / `POST /api/tasks` besides its `opId`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NewTask {
+    /// 1–200 characters after trimming (`text` is accepted as its name too).
     pub title: String,
+    /// Up to 10,000 characters; absent or null is empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(nullable)]
     pub description: String,
+    /// TODO when absent.
+    #[schema(required = false)]
     pub status: Status,
+    /// A person's name or an agent id (`assignedTo` is accepted as its name too); absent, null
+    /// or empty is unassigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
-    /// Index in the column; `None` puts the task at the end.
+    /// Index in the column; absent puts the task at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i64>,
-    /// Checked against the board by the write rules (they exist, on this board).
+    /// Task ids of the same board this one waits for; checked against the board by the write
+    /// rules (they exist, on this board, no cycle).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<i64>,
-    /// Label ids of its board, checked against the board's labels when written.
+    /// Label ids of its board, checked against the board's labels when written; null is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable)]
     pub labels: Vec<i64>,
+    /// RFC3339 with any offset, kept in UTC; null is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
 }
 
 impl NewTask {
+    /// A new task with only a title: TODO, unassigned, at the end of its column.
+    pub fn titled(title: impl Into<String>) -> NewTask {
+        NewTask {
+            title: title.into(),
+            description: String::new(),
+            status: Status::Todo,
+            assignee: None,
+            position: None,
+            blocked_by: Vec::new(),
+            labels: Vec::new(),
+            due_at: None,
+        }
+    }
+
     pub fn parse(fields: &mut Fields) -> AppResult<NewTask> {
         let title =
             fields.take(&["title", "text"])?.ok_or_else(|| AppError::validation("`title` is required"))?;
@@ -166,25 +201,91 @@ impl NewTask {
         };
         Ok(new)
     }
+
+    /// `parse`'s rules, field by field, for a task built in Rust.
+    fn check(self) -> AppResult<NewTask> {
+        Ok(NewTask {
+            title: input::text(self.title.into(), "title", 1, TITLE_MAX)?,
+            description: input::text(self.description.into(), "description", 0, DESCRIPTION_MAX)?,
+            status: self.status,
+            assignee: self
+                .assignee
+                .map(|a| input::optional_text(a.into(), "assignee", input::NAME_MAX))
+                .transpose()?
+                .flatten(),
+            position: self.position.map(|p| input::non_negative_int(p.into(), "position")).transpose()?,
+            blocked_by: parse_blockers(self.blocked_by.into())?,
+            labels: cards::label_ids(self.labels.into())?,
+            due_at: self.due_at.map(|d| cards::due_at(d.into())).transpose()?.flatten(),
+        })
+    }
+}
+
+/// `task:create` / `POST /api/tasks`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTask {
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    #[serde(flatten)]
+    pub task: NewTask,
+}
+
+impl Input for CreateTask {
+    fn parse(value: Value) -> AppResult<CreateTask> {
+        let mut fields = Fields::new(value, "task:create payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let task = NewTask::parse(&mut fields)?;
+        fields.finish()?;
+        Ok(CreateTask { op_id, task })
+    }
+
+    fn check(self) -> AppResult<CreateTask> {
+        Ok(CreateTask { op_id: input::check_op_id(self.op_id)?, task: self.task.check()? })
+    }
 }
 
 /// A validated change to some fields of a task (`task:update`, `task:move`, `PUT`/`PATCH`).
-#[derive(Debug, Clone, Default)]
+/// Absent fields stay as they are; for `assignee` and `dueAt`, null clears.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct TaskPatch {
+    /// 1–200 characters after trimming (`text` is accepted as its name too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
+    /// Up to 10,000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub status: Option<Status>,
-    /// `Some(None)` unassigns.
+    /// A person's name or an agent id (`assignedTo` is accepted as its name too); null or an
+    /// empty string unassigns (`Some(None)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub assignee: Option<Option<String>>,
     /// Index in the (new) column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i64>,
     /// Optimistic concurrency: refuse with CONFLICT unless the task is at this version.
+    #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 0)]
     pub expected_version: Option<i64>,
     /// The whole new list (`[]` clears it); checked against the board by the write rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub blocked_by: Option<Vec<i64>>,
-    /// Replaces the labels.
+    /// Replaces the labels; null or `[]` clears them.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<i64>>,
-    /// `Some(None)` clears the due date.
+    /// RFC3339 with any offset, kept in UTC; null clears the due date (`Some(None)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub due_at: Option<Option<String>>,
 }
 
@@ -213,6 +314,28 @@ impl TaskPatch {
         })
     }
 
+    /// `parse`'s rules, field by field, for a patch built in Rust.
+    fn check(self) -> AppResult<TaskPatch> {
+        let count = |n: Option<i64>, field| n.map(|n| input::non_negative_int(n.into(), field)).transpose();
+        Ok(TaskPatch {
+            title: self.title.map(|t| input::text(t.into(), "title", 1, TITLE_MAX)).transpose()?,
+            description: self
+                .description
+                .map(|d| input::text(d.into(), "description", 0, DESCRIPTION_MAX))
+                .transpose()?,
+            status: self.status,
+            assignee: self
+                .assignee
+                .map(|a| input::optional_text(a.into(), "assignee", input::NAME_MAX))
+                .transpose()?,
+            position: count(self.position, "position")?,
+            expected_version: count(self.expected_version, "version")?,
+            blocked_by: self.blocked_by.map(|b| parse_blockers(b.into())).transpose()?,
+            labels: self.labels.map(|l| cards::label_ids(l.into())).transpose()?,
+            due_at: self.due_at.map(|d| cards::due_at(d.into())).transpose()?,
+        })
+    }
+
     /// `task:move { taskId, status, position? }`: status is required.
     pub fn parse_move(fields: &mut Fields) -> AppResult<TaskPatch> {
         let status = fields.take(&["status"])?.ok_or_else(|| AppError::validation("`status` is required"))?;
@@ -222,6 +345,200 @@ impl TaskPatch {
             expected_version: input::optional_count(fields, "version")?,
             ..TaskPatch::default()
         })
+    }
+}
+
+/// `task:update` / `PUT`/`PATCH /api/tasks/:id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTask {
+    /// The task (`id` is accepted as its name too). Sockets must give it; a REST route names
+    /// it, and a body may repeat it but not contradict it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    #[serde(flatten)]
+    pub patch: TaskPatch,
+}
+
+impl Input for UpdateTask {
+    fn parse(value: Value) -> AppResult<UpdateTask> {
+        let mut fields = Fields::new(value, "task:update payload")?;
+        let task_id = parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let patch = TaskPatch::parse(&mut fields)?;
+        fields.finish()?;
+        Ok(UpdateTask { task_id, op_id, patch })
+    }
+
+    fn check(self) -> AppResult<UpdateTask> {
+        Ok(UpdateTask {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            patch: self.patch.check()?,
+        })
+    }
+}
+
+/// `task:progress` / `POST /api/tasks/:id/progress`: a note in the task's activity and on its card.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportProgress {
+    /// The task (`id` is accepted as its name too), as for `UpdateTask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// 1–1,000 characters after trimming.
+    pub message: String,
+    /// 0–100; null or absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent: Option<f64>,
+    /// The agent the note is from; without it, the task's holder (or the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub agent_id: Option<String>,
+}
+
+impl Input for ReportProgress {
+    fn parse(value: Value) -> AppResult<ReportProgress> {
+        let mut fields = Fields::new(value, "task:progress payload")?;
+        let task_id = parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let message =
+            fields.take(&["message"])?.ok_or_else(|| AppError::validation("`message` is required"))?;
+        let note = ReportProgress {
+            task_id,
+            op_id,
+            message: input::text(message, "message", 1, PROGRESS_MAX)?,
+            percent: fields.take(&["percent"])?.filter(|v| !v.is_null()).map(percent).transpose()?,
+            agent_id: fields.take(&["agentId"])?.map(|v| parse_agent_id(v, "agentId")).transpose()?,
+        };
+        fields.finish()?;
+        Ok(note)
+    }
+
+    fn check(self) -> AppResult<ReportProgress> {
+        Ok(ReportProgress {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            message: input::text(self.message.into(), "message", 1, PROGRESS_MAX)?,
+            percent: self.percent.map(|p| percent(p.into())).transpose()?,
+            agent_id: self.agent_id.map(|a| parse_agent_id(a.into(), "agentId")).transpose()?,
+        })
+    }
+}
+
+/// `task:claim` / `POST /api/tasks/:id/claim`: assign the task to the agent and start it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimTask {
+    /// The task (`id` is accepted as its name too), as for `UpdateTask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// The agent that takes the task.
+    pub agent_id: String,
+}
+
+impl Input for ClaimTask {
+    fn parse(value: Value) -> AppResult<ClaimTask> {
+        let mut fields = Fields::new(value, "task:claim payload")?;
+        let task_id = parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let agent_id = agent_field(&mut fields)?;
+        fields.finish()?;
+        Ok(ClaimTask { task_id, op_id, agent_id })
+    }
+
+    fn check(self) -> AppResult<ClaimTask> {
+        Ok(ClaimTask {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+            agent_id: parse_agent_id(self.agent_id.into(), "agentId")?,
+        })
+    }
+}
+
+/// `task:next` / `POST /api/tasks/next`: claim the top ready task, waiting for one if asked.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTask {
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// The agent that takes the task.
+    pub agent_id: String,
+    /// Seconds (0–60, fractions allowed) to wait for a task when none is ready; null or absent
+    /// answers at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 60)]
+    pub wait: Option<f64>,
+}
+
+impl Input for NextTask {
+    fn parse(value: Value) -> AppResult<NextTask> {
+        let mut fields = Fields::new(value, "task:next payload")?;
+        let op_id = input::op_id(&mut fields)?;
+        let agent_id = agent_field(&mut fields)?;
+        let wait = parse_wait(fields.take(&["wait"])?)?;
+        fields.finish()?;
+        Ok(NextTask { op_id, agent_id, wait: seconds(wait) })
+    }
+
+    fn check(self) -> AppResult<NextTask> {
+        let wait = parse_wait(self.wait.map(Value::from))?;
+        Ok(NextTask {
+            op_id: input::check_op_id(self.op_id)?,
+            agent_id: parse_agent_id(self.agent_id.into(), "agentId")?,
+            wait: seconds(wait),
+        })
+    }
+}
+
+/// `wait` as it is sent: none for no wait.
+fn seconds(wait: Duration) -> Option<f64> {
+    (!wait.is_zero()).then_some(wait.as_secs_f64())
+}
+
+impl NextTask {
+    /// How long to wait for a task when none is ready.
+    pub fn wait(&self) -> Duration {
+        self.wait.map_or(Duration::ZERO, Duration::from_secs_f64)
+    }
+}
+
+/// Progress notes are short: a line on a card.
+pub const PROGRESS_MAX: usize = 1000;
+
+/// `taskId` (or `id`) in a body, when given: commands on a task check it against the route's.
+pub fn parse_task_id(fields: &mut Fields) -> AppResult<Option<i64>> {
+    fields.take(&["id", "taskId"])?.map(|v| input::task_id(v, "id")).transpose()
+}
+
+/// `agentId`, required.
+fn agent_field(fields: &mut Fields) -> AppResult<String> {
+    let value = fields.take(&["agentId"])?.ok_or_else(|| AppError::validation("`agentId` is required"))?;
+    parse_agent_id(value, "agentId")
+}
+
+fn percent(value: Value) -> AppResult<f64> {
+    match value.as_f64() {
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(AppError::validation("`percent` must be a number from 0 to 100")),
     }
 }
 
@@ -363,6 +680,106 @@ pub fn creation_changes(task: &Task) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed input's wire JSON parses back to the same input.
+    fn round_trips<T: Input + Serialize + PartialEq + fmt::Debug + Clone>(input: T) -> Value {
+        let wire = serde_json::to_value(&input).unwrap();
+        assert_eq!(T::parse(wire.clone()).unwrap(), input, "{wire}");
+        assert_eq!(input.clone().check().unwrap(), input);
+        wire
+    }
+
+    #[test]
+    fn a_new_task_round_trips_through_its_wire_json() {
+        let wire = round_trips(CreateTask { op_id: None, task: NewTask::titled("Write the docs") });
+        assert_eq!(wire, json!({ "title": "Write the docs", "status": "TODO" }));
+        let task = NewTask {
+            description: "all of them".into(),
+            status: Status::Review,
+            assignee: Some("Ana".into()),
+            position: Some(2),
+            blocked_by: vec![3, 1],
+            labels: vec![7],
+            due_at: Some("2027-01-31T17:00:00.000Z".into()),
+            ..NewTask::titled("Write the docs")
+        };
+        round_trips(CreateTask { op_id: Some("op-1".into()), task });
+    }
+
+    #[test]
+    fn a_patch_keeps_absent_and_null_apart_on_the_wire() {
+        let clear = TaskPatch {
+            assignee: Some(None),
+            due_at: Some(None),
+            labels: Some(vec![]),
+            ..Default::default()
+        };
+        let wire = round_trips(UpdateTask { patch: clear, ..Default::default() });
+        assert_eq!(wire, json!({ "assignee": null, "dueAt": null, "labels": [] }));
+
+        let untouched = round_trips(UpdateTask { task_id: Some(4), ..Default::default() });
+        assert_eq!(untouched, json!({ "taskId": 4 }));
+
+        let set = TaskPatch {
+            title: Some("t".into()),
+            description: Some(String::new()),
+            status: Some(Status::Done),
+            assignee: Some(Some("bot-1".into())),
+            position: Some(0),
+            expected_version: Some(3),
+            blocked_by: Some(vec![]),
+            labels: Some(vec![1, 2]),
+            due_at: Some(Some("2027-01-31T17:00:00.000Z".into())),
+        };
+        let wire = round_trips(UpdateTask { op_id: Some("op".into()), patch: set, ..Default::default() });
+        assert_eq!(wire["version"], 3);
+    }
+
+    #[test]
+    fn agents_notes_and_claims_round_trip() {
+        round_trips(ReportProgress {
+            task_id: Some(9),
+            op_id: None,
+            message: "halfway".into(),
+            percent: Some(50.0),
+            agent_id: Some("bot-1".into()),
+        });
+        round_trips(ReportProgress {
+            task_id: None,
+            op_id: None,
+            message: "x".into(),
+            percent: None,
+            agent_id: None,
+        });
+        round_trips(NextTask { op_id: None, agent_id: "bot-1".into(), wait: Some(2.5) });
+        round_trips(ClaimTask { task_id: Some(3), op_id: Some("op".into()), agent_id: "bot-1".into() });
+        assert_eq!(
+            round_trips(NextTask { op_id: None, agent_id: "b".into(), wait: None }),
+            json!({ "agentId": "b" })
+        );
+    }
+
+    #[test]
+    fn an_input_built_in_rust_meets_the_rules_a_parsed_one_does() {
+        let blank = CreateTask { op_id: None, task: NewTask::titled("  ") };
+        let parsed = CreateTask::parse(serde_json::to_value(&blank).unwrap()).unwrap_err();
+        assert_eq!(blank.check().unwrap_err().to_string(), parsed.to_string());
+
+        let trimmed = CreateTask {
+            op_id: None,
+            task: NewTask { assignee: Some(String::new()), ..NewTask::titled(" a ") },
+        };
+        let task = trimmed.check().unwrap().task;
+        assert_eq!((task.title.as_str(), task.assignee), ("a", None));
+
+        let far = NextTask { op_id: None, agent_id: "bot".into(), wait: Some(61.0) };
+        assert!(far.check().is_err());
+        let unsigned = UpdateTask {
+            patch: TaskPatch { position: Some(-1), ..Default::default() },
+            ..Default::default()
+        };
+        assert!(unsigned.check().is_err());
+    }
 
     #[test]
     fn placing_without_an_index_goes_to_the_end_and_moves_nobody() {

@@ -8,7 +8,7 @@ use axum::routing::get;
 
 use super::{Body, Caller, Params, RouteId};
 use crate::App;
-use crate::domain::agent::Agent;
+use crate::domain::agent::{Agent, ReportAgent};
 use crate::error::{AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -33,7 +33,7 @@ pub async fn read(State(app): State<App>, _: Caller, RouteId(id): RouteId) -> Ap
 /// Creates or updates the agent and counts as its heartbeat.
 #[utoipa::path(put, path = "/api/agents/{id}", tag = "agents",
     params(("id" = String, Path)),
-    request_body(content = Object, description = "`{ status, name?, currentTaskId? }`"),
+    request_body = ReportAgent,
     responses((status = 200, body = Agent), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn report(
@@ -44,5 +44,5 @@ pub async fn report(
     Body(body): Body,
 ) -> AppResult<Json<Agent>> {
     let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
-    Ok(Json(app.board.report_agent(&board, &actor, Some(&id), body).await?))
+    Ok(Json(app.board.report_agent(&board, &actor, ReportAgent::parse_at(body, Some(&id))?).await?))
 }

@@ -14,8 +14,8 @@ use crate::App;
 use crate::auth::Role;
 use crate::domain::activity::Activity;
 use crate::domain::boards::BoardInfo;
-use crate::domain::input::{self, Fields};
-use crate::domain::task::Task;
+use crate::domain::input::{self, Fields, Input};
+use crate::domain::task::{CreateTask, Task};
 use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -114,7 +114,7 @@ pub async fn tasks(
 /// Creates a task on the board, as `POST /api/tasks`.
 #[utoipa::path(post, path = "/api/boards/{board}/tasks", tag = "boards",
     params(("board" = String, Path)),
-    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position? }`"),
+    request_body = CreateTask,
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -125,7 +125,8 @@ pub async fn create_task(
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
-    Ok((StatusCode::CREATED, Json(app.board.create_task(&board, &actor, body).await?)))
+    let task = app.board.create_task(&board, &actor, CreateTask::parse(body)?).await?;
+    Ok((StatusCode::CREATED, Json(task)))
 }
 
 /// The board's activity, as `GET /api/activity`.

@@ -10,7 +10,9 @@ use axum::routing::{get, patch};
 
 use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
-use crate::domain::cards::{Comment, Label};
+use crate::domain::board::TaskRef;
+use crate::domain::cards::{Comment, CreateComment, CreateLabel, Label};
+use crate::domain::input::Input;
 use crate::domain::notifications::Notification;
 use crate::error::{AppResult, ErrorBody};
 
@@ -68,7 +70,7 @@ pub async fn labels(
 /// `{ name, color }`: a name unique on the board (case aside, else 409), a colour `#rrggbb`.
 #[utoipa::path(post, path = "/api/boards/{board}/labels", tag = "cards",
     params(("board" = String, Path)),
-    request_body(content = Object, description = "`{ name, color }`"),
+    request_body = CreateLabel,
     responses((status = 201, body = Label), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn create_label(
@@ -78,7 +80,7 @@ pub async fn create_label(
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
-    Ok((StatusCode::CREATED, Json(app.board.create_label(&board, &actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(app.board.create_label(&board, &actor, CreateLabel::parse(body)?).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/boards/{board}/labels/{id}", tag = "cards",
@@ -133,7 +135,7 @@ pub async fn comments(
 /// `{ body }`: 1–10,000 characters.
 #[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "cards",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ body }`"),
+    request_body = CreateComment,
     responses((status = 201, body = Comment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn create_comment(
@@ -144,7 +146,11 @@ pub async fn create_comment(
 ) -> AppResult<impl IntoResponse> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok((StatusCode::CREATED, Json(app.board.create_comment(&board, &actor, Some(id), body).await?)))
+    let comment = CreateComment::parse(body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(app.board.create_comment(&board, &actor, TaskRef::Route(id), comment).await?),
+    ))
 }
 
 /// `{ body }`, by the comment's author or an admin (else 403).

@@ -202,8 +202,9 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-api-key").and_then(|v| v.to_str().ok())
 }
 
-/// A JSON body (any shape: the board service validates it), at most 1 MiB. An
-/// `Idempotency-Key` header becomes the command's `opId`.
+/// A JSON body of at most 1 MiB, any shape: handlers parse it into the command's typed input
+/// (`Input::parse`) once they know the caller may act on the board, as the socket adapter does.
+/// An `Idempotency-Key` header becomes the command's `opId`.
 pub struct Body(pub Value);
 
 impl FromRequest<App> for Body {

@@ -32,7 +32,12 @@ use crate::App;
     components(schemas(crate::error::ErrorBody, crate::domain::boards::BoardInfo,
         crate::domain::cards::Label, crate::domain::cards::Comment,
         crate::domain::notifications::Notification, crate::domain::webhooks::Webhook,
-        crate::domain::webhooks::Format, crate::domain::webhooks::Delivery)),
+        crate::domain::webhooks::Format, crate::domain::webhooks::Delivery,
+        crate::domain::task::CreateTask, crate::domain::task::NewTask, crate::domain::task::UpdateTask,
+        crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask,
+        crate::domain::task::ClaimTask,
+        crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment,
+        crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -55,4 +60,87 @@ impl Modify for Security {
 
 pub fn router() -> Router<App> {
     Router::new().route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    /// The properties a schema gives a JSON object, through `$ref`s and `allOf`s, with the
+    /// names of the required ones.
+    fn properties(doc: &Value, schema: &Value) -> (Map<String, Value>, Vec<String>) {
+        if let Some(reference) = schema["$ref"].as_str() {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            return properties(doc, &doc["components"]["schemas"][name]);
+        }
+        let mut props = schema["properties"].as_object().cloned().unwrap_or_default();
+        let mut required: Vec<String> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(Into::into))
+            .collect();
+        for part in schema["allOf"].as_array().into_iter().flatten() {
+            let (more, more_required) = properties(doc, part);
+            props.extend(more);
+            required.extend(more_required);
+        }
+        (props, required)
+    }
+
+    fn request_body(doc: &Value, path: &str, method: &str) -> (Map<String, Value>, Vec<String>) {
+        let schema = &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+        assert!(schema["$ref"].is_string(), "{method} {path} names a schema: {schema}");
+        properties(doc, schema)
+    }
+
+    fn statuses(doc: &Value, property: &Value) -> Value {
+        let status = property["oneOf"].as_array().and_then(|o| o.iter().find(|s| s["$ref"].is_string()));
+        let name =
+            status.unwrap_or(property)["$ref"].as_str().unwrap().trim_start_matches("#/components/schemas/");
+        doc["components"]["schemas"][name]["enum"].clone()
+    }
+
+    #[test]
+    fn the_task_routes_describe_their_request_bodies_with_real_schemas() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let all = serde_json::json!(["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"]);
+
+        let (create, required) = request_body(&doc, "/api/tasks", "post");
+        for field in
+            ["title", "description", "status", "assignee", "position", "blockedBy", "labels", "dueAt", "opId"]
+        {
+            assert!(create.contains_key(field), "POST /api/tasks documents `{field}`");
+        }
+        assert_eq!(required, ["title"]);
+        assert_eq!(statuses(&doc, &create["status"]), all);
+        assert_eq!(create["title"]["type"], "string");
+
+        let (patch, required) = request_body(&doc, "/api/tasks/{id}", "patch");
+        for field in [
+            "title",
+            "description",
+            "status",
+            "assignee",
+            "position",
+            "version",
+            "blockedBy",
+            "labels",
+            "dueAt",
+        ] {
+            assert!(patch.contains_key(field), "PATCH /api/tasks/{{id}} documents `{field}`");
+        }
+        assert!(required.is_empty(), "every field of a patch is optional: {required:?}");
+        assert_eq!(statuses(&doc, &patch["status"]), all);
+        // null clears an assignee or a due date, and is refused for a title.
+        assert_eq!(patch["assignee"]["type"], serde_json::json!(["string", "null"]));
+        assert_eq!(patch["dueAt"]["type"], serde_json::json!(["string", "null"]));
+        assert_eq!(patch["title"]["type"], "string");
+
+        let (next, required) = request_body(&doc, "/api/tasks/next", "post");
+        assert!(next.contains_key("wait"));
+        assert_eq!(required, ["agentId"]);
+    }
 }

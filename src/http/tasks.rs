@@ -11,9 +11,9 @@ use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::activity::Activity;
 use crate::domain::board::TaskRef;
-use crate::domain::input;
+use crate::domain::input::{self, Input};
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{Status, Task};
+use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, UpdateTask};
 use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -73,9 +73,9 @@ pub async fn list_on(app: &App, board: &str, params: &Params) -> AppResult<Json<
     Ok(Json(app.board.tasks(board, filter).await?))
 }
 
-/// Creates a task: `{ title | text, description?, status?, assignee?, position?, blockedBy? }`.
+/// Creates a task.
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks",
-    request_body(content = Object, description = "`{ title | text, description?, status?, assignee?, position?, blockedBy? }`"),
+    request_body = CreateTask,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe retries")),
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)),
@@ -87,7 +87,7 @@ pub async fn create(
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
     let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
-    let task = app.board.create_task(&board, &actor, body).await?;
+    let task = app.board.create_task(&board, &actor, CreateTask::parse(body)?).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -108,7 +108,7 @@ pub async fn read(
 /// Changes only the given fields; `version` makes it conditional (409 when stale).
 #[utoipa::path(method(put, patch), path = "/api/tasks/{id}", tag = "tasks",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ title?, description?, status?, assignee?, position?, version?, blockedBy? }`"),
+    request_body = UpdateTask,
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "stale version, or someone is dragging the task")),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -120,7 +120,7 @@ pub async fn update(
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.update_task(&board, &actor, TaskRef::Route(id), body).await?))
+    Ok(Json(app.board.update_task(&board, &actor, TaskRef::Route(id), UpdateTask::parse(body)?).await?))
 }
 
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
@@ -167,7 +167,7 @@ pub async fn history(
 /// Claims the task for an agent: assigned to it and IN_PROGRESS, atomically.
 #[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "agents",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ agentId }`"),
+    request_body = ClaimTask,
     responses((status = 200, body = Task), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "claimed, assigned to someone else, or DONE")),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -179,14 +179,14 @@ pub async fn claim(
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), body).await?))
+    Ok(Json(app.board.claim_task(&board, &actor, TaskRef::Route(id), ClaimTask::parse(body)?).await?))
 }
 
 /// Claims the unassigned, ready TODO task at the top of its column; with `wait`, waits up to
 /// that many seconds (0–60) for one; 204 when there is none.
 #[utoipa::path(post, path = "/api/tasks/next", tag = "agents",
     params(("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ agentId, wait? }`"),
+    request_body = NextTask,
     responses((status = 200, body = Task), (status = 204, description = "nothing left to do"),
         (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -197,7 +197,7 @@ pub async fn next(
     Body(body): Body,
 ) -> AppResult<axum::response::Response> {
     let board = app.board.board_info(actor.scope.as_deref(), params.board()).await?.id;
-    Ok(match app.board.next_task(&board, &actor, body).await? {
+    Ok(match app.board.next_task(&board, &actor, NextTask::parse(body)?).await? {
         Some(task) => Json(task).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -222,7 +222,7 @@ pub async fn release(
 /// Records a progress note in the task's activity and on its card.
 #[utoipa::path(post, path = "/api/tasks/{id}/progress", tag = "agents",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ message, percent?, agentId? }`"),
+    request_body = ReportProgress,
     responses((status = 200, body = Task), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn progress(
@@ -233,5 +233,6 @@ pub async fn progress(
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.report_progress(&board, &actor, TaskRef::Route(id), body).await?))
+    let note = ReportProgress::parse(body)?;
+    Ok(Json(app.board.report_progress(&board, &actor, TaskRef::Route(id), note).await?))
 }

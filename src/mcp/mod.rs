@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::{self, BoardClient, ClientResult, Remote};
+use crate::domain::agent::{AgentReport, AgentStatus, ReportAgent};
+use crate::domain::cards::CreateComment;
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{Status, Task};
+use crate::domain::task::{self, NewTask, NextTask, Status, Task, TaskPatch};
 
 /// `warroom mcp`: the tools over stdio, for MCP hosts that start their servers as processes.
 #[derive(Debug, Clone, Args)]
@@ -97,6 +99,17 @@ pub enum AgentState {
     Busy,
     Error,
     Offline,
+}
+
+impl From<AgentState> for AgentStatus {
+    fn from(state: AgentState) -> AgentStatus {
+        match state {
+            AgentState::Idle => AgentStatus::Idle,
+            AgentState::Busy => AgentStatus::Busy,
+            AgentState::Error => AgentStatus::Error,
+            AgentState::Offline => AgentStatus::Offline,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -237,17 +250,6 @@ fn answer(result: ClientResult<Value>) -> Result<CallToolResult, ErrorData> {
     })
 }
 
-/// Only the fields the caller gave, so the board changes only those.
-fn given(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-    )
-}
-
-fn column(column: Option<Column>) -> Value {
-    column.map(|c| json!(Status::from(c))).unwrap_or(Value::Null)
-}
-
 #[tool_router]
 impl BoardTools {
     #[tool(
@@ -292,16 +294,18 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<CreateTask>,
     ) -> Result<CallToolResult, ErrorData> {
-        let fields = given(&[
-            ("title", json!(args.title)),
-            ("description", json!(args.description)),
-            ("status", column(args.status)),
-            ("assignee", json!(args.assignee)),
-            ("blockedBy", json!(args.blocked_by)),
-            ("labels", json!(args.labels)),
-            ("dueAt", json!(args.due_at)),
-        ]);
-        let task = async { self.on(args.board.as_deref())?.create_task(fields).await };
+        let new = NewTask {
+            title: args.title,
+            description: args.description.unwrap_or_default(),
+            status: args.status.map_or(Status::Todo, Status::from),
+            assignee: args.assignee,
+            position: None,
+            blocked_by: args.blocked_by.unwrap_or_default(),
+            labels: args.labels.unwrap_or_default(),
+            due_at: args.due_at,
+        };
+        let input = task::CreateTask { op_id: None, task: new };
+        let task = async { self.on(args.board.as_deref())?.create_task(input).await };
         answer(task.await.map(|task| json!({ "task": task })))
     }
 
@@ -321,8 +325,8 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ClaimNext>,
     ) -> Result<CallToolResult, ErrorData> {
-        let next =
-            async { self.on(args.board.as_deref())?.next_task(&self.agent_id, args.wait_seconds).await };
+        let input = NextTask { op_id: None, agent_id: self.agent_id.clone(), wait: args.wait_seconds };
+        let next = async { self.on(args.board.as_deref())?.next_task(input).await };
         answer(next.await.map(|task| json!({ "task": task })))
     }
 
@@ -340,23 +344,20 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<UpdateTask>,
     ) -> Result<CallToolResult, ErrorData> {
-        let fields = given(&[
-            ("title", json!(args.title)),
-            ("description", json!(args.description)),
-            ("status", column(args.status)),
-            ("assignee", json!(args.assignee)),
-            ("position", json!(args.position)),
-            ("version", json!(args.version)),
-            ("blockedBy", json!(args.blocked_by)),
-            ("labels", json!(args.labels)),
-            ("dueAt", json!(args.due_at)),
-        ]);
-        // An empty string clears the due date (`given` leaves nulls out, so it is set here).
-        let mut fields = fields;
-        if args.due_at.as_deref() == Some("") {
-            fields["dueAt"] = Value::Null;
-        }
-        answer(self.board.update_task(args.task_id, fields).await.map(|task| json!({ "task": task })))
+        let patch = TaskPatch {
+            title: args.title,
+            description: args.description,
+            status: args.status.map(Status::from),
+            assignee: args.assignee.map(Some),
+            position: args.position,
+            expected_version: args.version,
+            blocked_by: args.blocked_by,
+            labels: args.labels,
+            // An empty string clears the due date.
+            due_at: args.due_at.map(|due| Some(due).filter(|d| !d.is_empty())),
+        };
+        let input = task::UpdateTask { patch, ..task::UpdateTask::default() };
+        answer(self.board.update_task(args.task_id, input).await.map(|task| json!({ "task": task })))
     }
 
     #[tool(
@@ -414,16 +415,20 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<ReportStatus>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut report = given(&[
-            ("status", json!(args.status)),
-            ("name", json!(args.name)),
-            ("currentTaskId", json!(args.current_task_id)),
-        ]);
-        // Idle means on nothing: the panel should not keep showing the last task.
-        if matches!(args.status, AgentState::Idle) && args.current_task_id.is_none() {
-            report["currentTaskId"] = Value::Null;
-        }
-        let agent = async { self.on(args.board.as_deref())?.report_agent(&self.agent_id, report).await };
+        let status = AgentStatus::from(args.status);
+        let report = AgentReport {
+            id: self.agent_id.clone(),
+            name: args.name,
+            status,
+            current_task_id: match args.current_task_id {
+                Some(id) => Some(Some(id)),
+                // Idle means on nothing: the panel should not keep showing the last task.
+                None if status == AgentStatus::Idle => Some(None),
+                None => None,
+            },
+        };
+        let report = ReportAgent { op_id: None, report };
+        let agent = async { self.on(args.board.as_deref())?.report_agent(report).await };
         answer(agent.await.map(|agent| json!({ "agent": agent })))
     }
 
@@ -449,7 +454,8 @@ impl BoardTools {
         &self,
         Parameters(args): Parameters<AddComment>,
     ) -> Result<CallToolResult, ErrorData> {
-        let comment = self.board.add_comment(args.task_id, &args.body).await;
+        let comment = CreateComment { task_id: None, op_id: None, body: args.body };
+        let comment = self.board.add_comment(args.task_id, comment).await;
         answer(comment.map(|comment| json!({ "comment": comment })))
     }
 
@@ -519,13 +525,6 @@ impl ServerHandler for BoardTools {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_given_fields_are_sent() {
-        let fields = given(&[("title", json!("x")), ("description", json!(null)), ("status", column(None))]);
-        assert_eq!(fields, json!({ "title": "x" }));
-        assert_eq!(column(Some(Column::InProgress)), json!("IN_PROGRESS"));
-    }
 
     #[test]
     fn the_tools_are_exactly_the_boards_twelve() {

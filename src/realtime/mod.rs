@@ -25,9 +25,12 @@ use self::fanout::{Fanout, SyncRequest, board_room, connection_room, person_room
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
+use crate::domain::agent::ReportAgent;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
-use crate::domain::input::{self, Fields};
+use crate::domain::cards::{CreateComment, CreateLabel};
+use crate::domain::input::{self, Fields, Input};
+use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
@@ -399,10 +402,10 @@ impl Realtime {
                 json!({ "ok": true, "user": User::online(&name) })
             }
             Command::TaskCreate => {
-                json!({ "ok": true, "task": board.create_task(b, &actor, data).await? })
+                json!({ "ok": true, "task": board.create_task(b, &actor, CreateTask::parse(data)?).await? })
             }
             Command::TaskUpdate => {
-                json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.update_task(b, &actor, TaskRef::Payload, UpdateTask::parse(data)?).await? })
             }
             Command::TaskMove => json!({ "ok": true, "task": board.move_task(b, &actor, data).await? }),
             Command::TaskDelete => {
@@ -422,7 +425,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             Command::TaskClaim => {
-                json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.claim_task(b, &actor, TaskRef::Payload, ClaimTask::parse(data)?).await? })
             }
             Command::TaskNext => {
                 let mut closed = session.closed.subscribe();
@@ -430,19 +433,19 @@ impl Realtime {
                     // An error means the session itself is gone: closed too.
                     let _ = closed.wait_for(|closed| *closed).await;
                 };
-                json!({ "ok": true, "task": board.next_task_until(b, &actor, data, disconnect).await? })
+                json!({ "ok": true, "task": board.next_task_until(b, &actor, NextTask::parse(data)?, disconnect).await? })
             }
             Command::TaskRelease => {
                 json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
             }
             Command::TaskProgress => {
-                json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, ReportProgress::parse(data)?).await? })
             }
             Command::AgentStatus => {
-                json!({ "ok": true, "agent": board.report_agent(b, &actor, None, data).await? })
+                json!({ "ok": true, "agent": board.report_agent(b, &actor, ReportAgent::parse(data)?).await? })
             }
             Command::LabelCreate => {
-                json!({ "ok": true, "label": board.create_label(b, &actor, data).await? })
+                json!({ "ok": true, "label": board.create_label(b, &actor, CreateLabel::parse(data)?).await? })
             }
             Command::LabelUpdate => {
                 json!({ "ok": true, "label": board.update_label(b, &actor, None, data).await? })
@@ -452,7 +455,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             Command::CommentCreate => {
-                json!({ "ok": true, "comment": board.create_comment(b, &actor, None, data).await? })
+                json!({ "ok": true, "comment": board.create_comment(b, &actor, TaskRef::Payload, CreateComment::parse(data)?).await? })
             }
             Command::CommentUpdate => {
                 json!({ "ok": true, "comment": board.update_comment(b, &actor, None, data).await? })
