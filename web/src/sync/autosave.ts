@@ -2,8 +2,8 @@
 //! schedules one save shortly after, so a burst of events writes once, and a save writes only the
 //! tasks changed since the one before.
 
-import { saveBoard } from "../state/persist";
 import type { Task } from "../protocol";
+import { saveBoard } from "../state/persist";
 import { toCache, type BoardState } from "../state/reducer";
 import type { Store } from "../state/store";
 
