@@ -107,6 +107,20 @@ describe("the IndexedDB copy of each board", () => {
     ]);
   });
 
+  it("keeps positions in the board's entry: a task renumbered and nothing else is not rewritten", async () => {
+    const tasks = [1, 2, 3].map((id) => ({ ...task(id, `Card ${id}`, "main"), position: id - 1 }));
+    await saveBoard(copyOf("main", tasks, 1));
+    const puts = countPuts();
+    const renumbered = [tasks[1], tasks[2]].map((t) => ({ ...t, position: t.position - 1 }));
+    await saveBoard(copyOf("main", renumbered, 2), tasks);
+    // The board's entry only.
+    expect(puts).toHaveBeenCalledTimes(1);
+    expect((await loadBoard("main"))?.tasks.map((t) => [t.id, t.position])).toEqual([
+      [2, 0],
+      [3, 1],
+    ]);
+  });
+
   it("replaces every stored task of the board on a save without the last one's tasks", async () => {
     await saveBoard(copyOf("main", [task(1, "Old", "main"), task(2, "Gone", "main")], 1));
     await saveBoard(copyOf("main", [task(3, "After a full sync", "main")], 8));

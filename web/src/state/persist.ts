@@ -6,7 +6,7 @@
 
 import { openDB, unwrap, type IDBPDatabase } from "idb";
 import { MAIN_BOARD, type Task } from "../protocol";
-import type { CachedBoard } from "./reducer";
+import { sameValue, type CachedBoard } from "./reducer";
 
 const DB_NAME = "warroom";
 const STORE = "kv";
@@ -42,8 +42,22 @@ function tasksOf(board: string): IDBKeyRange {
   return IDBKeyRange.bound([board], [board, []]);
 }
 
-/** A board's entry as saved: the copy without its tasks, or a whole copy saved before version 2. */
-type Entry = Omit<CachedBoard, "tasks"> & { tasks?: Task[] };
+/**
+ * A board's entry as saved: the copy without its tasks but with every task's position (`[id,
+ * position, id, position, …]`), or a whole copy saved before version 2. Positions live here, not
+ * in the stored tasks: a move renumbers the tails of two columns, and rewriting those tasks one
+ * by one cost more than the whole board in one entry did.
+ */
+type Entry = Omit<CachedBoard, "tasks"> & { tasks?: Task[]; positions?: number[] };
+
+/** Whether a save must write `task` over `saved` (its last saved version): not for a new position alone. */
+function changedBeyondPosition(task: Task, saved: Task | undefined): boolean {
+  if (!saved) return true;
+  if (task === saved) return false;
+  const fields = new Set([...Object.keys(task), ...Object.keys(saved)]) as Set<keyof Task>;
+  for (const field of fields) if (field !== "position" && !sameValue(task[field], saved[field])) return true;
+  return false;
+}
 
 export async function loadBoard(board: string): Promise<CachedBoard | null> {
   try {
@@ -55,7 +69,7 @@ export async function loadBoard(board: string): Promise<CachedBoard | null> {
     if (!value || !Array.isArray(value.pending)) return null;
     const tasks = Array.isArray(value.tasks)
       ? value.tasks
-      : ((await tx.objectStore(TASKS).getAll(tasksOf(board))) as Task[]);
+      : placed((await tx.objectStore(TASKS).getAll(tasksOf(board))) as Task[], value.positions);
     return {
       tasks,
       pending: value.pending,
@@ -73,18 +87,29 @@ export async function loadBoard(board: string): Promise<CachedBoard | null> {
   }
 }
 
+/** Stored tasks at the positions their entry saved (`[id, position, …]`). */
+function placed(tasks: Task[], positions: number[] = []): Task[] {
+  const at = new Map<number, number>();
+  for (let i = 0; i + 1 < positions.length; i += 2) at.set(positions[i], positions[i + 1]);
+  return tasks.map((task) => {
+    const position = at.get(task.id);
+    return position === undefined || position === task.position ? task : { ...task, position };
+  });
+}
+
 /**
  * Saves the copy under the board it names (`main` for a copy made before boards), in one
  * transaction. `saved`: the tasks this page saved last for this board; then only the tasks that
- * are not the same objects as there are written (the reducer replaces a task it changes, never
- * edits it) and the ones gone are deleted. Without it, the board's stored tasks are replaced
+ * are not the same objects as there (the reducer replaces a task it changes, never edits it) and
+ * differ in more than their position are written, and the ones gone are deleted. Without it, the board's stored tasks are replaced
  * (the first save of a page, which also converts an entry saved before version 2).
  * Resolves false if nothing was saved: the next save must then rewrite every task.
  */
 export async function saveBoard(copy: CachedBoard, saved?: readonly Task[]): Promise<boolean> {
   try {
     const board = copy.board ?? MAIN_BOARD;
-    const { tasks, ...entry } = copy;
+    const { tasks, ...rest } = copy;
+    const entry: Entry = { ...rest, positions: tasks.flatMap((task) => [task.id, task.position]) };
     const tx = (await db()).transaction([STORE, TASKS], "readwrite");
     // The requests are not awaited one by one: a failed one aborts the transaction, which `done`
     // reports (idb's promise per request would cost as much as the write itself at 5,000 tasks).
@@ -95,8 +120,8 @@ export async function saveBoard(copy: CachedBoard, saved?: readonly Task[]): Pro
     if (board === MAIN_BOARD) kv.delete(LEGACY_KEY);
     let changed: readonly Task[] = tasks;
     if (saved) {
-      const same = new Set(saved);
-      changed = tasks.filter((task) => !same.has(task));
+      const before = new Map(saved.map((task) => [task.id, task]));
+      changed = tasks.filter((task) => changedBeyondPosition(task, before.get(task.id)));
       const kept = new Set(tasks.map((task) => task.id));
       for (const task of saved) if (!kept.has(task.id)) stored.delete([board, task.id]);
     } else {
