@@ -2,7 +2,8 @@
 //! board opens instantly (and offline), and changes made without a connection survive until they
 //! are sent. A board is one entry in `kv` (queue, seq, agents, feed, labels, boards) plus one entry
 //! per task in `tasks`, keyed `[board, id]`: a change rewrites the tasks it touched, not all of
-//! them (a whole-board entry cost 35–45 ms of structured cloning per move at 5,000 cards).
+//! them (a whole-board entry cost 35–45 ms of structured cloning per move at 5,000 cards), and
+//! the positions, which a move changes in many tasks, are kept in the entry.
 
 import { openDB, unwrap, type IDBPDatabase } from "idb";
 import { MAIN_BOARD, type Task } from "../protocol";
@@ -105,8 +106,9 @@ function placed(tasks: Task[], positions: number[] = []): Task[] {
  * Saves the copy under the board it names (`main` for a copy made before boards), in one
  * transaction. `saved`: the tasks this page saved last for this board; then only the tasks that
  * are not the same objects as there (the reducer replaces a task it changes, never edits it) and
- * differ in more than their position are written, and the ones gone are deleted. Without it, the board's stored tasks are replaced
- * (the first save of a page, which also converts an entry saved before version 2).
+ * differ in more than their position are written, and the ones gone are deleted. Without it, the
+ * board's stored tasks are replaced (the first save of a page, which also converts an entry
+ * saved before version 2).
  * Resolves false if nothing was saved: the next save must then rewrite every task.
  */
 export async function saveBoard(copy: CachedBoard, saved?: readonly Task[]): Promise<boolean> {
