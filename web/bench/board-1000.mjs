@@ -39,12 +39,38 @@ const median = (xs) => {
 };
 const round = (x) => Math.round(x * 10) / 10;
 
-/** Installed in every page before its scripts: long tasks, and a frame counter. */
+/**
+ * Installed in every page before its scripts: long tasks, and the main thread's time in saves to
+ * IndexedDB (from opening a readwrite transaction to the end of its last write request in the
+ * same task: the structured clones, and what the page computes between them).
+ */
 function instrument() {
   window.__longTasks = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: "longtask", buffered: true });
+  let done = 0;
+  let open = null;
+  window.__saveMs = () => done + (open ? open.end - open.start : 0);
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
+    if (mode === "readwrite") {
+      if (open) done += open.end - open.start;
+      const now = performance.now();
+      open = { start: now, end: now };
+    }
+    return transaction.call(this, stores, mode, ...rest);
+  };
+  for (const name of ["put", "delete", "clear"]) {
+    const write = IDBObjectStore.prototype[name];
+    IDBObjectStore.prototype[name] = function (...args) {
+      try {
+        return write.apply(this, args);
+      } finally {
+        if (open) open.end = performance.now();
+      }
+    };
+  }
 }
 
 /**
@@ -226,6 +252,7 @@ async function main() {
       reloadLongest: [],
       keyDom: [],
       keyPainted: [],
+      keySave: [],
       remote: [],
       filterLabel: [],
       filterText: [],
@@ -250,10 +277,17 @@ async function main() {
           new Promise((resolve) => {
             const req = indexedDB.open("warroom");
             req.onsuccess = () => {
-              // The main board's copy (one entry per board since boards came).
-              const get = req.result.transaction("kv").objectStore("kv").get("board:main");
-              get.onsuccess = () => resolve((get.result?.tasks?.length ?? 0) >= 1);
-              get.onerror = () => resolve(false);
+              // The main board's copy: its tasks inside its entry (until 4 December 2026), or in
+              // `tasks` under `["main", id]`.
+              const database = req.result;
+              const stores = Array.from(database.objectStoreNames);
+              const tx = database.transaction(stores);
+              const get = tx.objectStore("kv").get("board:main");
+              const count = stores.includes("tasks")
+                ? tx.objectStore("tasks").count(IDBKeyRange.bound(["main"], ["main", []]))
+                : null;
+              tx.oncomplete = () => resolve(Math.max(get.result?.tasks?.length ?? 0, count?.result ?? 0) >= 1);
+              tx.onerror = () => resolve(false);
             };
             req.onerror = () => resolve(false);
           }),
@@ -275,12 +309,18 @@ async function main() {
       const id = Number(
         await page.locator('[data-testid="column-TODO"] [data-testid="card"]').nth(run).getAttribute("data-task-id"),
       );
+      // Past the saves of the reload (the hydration, the sync), so only the move's are counted.
+      await page.waitForTimeout(500);
+      const savedBefore = await page.evaluate(() => window.__saveMs());
       const key = await profiled(page, "key", run, () => page.evaluate(keyboardMove, id));
       figures.keyDom.push(key.dom);
       figures.keyPainted.push(key.painted);
       await eventually("the keyboard move to be confirmed", () =>
         page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
       );
+      // The saves of the move and of its confirmation: the autosave writes 150 ms after a change.
+      await page.waitForTimeout(500);
+      figures.keySave.push((await page.evaluate(() => window.__saveMs())) - savedBefore);
 
       // A remote change: someone else moves a card over REST to the top of the next column (in
       // view, so the card itself is painted there); until it is painted here.

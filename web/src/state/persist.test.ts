@@ -1,6 +1,6 @@
 import "fake-indexeddb/auto";
 import { openDB } from "idb";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BoardInfo, Task } from "../protocol";
 import { clearBoards, forgetBoard, loadBoard, saveBoard } from "./persist";
 import type { CachedBoard } from "./reducer";
@@ -29,6 +29,15 @@ describe("the IndexedDB copy of each board", () => {
   beforeEach(async () => {
     await clearBoards();
   });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Counts the tasks each save writes into IndexedDB. */
+  function countPuts() {
+    return vi.spyOn(IDBObjectStore.prototype, "put");
+  }
 
   it("is empty at first, then returns what was saved, queue included", async () => {
     expect(await loadBoard("main")).toBeNull();
@@ -73,9 +82,75 @@ describe("the IndexedDB copy of each board", () => {
   });
 
   it("opens the copy saved before boards existed as main's, and only as main's", async () => {
-    const database = await openDB("warroom", 1);
+    const database = await openDB("warroom");
     await database.put("kv", copyOf("main", [task(1, "From before boards", "main")], 9), "board");
     expect((await loadBoard("main"))?.tasks[0].title).toBe("From before boards");
     expect(await loadBoard("web")).toBeNull();
+  });
+
+  it("writes only the tasks that changed since the last save, and deletes the ones gone", async () => {
+    const tasks = [1, 2, 3, 4].map((id) => task(id, `Card ${id}`, "main"));
+    await saveBoard(copyOf("main", tasks, 1));
+    const puts = countPuts();
+    const moved = { ...tasks[1], title: "Moved" };
+    const now = [tasks[0], moved, tasks[3], task(5, "New", "main")];
+    await saveBoard(copyOf("main", now, 2), tasks);
+    // The board's entry, the changed task and the new one: not the two unchanged ones.
+    expect(puts).toHaveBeenCalledTimes(3);
+    const loaded = await loadBoard("main");
+    expect(loaded?.seq).toBe(2);
+    expect(loaded?.tasks.map((t) => [t.id, t.title])).toEqual([
+      [1, "Card 1"],
+      [2, "Moved"],
+      [4, "Card 4"],
+      [5, "New"],
+    ]);
+  });
+
+  it("keeps positions in the board's entry: a task renumbered and nothing else is not rewritten", async () => {
+    const tasks = [1, 2, 3].map((id) => ({ ...task(id, `Card ${id}`, "main"), position: id - 1 }));
+    await saveBoard(copyOf("main", tasks, 1));
+    const puts = countPuts();
+    const renumbered = [tasks[1], tasks[2]].map((t) => ({ ...t, position: t.position - 1 }));
+    await saveBoard(copyOf("main", renumbered, 2), tasks);
+    // The board's entry only.
+    expect(puts).toHaveBeenCalledTimes(1);
+    expect((await loadBoard("main"))?.tasks.map((t) => [t.id, t.position])).toEqual([
+      [2, 0],
+      [3, 1],
+    ]);
+  });
+
+  it("replaces every stored task of the board on a save without the last one's tasks", async () => {
+    await saveBoard(copyOf("main", [task(1, "Old", "main"), task(2, "Gone", "main")], 1));
+    await saveBoard(copyOf("main", [task(3, "After a full sync", "main")], 8));
+    expect((await loadBoard("main"))?.tasks.map((t) => t.title)).toEqual(["After a full sync"]);
+  });
+
+  it("keeps the tasks of two boards apart through changes, deletions and forgetting", async () => {
+    const main = [task(1, "On main", "main")];
+    const web = [task(1, "On web", "web"), task(2, "Also on web", "web")];
+    await saveBoard(copyOf("main", main, 1));
+    await saveBoard(copyOf("web", web, 1));
+    await saveBoard(copyOf("web", [web[1]], 2), web);
+    await saveBoard(copyOf("main", [], 2));
+    expect((await loadBoard("main"))?.tasks).toEqual([]);
+    expect((await loadBoard("web"))?.tasks.map((t) => t.title)).toEqual(["Also on web"]);
+    await saveBoard(copyOf("main", main, 3));
+    await forgetBoard("web");
+    expect(await loadBoard("web")).toBeNull();
+    expect((await loadBoard("main"))?.tasks.map((t) => t.title)).toEqual(["On main"]);
+  });
+
+  it("opens a board's copy saved whole (before tasks were kept apart), queue included, and converts it on the next save", async () => {
+    const database = await openDB("warroom");
+    const pending = [{ kind: "delete", id: 1, opId: "o1", at: "t", state: "queued", attempts: 0 }];
+    await database.put("kv", { ...copyOf("web", [task(1, "Saved whole", "web")], 4), pending }, "board:web");
+    const loaded = await loadBoard("web");
+    expect(loaded?.tasks.map((t) => t.title)).toEqual(["Saved whole"]);
+    expect(loaded?.pending[0].opId).toBe("o1");
+    await saveBoard(loaded!);
+    expect(await database.get("kv", "board:web")).not.toHaveProperty("tasks");
+    expect((await loadBoard("web"))?.tasks.map((t) => t.title)).toEqual(["Saved whole"]);
   });
 });

@@ -3,7 +3,7 @@ import { applySyncFull, initialState } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
 import { task } from "../testing/fixtures";
 
-vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}) }));
+vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => true) }));
 const { saveBoard } = await import("../state/persist");
 const { Autosave, needsSave } = await import("./autosave");
 
@@ -42,6 +42,21 @@ describe("keeping the saved copy", () => {
     vi.advanceTimersByTime(200);
     expect(saveBoard).toHaveBeenCalledTimes(1);
     expect(vi.mocked(saveBoard).mock.calls[0][0].tasks.map((t) => t.id)).toEqual([1, 2, 3]);
+  });
+
+  it("hands each save the tasks the one before wrote, and none after a save that failed", async () => {
+    store.dispatch({ type: "taskCreated", task: task(2), seq: 2 });
+    vi.advanceTimersByTime(200);
+    const first = vi.mocked(saveBoard).mock.calls[0];
+    expect(first[1]).toBeUndefined();
+    vi.mocked(saveBoard).mockResolvedValueOnce(false);
+    store.dispatch({ type: "taskCreated", task: task(3), seq: 3 });
+    vi.advanceTimersByTime(200);
+    expect(vi.mocked(saveBoard).mock.calls[1][1]).toBe(first[0].tasks);
+    await vi.runAllTimersAsync();
+    store.dispatch({ type: "taskCreated", task: task(4), seq: 4 });
+    vi.advanceTimersByTime(200);
+    expect(vi.mocked(saveBoard).mock.calls[2][1]).toBeUndefined();
   });
 
   it("writes a waiting save when the page is hidden or the engine stops, and never on an idle page", () => {

@@ -1,6 +1,8 @@
 //! Keeps the board's saved copy (IndexedDB, `state/persist`) in step with the store: a change
-//! schedules one save shortly after, so a burst of events writes once.
+//! schedules one save shortly after, so a burst of events writes once, and a save writes only the
+//! tasks changed since the one before.
 
+import type { Task } from "../protocol";
 import { saveBoard } from "../state/persist";
 import { toCache, type BoardState } from "../state/reducer";
 import type { Store } from "../state/store";
@@ -21,6 +23,8 @@ export function needsSave(before: BoardState, now: BoardState): boolean {
 export class Autosave {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** The tasks the last save wrote, to write only those changed since; none yet: write them all. */
+  private saved: readonly Task[] | undefined = undefined;
 
   /** `forgotten`: the board was deleted on the server; its copy is gone and must not be saved again. */
   constructor(
@@ -65,6 +69,12 @@ export class Autosave {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.forgotten()) return;
-    void saveBoard(toCache(this.store.getState()));
+    const copy = toCache(this.store.getState());
+    const since = this.saved;
+    this.saved = copy.tasks;
+    // A save that failed left the stored tasks unknown: the next one rewrites them all.
+    void saveBoard(copy, since).then((ok) => {
+      if (!ok) this.saved = undefined;
+    });
   }
 }
