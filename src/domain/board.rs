@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::activity::Activity;
 use super::agent::{Agent, ReportAgent, parse_agent_id};
 use super::boards::{self, BoardInfo};
-use super::cards::{self, Comment, CreateComment, CreateLabel, Label, LabelPatch};
+use super::cards::{self, Comment, CreateComment, CreateLabel, Label, UpdateComment, UpdateLabel};
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
@@ -647,13 +647,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         route: Option<i64>,
-        payload: Value,
+        input: UpdateLabel,
     ) -> AppResult<Label> {
-        let mut fields = Fields::new(payload, "label:update payload")?;
-        let id = numbered(&mut fields, route, "id")?;
-        let op_id = input::op_id(&mut fields)?;
-        let patch = LabelPatch::parse(&mut fields)?;
-        fields.finish()?;
+        let UpdateLabel { id, op_id, patch } = input.check()?;
+        let id = resolve_id(route, id, "id")?;
         result_of(self.write(board, actor, op_id, WriteOp::UpdateLabel { id, patch }).await?)
     }
 
@@ -708,15 +705,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         route: Option<i64>,
-        payload: Value,
+        input: UpdateComment,
     ) -> AppResult<Comment> {
-        let mut fields = Fields::new(payload, "comment:update payload")?;
-        let id = numbered(&mut fields, route, "id")?;
-        let op_id = input::op_id(&mut fields)?;
-        let body = cards::comment_body(
-            fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?,
-        )?;
-        fields.finish()?;
+        let UpdateComment { id, op_id, body } = input.check()?;
+        let id = resolve_id(route, id, "id")?;
         let admin = actor.role == Role::Admin;
         result_of(self.write(board, actor, op_id, WriteOp::UpdateComment { id, body, admin }).await?)
     }
@@ -1144,6 +1136,12 @@ impl Board {
 /// The number a command names: the route's (REST), else the payload's `field` (socket).
 fn numbered(fields: &mut Fields, route: Option<i64>, field: &str) -> AppResult<i64> {
     let given = fields.take(&[field])?.map(|v| input::task_id(v, field)).transpose()?;
+    resolve_id(route, given, field)
+}
+
+/// The record a command names: the route's id (REST), which a body may repeat but not
+/// contradict, else the body's (socket).
+fn resolve_id(route: Option<i64>, given: Option<i64>, field: &str) -> AppResult<i64> {
     match (route, given) {
         (Some(route), Some(body)) if route != body => {
             Err(AppError::validation(format!("`{field}` in the body differs from the route's")))

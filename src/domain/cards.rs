@@ -114,10 +114,98 @@ impl Input for CreateLabel {
 }
 
 /// `label:update { id, name?, color? }` without its id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct LabelPatch {
+    /// 1–50 characters after trimming, unique on the board regardless of case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
+    /// `#rrggbb`, kept in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^#[0-9a-fA-F]{6}$")]
     pub color: Option<String>,
+}
+
+/// `label:update` / `PATCH /api/boards/:board/labels/:id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateLabel {
+    /// The label. Sockets must give it; a REST route names it, and a body may repeat it but
+    /// not contradict it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    #[serde(flatten)]
+    pub patch: LabelPatch,
+}
+
+impl Input for UpdateLabel {
+    fn parse(value: Value) -> AppResult<UpdateLabel> {
+        let mut fields = Fields::new(value, "label:update payload")?;
+        let id = record_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let patch = LabelPatch::parse(&mut fields)?;
+        fields.finish()?;
+        Ok(UpdateLabel { id, op_id, patch })
+    }
+
+    fn check(self) -> AppResult<UpdateLabel> {
+        let LabelPatch { name, color } = self.patch;
+        let patch = LabelPatch {
+            name: name.map(|n| label_name(n.into())).transpose()?,
+            color: color.map(|c| color_of(c.into())).transpose()?,
+        };
+        Ok(UpdateLabel { id: check_record_id(self.id)?, op_id: input::check_op_id(self.op_id)?, patch })
+    }
+}
+
+/// `comment:update` / `PATCH /api/comments/:id`, by its author or an admin.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateComment {
+    /// The comment, as `UpdateLabel`'s `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+    /// 1–10,000 characters after trimming.
+    pub body: String,
+}
+
+impl Input for UpdateComment {
+    fn parse(value: Value) -> AppResult<UpdateComment> {
+        let mut fields = Fields::new(value, "comment:update payload")?;
+        let id = record_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        let body = fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?;
+        let comment = UpdateComment { id, op_id, body: comment_body(body)? };
+        fields.finish()?;
+        Ok(comment)
+    }
+
+    fn check(self) -> AppResult<UpdateComment> {
+        Ok(UpdateComment {
+            id: check_record_id(self.id)?,
+            op_id: input::check_op_id(self.op_id)?,
+            body: comment_body(self.body.into())?,
+        })
+    }
+}
+
+/// A label's or comment's `id` in a body: a positive integer.
+fn record_id(fields: &mut Fields) -> AppResult<Option<i64>> {
+    fields.take(&["id"])?.map(|v| input::task_id(v, "id")).transpose()
+}
+
+fn check_record_id(id: Option<i64>) -> AppResult<Option<i64>> {
+    id.map(|id| input::task_id(id.into(), "id")).transpose()
 }
 
 impl NewLabel {
@@ -209,6 +297,18 @@ mod tests {
         let wire = serde_json::to_value(&label).unwrap();
         assert_eq!(wire, json!({ "name": "bug", "color": "#aa00ff" }));
         assert_eq!(CreateLabel::parse(wire).unwrap(), label);
+        let rename = UpdateLabel {
+            id: Some(7),
+            op_id: Some("op-1".into()),
+            patch: LabelPatch { name: Some("bug".into()), color: None },
+        };
+        let wire = serde_json::to_value(&rename).unwrap();
+        assert_eq!(wire, json!({ "id": 7, "opId": "op-1", "name": "bug" }));
+        assert_eq!(UpdateLabel::parse(wire).unwrap(), rename);
+        assert_eq!(rename.clone().check().unwrap(), rename);
+        let edit = UpdateComment { id: Some(3), op_id: None, body: "fixed".into() };
+        assert_eq!(UpdateComment::parse(serde_json::to_value(&edit).unwrap()).unwrap(), edit);
+        assert_eq!(edit.clone().check().unwrap(), edit);
         let shouting =
             CreateLabel { op_id: None, label: NewLabel { name: "x".into(), color: "#AA00FF".into() } };
         assert_eq!(shouting.check().unwrap().label.color, "#aa00ff");

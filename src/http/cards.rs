@@ -11,7 +11,7 @@ use axum::routing::{get, patch};
 use super::{Body, Caller, Params, RouteId, route_task_id};
 use crate::App;
 use crate::domain::board::TaskRef;
-use crate::domain::cards::{Comment, CreateComment, CreateLabel, Label};
+use crate::domain::cards::{Comment, CreateComment, CreateLabel, Label, UpdateComment, UpdateLabel};
 use crate::domain::input::Input;
 use crate::domain::notifications::Notification;
 use crate::error::{AppResult, ErrorBody};
@@ -85,7 +85,7 @@ pub async fn create_label(
 
 #[utoipa::path(patch, path = "/api/boards/{board}/labels/{id}", tag = "cards",
     params(("board" = String, Path), ("id" = i64, Path)),
-    request_body(content = Object, description = "`{ name?, color? }`"),
+    request_body = UpdateLabel,
     responses((status = 200, body = Label), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -97,7 +97,7 @@ pub async fn update_label(
 ) -> AppResult<Json<Label>> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
     let id = route_task_id(&id)?;
-    Ok(Json(app.board.update_label(&board, &actor, Some(id), body).await?))
+    Ok(Json(app.board.update_label(&board, &actor, Some(id), UpdateLabel::parse(body)?).await?))
 }
 
 /// Deletes the label and takes it off its tasks.
@@ -156,7 +156,7 @@ pub async fn create_comment(
 /// `{ body }`, by the comment's author or an admin (else 403).
 #[utoipa::path(patch, path = "/api/comments/{id}", tag = "cards",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object, description = "`{ body }`"),
+    request_body = UpdateComment,
     responses((status = 200, body = Comment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn update_comment(
@@ -167,7 +167,7 @@ pub async fn update_comment(
 ) -> AppResult<Json<Comment>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_comment(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.update_comment(&board, &actor, Some(id), body).await?))
+    Ok(Json(app.board.update_comment(&board, &actor, Some(id), UpdateComment::parse(body)?).await?))
 }
 
 /// By the comment's author or an admin (else 403).

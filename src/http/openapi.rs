@@ -37,7 +37,8 @@ use crate::App;
         crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask,
         crate::domain::task::ClaimTask,
         crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment,
-        crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel)),
+        crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel, crate::domain::cards::UpdateLabel,
+        crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -142,5 +143,14 @@ mod tests {
         let (next, required) = request_body(&doc, "/api/tasks/next", "post");
         assert!(next.contains_key("wait"));
         assert_eq!(required, ["agentId"]);
+
+        let (rename, required) = request_body(&doc, "/api/boards/{board}/labels/{id}", "patch");
+        for field in ["id", "opId", "name", "color"] {
+            assert!(rename.contains_key(field), "PATCH a label documents `{field}`");
+        }
+        assert!(required.is_empty(), "every field of a label patch is optional: {required:?}");
+        let (edit, required) = request_body(&doc, "/api/comments/{id}", "patch");
+        assert!(edit.contains_key("body"));
+        assert_eq!(required, ["body"]);
     }
 }

@@ -28,7 +28,7 @@ use crate::auth::Credential;
 use crate::domain::agent::ReportAgent;
 use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards;
-use crate::domain::cards::{CreateComment, CreateLabel};
+use crate::domain::cards::{CreateComment, CreateLabel, UpdateComment, UpdateLabel};
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
@@ -448,7 +448,7 @@ impl Realtime {
                 json!({ "ok": true, "label": board.create_label(b, &actor, CreateLabel::parse(data)?).await? })
             }
             Command::LabelUpdate => {
-                json!({ "ok": true, "label": board.update_label(b, &actor, None, data).await? })
+                json!({ "ok": true, "label": board.update_label(b, &actor, None, UpdateLabel::parse(data)?).await? })
             }
             Command::LabelDelete => {
                 board.delete_label(b, &actor, None, data).await?;
@@ -458,7 +458,7 @@ impl Realtime {
                 json!({ "ok": true, "comment": board.create_comment(b, &actor, TaskRef::Payload, CreateComment::parse(data)?).await? })
             }
             Command::CommentUpdate => {
-                json!({ "ok": true, "comment": board.update_comment(b, &actor, None, data).await? })
+                json!({ "ok": true, "comment": board.update_comment(b, &actor, None, UpdateComment::parse(data)?).await? })
             }
             Command::CommentDelete => {
                 board.delete_comment(b, &actor, None, data).await?;
