@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::activity::Activity;
 use super::agent::{Agent, ReportAgent, parse_agent_id};
-use super::boards::{self, BoardInfo};
+use super::boards::{self, BoardInfo, CreateBoard, UpdateBoard};
 use super::cards::{self, Comment, CreateComment, CreateLabel, Label, UpdateComment, UpdateLabel};
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
@@ -887,8 +887,8 @@ impl Board {
     }
 
     /// `board:create { id?, name, description? }` (admins): CONFLICT when the id is taken.
-    pub async fn create_board(&self, actor: &Actor, payload: Value) -> AppResult<BoardInfo> {
-        let board = boards::new_board(payload, &actor.name, &crate::clock::now())?;
+    pub async fn create_board(&self, actor: &Actor, input: CreateBoard) -> AppResult<BoardInfo> {
+        let board = boards::new_board(input, &actor.name, &crate::clock::now())?;
         actor.ensure_admin_of(&board.id)?;
         if !self.store.create_board(board.clone()).await? {
             return Err(AppError::Conflict(format!("A board with the id {} exists already", board.id)));
@@ -904,12 +904,10 @@ impl Board {
         &self,
         actor: &Actor,
         route: Option<&str>,
-        payload: Value,
+        input: UpdateBoard,
     ) -> AppResult<BoardInfo> {
-        let mut fields = Fields::new(payload, "board:update payload")?;
-        let id = board_target(&mut fields, route)?;
-        let patch = boards::board_patch(&mut fields)?;
-        fields.finish()?;
+        let UpdateBoard { id, patch } = input.check()?;
+        let id = resolve_board(route, id)?;
         actor.ensure_admin_of(&id)?;
         if id == crate::MAIN_BOARD && patch.archived == Some(true) {
             return Err(AppError::validation("The board main cannot be archived"));
@@ -1166,6 +1164,11 @@ fn result_of<T: serde::de::DeserializeOwned>(applied: Applied) -> AppResult<T> {
 /// The board a command names: the route's (REST), else the payload's `id` (socket).
 fn board_target(fields: &mut Fields, route: Option<&str>) -> AppResult<String> {
     let given = fields.take(&["id"])?.map(|v| boards::board_id(v, "id")).transpose()?;
+    resolve_board(route, given)
+}
+
+/// The board meant, given the id the body names (if any).
+fn resolve_board(route: Option<&str>, given: Option<String>) -> AppResult<String> {
     match (route, given) {
         (Some(route), Some(body)) if route != body => {
             Err(AppError::validation("`id` in the body differs from the route's board"))

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use crate::error::{AppError, AppResult};
 
 pub const BOARD_ID_MAX: usize = 64;
@@ -26,12 +26,93 @@ pub struct BoardInfo {
     pub created_by: String,
 }
 
-/// `board:update` / `PATCH /api/boards/:board`: the fields given, each validated.
-#[derive(Debug, Clone, Default)]
+/// `board:update` / `PATCH /api/boards/:board` without its `id`: the fields given, each validated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct BoardPatch {
+    /// 1–100 characters after trimming.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
+    /// At most 10,000 characters; null clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Archives or restores the board; `main` cannot be archived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub archived: Option<bool>,
+}
+
+/// `board:create` / `POST /api/boards` (admins).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CreateBoard {
+    /// A slug: 1–64 characters `a–z 0–9 -`; made from the name when absent or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// 1–100 characters after trimming.
+    pub name: String,
+    /// At most 10,000 characters; absent or null is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Input for CreateBoard {
+    fn parse(value: Value) -> AppResult<CreateBoard> {
+        let mut fields = Fields::new(value, "board:create payload")?;
+        let name =
+            board_name(fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?)?;
+        // The id is settled here, before the other fields, so a name that makes no id is
+        // refused first as it always was.
+        let id = match fields.take(&["id"])?.filter(|v| !v.is_null()) {
+            Some(v) => board_id(v, "id")?,
+            None => slug_of(&name)?,
+        };
+        let description =
+            fields.take(&["description"])?.filter(|v| !v.is_null()).map(board_description).transpose()?;
+        fields.finish()?;
+        Ok(CreateBoard { id: Some(id), name, description })
+    }
+
+    fn check(self) -> AppResult<CreateBoard> {
+        let name = board_name(self.name.into())?;
+        let id = match self.id {
+            Some(id) => board_id(id.into(), "id")?,
+            None => slug_of(&name)?,
+        };
+        let description = self.description.map(|d| board_description(d.into())).transpose()?;
+        Ok(CreateBoard { id: Some(id), name, description })
+    }
+}
+
+/// `board:update` / `PATCH /api/boards/:board` (admins).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct UpdateBoard {
+    /// The board. Sockets must give it; a REST route names it, and a body may repeat it but
+    /// not contradict it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub id: Option<String>,
+    #[serde(flatten)]
+    pub patch: BoardPatch,
+}
+
+impl Input for UpdateBoard {
+    fn parse(value: Value) -> AppResult<UpdateBoard> {
+        let mut fields = Fields::new(value, "board:update payload")?;
+        let id = fields.take(&["id"])?.map(|v| board_id(v, "id")).transpose()?;
+        let patch = board_patch(&mut fields)?;
+        fields.finish()?;
+        Ok(UpdateBoard { id, patch })
+    }
+
+    fn check(self) -> AppResult<UpdateBoard> {
+        let BoardPatch { name, description, archived } = self.patch;
+        let patch = BoardPatch {
+            name: name.map(|n| board_name(n.into())).transpose()?,
+            description: description.map(|d| board_description(d.into())).transpose()?,
+            archived,
+        };
+        Ok(UpdateBoard { id: self.id.map(|id| board_id(id.into(), "id")).transpose()?, patch })
+    }
 }
 
 impl BoardInfo {
@@ -95,28 +176,13 @@ pub fn slug_of(name: &str) -> AppResult<String> {
     Ok(slug)
 }
 
-/// `board:create { id?, name, description? }`, validated, as the board it makes.
-pub fn new_board(payload: Value, by: &str, now: &str) -> AppResult<BoardInfo> {
-    let mut fields = Fields::new(payload, "board:create payload")?;
-    let name = input::text(
-        fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?,
-        "name",
-        1,
-        BOARD_NAME_MAX,
-    )?;
-    let id = match fields.take(&["id"])?.filter(|v| !v.is_null()) {
-        Some(v) => board_id(v, "id")?,
-        None => slug_of(&name)?,
-    };
-    let description = match fields.take(&["description"])?.filter(|v| !v.is_null()) {
-        Some(v) => input::text(v, "description", 0, BOARD_DESCRIPTION_MAX)?,
-        None => String::new(),
-    };
-    fields.finish()?;
+/// The board a checked `board:create` makes.
+pub fn new_board(input: CreateBoard, by: &str, now: &str) -> AppResult<BoardInfo> {
+    let CreateBoard { id, name, description } = input.check()?;
     Ok(BoardInfo {
-        id,
+        id: id.expect("check settles the id"),
         name,
-        description,
+        description: description.unwrap_or_default(),
         archived: false,
         created_at: now.to_owned(),
         created_by: by.to_owned(),
@@ -125,12 +191,12 @@ pub fn new_board(payload: Value, by: &str, now: &str) -> AppResult<BoardInfo> {
 
 /// `board:update { id, name?, description?, archived? }` without its `id`.
 pub fn board_patch(fields: &mut Fields) -> AppResult<BoardPatch> {
-    let name = fields.take(&["name"])?.map(|v| input::text(v, "name", 1, BOARD_NAME_MAX)).transpose()?;
+    let name = fields.take(&["name"])?.map(board_name).transpose()?;
     let description = fields
         .take(&["description"])?
         .map(|v| match v {
             Value::Null => Ok(String::new()),
-            v => input::text(v, "description", 0, BOARD_DESCRIPTION_MAX),
+            v => board_description(v),
         })
         .transpose()?;
     let archived = fields
@@ -138,6 +204,14 @@ pub fn board_patch(fields: &mut Fields) -> AppResult<BoardPatch> {
         .map(|v| v.as_bool().ok_or_else(|| AppError::validation("`archived` must be true or false")))
         .transpose()?;
     Ok(BoardPatch { name, description, archived })
+}
+
+fn board_name(value: Value) -> AppResult<String> {
+    input::text(value, "name", 1, BOARD_NAME_MAX)
+}
+
+fn board_description(value: Value) -> AppResult<String> {
+    input::text(value, "description", 0, BOARD_DESCRIPTION_MAX)
 }
 
 #[cfg(test)]
@@ -163,16 +237,44 @@ mod tests {
         assert_eq!(slug_of("  Ops  ").unwrap(), "ops");
         assert_eq!(slug_of(&"a b ".repeat(40)).unwrap().len(), 63, "cut to 64 without a trailing -");
         assert!(slug_of("ÉÈ").is_err());
-        let board = new_board(json!({ "name": "Web Site" }), "Adam", "now").unwrap();
+        let board =
+            new_board(CreateBoard::parse(json!({ "name": "Web Site" })).unwrap(), "Adam", "now").unwrap();
         assert_eq!((board.id.as_str(), board.name.as_str(), board.archived), ("web-site", "Web Site", false));
     }
 
     #[test]
     fn a_patch_that_changes_nothing_is_no_change() {
-        let board = new_board(json!({ "id": "web", "name": "Web" }), "Adam", "now").unwrap();
+        let input = CreateBoard { id: Some("web".into()), name: "Web".into(), description: None };
+        let board = new_board(input, "Adam", "now").unwrap();
         let same = BoardPatch { name: Some("Web".into()), ..BoardPatch::default() };
         assert!(board.patched(&same).is_none());
         let archive = BoardPatch { archived: Some(true), ..BoardPatch::default() };
         assert!(board.patched(&archive).unwrap().archived);
+    }
+
+    #[test]
+    fn board_bodies_round_trip_through_their_wire_json() {
+        let create =
+            CreateBoard { id: Some("web".into()), name: "Web".into(), description: Some("site".into()) };
+        let wire = serde_json::to_value(&create).unwrap();
+        assert_eq!(wire, json!({ "id": "web", "name": "Web", "description": "site" }));
+        assert_eq!(CreateBoard::parse(wire).unwrap(), create);
+        assert_eq!(create.clone().check().unwrap(), create);
+        let unnamed = CreateBoard { id: None, name: "Ops Team".into(), description: None };
+        assert_eq!(unnamed.check().unwrap().id.as_deref(), Some("ops-team"));
+        let update = UpdateBoard {
+            id: Some("web".into()),
+            patch: BoardPatch {
+                description: Some(String::new()),
+                archived: Some(true),
+                ..BoardPatch::default()
+            },
+        };
+        assert_eq!(UpdateBoard::parse(serde_json::to_value(&update).unwrap()).unwrap(), update);
+        assert_eq!(update.clone().check().unwrap(), update);
+        assert_eq!(
+            UpdateBoard::parse(json!({ "description": null })).unwrap().patch.description.as_deref(),
+            Some("")
+        );
     }
 }

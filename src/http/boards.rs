@@ -13,7 +13,7 @@ use super::{Body, Caller, Params};
 use crate::App;
 use crate::auth::Role;
 use crate::domain::activity::Activity;
-use crate::domain::boards::BoardInfo;
+use crate::domain::boards::{BoardInfo, CreateBoard, UpdateBoard};
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{CreateTask, Task};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -40,7 +40,7 @@ pub async fn list(State(app): State<App>, Caller(actor): Caller) -> AppResult<Js
 /// Creates a board (admins): `{ id?, name, description? }`; the id is made from the name when
 /// not given.
 #[utoipa::path(post, path = "/api/boards", tag = "boards",
-    request_body(content = Object, description = "`{ id?, name, description? }`"),
+    request_body = CreateBoard,
     responses((status = 201, body = BoardInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the id is taken")),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -49,7 +49,7 @@ pub async fn create(
     Caller(actor): Caller,
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
-    Ok((StatusCode::CREATED, Json(app.board.create_board(&actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(app.board.create_board(&actor, CreateBoard::parse(body)?).await?)))
 }
 
 #[utoipa::path(get, path = "/api/boards/{board}", tag = "boards",
@@ -67,7 +67,7 @@ pub async fn read(
 /// Renames, describes, archives or restores a board (admins); `main` cannot be archived.
 #[utoipa::path(patch, path = "/api/boards/{board}", tag = "boards",
     params(("board" = String, Path)),
-    request_body(content = Object, description = "`{ name?, description?, archived? }`"),
+    request_body = UpdateBoard,
     responses((status = 200, body = BoardInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -77,7 +77,7 @@ pub async fn update(
     Path(board): Path<String>,
     Body(body): Body,
 ) -> AppResult<Json<BoardInfo>> {
-    Ok(Json(app.board.update_board(&actor, Some(&board), body).await?))
+    Ok(Json(app.board.update_board(&actor, Some(&board), UpdateBoard::parse(body)?).await?))
 }
 
 /// Deletes a board and everything on it (admins); `main` always exists.

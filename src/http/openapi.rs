@@ -38,7 +38,8 @@ use crate::App;
         crate::domain::task::ClaimTask,
         crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment,
         crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel, crate::domain::cards::UpdateLabel,
-        crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment)),
+        crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment, crate::domain::boards::CreateBoard,
+        crate::domain::boards::UpdateBoard, crate::domain::boards::BoardPatch)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -152,5 +153,11 @@ mod tests {
         let (edit, required) = request_body(&doc, "/api/comments/{id}", "patch");
         assert!(edit.contains_key("body"));
         assert_eq!(required, ["body"]);
+
+        let (board, required) = request_body(&doc, "/api/boards", "post");
+        for field in ["id", "name", "description"] {
+            assert!(board.contains_key(field), "POST /api/boards documents `{field}`");
+        }
+        assert_eq!(required, ["name"]);
     }
 }

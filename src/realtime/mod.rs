@@ -27,7 +27,7 @@ use crate::App;
 use crate::auth::Credential;
 use crate::domain::agent::ReportAgent;
 use crate::domain::board::{Actor, TaskRef};
-use crate::domain::boards;
+use crate::domain::boards::{self, CreateBoard, UpdateBoard};
 use crate::domain::cards::{CreateComment, CreateLabel, UpdateComment, UpdateLabel};
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
@@ -471,9 +471,11 @@ impl Realtime {
                 board.view_task(b, &conn, data).await?;
                 json!({ "ok": true })
             }
-            Command::BoardCreate => json!({ "ok": true, "board": board.create_board(&actor, data).await? }),
+            Command::BoardCreate => {
+                json!({ "ok": true, "board": board.create_board(&actor, CreateBoard::parse(data)?).await? })
+            }
             Command::BoardUpdate => {
-                json!({ "ok": true, "board": board.update_board(&actor, None, data).await? })
+                json!({ "ok": true, "board": board.update_board(&actor, None, UpdateBoard::parse(data)?).await? })
             }
             Command::BoardDelete => {
                 board.delete_board(&actor, None, data).await?;
