@@ -18,7 +18,7 @@ use super::cards::{self, Comment, CreateComment, CreateLabel, Label, UpdateComme
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
-use super::notifications::Notification;
+use super::notifications::{Notification, ReadNotifications};
 use super::task::{
     ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, parse_task_id,
 };
@@ -802,16 +802,8 @@ impl Board {
 
     /// `{ ids? }`: marks some or all of the caller's notifications read, and tells their
     /// sockets `notifications:read { ids }`.
-    pub async fn read_notifications(&self, actor: &Actor, payload: Value) -> AppResult<Vec<i64>> {
-        let mut fields = Fields::new(payload, "notifications read")?;
-        let ids = match fields.take(&["ids"])? {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(ids)) => {
-                Some(ids.into_iter().map(|id| input::task_id(id, "ids")).collect::<AppResult<Vec<_>>>()?)
-            }
-            Some(_) => return Err(AppError::validation("`ids` must be an array of notification ids")),
-        };
-        fields.finish()?;
+    pub async fn read_notifications(&self, actor: &Actor, input: ReadNotifications) -> AppResult<Vec<i64>> {
+        let ReadNotifications { ids } = input.check()?;
         let person = input::person_key(&actor.name);
         let marked = self.store.mark_notifications_read(&person, ids, &crate::clock::now()).await?;
         if !marked.is_empty() {

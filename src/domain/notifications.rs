@@ -2,9 +2,11 @@
 //! being made a task's assignee, and a task of theirs becoming ready. Never for one's own action.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::input::person_key;
+use super::input::{self, Fields, Input, person_key};
+use crate::error::{AppError, AppResult};
 
 /// SPEC: an excerpt is at most 140 characters.
 pub const EXCERPT_MAX: usize = 140;
@@ -78,8 +80,49 @@ pub fn excerpt(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// `notifications:read` / `POST /api/notifications/read`: marks the caller's notifications read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct ReadNotifications {
+    /// Those notifications; absent or null: all of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<i64>>,
+}
+
+impl Input for ReadNotifications {
+    fn parse(value: Value) -> AppResult<ReadNotifications> {
+        let mut fields = Fields::new(value, "notifications read")?;
+        let ids = match fields.take(&["ids"])? {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(ids)) => Some(notification_ids(ids)?),
+            Some(_) => return Err(AppError::validation("`ids` must be an array of notification ids")),
+        };
+        fields.finish()?;
+        Ok(ReadNotifications { ids })
+    }
+
+    fn check(self) -> AppResult<ReadNotifications> {
+        let ids =
+            self.ids.map(|ids| notification_ids(ids.into_iter().map(Value::from).collect())).transpose()?;
+        Ok(ReadNotifications { ids })
+    }
+}
+
+fn notification_ids(ids: Vec<Value>) -> AppResult<Vec<i64>> {
+    ids.into_iter().map(|id| input::task_id(id, "ids")).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_read_body_round_trips_through_its_wire_json() {
+        use super::{Input, ReadNotifications};
+        for read in [ReadNotifications { ids: Some(vec![2, 5]) }, ReadNotifications::default()] {
+            assert_eq!(ReadNotifications::parse(serde_json::to_value(&read).unwrap()).unwrap(), read);
+            assert_eq!(read.clone().check().unwrap(), read);
+        }
+        assert!(ReadNotifications { ids: Some(vec![0]) }.check().is_err());
+    }
+
     use super::*;
 
     fn known() -> Vec<String> {

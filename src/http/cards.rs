@@ -13,7 +13,7 @@ use crate::App;
 use crate::domain::board::TaskRef;
 use crate::domain::cards::{Comment, CreateComment, CreateLabel, Label, UpdateComment, UpdateLabel};
 use crate::domain::input::Input;
-use crate::domain::notifications::Notification;
+use crate::domain::notifications::{Notification, ReadNotifications};
 use crate::error::{AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -42,7 +42,7 @@ pub async fn notifications(
 
 /// `{ ids? }`: marks those (or all) of the caller's notifications read → `{ ids }` marked.
 #[utoipa::path(post, path = "/api/notifications/read", tag = "cards",
-    request_body(content = Object, description = "`{ ids? }`"),
+    request_body = ReadNotifications,
     responses((status = 200, description = "`{ ids }`: those marked now"), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn read_notifications(
@@ -50,7 +50,7 @@ pub async fn read_notifications(
     Caller(actor): Caller,
     Body(body): Body,
 ) -> AppResult<Json<serde_json::Value>> {
-    let ids = app.board.read_notifications(&actor, body).await?;
+    let ids = app.board.read_notifications(&actor, ReadNotifications::parse(body)?).await?;
     Ok(Json(serde_json::json!({ "ids": ids })))
 }
 

@@ -39,7 +39,8 @@ use crate::App;
         crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment,
         crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel, crate::domain::cards::UpdateLabel,
         crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment, crate::domain::boards::CreateBoard,
-        crate::domain::boards::UpdateBoard, crate::domain::boards::BoardPatch)),
+        crate::domain::boards::UpdateBoard, crate::domain::boards::BoardPatch,
+        crate::domain::notifications::ReadNotifications)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

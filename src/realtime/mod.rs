@@ -30,6 +30,7 @@ use crate::domain::board::{Actor, TaskRef};
 use crate::domain::boards::{self, CreateBoard, UpdateBoard};
 use crate::domain::cards::{CreateComment, CreateLabel, UpdateComment, UpdateLabel};
 use crate::domain::input::{self, Fields, Input};
+use crate::domain::notifications::ReadNotifications;
 use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
@@ -465,7 +466,7 @@ impl Realtime {
                 json!({ "ok": true })
             }
             Command::NotificationsRead => {
-                json!({ "ok": true, "ids": board.read_notifications(&actor, data).await? })
+                json!({ "ok": true, "ids": board.read_notifications(&actor, ReadNotifications::parse(data)?).await? })
             }
             Command::TaskView => {
                 board.view_task(b, &conn, data).await?;
