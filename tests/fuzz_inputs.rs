@@ -653,7 +653,9 @@ async fn run(app: &App, who: Who, op: Op) -> Outcome {
             outcome(async { board.claim_task(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await)
         }
         Op::Next(p) => outcome(async { board.next_task(b, &actor, Input::parse(p)?).await }.await),
-        Op::Release(p) => outcome(board.release_task(b, &actor, TaskRef::Payload, p).await),
+        Op::Release(p) => {
+            outcome(async { board.release_task(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await)
+        }
         Op::Progress(p) => outcome(
             async { board.report_progress(b, &actor, TaskRef::Payload, Input::parse(p)?).await }.await,
         ),

@@ -20,7 +20,8 @@ use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
 use super::notifications::{Notification, ReadNotifications};
 use super::task::{
-    ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, TaskPatch, UpdateTask, parse_task_id,
+    ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, Status, Task, TaskPatch, UpdateTask,
+    parse_task_id,
 };
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
@@ -478,12 +479,10 @@ impl Board {
         board: &str,
         actor: &Actor,
         target: TaskRef,
-        payload: Value,
+        input: ReleaseTask,
     ) -> AppResult<Task> {
-        let mut fields = Fields::new(payload, "task:release payload")?;
-        let id = task_id(&mut fields, target)?;
-        let op_id = input::op_id(&mut fields)?;
-        fields.finish()?;
+        let ReleaseTask { task_id, op_id } = input.check()?;
+        let id = target.resolve(task_id)?;
         self.check_unlocked(board, id, actor.connection.as_deref()).await?;
         let actor = self.as_claimer(board, id, actor).await?;
         task_of(self.write(board, &actor, op_id, WriteOp::Release { id }).await?)

@@ -472,6 +472,37 @@ impl Input for ClaimTask {
     }
 }
 
+/// `task:release` / `POST /api/tasks/:id/release`: give the task back (TODO, unassigned).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseTask {
+    /// The task (`id` is accepted as its name too), as for `UpdateTask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub task_id: Option<i64>,
+    /// Makes a retry safe: a command repeated with its `opId` answers as the first did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
+    pub op_id: Option<String>,
+}
+
+impl Input for ReleaseTask {
+    fn parse(value: Value) -> AppResult<ReleaseTask> {
+        let mut fields = Fields::new(value, "task:release payload")?;
+        let task_id = parse_task_id(&mut fields)?;
+        let op_id = input::op_id(&mut fields)?;
+        fields.finish()?;
+        Ok(ReleaseTask { task_id, op_id })
+    }
+
+    fn check(self) -> AppResult<ReleaseTask> {
+        Ok(ReleaseTask {
+            task_id: self.task_id.map(|id| input::task_id(id.into(), "id")).transpose()?,
+            op_id: input::check_op_id(self.op_id)?,
+        })
+    }
+}
+
 /// `task:next` / `POST /api/tasks/next`: claim the top ready task, waiting for one if asked.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -753,6 +784,7 @@ mod tests {
         });
         round_trips(NextTask { op_id: None, agent_id: "bot-1".into(), wait: Some(2.5) });
         round_trips(ClaimTask { task_id: Some(3), op_id: Some("op".into()), agent_id: "bot-1".into() });
+        assert_eq!(round_trips(ReleaseTask { task_id: Some(3), op_id: None }), json!({ "taskId": 3 }));
         assert_eq!(
             round_trips(NextTask { op_id: None, agent_id: "b".into(), wait: None }),
             json!({ "agentId": "b" })

@@ -35,7 +35,7 @@ use crate::App;
         crate::domain::webhooks::Format, crate::domain::webhooks::Delivery,
         crate::domain::task::CreateTask, crate::domain::task::NewTask, crate::domain::task::UpdateTask,
         crate::domain::task::TaskPatch, crate::domain::task::ReportProgress, crate::domain::task::NextTask,
-        crate::domain::task::ClaimTask,
+        crate::domain::task::ClaimTask, crate::domain::task::ReleaseTask,
         crate::domain::agent::ReportAgent, crate::domain::agent::AgentReport, crate::domain::cards::CreateComment,
         crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel, crate::domain::cards::UpdateLabel,
         crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment, crate::domain::boards::CreateBoard,

@@ -13,7 +13,9 @@ use crate::domain::activity::Activity;
 use crate::domain::board::TaskRef;
 use crate::domain::input::{self, Input};
 use crate::domain::storage::TaskFilter;
-use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, Status, Task, UpdateTask};
+use crate::domain::task::{
+    ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, Status, Task, UpdateTask,
+};
 use crate::error::{AppError, AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -206,6 +208,7 @@ pub async fn next(
 /// Gives the task back: TODO, unassigned, unclaimed.
 #[utoipa::path(post, path = "/api/tasks/{id}/release", tag = "agents",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReleaseTask,
     responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn release(
@@ -216,7 +219,7 @@ pub async fn release(
 ) -> AppResult<Json<Task>> {
     let id = route_task_id(&id)?;
     let board = app.board.board_of_task(actor.scope.as_deref(), id).await?;
-    Ok(Json(app.board.release_task(&board, &actor, TaskRef::Route(id), body).await?))
+    Ok(Json(app.board.release_task(&board, &actor, TaskRef::Route(id), ReleaseTask::parse(body)?).await?))
 }
 
 /// Records a progress note in the task's activity and on its card.

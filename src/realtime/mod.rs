@@ -31,7 +31,7 @@ use crate::domain::boards::{self, CreateBoard, UpdateBoard};
 use crate::domain::cards::{CreateComment, CreateLabel, UpdateComment, UpdateLabel};
 use crate::domain::input::{self, Fields, Input};
 use crate::domain::notifications::ReadNotifications;
-use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReportProgress, UpdateTask};
+use crate::domain::task::{ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, UpdateTask};
 use crate::error::{AppError, AppResult};
 use crate::presence::{Seat, User};
 use crate::ratelimit::Bucket;
@@ -437,7 +437,7 @@ impl Realtime {
                 json!({ "ok": true, "task": board.next_task_until(b, &actor, NextTask::parse(data)?, disconnect).await? })
             }
             Command::TaskRelease => {
-                json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, data).await? })
+                json!({ "ok": true, "task": board.release_task(b, &actor, TaskRef::Payload, ReleaseTask::parse(data)?).await? })
             }
             Command::TaskProgress => {
                 json!({ "ok": true, "task": board.report_progress(b, &actor, TaskRef::Payload, ReportProgress::parse(data)?).await? })
