@@ -467,14 +467,15 @@ async fn handle(
     gate: &Gate,
 ) -> Response<axum::body::Body> {
     req.extensions_mut().insert(ConnectInfo(remote));
-    if req.uri().path().starts_with("/socket.io/") {
+    // Only the requests whose parts a session keeps: the one that opens it and a WebSocket
+    // upgrade; a polling session's later requests are dropped once answered.
+    if is_new_socket_session(&req) || (socket_session(&req).is_some() && is_websocket(&req)) {
         detach_from_read_buffer(&mut req);
     }
     if is_new_socket_session(&req) {
         match gate.pending_handshake() {
             Some(pending) => {
-                let bound =
-                    req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"));
+                let bound = is_websocket(&req);
                 *unauthenticated.lock().unwrap() = Some(Budget { pending: pending.clone(), read: 0, bound });
                 req.extensions_mut().insert(pending);
             }
@@ -519,6 +520,11 @@ fn socket_session<B>(req: &Request<B>) -> Option<&str> {
         return None;
     }
     req.uri().query()?.split('&').find_map(|pair| pair.strip_prefix("sid="))
+}
+
+/// A Socket.IO request on the WebSocket transport (a handshake or an upgrade).
+fn is_websocket<B>(req: &Request<B>) -> bool {
+    req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"))
 }
 
 /// A Socket.IO handshake: a request to the endpoint that names no session yet.
