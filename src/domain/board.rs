@@ -21,7 +21,6 @@ use super::input::{self, Fields, Input};
 use super::notifications::{Notification, ReadNotifications};
 use super::task::{
     ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, Status, Task, TaskPatch, UpdateTask,
-    parse_task_id,
 };
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
@@ -1171,7 +1170,7 @@ fn resolve_board(route: Option<&str>, given: Option<String>) -> AppResult<String
 }
 
 fn task_id(fields: &mut Fields, target: TaskRef) -> AppResult<i64> {
-    target.resolve(parse_task_id(fields)?)
+    target.resolve(input::parse_task_id(fields)?)
 }
 
 fn drag_target(payload: Value) -> AppResult<i64> {

@@ -58,7 +58,7 @@ pub struct CreateComment {
 impl Input for CreateComment {
     fn parse(value: Value) -> AppResult<CreateComment> {
         let mut fields = Fields::new(value, "comment:create payload")?;
-        let task_id = super::task::parse_task_id(&mut fields)?;
+        let task_id = input::parse_task_id(&mut fields)?;
         let op_id = input::op_id(&mut fields)?;
         let body = fields.take(&["body"])?.ok_or_else(|| AppError::validation("`body` is required"))?;
         let comment = CreateComment { task_id, op_id, body: comment_body(body)? };

@@ -101,6 +101,11 @@ pub fn text(value: Value, field: &str, min: usize, max: usize) -> AppResult<Stri
     Ok(trimmed.to_owned())
 }
 
+/// `taskId` (or `id`) in a body, when given: commands on a task check it against the route's.
+pub fn parse_task_id(fields: &mut Fields) -> AppResult<Option<i64>> {
+    fields.take(&["id", "taskId"])?.map(|v| task_id(v, "id")).transpose()
+}
+
 /// A task id: a positive integer, as a JSON number or a numeric string.
 pub fn task_id(value: Value, field: &str) -> AppResult<i64> {
     positive_int(value, field)

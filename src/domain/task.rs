@@ -12,7 +12,6 @@ use super::agent::parse_agent_id;
 use super::cards;
 use super::graph::parse_blockers;
 use super::input::{self, Fields, Input};
-use super::waiting::parse_wait;
 use crate::error::{AppError, AppResult};
 
 pub const TITLE_MAX: usize = 200;
@@ -368,7 +367,7 @@ pub struct UpdateTask {
 impl Input for UpdateTask {
     fn parse(value: Value) -> AppResult<UpdateTask> {
         let mut fields = Fields::new(value, "task:update payload")?;
-        let task_id = parse_task_id(&mut fields)?;
+        let task_id = input::parse_task_id(&mut fields)?;
         let op_id = input::op_id(&mut fields)?;
         let patch = TaskPatch::parse(&mut fields)?;
         fields.finish()?;
@@ -411,7 +410,7 @@ pub struct ReportProgress {
 impl Input for ReportProgress {
     fn parse(value: Value) -> AppResult<ReportProgress> {
         let mut fields = Fields::new(value, "task:progress payload")?;
-        let task_id = parse_task_id(&mut fields)?;
+        let task_id = input::parse_task_id(&mut fields)?;
         let op_id = input::op_id(&mut fields)?;
         let message =
             fields.take(&["message"])?.ok_or_else(|| AppError::validation("`message` is required"))?;
@@ -456,7 +455,7 @@ pub struct ClaimTask {
 impl Input for ClaimTask {
     fn parse(value: Value) -> AppResult<ClaimTask> {
         let mut fields = Fields::new(value, "task:claim payload")?;
-        let task_id = parse_task_id(&mut fields)?;
+        let task_id = input::parse_task_id(&mut fields)?;
         let op_id = input::op_id(&mut fields)?;
         let agent_id = agent_field(&mut fields)?;
         fields.finish()?;
@@ -489,7 +488,7 @@ pub struct ReleaseTask {
 impl Input for ReleaseTask {
     fn parse(value: Value) -> AppResult<ReleaseTask> {
         let mut fields = Fields::new(value, "task:release payload")?;
-        let task_id = parse_task_id(&mut fields)?;
+        let task_id = input::parse_task_id(&mut fields)?;
         let op_id = input::op_id(&mut fields)?;
         fields.finish()?;
         Ok(ReleaseTask { task_id, op_id })
@@ -540,6 +539,22 @@ impl Input for NextTask {
     }
 }
 
+/// The longest wait an agent may ask for (SPEC: 0–60 s).
+pub const WAIT_MAX: Duration = Duration::from_secs(60);
+
+/// `wait`: seconds, 0–60, fractions allowed; absent or null is 0 (answer at once).
+pub fn parse_wait(value: Option<Value>) -> AppResult<Duration> {
+    let refused = || AppError::validation("`wait` must be a number of seconds from 0 to 60");
+    match value {
+        None | Some(Value::Null) => Ok(Duration::ZERO),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(s) if (0.0..=WAIT_MAX.as_secs_f64()).contains(&s) => Ok(Duration::from_secs_f64(s)),
+            _ => Err(refused()),
+        },
+        Some(_) => Err(refused()),
+    }
+}
+
 /// `wait` as it is sent: none for no wait.
 fn seconds(wait: Duration) -> Option<f64> {
     (!wait.is_zero()).then_some(wait.as_secs_f64())
@@ -554,11 +569,6 @@ impl NextTask {
 
 /// Progress notes are short: a line on a card.
 pub const PROGRESS_MAX: usize = 1000;
-
-/// `taskId` (or `id`) in a body, when given: commands on a task check it against the route's.
-pub fn parse_task_id(fields: &mut Fields) -> AppResult<Option<i64>> {
-    fields.take(&["id", "taskId"])?.map(|v| input::task_id(v, "id")).transpose()
-}
 
 /// `agentId`, required.
 fn agent_field(fields: &mut Fields) -> AppResult<String> {

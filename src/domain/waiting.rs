@@ -20,18 +20,14 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::task::Task;
 use crate::bus::Bus;
 use crate::domain::change::Change;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::presence::Presence;
-
-/// The longest wait an agent may ask for (SPEC: 0–60 s).
-pub const WAIT_MAX: Duration = Duration::from_secs(60);
 
 /// The head of the line also tries again this often without any event: a change whose event
 /// never arrived (a Redis outage between instances) then delays an agent by this much at most.
@@ -225,22 +221,10 @@ impl Waiting {
     }
 }
 
-/// `wait`: seconds, 0–60, fractions allowed; absent or null is 0 (answer at once).
-pub fn parse_wait(value: Option<Value>) -> AppResult<Duration> {
-    let refused = || AppError::validation("`wait` must be a number of seconds from 0 to 60");
-    match value {
-        None | Some(Value::Null) => Ok(Duration::ZERO),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(s) if (0.0..=WAIT_MAX.as_secs_f64()).contains(&s) => Ok(Duration::from_secs_f64(s)),
-            _ => Err(refused()),
-        },
-        Some(_) => Err(refused()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::task::WAIT_MAX;
     use crate::presence::Signal;
 
     /// The lists announced so far, oldest first.
