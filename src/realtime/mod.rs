@@ -73,6 +73,9 @@ struct Session {
     closed: tokio::sync::watch::Sender<bool>,
 }
 
+/// See `layer`: 1 KiB holds any ordinary command in one read.
+const WS_READ_BUFFER: usize = 1024;
+
 pub struct Realtime {
     app: App,
     fanout: Arc<Fanout>,
@@ -85,6 +88,10 @@ pub async fn layer(app: App) -> AppResult<(SocketIoLayer, SocketIo, Arc<Fanout>)
     let (layer, io) = SocketIo::builder()
         .max_payload(TRANSPORT_LIMIT)
         .ws_max_message_size(TRANSPORT_LIMIT as usize)
+        // tungstenite keeps a read buffer of this size per WebSocket for its whole life; the
+        // default (4 KiB) is a fifth of an idle socket. Commands are a few hundred bytes, and
+        // a larger message still arrives whole (the buffer grows for it, then reads in steps).
+        .ws_read_buffer_size(WS_READ_BUFFER)
         // A slow reader's bound and what happens past it: see `QUEUE_PACKETS`.
         .max_buffer_size(fanout::QUEUE_PACKETS)
         .connect_timeout(CONNECT_TIMEOUT)
