@@ -598,6 +598,24 @@ pub fn record(changes: &mut Changes, field: &str, from: Value, to: Value) {
     changes.insert(field.to_owned(), json!({ "from": from, "to": to }));
 }
 
+/// Sets `field` to `new` when one is given and differs, recording the change under `name`;
+/// whether it changed.
+fn set<T: Clone + PartialEq + Serialize>(
+    changes: &mut Changes,
+    name: &str,
+    field: &mut T,
+    new: &Option<T>,
+) -> bool {
+    match new {
+        Some(value) if value != field => {
+            record(changes, name, json!(field), json!(value));
+            *field = value.clone();
+            true
+        }
+        _ => false,
+    }
+}
+
 /// What an accepted patch does to a task, before positions are decided.
 #[derive(Debug, Clone)]
 pub struct Edit {
@@ -613,50 +631,15 @@ impl TaskPatch {
     pub fn apply(&self, current: &Task) -> Edit {
         let mut task = current.clone();
         let mut changes = Changes::new();
-        if let Some(title) = &self.title
-            && *title != task.title
-        {
-            record(&mut changes, "title", json!(task.title), json!(title));
-            task.title = title.clone();
-        }
-        if let Some(description) = &self.description
-            && *description != task.description
-        {
-            record(&mut changes, "description", json!(task.description), json!(description));
-            task.description = description.clone();
-        }
-        if let Some(assignee) = &self.assignee
-            && *assignee != task.assignee
-        {
-            record(&mut changes, "assignee", json!(task.assignee), json!(assignee));
-            task.assignee = assignee.clone();
-        }
-        if let Some(blocked_by) = &self.blocked_by
-            && *blocked_by != task.blocked_by
-        {
-            record(&mut changes, "blockedBy", json!(task.blocked_by), json!(blocked_by));
-            task.blocked_by = blocked_by.clone();
-        }
-        if let Some(labels) = &self.labels
-            && *labels != task.labels
-        {
-            record(&mut changes, "labels", json!(task.labels), json!(labels));
-            task.labels = labels.clone();
-        }
-        if let Some(due_at) = &self.due_at
-            && *due_at != task.due_at
-        {
-            record(&mut changes, "dueAt", json!(task.due_at), json!(due_at));
-            task.due_at = due_at.clone();
-        }
-        let mut moved_from = None;
-        if let Some(status) = self.status
-            && status != task.status
-        {
-            record(&mut changes, "status", json!(task.status), json!(status));
-            moved_from = Some(task.status);
-            task.status = status;
-        }
+        let c = &mut changes;
+        set(c, "title", &mut task.title, &self.title);
+        set(c, "description", &mut task.description, &self.description);
+        set(c, "assignee", &mut task.assignee, &self.assignee);
+        set(c, "blockedBy", &mut task.blocked_by, &self.blocked_by);
+        set(c, "labels", &mut task.labels, &self.labels);
+        set(c, "dueAt", &mut task.due_at, &self.due_at);
+        let before = task.status;
+        let moved_from = set(c, "status", &mut task.status, &self.status).then_some(before);
         Edit { task, changes, moved_from }
     }
 
