@@ -25,7 +25,9 @@ use super::task::{
 };
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
-use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
+use super::webhooks::{
+    self, AllowedHosts, CreateWebhook, Delivery, Format, NewWebhook, UpdateWebhook, Webhook,
+};
 use super::write::offline_report;
 use crate::auth::{Invite, Keys, Role, StoredToken};
 use crate::bus::{Bus, DomainEvent};
@@ -963,10 +965,24 @@ impl Board {
 
     // ---- webhooks (admins) ----
 
-    /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret.
-    pub async fn create_webhook(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Webhook> {
+    /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret. The
+    /// body comes as its parse's outcome because a caller who is not an admin is refused first,
+    /// whatever they sent.
+    pub async fn create_webhook(
+        &self,
+        board: &str,
+        actor: &Actor,
+        input: AppResult<CreateWebhook>,
+    ) -> AppResult<Webhook> {
         actor.ensure_webhook_admin(board)?;
-        let new = NewWebhook::parse(payload, &self.webhook_hosts)?;
+        let CreateWebhook { url, events, secret, format } = input?.check()?;
+        webhooks::check_host(&url, &self.webhook_hosts)?;
+        let new = NewWebhook {
+            url,
+            events: events.unwrap_or_else(|| vec!["**".into()]),
+            secret: secret.unwrap_or_else(crate::auth::generate_key),
+            format: format.unwrap_or(Format::Json),
+        };
         let secret = new.secret.clone();
         let hook = self.store.create_webhook(board, new, &actor.name, &crate::clock::now()).await?;
         Ok(Webhook { secret: Some(secret), ..hook })
@@ -985,10 +1001,21 @@ impl Board {
         Ok(hook)
     }
 
-    /// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`.
-    pub async fn update_webhook(&self, actor: &Actor, id: i64, payload: Value) -> AppResult<Webhook> {
+    /// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`. The body comes as its
+    /// parse's outcome because an unknown webhook, or one the caller may not manage, is refused
+    /// first.
+    pub async fn update_webhook(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: AppResult<UpdateWebhook>,
+    ) -> AppResult<Webhook> {
         let hook = self.webhook_of(actor, id).await?;
-        let next = hook.patched(WebhookPatch::parse(payload, &self.webhook_hosts)?);
+        let patch = input?.check()?;
+        if let Some(url) = &patch.url {
+            webhooks::check_host(url, &self.webhook_hosts)?;
+        }
+        let next = hook.patched(patch);
         if !self.store.save_webhook(next.clone()).await? {
             return Err(AppError::NotFound(format!("Webhook {id} not found")));
         }
