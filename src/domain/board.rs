@@ -18,6 +18,7 @@ use super::cards::{self, Comment, CreateComment, CreateLabel, Label, UpdateComme
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
+use super::invites::{self, AcceptInvite, CreateInvite};
 use super::notifications::{Notification, ReadNotifications};
 use super::task::{
     ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, Status, Task, TaskPatch, UpdateTask,
@@ -942,15 +943,29 @@ impl Board {
 
     // ---- invites ----
 
-    /// Makes an invite by `maker` (the caller checked they may); its code is shown only now.
+    /// `POST /api/invites` (admins): its code is shown only now. The body comes as its parse's
+    /// outcome because a caller who is not an admin is refused first, whatever they sent.
     pub async fn create_invite(
         &self,
-        role: Role,
-        boards: &[String],
-        hours: Option<i64>,
-        maker: &str,
+        actor: &Actor,
+        input: AppResult<CreateInvite>,
     ) -> AppResult<(String, Invite)> {
-        super::invites::create(&*self.store, role, boards, hours, maker).await
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden("Only an admin may invite people".into()));
+        }
+        let CreateInvite { role, boards, expires_in_hours } = input?.check()?;
+        // An invite reaches no further than its maker: naming no board means the maker's.
+        let mut boards = boards.unwrap_or_default();
+        if boards.is_empty()
+            && let Some(scope) = &actor.scope
+        {
+            boards = scope.to_vec();
+        }
+        for board in &boards {
+            crate::auth::check_board(actor.scope.as_deref(), board)?;
+        }
+        let role = role.unwrap_or(Role::Editor);
+        invites::create(&*self.store, role, &boards, expires_in_hours, &actor.name).await
     }
 
     /// Exchanges an invite code for a personal token, which works at once (added to `keys`).
@@ -958,9 +973,9 @@ impl Board {
         &self,
         keys: &Keys,
         code: &str,
-        name: &str,
+        input: AcceptInvite,
     ) -> AppResult<(String, StoredToken)> {
-        super::invites::accept(&*self.store, keys, code, name).await
+        invites::accept(&*self.store, keys, code, input).await
     }
 
     // ---- webhooks (admins) ----

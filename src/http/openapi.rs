@@ -41,7 +41,8 @@ use crate::App;
         crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment, crate::domain::boards::CreateBoard,
         crate::domain::boards::UpdateBoard, crate::domain::boards::BoardPatch,
         crate::domain::notifications::ReadNotifications, crate::domain::webhooks::CreateWebhook,
-        crate::domain::webhooks::UpdateWebhook)),
+        crate::domain::webhooks::UpdateWebhook, crate::domain::invites::CreateInvite,
+        crate::domain::invites::AcceptInvite, crate::auth::Role)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -164,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn the_webhook_routes_describe_their_request_bodies_with_real_schemas() {
+    fn the_webhook_and_invite_routes_describe_their_request_bodies_with_real_schemas() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
         let formats = serde_json::json!(["json", "slack"]);
         let enum_of = |property: &Value| {
@@ -190,5 +191,19 @@ mod tests {
         assert!(required.is_empty(), "every field of a webhook patch is optional: {required:?}");
         assert_eq!(patch["active"]["type"], "boolean");
         assert_eq!(enum_of(&patch["format"]), formats);
+
+        let (invite, required) = request_body(&doc, "/api/invites", "post");
+        for field in ["role", "boards", "expiresInHours"] {
+            assert!(invite.contains_key(field), "POST /api/invites documents `{field}`");
+        }
+        assert!(required.is_empty(), "every field of an invite has a default: {required:?}");
+        assert_eq!(enum_of(&invite["role"]), serde_json::json!(["viewer", "editor", "admin"]));
+        assert_eq!(invite["expiresInHours"]["maximum"], 8760);
+        // null boards mean the maker's boards, as an empty list does.
+        assert_eq!(invite["boards"]["type"], serde_json::json!(["array", "null"]));
+
+        let (accept, required) = request_body(&doc, "/api/invites/{code}/accept", "post");
+        assert!(accept.contains_key("name"));
+        assert_eq!(required, ["name"]);
     }
 }
