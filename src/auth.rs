@@ -15,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::domain::input::person_key;
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads and receives events; every write is refused with FORBIDDEN.

@@ -13,6 +13,7 @@ use serde_json::json;
 use super::{BoardClient, ClientError, Remote};
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{CreateTask, NewTask, NextTask, Status, Task, TaskPatch, UpdateTask};
+use crate::domain::webhooks::{CreateWebhook, Format};
 
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
@@ -109,14 +110,14 @@ pub async fn webhook(args: WebhookArgs) -> anyhow::Result<()> {
     let client = args.remote.client()?;
     let outcome = match args.command {
         WebhookCommand::Add { target, events, format, secret } => {
-            let mut body = json!({ "url": target, "format": format });
-            if !events.is_empty() {
-                body["events"] = json!(events);
-            }
-            if let Some(secret) = secret {
-                body["secret"] = json!(secret);
-            }
-            client.add_webhook(body).await.map(|hook| {
+            let hook = CreateWebhook {
+                url: target,
+                events: (!events.is_empty()).then_some(events),
+                secret,
+                // clap lets only `json` or `slack` through.
+                format: Some(Format::parse(&format)?),
+            };
+            client.add_webhook(&hook).await.map(|hook| {
                 println!(
                     "webhook {} on {}: {} ({})",
                     hook["id"],

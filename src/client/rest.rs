@@ -16,6 +16,7 @@ use crate::domain::cards::{Comment, CreateComment};
 use crate::domain::notifications::Notification;
 use crate::domain::storage::TaskFilter;
 use crate::domain::task::{CreateTask, NextTask, ReportProgress, Task, UpdateTask};
+use crate::domain::webhooks::CreateWebhook;
 
 /// A request that takes longer than this is reported as a failure rather than hanging an agent.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -111,9 +112,9 @@ impl RestClient {
     }
 
     /// `POST /api/boards/:board/webhooks`: the webhook with its secret.
-    pub async fn add_webhook(&self, body: Value) -> ClientResult<Value> {
+    pub async fn add_webhook(&self, body: &CreateWebhook) -> ClientResult<Value> {
         let path = format!("/api/boards/{}/webhooks", self.board);
-        self.call(self.request(Method::POST, &path).json(&body)).await
+        self.call(self.request(Method::POST, &path).json(body)).await
     }
 
     pub async fn webhooks(&self) -> ClientResult<Vec<Value>> {

@@ -18,13 +18,16 @@ use super::cards::{self, Comment, CreateComment, CreateLabel, Label, UpdateComme
 use super::change::{Applied, Change, WriteOp, WriteRequest};
 use super::coordination::{AgentGone, Coordination, InProcess};
 use super::input::{self, Fields, Input};
+use super::invites::{self, AcceptInvite, CreateInvite};
 use super::notifications::{Notification, ReadNotifications};
 use super::task::{
     ClaimTask, CreateTask, NextTask, ReleaseTask, ReportProgress, Status, Task, TaskPatch, UpdateTask,
 };
 use super::transfer::{self, Export};
 use super::waiting::Waiting;
-use super::webhooks::{self, AllowedHosts, Delivery, NewWebhook, Webhook, WebhookPatch};
+use super::webhooks::{
+    self, AllowedHosts, CreateWebhook, Delivery, Format, NewWebhook, UpdateWebhook, Webhook,
+};
 use super::write::offline_report;
 use crate::auth::{Invite, Keys, Role, StoredToken};
 use crate::bus::{Bus, DomainEvent};
@@ -939,15 +942,29 @@ impl Board {
 
     // ---- invites ----
 
-    /// Makes an invite by `maker` (the caller checked they may); its code is shown only now.
+    /// `POST /api/invites` (admins): its code is shown only now. The body comes as its parse's
+    /// outcome because a caller who is not an admin is refused first, whatever they sent.
     pub async fn create_invite(
         &self,
-        role: Role,
-        boards: &[String],
-        hours: Option<i64>,
-        maker: &str,
+        actor: &Actor,
+        input: AppResult<CreateInvite>,
     ) -> AppResult<(String, Invite)> {
-        super::invites::create(&*self.store, role, boards, hours, maker).await
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden("Only an admin may invite people".into()));
+        }
+        let CreateInvite { role, boards, expires_in_hours } = input?.check()?;
+        // An invite reaches no further than its maker: naming no board means the maker's.
+        let mut boards = boards.unwrap_or_default();
+        if boards.is_empty()
+            && let Some(scope) = &actor.scope
+        {
+            boards = scope.to_vec();
+        }
+        for board in &boards {
+            crate::auth::check_board(actor.scope.as_deref(), board)?;
+        }
+        let role = role.unwrap_or(Role::Editor);
+        invites::create(&*self.store, role, &boards, expires_in_hours, &actor.name).await
     }
 
     /// Exchanges an invite code for a personal token, which works at once (added to `keys`).
@@ -955,17 +972,31 @@ impl Board {
         &self,
         keys: &Keys,
         code: &str,
-        name: &str,
+        input: AcceptInvite,
     ) -> AppResult<(String, StoredToken)> {
-        super::invites::accept(&*self.store, keys, code, name).await
+        invites::accept(&*self.store, keys, code, input).await
     }
 
     // ---- webhooks (admins) ----
 
-    /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret.
-    pub async fn create_webhook(&self, board: &str, actor: &Actor, payload: Value) -> AppResult<Webhook> {
+    /// `POST /api/boards/:board/webhooks`: the reply is the only one that shows the secret. The
+    /// body comes as its parse's outcome because a caller who is not an admin is refused first,
+    /// whatever they sent.
+    pub async fn create_webhook(
+        &self,
+        board: &str,
+        actor: &Actor,
+        input: AppResult<CreateWebhook>,
+    ) -> AppResult<Webhook> {
         actor.ensure_webhook_admin(board)?;
-        let new = NewWebhook::parse(payload, &self.webhook_hosts)?;
+        let CreateWebhook { url, events, secret, format } = input?.check()?;
+        webhooks::check_host(&url, &self.webhook_hosts)?;
+        let new = NewWebhook {
+            url,
+            events: events.unwrap_or_else(|| vec!["**".into()]),
+            secret: secret.unwrap_or_else(crate::auth::generate_key),
+            format: format.unwrap_or(Format::Json),
+        };
         let secret = new.secret.clone();
         let hook = self.store.create_webhook(board, new, &actor.name, &crate::clock::now()).await?;
         Ok(Webhook { secret: Some(secret), ..hook })
@@ -984,10 +1015,21 @@ impl Board {
         Ok(hook)
     }
 
-    /// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`.
-    pub async fn update_webhook(&self, actor: &Actor, id: i64, payload: Value) -> AppResult<Webhook> {
+    /// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`. The body comes as its
+    /// parse's outcome because an unknown webhook, or one the caller may not manage, is refused
+    /// first.
+    pub async fn update_webhook(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: AppResult<UpdateWebhook>,
+    ) -> AppResult<Webhook> {
         let hook = self.webhook_of(actor, id).await?;
-        let next = hook.patched(WebhookPatch::parse(payload, &self.webhook_hosts)?);
+        let patch = input?.check()?;
+        if let Some(url) = &patch.url {
+            webhooks::check_host(url, &self.webhook_hosts)?;
+        }
+        let next = hook.patched(patch);
         if !self.store.save_webhook(next.clone()).await? {
             return Err(AppError::NotFound(format!("Webhook {id} not found")));
         }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::activity::Activity;
-use super::input::{self, Fields};
+use super::input::{self, Fields, Input};
 use super::task::Task;
 use crate::error::{AppError, AppResult};
 
@@ -88,8 +88,48 @@ pub struct Delivery {
     pub next_attempt_at: Option<String>,
 }
 
-/// `POST /api/boards/:board/webhooks { url, events?, secret?, format? }`, validated; the secret
-/// is generated when not given.
+/// `POST /api/boards/:board/webhooks`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CreateWebhook {
+    /// Where deliveries are posted: an `http://` or `https://` URL with a host, within the
+    /// server's `WEBHOOK_ALLOWED_HOSTS` when it sets them.
+    #[schema(min_length = 1, max_length = 2048)]
+    pub url: String,
+    /// 1–32 patterns over activity types (`task.*`, `**`); every type (`**`) when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 1, max_items = 32)]
+    pub events: Option<Vec<String>>,
+    /// The signing secret, 16–256 characters; generated when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_length = 16, max_length = 256)]
+    pub secret: Option<String>,
+    /// `json` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub format: Option<Format>,
+}
+
+/// `PATCH /api/webhooks/:id`: the fields given change, the others stay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct UpdateWebhook {
+    /// As `CreateWebhook`'s `url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_length = 1, max_length = 2048)]
+    pub url: Option<String>,
+    /// 1–32 patterns over activity types (`task.*`, `**`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 1, max_items = 32)]
+    pub events: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub format: Option<Format>,
+    /// True again resumes deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+}
+
+/// A webhook as the store makes it: `CreateWebhook` checked, its defaults and secret settled.
 #[derive(Debug, Clone)]
 pub struct NewWebhook {
     pub url: String,
@@ -98,40 +138,38 @@ pub struct NewWebhook {
     pub format: Format,
 }
 
-/// `PATCH /api/webhooks/:id { url?, events?, format?, active? }`.
-#[derive(Debug, Clone, Default)]
-pub struct WebhookPatch {
-    pub url: Option<String>,
-    pub events: Option<Vec<String>>,
-    pub format: Option<Format>,
-    pub active: Option<bool>,
-}
-
 /// Which hosts webhooks may call (`WEBHOOK_ALLOWED_HOSTS`); `None`: any.
 pub type AllowedHosts = Option<Vec<String>>;
 
-impl NewWebhook {
-    pub fn parse(payload: Value, allowed: &AllowedHosts) -> AppResult<NewWebhook> {
+impl Input for CreateWebhook {
+    fn parse(payload: Value) -> AppResult<CreateWebhook> {
         let mut fields = Fields::new(payload, "webhook")?;
         let url = fields.take(&["url"])?.ok_or_else(|| AppError::validation("`url` is required"))?;
-        let url = target(url, allowed)?;
-        let events =
-            fields.take(&["events"])?.map(event_patterns).transpose()?.unwrap_or_else(|| vec!["**".into()]);
-        let secret = match fields.take(&["secret"])? {
-            Some(secret) => input::text(secret, "secret", SECRET_MIN, SECRET_MAX)?,
-            None => crate::auth::generate_key(),
+        let hook = CreateWebhook {
+            url: target(url)?,
+            events: fields.take(&["events"])?.map(event_patterns).transpose()?,
+            secret: fields.take(&["secret"])?.map(secret_of).transpose()?,
+            format: fields.take(&["format"])?.map(format_of).transpose()?,
         };
-        let format = fields.take(&["format"])?.map(format_of).transpose()?.unwrap_or(Format::Json);
         fields.finish()?;
-        Ok(NewWebhook { url, events, secret, format })
+        Ok(hook)
+    }
+
+    fn check(self) -> AppResult<CreateWebhook> {
+        Ok(CreateWebhook {
+            url: target(self.url.into())?,
+            events: self.events.map(|e| event_patterns(e.into())).transpose()?,
+            secret: self.secret.map(|s| secret_of(s.into())).transpose()?,
+            format: self.format,
+        })
     }
 }
 
-impl WebhookPatch {
-    pub fn parse(payload: Value, allowed: &AllowedHosts) -> AppResult<WebhookPatch> {
+impl Input for UpdateWebhook {
+    fn parse(payload: Value) -> AppResult<UpdateWebhook> {
         let mut fields = Fields::new(payload, "webhook")?;
-        let patch = WebhookPatch {
-            url: fields.take(&["url"])?.map(|u| target(u, allowed)).transpose()?,
+        let patch = UpdateWebhook {
+            url: fields.take(&["url"])?.map(target).transpose()?,
             events: fields.take(&["events"])?.map(event_patterns).transpose()?,
             format: fields.take(&["format"])?.map(format_of).transpose()?,
             active: fields
@@ -142,11 +180,19 @@ impl WebhookPatch {
         fields.finish()?;
         Ok(patch)
     }
+
+    fn check(self) -> AppResult<UpdateWebhook> {
+        Ok(UpdateWebhook {
+            url: self.url.map(|u| target(u.into())).transpose()?,
+            events: self.events.map(|e| event_patterns(e.into())).transpose()?,
+            ..self
+        })
+    }
 }
 
 impl Webhook {
     /// The hook with `patch` applied.
-    pub fn patched(&self, patch: WebhookPatch) -> Webhook {
+    pub fn patched(&self, patch: UpdateWebhook) -> Webhook {
         Webhook {
             url: patch.url.unwrap_or_else(|| self.url.clone()),
             events: patch.events.unwrap_or_else(|| self.events.clone()),
@@ -157,8 +203,8 @@ impl Webhook {
     }
 }
 
-/// An `http://` or `https://` URL with a host, within `allowed`.
-fn target(value: Value, allowed: &AllowedHosts) -> AppResult<String> {
+/// An `http://` or `https://` URL with a host.
+fn target(value: Value) -> AppResult<String> {
     let text = input::text(value, "url", 1, URL_MAX)?;
     let url = reqwest::Url::parse(&text).map_err(|e| {
         AppError::validation(format!("`url` is not a URL ({e}): {:?}", input::truncate(&text, 64)))
@@ -169,16 +215,28 @@ fn target(value: Value, allowed: &AllowedHosts) -> AppResult<String> {
             url.scheme()
         )));
     }
-    let host =
-        url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| AppError::validation("`url` has no host"))?;
-    if let Some(hosts) = allowed
-        && !hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
-    {
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(AppError::validation("`url` has no host"));
+    }
+    Ok(url.to_string())
+}
+
+/// Refuses a `url` (already a valid `target`) whose host is not among `allowed`. The service
+/// applies it, since it needs the server's configuration, which `Input::parse` has not.
+pub fn check_host(url: &str, allowed: &AllowedHosts) -> AppResult<()> {
+    let Some(hosts) = allowed else { return Ok(()) };
+    let url = reqwest::Url::parse(url).ok();
+    let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
         return Err(AppError::validation(format!(
             "`url`: the host {host} is not among this server's WEBHOOK_ALLOWED_HOSTS"
         )));
     }
-    Ok(url.to_string())
+    Ok(())
+}
+
+fn secret_of(value: Value) -> AppResult<String> {
+    input::text(value, "secret", SECRET_MIN, SECRET_MAX)
 }
 
 fn format_of(value: Value) -> AppResult<Format> {
@@ -279,9 +337,14 @@ mod tests {
         assert!(!wants(&p(&["task"]), "task.created"));
     }
 
+    fn message(error: AppError) -> String {
+        assert_eq!(error.code(), "VALIDATION_ERROR");
+        error.to_string()
+    }
+
     #[test]
     fn urls_and_patterns_are_validated() {
-        let parse = |v: Value| NewWebhook::parse(v, &None);
+        let parse = CreateWebhook::parse;
         assert!(parse(json!({ "url": "ftp://x.test/" })).is_err());
         assert!(parse(json!({ "url": "not a url" })).is_err());
         assert!(parse(json!({ "url": format!("http://x.test/{}", "a".repeat(URL_MAX)) })).is_err());
@@ -289,12 +352,60 @@ mod tests {
         assert!(parse(json!({ "url": "http://x.test/", "events": ["Task.*"] })).is_err());
         assert!(parse(json!({ "url": "http://x.test/", "secret": "short" })).is_err());
         assert!(parse(json!({ "url": "http://x.test/", "format": "xml" })).is_err());
-        assert!(parse(json!({ "url": "http://x.test/", "extra": 1 })).is_err());
+        assert_eq!(message(parse(json!({ "events": ["**"] })).unwrap_err()), "`url` is required");
+        assert_eq!(
+            message(parse(json!({ "url": "http://x.test/", "extra": 1 })).unwrap_err()),
+            "Unknown field `extra`"
+        );
+        assert_eq!(
+            message(UpdateWebhook::parse(json!({ "active": "yes" })).unwrap_err()),
+            "`active` must be true or false"
+        );
+        assert_eq!(
+            message(UpdateWebhook::parse(json!({ "secret": "x" })).unwrap_err()),
+            "Unknown field `secret`"
+        );
         let hook = parse(json!({ "url": "https://x.test/hook" })).unwrap();
-        assert_eq!((hook.events, hook.format, hook.secret.len()), (vec!["**".to_owned()], Format::Json, 64));
+        assert_eq!(
+            hook,
+            CreateWebhook { url: "https://x.test/hook".into(), events: None, secret: None, format: None }
+        );
         let allowed = Some(vec!["hooks.example.com".to_owned()]);
-        assert!(NewWebhook::parse(json!({ "url": "http://127.0.0.1:9/" }), &allowed).is_err());
-        assert!(NewWebhook::parse(json!({ "url": "https://hooks.example.com/x" }), &allowed).is_ok());
+        assert_eq!(
+            message(check_host("http://127.0.0.1:9/", &allowed).unwrap_err()),
+            "`url`: the host 127.0.0.1 is not among this server's WEBHOOK_ALLOWED_HOSTS"
+        );
+        assert!(check_host("https://HOOKS.example.com/x", &allowed).is_ok());
+        assert!(check_host("http://127.0.0.1:9/", &None).is_ok());
+    }
+
+    #[test]
+    fn a_webhook_body_round_trips_and_a_rust_built_one_is_held_to_the_same_rules() {
+        let hook = CreateWebhook {
+            url: "https://x.test/hook".into(),
+            events: Some(vec!["comment.created".into(), "task.*".into()]),
+            secret: Some("s".repeat(SECRET_MIN)),
+            format: Some(Format::Slack),
+        };
+        let wire = serde_json::to_value(&hook).unwrap();
+        assert_eq!(wire["format"], "slack");
+        assert_eq!(CreateWebhook::parse(wire).unwrap(), hook);
+        assert_eq!(hook.clone().check().unwrap(), hook);
+        let sorted =
+            CreateWebhook { events: Some(vec!["task.*".into(), "**".into(), "**".into()]), ..hook.clone() };
+        assert_eq!(sorted.check().unwrap().events, Some(vec!["**".to_owned(), "task.*".to_owned()]));
+        let short = CreateWebhook { secret: Some("short".into()), ..hook.clone() };
+        assert_eq!(
+            message(short.check().unwrap_err()),
+            "`secret` must be 16–256 characters after trimming (got 5)"
+        );
+        let ftp = UpdateWebhook { url: Some("ftp://x.test/".into()), ..UpdateWebhook::default() };
+        assert_eq!(message(ftp.check().unwrap_err()), "`url` must be http:// or https://, not ftp://");
+        let none = UpdateWebhook { events: Some(vec![]), ..UpdateWebhook::default() };
+        assert_eq!(message(none.check().unwrap_err()), "`events` holds 1 to 32 patterns");
+        let pause = UpdateWebhook { active: Some(false), ..UpdateWebhook::default() };
+        assert_eq!(serde_json::to_value(&pause).unwrap(), json!({ "active": false }));
+        assert_eq!(UpdateWebhook::parse(json!({ "active": false })).unwrap(), pause);
     }
 
     #[test]

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use super::{Body, Caller, Params};
 use crate::App;
-use crate::auth::Role;
 use crate::domain::activity::Activity;
 use crate::domain::boards::{BoardInfo, CreateBoard, UpdateBoard};
-use crate::domain::input::{self, Fields, Input};
+use crate::domain::input::Input;
+use crate::domain::invites::{self, AcceptInvite, CreateInvite};
 use crate::domain::task::{CreateTask, Task};
 use crate::error::{AppError, AppResult, ErrorBody};
 
@@ -218,7 +218,7 @@ pub async fn import(
 /// Makes an invite link (admins): `{ role, boards?, expiresInHours? }` → `{ code, url,
 /// expiresAt }`. The code is shown only in this answer.
 #[utoipa::path(post, path = "/api/invites", tag = "boards",
-    request_body(content = Object, description = "`{ role, boards?, expiresInHours? }` (default 168 hours)"),
+    request_body = CreateInvite,
     responses((status = 201, description = "`{ code, url, expiresAt, role, boards }`"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
@@ -228,42 +228,8 @@ pub async fn invite(
     headers: HeaderMap,
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
-    if actor.role != Role::Admin {
-        return Err(AppError::Forbidden("Only an admin may invite people".into()));
-    }
-    let mut fields = Fields::new(body, "invite")?;
-    let role = match fields.take(&["role"])? {
-        None => Role::Editor,
-        Some(Value::String(r)) => {
-            Role::parse(&r).ok_or_else(|| AppError::validation("`role` must be viewer, editor or admin"))?
-        }
-        Some(other) => {
-            return Err(AppError::validation(format!(
-                "`role` must be a string, not {}",
-                input::kind(&other)
-            )));
-        }
-    };
-    let boards: Vec<String> = match fields.take(&["boards"])?.filter(|v| !v.is_null()) {
-        None => Vec::new(),
-        Some(Value::Array(list)) => list
-            .into_iter()
-            .map(|b| crate::domain::boards::board_id(b, "boards"))
-            .collect::<AppResult<_>>()?,
-        Some(_) => return Err(AppError::validation("`boards` must be an array of board ids")),
-    };
-    let hours = input::optional_count(&mut fields, "expiresInHours")?;
-    fields.finish()?;
-    // An invite reaches no further than its maker.
-    let boards = match (&actor.scope, boards.is_empty()) {
-        (Some(scope), true) => scope.to_vec(),
-        _ => boards,
-    };
-    for board in &boards {
-        crate::auth::check_board(actor.scope.as_deref(), board)?;
-    }
-    let (code, invite) = app.board.create_invite(role, &boards, hours, &actor.name).await?;
-    let url = crate::domain::invites::url(&public_base(&headers), &code);
+    let (code, invite) = app.board.create_invite(&actor, CreateInvite::parse(body)).await?;
+    let url = invites::url(&public_base(&headers), &code);
     let body = json!({
         "code": code,
         "url": url,
@@ -278,7 +244,7 @@ pub async fn invite(
 /// name, role, boards }`. A used, expired or unknown code is 401.
 #[utoipa::path(post, path = "/api/invites/{code}/accept", tag = "boards",
     params(("code" = String, Path)),
-    request_body(content = Object, description = "`{ name }`"),
+    request_body = AcceptInvite,
     responses((status = 201, description = "`{ token, name, role, boards }`"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn accept(
@@ -286,11 +252,7 @@ pub async fn accept(
     Path(code): Path<String>,
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
-    let mut fields = Fields::new(body, "invite acceptance")?;
-    let name = fields.take(&["name"])?.ok_or_else(|| AppError::validation("`name` is required"))?;
-    let name = input::name(name, "name")?;
-    fields.finish()?;
-    let (token, stored) = app.board.accept_invite(&app.keys, &code, &name).await?;
+    let (token, stored) = app.board.accept_invite(&app.keys, &code, AcceptInvite::parse(body)?).await?;
     let body = json!({ "token": token, "name": stored.name, "role": stored.role, "boards": stored.boards });
     Ok((StatusCode::CREATED, Json(body)))
 }

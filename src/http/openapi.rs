@@ -40,7 +40,9 @@ use crate::App;
         crate::domain::cards::CreateLabel, crate::domain::cards::NewLabel, crate::domain::cards::UpdateLabel,
         crate::domain::cards::LabelPatch, crate::domain::cards::UpdateComment, crate::domain::boards::CreateBoard,
         crate::domain::boards::UpdateBoard, crate::domain::boards::BoardPatch,
-        crate::domain::notifications::ReadNotifications)),
+        crate::domain::notifications::ReadNotifications, crate::domain::webhooks::CreateWebhook,
+        crate::domain::webhooks::UpdateWebhook, crate::domain::invites::CreateInvite,
+        crate::domain::invites::AcceptInvite, crate::auth::Role)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -159,6 +161,49 @@ mod tests {
         for field in ["id", "name", "description"] {
             assert!(board.contains_key(field), "POST /api/boards documents `{field}`");
         }
+        assert_eq!(required, ["name"]);
+    }
+
+    #[test]
+    fn the_webhook_and_invite_routes_describe_their_request_bodies_with_real_schemas() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let formats = serde_json::json!(["json", "slack"]);
+        let enum_of = |property: &Value| {
+            let name = property["$ref"].as_str().unwrap().trim_start_matches("#/components/schemas/");
+            doc["components"]["schemas"][name]["enum"].clone()
+        };
+
+        let (hook, required) = request_body(&doc, "/api/boards/{board}/webhooks", "post");
+        for field in ["url", "events", "secret", "format"] {
+            assert!(hook.contains_key(field), "POST a webhook documents `{field}`");
+        }
+        assert_eq!(required, ["url"]);
+        assert_eq!(hook["url"]["maxLength"], 2048);
+        assert_eq!(hook["events"]["maxItems"], 32);
+        assert_eq!(hook["secret"]["minLength"], 16);
+        assert_eq!(enum_of(&hook["format"]), formats);
+
+        let (patch, required) = request_body(&doc, "/api/webhooks/{id}", "patch");
+        for field in ["url", "events", "format", "active"] {
+            assert!(patch.contains_key(field), "PATCH a webhook documents `{field}`");
+        }
+        assert!(!patch.contains_key("secret"), "a secret is set only when the hook is made");
+        assert!(required.is_empty(), "every field of a webhook patch is optional: {required:?}");
+        assert_eq!(patch["active"]["type"], "boolean");
+        assert_eq!(enum_of(&patch["format"]), formats);
+
+        let (invite, required) = request_body(&doc, "/api/invites", "post");
+        for field in ["role", "boards", "expiresInHours"] {
+            assert!(invite.contains_key(field), "POST /api/invites documents `{field}`");
+        }
+        assert!(required.is_empty(), "every field of an invite has a default: {required:?}");
+        assert_eq!(enum_of(&invite["role"]), serde_json::json!(["viewer", "editor", "admin"]));
+        assert_eq!(invite["expiresInHours"]["maximum"], 8760);
+        // null boards mean the maker's boards, as an empty list does.
+        assert_eq!(invite["boards"]["type"], serde_json::json!(["array", "null"]));
+
+        let (accept, required) = request_body(&doc, "/api/invites/{code}/accept", "post");
+        assert!(accept.contains_key("name"));
         assert_eq!(required, ["name"]);
     }
 }

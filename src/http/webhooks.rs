@@ -9,7 +9,8 @@ use axum::routing::{get, patch};
 
 use super::{Body, Caller, RouteId, route_task_id};
 use crate::App;
-use crate::domain::webhooks::{Delivery, Webhook};
+use crate::domain::input::Input;
+use crate::domain::webhooks::{CreateWebhook, Delivery, UpdateWebhook, Webhook};
 use crate::error::{AppResult, ErrorBody};
 
 pub fn router() -> Router<App> {
@@ -37,7 +38,7 @@ pub async fn list(
 /// `{ url, events?, secret?, format? }` → the webhook with its secret, shown only here.
 #[utoipa::path(post, path = "/api/boards/{board}/webhooks", tag = "webhooks",
     params(("board" = String, Path)),
-    request_body(content = Object, description = "`{ url, events?, secret?, format? }`"),
+    request_body = CreateWebhook,
     responses((status = 201, body = Webhook), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn create(
@@ -47,13 +48,16 @@ pub async fn create(
     Body(body): Body,
 ) -> AppResult<impl IntoResponse> {
     let board = app.board.board_info(actor.scope.as_deref(), &board).await?.id;
-    Ok((StatusCode::CREATED, Json(app.board.create_webhook(&board, &actor, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(app.board.create_webhook(&board, &actor, CreateWebhook::parse(body)).await?),
+    ))
 }
 
 /// `{ url?, events?, format?, active? }`; setting `active` back to true resumes deliveries.
 #[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks",
     params(("id" = i64, Path)),
-    request_body(content = Object, description = "`{ url?, events?, format?, active? }`"),
+    request_body = UpdateWebhook,
     responses((status = 200, body = Webhook), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn update(
@@ -62,7 +66,7 @@ pub async fn update(
     RouteId(id): RouteId,
     Body(body): Body,
 ) -> AppResult<Json<Webhook>> {
-    Ok(Json(app.board.update_webhook(&actor, route_task_id(&id)?, body).await?))
+    Ok(Json(app.board.update_webhook(&actor, route_task_id(&id)?, UpdateWebhook::parse(body)).await?))
 }
 
 /// Deletes the webhook and its deliveries, sent or not.
