@@ -103,7 +103,8 @@ pub struct PeopleChange {
 #[derive(Debug, Default)]
 pub struct Departure {
     pub board: String,
-    pub people: PeopleChange,
+    /// None when the connection never gave a name: it was never on the online list.
+    pub people: Option<PeopleChange>,
     /// Agents this connection was the last to report for: they go offline.
     pub agents: Vec<String>,
 }
@@ -473,7 +474,8 @@ impl Presence {
             signals.push(Signal::Viewers { board: c.board.clone(), except: conn.to_owned(), task_id, users });
         }
         if let Some(name) = &c.name {
-            departure.people.left = state.release_person(&c.board, name);
+            departure.people =
+                Some(PeopleChange { left: state.release_person(&c.board, name), ..PeopleChange::default() });
         }
         state.agents.retain(|(_, agent), holder| {
             let mine = holder == conn;
@@ -605,7 +607,7 @@ mod tests {
         presence.connect("c1", "main", presence.reserve("team", usize::MAX).unwrap());
         assert_eq!(presence.set_name("c1", "Adam").joined.as_deref(), Some("Adam"));
         let gone = presence.disconnect("c1").unwrap();
-        assert_eq!(gone.people.left.as_deref(), Some("Adam"));
+        assert_eq!(gone.people.and_then(|p| p.left).as_deref(), Some("Adam"));
         let first = presence.next_departure();
         presence.mark_leaving("main", "Adam", first, idle_timer());
         assert_eq!(presence.users("main").len(), 1, "still listed during the grace");

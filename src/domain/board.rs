@@ -574,14 +574,17 @@ impl Board {
                 self.mark_offline(&departure.board, agent, agent).await?;
             }
         }
-        let mut people = departure.people;
-        match people.left.take() {
+        match departure.people {
+            // A connection that never gave a name leaves the online list as it was: nobody
+            // is told (a board with many anonymous viewers would otherwise send everyone the
+            // same list on each of their disconnects).
+            None => Ok(()),
             // Nothing changes for anyone until the grace is over.
-            Some(name) => {
+            Some(PeopleChange { left: Some(name), .. }) => {
                 self.start_grace(&departure.board, &name);
                 Ok(())
             }
-            None => self.settle_people(&departure.board, people).await,
+            Some(people) => self.settle_people(&departure.board, people).await,
         }
     }
 
