@@ -38,8 +38,8 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// for the connect timeout: a place lasts PENDING_HANDSHAKES handshakes, far longer than a round trip.
 pub const PENDING_HANDSHAKES: usize = 512;
 /// Unauthenticated sessions alive at once, with or without a place: a polling session that lost
-/// its place lives on until Socket.IO's connect timeout (socketioxide offers no way to close it
-/// earlier), so this bounds their memory (about 10 KB each with the flood's connections,
+/// its place, or a WebSocket one whose connection closed, lives on until Socket.IO's connect
+/// timeout (socketioxide offers no way to drop it earlier), so this bounds their memory (about 10 KB each with the flood's connections,
 /// measured: 2,048 raised RSS by 20 MB). Past it, handshakes get 503 and the official client
 /// retries with its backoff.
 pub const UNAUTHENTICATED_SESSIONS: usize = 4096;
@@ -204,6 +204,14 @@ impl PendingHandshake {
         pending.reader = None;
     }
 
+    /// Its connection is gone: the place is free for a newcomer, while the session (kept by
+    /// Socket.IO until its connect timeout) still counts until it is dropped with this.
+    fn vacate(&self) {
+        let mut pending = self.0.lock().unwrap();
+        pending.place = None;
+        pending.reader = None;
+    }
+
     /// Where it stands; while waiting, `reader` is woken should it be evicted.
     fn standing(&self, reader: &Waker) -> Standing {
         let mut pending = self.0.lock().unwrap();
@@ -299,13 +307,16 @@ impl AsyncRead for Counted {
 /// A WebSocket session that never authenticated ends with its connection: its place among the
 /// pending handshakes is freed now, not when Socket.IO's connect timeout drops the session.
 /// Without this, WebSockets opened and dropped at 100 a second held every place (measured: a
-/// keyed client's handshake refused during such a flood).
+/// keyed client's handshake refused during such a flood). The session itself still counts
+/// among the unauthenticated ones until it is dropped: socketioxide keeps it, memory and all,
+/// until its connect timeout (see `realtime::CONNECT_TIMEOUT`), so counting it is what bounds
+/// a WebSocket flood's memory.
 impl Drop for Counted {
     fn drop(&mut self) {
         if let Some(budget) = self.unauthenticated.lock().unwrap().take()
             && budget.bound
         {
-            budget.pending.settle();
+            budget.pending.vacate();
         }
     }
 }

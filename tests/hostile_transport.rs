@@ -167,7 +167,7 @@ async fn keyless_handshakes_past_the_places_take_the_oldest_ones_so_a_keyed_clie
 async fn keyless_handshakes_beyond_the_session_limit_are_answered_503_and_health_still_answers() {
     let app = TestApp::spawn().await;
 
-    // Sessions end 5 s after they open, so on a slow machine some expire while the rest are
+    // Sessions end 2 s after they open, so on a slow machine some expire while the rest are
     // opened: count how many were served before the first refusal, whenever it comes.
     let mut served = 0;
     let mut refused = false;
