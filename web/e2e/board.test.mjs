@@ -204,12 +204,18 @@ describe("the warroom dashboard", () => {
     await createTaskInTodo(adam, "Keep me");
     await nick.card("Keep me").waitFor();
 
-    // Nick's browser has kept the app shell (service worker) and the board (IndexedDB).
+    // Nick's browser has kept the app shell (service worker: the page and every file it names,
+    // the card view's chunk too) and the board (IndexedDB).
     await eventually("the app shell to be cached", () =>
       nick.page.evaluate(async () => {
         await navigator.serviceWorker.ready;
+        const named = Array.from(
+          document.querySelectorAll("script[src], link[href^='/assets/']"),
+          (e) => new URL(e.src ?? e.href).pathname,
+        );
         const cache = await caches.open("warroom-shell-v1");
-        return (await cache.keys()).length >= 3;
+        const kept = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
+        return named.length >= 3 && named.every((path) => kept.has(path));
       }),
     );
 
@@ -224,6 +230,11 @@ describe("the warroom dashboard", () => {
     await nick.card("Keep me").waitFor();
     await nick.waitFor("offline");
     assert.equal(await nick.page.getByTestId("count-TODO").innerText(), "2", "the saved board opens offline");
+    // The card view is a chunk of its own, loaded on first use: from the cache, offline.
+    await nick.card("Keep me").click();
+    await nick.page.locator("dialog.card-detail").getByLabel("Title").waitFor();
+    await nick.page.keyboard.press("Escape");
+    await nick.page.locator("dialog.card-detail").waitFor({ state: "detached" });
 
     // Adam edits while the server is away: shown at once, queued, sent later.
     await adam.card("Survive a restart").click();

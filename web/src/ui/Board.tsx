@@ -32,12 +32,57 @@ import { showToast } from "../state/toasts";
 import { canWrite, useApp } from "./appContext";
 import { CardView, noteDragEnd } from "./Card";
 import { Column } from "./Column";
-import { EditDialog } from "./EditDialog";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { useNow } from "./util";
 import type { CardKeyAction } from "./types";
 
 type Ids = Record<Status, number[]>;
+
+type CardViewModule = typeof import("./EditDialog");
+let cardViewModule: Promise<CardViewModule> | null = null;
+
+/**
+ * The card view (with markdown-it, the comments and the history) is a chunk of its own: the board
+ * does not need it to show, and parsing it made every load slower. index.html names the chunk
+ * (`rel="prefetch"`, see vite.config.ts), so the service worker keeps it for offline use.
+ * Loaded once, when the page is first idle, or at once if a card is opened before that. Not
+ * `React.lazy`: a Suspense boundary holds back what it reveals by up to 300 ms.
+ */
+function useCardView(wanted: boolean, close: () => void): CardViewModule["EditDialog"] | null {
+  const [loaded, setLoaded] = useState<CardViewModule | null>(null);
+  useEffect(() => {
+    if (loaded) return;
+    let live = true;
+    const load = () => {
+      cardViewModule ??= import("./EditDialog");
+      cardViewModule.then(
+        (module) => live && setLoaded(module),
+        () => {
+          // Offline before the service worker kept the chunk: the next opening tries again.
+          cardViewModule = null;
+          if (live && wanted) {
+            showToast({ kind: "error", title: "The card view could not be loaded", message: "Try again once online." });
+            close();
+          }
+        },
+      );
+    };
+    if (wanted) {
+      load();
+      return () => {
+        live = false;
+      };
+    }
+    const idle = typeof requestIdleCallback === "function";
+    const handle = idle ? requestIdleCallback(load, { timeout: 3000 }) : window.setTimeout(load, 1000);
+    return () => {
+      live = false;
+      if (idle) cancelIdleCallback(handle);
+      else window.clearTimeout(handle);
+    };
+  }, [wanted, loaded, close]);
+  return loaded?.EditDialog ?? null;
+}
 
 interface DragSession {
   activeId: number;
@@ -95,6 +140,10 @@ export function Board(props: {
   const [drag, setDragState] = useState<DragSession | null>(null);
   const refusedDrag = useRef<number | null>(null);
   const [deleting, setDeleting] = useState<number | null>(null);
+  const EditDialog = useCardView(
+    editing !== null,
+    useCallback(() => setEditing(null), [setEditing]),
+  );
   const [focusId, setFocusId] = useState<number | null>(null);
   const [composer, setComposer] = useState<Status | null>(null);
 
@@ -342,7 +391,7 @@ export function Board(props: {
           </div>
         ) : null}
       </DragOverlay>
-      {editing !== null && (
+      {editing !== null && EditDialog && (
         <EditDialog
           // Another task's card view (a blocker's) starts from that task's values.
           key={editing}

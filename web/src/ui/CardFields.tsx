@@ -1,20 +1,14 @@
 //! The card view's own fields: labels (pick from the board's), the due date, the description
 //! written in Markdown and shown rendered, and who else is looking at the card.
 
-import { useMemo, useState } from "react";
-import type { Label } from "../protocol";
+import { useState } from "react";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { LabelChip } from "./CardBadges";
 import { Markdown } from "./Markdown";
 import { MentionTextarea } from "./Mentions";
-
-export function useBoardLabels(): Label[] {
-  const { store } = useApp();
-  const labels = useStore(store, (s) => s.labels);
-  return useMemo(() => Object.values(labels).sort((a, b) => a.name.localeCompare(b.name)), [labels]);
-}
+import { useBoardLabels } from "./boardLabels";
 
 /** The labels set, in the order they were set; toggling one adds it at the end or takes it off. */
 export function LabelPicker(props: { value: number[]; onChange: (ids: number[]) => void; disabled?: boolean }) {

@@ -5,7 +5,7 @@ import { useMemo } from "react";
 import { isFiltering, NO_FILTER, UNASSIGNED, type CardFilter, type DueFilter } from "../state/filters";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
-import { useBoardLabels } from "./CardFields";
+import { useBoardLabels } from "./boardLabels";
 import { FilterIcon } from "./Icons";
 
 const DUE_NAMES: Record<DueFilter, string> = {

@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import type { Label } from "../protocol";
 import { useApp } from "./appContext";
 import { LabelChip } from "./CardBadges";
-import { useBoardLabels } from "./CardFields";
+import { useBoardLabels } from "./boardLabels";
 import { Modal } from "./Modal";
 import { TrashIcon } from "./Icons";
 
