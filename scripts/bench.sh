@@ -17,11 +17,18 @@
 #                              in docs/scaling.md; needs the services (CLUSTER_DATABASE_URL,
 #                              an admin URL whose user may create databases, and
 #                              CLUSTER_REDIS_URL; by default the local ones)
+#   scripts/bench.sh --peer    side by side with the seeds' stack (issue 14): the standard rows
+#                              that both can run, against warroom and against the Node peer of
+#                              bench/peer (installed with `npm ci` if missing), the two taking
+#                              turns run by run; its block of docs/performance.md, with the table
+#                              of ratios (warroom / Node)
+#   scripts/bench.sh --peer-smoke  the --peer rows for a second with tiny sizes, docs untouched
 #   scripts/bench.sh --commands  prints the standard suite's commands without running them
 #
 # Environment: RUNS (default 3), SERVER_CPU / GEN_CPU (default 0 / 1), CARGO (default cargo),
 # NICE (default -10: on a shared machine, other work yields the two cores to the benchmark;
-# without the privilege it runs at normal priority), SKIP_BUILD=1 (use target/release as is).
+# without the privilege it runs at normal priority), SKIP_BUILD=1 (use the release build as is),
+# CARGO_TARGET_DIR (where the release build is; default target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,13 +40,15 @@ case "${1:-}" in
   --cluster) mode=cluster ;;
   --boards) mode=boards ;;
   --waiting) mode=waiting ;;
+  --peer) mode=peer ;;
+  --peer-smoke) mode=peer-smoke ;;
   --commands) dry=1 ;;
   "") ;;
-  *) echo "usage: scripts/bench.sh [--smoke | --cluster | --boards | --waiting | --commands]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--smoke | --cluster | --boards | --waiting | --peer | --peer-smoke | --commands]" >&2; exit 2 ;;
 esac
 
 RUNS=${RUNS:-3}
-[ "$mode" = smoke ] && RUNS=1
+[ "$mode" = smoke ] || [ "$mode" = peer-smoke ] && RUNS=1
 CARGO=${CARGO:-cargo}
 SERVER_CPU=${SERVER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
@@ -53,8 +62,19 @@ if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$dry" = 0 ]; then
   echo "bench: building release binaries"
   "$CARGO" build --release --locked -p warroom -p warroom-bench
 fi
-server_bin=$root/target/release/warroom
-bench_bin=$root/target/release/warroom-bench
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+server_bin=$target_dir/release/warroom
+bench_bin=$target_dir/release/warroom-bench
+# How start_server runs a server: warroom, or the Node peer of --peer (as_warroom, as_peer).
+as_warroom() {
+  server_cmd=("$server_bin" serve)
+  server_opts=(--rate-limit 0 --connect-rate 0)
+}
+as_peer() {
+  server_cmd=(node "$root/bench/peer/server.js")
+  server_opts=()
+}
+as_warroom
 
 # Pinning needs taskset and two cores; without them both run unpinned (and the docs say so).
 pin_server=() pin_gen=() pinned=0
@@ -70,7 +90,7 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/warroom-bench.XXXXXX")
-results= commands=
+results= commands= report_args=()
 server_urls=() server_pids=() server_url= server_pid=
 cleanup() {
   local pid
@@ -97,18 +117,18 @@ log_command() {
     names+="s|${server_urls[i]:-none}\\b|\$URL$suffix|g; s|--pid ${server_pids[i]}\\b|--pid \$SERVER_PID$suffix|g; "
   done
   [ -n "${cluster_db:-}" ] && names+="s|$cluster_db|\$DB|g; "
-  printf '%s\n' "${line% }" | sed "${names}s|$root/||g; s|$work/db-[0-9]*|\$TMP/db-N|g; s|$work|\$TMP|g" >>"$commands"
+  printf '%s\n' "${line% }" | sed "${names}s|$target_dir/|target/|g; s|$root/||g; s|$work/db-[0-9]*|\$TMP/db-N|g; s|$work|\$TMP|g" >>"$commands"
 }
 
-# start_server ARGS...: one more server on a new temp database and a free port (`--port 0`;
-# the port is read back from the URL the server prints). Its URL and PID are appended to
+# start_server ARGS...: one more server (warroom, or the peer after as_peer) on a new temp
+# database and a free port (`--port 0`; the port is read back from the URL the server prints). Its URL and PID are appended to
 # server_urls and server_pids; server_url and server_pid are the first server's.
 start_server() {
   local n=${#server_pids[@]}
   local db=$work/db-$RANDOM$RANDOM out=$work/server-$n.out pin=("${pin_server[@]}")
   [ "$pinned" = 1 ] && pin+=(taskset -c "${server_cpu:-$SERVER_CPU}")
-  local cmd=("${pin[@]}" "$server_bin" serve --db "$db" --host 127.0.0.1 --port 0
-    --api-key "$KEY" --rate-limit 0 --connect-rate 0 "$@")
+  local cmd=("${pin[@]}" "${server_cmd[@]}" --db "$db" --host 127.0.0.1 --port 0
+    --api-key "$KEY" "${server_opts[@]}" "$@")
   log_command "${cmd[@]}"
   if [ "$dry" = 1 ]; then
     server_urls+=(http://127.0.0.1:0) server_pids+=(0) server_url=${server_urls[0]} server_pid=0
@@ -230,7 +250,7 @@ write_results() {
     echo "Load average (1, 5, 15 min) before the suite: $load_before; after: $load_after."
     echo "Each row: the median of $RUNS runs, each on fresh servers and databases."
     echo
-    "$bench_bin" report "$results"
+    "$bench_bin" report "${report_args[@]}" "$results"
     echo
     echo "<details><summary>The exact commands (\$TMP is the suite's temp folder)</summary>"
     echo
@@ -315,6 +335,44 @@ if [ "$mode" = cluster ]; then
   exit 0
 fi
 
+# Issue 14: the standard rows both servers can run, each against warroom and against the
+# seeds' stack (bench/peer), the two taking turns run by run and, from one round to the next,
+# taking turns at going first, so that neither gets the machine's quieter moments.
+# peer_suite smoke: the same with tiny sizes, a second or two a row.
+peer_suite() {
+  local run size=${1:-full}
+  local rows=(
+    "durable writes, 50 receivers|throughput --receivers 50 --writers 16 --window 64 --duration 10"
+    "durable writes, 100 receivers|throughput --receivers 100 --writers 16 --window 64 --duration 10"
+    "fan-out: 1,000 receivers, 100 updates/s|fanout --receivers 1000 --writers 10 --rate 100 --duration 10 --batch 250"
+    "fan-out: 100 receivers, 1,000 updates/s|fanout --receivers 100 --writers 10 --rate 1000 --duration 10"
+    "idle connections: 10,000|connections --count 10000 --batch 500 --hold 5"
+  )
+  if [ "$size" = smoke ]; then
+    rows=(
+      "durable writes, 10 receivers|throughput --receivers 10 --writers 2 --window 4 --duration 1"
+      "fan-out: 20 receivers, 50 updates/s|fanout --receivers 20 --writers 2 --rate 50 --duration 1"
+      "idle connections: 100|connections --count 100 --batch 50 --hold 0.5"
+    )
+  fi
+  for run in $(seq "$RUNS"); do
+    local row order=(warroom peer)
+    ((run % 2)) || order=(peer warroom)
+    for row in "${rows[@]}"; do
+      local label=${row%%|*} args server
+      read -ra args <<<"${row#*|}"
+      for server in "${order[@]}"; do
+        if [ "$server" = warroom ]; then
+          as_warroom; RUNS=1 scenario "$label (warroom)" "${args[@]}"
+        else
+          as_peer; RUNS=1 scenario "$label (Node peer)" "${args[@]}"
+        fi
+      done
+    done
+  done
+  as_warroom
+}
+
 # The standard suite: one board, the rows of "Against the targets".
 standard_suite() {
   scenario "fan-out: 1,000 receivers, 100 updates/s" \
@@ -391,6 +449,25 @@ waiting_suite() {
 }
 
 where="Server on core $SERVER_CPU, generator on core $GEN_CPU, loopback."
+if [ "$mode" = peer ] || [ "$mode" = peer-smoke ]; then
+  command -v node >/dev/null || { echo "bench: --peer needs Node.js (and npm)" >&2; exit 1; }
+  [ -d bench/peer/node_modules ] || npm --prefix bench/peer ci --no-audit --no-fund
+  report_args=(--ratio warroom "Node peer")
+  section peer
+  if [ "$mode" = peer-smoke ]; then
+    peer_suite smoke
+    echo
+    "$bench_bin" report "${report_args[@]}" "$results"
+    exit 0
+  fi
+  peer_suite
+  versions=$(node -p "['express', 'socket.io', 'better-sqlite3'].map(p =>
+    p + ' ' + require('./bench/peer/node_modules/' + p + '/package.json').version).join(', ')")
+  write_results docs/performance.md bench:peer "$where Each row against warroom (release build)
+and against the Node peer (bench/peer/server.js: Node $(node --version), $versions), the two
+taking turns run by run."
+  exit 0
+fi
 if [ "$dry" = 1 ]; then
   section 1-standard; standard_suite
   section 2-boards; boards_suite

@@ -120,6 +120,9 @@ enum Scenario {
     Report {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// A side-by-side run's labels `ROW (A)` and `ROW (B)`: first the table of A / B per row.
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        ratio: Vec<String>,
     },
 }
 
@@ -180,7 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
         }
         Scenario::Startup { args } => startup::startup(args, &label("startup"), &cli.targets).await?,
-        Scenario::Report { files } => {
+        Scenario::Report { files, ratio } => {
             let mut text = String::new();
             for f in files {
                 if f.as_os_str() == "-" {
@@ -190,7 +193,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 text.push('\n');
             }
-            print!("{}", report::table(&report::read_lines(&text))?);
+            let lines = report::read_lines(&text);
+            if let [a, b] = ratio.as_slice() {
+                println!("{}", report::ratios(&lines, a, b));
+            }
+            print!("{}", report::table(&lines)?);
             return Ok(());
         }
     };

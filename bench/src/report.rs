@@ -79,8 +79,8 @@ pub fn show(x: f64) -> String {
     }
 }
 
-/// The Markdown table for every label in `lines`, in the order they first appear.
-pub fn table(lines: &[Value]) -> anyhow::Result<String> {
+/// The runs of each label in `lines`, and the labels in the order they first appear.
+fn by_label(lines: &[Value]) -> (Vec<String>, BTreeMap<String, Vec<&Value>>) {
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for line in lines {
@@ -90,6 +90,81 @@ pub fn table(lines: &[Value]) -> anyhow::Result<String> {
         }
         groups.entry(label).or_default().push(line);
     }
+    (order, groups)
+}
+
+/// The headline measures a result line names.
+fn headline(line: &Value) -> Vec<String> {
+    line["headline"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// A measure's values over some runs, sorted.
+fn sorted_values(runs: &[&Value], metric: &str) -> Vec<f64> {
+    let mut values: Vec<f64> = runs.iter().filter_map(|r| lookup(r, metric)).collect();
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// `median (min – max)`, or `n/a` without values.
+fn median_and_spread(sorted: &[f64]) -> String {
+    match sorted {
+        [] => "n/a".to_owned(),
+        [only] => show(*only),
+        _ => format!("{} ({} – {})", show(median(sorted)), show(sorted[0]), show(sorted[sorted.len() - 1])),
+    }
+}
+
+/// The table of a side-by-side run, where each row was measured against two servers under the
+/// labels `ROW (a)` and `ROW (b)`: each headline measure's median and spread on both sides, the
+/// ratio of the medians (a / b, to two decimals), and the spread of the ratios run by run (the i-th run of one
+/// against the i-th of the other: the suite alternates them, so each pair shared the machine's
+/// state of that moment).
+pub fn ratios(lines: &[Value], a: &str, b: &str) -> String {
+    let (order, groups) = by_label(lines);
+    let (suffix_a, suffix_b) = (format!(" ({a})"), format!(" ({b})"));
+    let mut out = format!(
+        "| row | measure | {a}: median (min – max) | {b}: median (min – max) | {a} / {b} | run by run |\n\
+         |---|---|---:|---:|---:|---:|\n"
+    );
+    for label in &order {
+        let Some(row) = label.strip_suffix(&suffix_a) else { continue };
+        let Some(theirs) = groups.get(&format!("{row}{suffix_b}")) else { continue };
+        let ours = &groups[label];
+        for (i, metric) in headline(ours[0]).iter().enumerate() {
+            let (va, vb) = (sorted_values(ours, metric), sorted_values(theirs, metric));
+            let ratio = if va.is_empty() || vb.is_empty() || median(&vb) == 0.0 {
+                "n/a".to_owned()
+            } else {
+                format!("{:.2}×", median(&va) / median(&vb))
+            };
+            let mut pairs: Vec<f64> = ours
+                .iter()
+                .zip(theirs.iter())
+                .filter_map(|(x, y)| Some(lookup(x, metric)? / lookup(y, metric).filter(|v| *v != 0.0)?))
+                .collect();
+            pairs.sort_by(f64::total_cmp);
+            let run_by_run = match pairs.as_slice() {
+                [] => "n/a".to_owned(),
+                [first, .., last] => format!("{first:.2}× – {last:.2}×"),
+                [only] => format!("{only:.2}×"),
+            };
+            let row = if i == 0 { row } else { "" };
+            out.push_str(&format!(
+                "| {row} | `{metric}` | {} | {} | {ratio} | {run_by_run} |\n",
+                median_and_spread(&va),
+                median_and_spread(&vb)
+            ));
+        }
+    }
+    out
+}
+
+/// The Markdown table for every label in `lines`, in the order they first appear.
+pub fn table(lines: &[Value]) -> anyhow::Result<String> {
+    let (order, groups) = by_label(lines);
     let mut out = String::from(
         "| scenario | measure | median | spread (min – max) | runs | target | met |\n\
          |---|---|---:|---:|---:|---|---|\n",
@@ -97,23 +172,18 @@ pub fn table(lines: &[Value]) -> anyhow::Result<String> {
     for label in order {
         let runs = &groups[&label];
         let first = runs[0];
-        let headline: Vec<String> = first["headline"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
         let targets: Vec<Target> = first["targets"]
             .as_array()
             .map(|a| a.iter().filter_map(|t| t.as_str()).map(Target::parse).collect())
             .transpose_vec()?;
-        let mut metrics = headline;
+        let mut metrics = headline(first);
         for t in &targets {
             if !metrics.contains(&t.metric) {
                 metrics.push(t.metric.clone());
             }
         }
         for (i, metric) in metrics.iter().enumerate() {
-            let mut values: Vec<f64> = runs.iter().filter_map(|r| lookup(r, metric)).collect();
-            values.sort_by(f64::total_cmp);
+            let values = sorted_values(runs, metric);
             let scenario = if i == 0 { label.as_str() } else { "" };
             let (mid, spread) = if values.is_empty() {
                 ("n/a".to_owned(), "n/a".to_owned())
@@ -185,6 +255,28 @@ mod tests {
             table.contains("| fan | `latency_ms.p99` | 6 | 4 – 12 | 3 | < 10 | **yes** (2/3 runs) |"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_ratio_table_pairs_each_row_with_its_counterpart_run_by_run() {
+        let line = |label: &str, rate: f64| json!({ "label": label, "acked_writes_per_s": rate, "headline": ["acked_writes_per_s"] });
+        let lines = [
+            line("writes (warroom)", 3000.0),
+            line("writes (Node peer)", 1000.0),
+            line("writes (warroom)", 4000.0),
+            line("writes (Node peer)", 1000.0),
+            line("writes (warroom)", 5000.0),
+            line("writes (Node peer)", 2000.0),
+            line("unpaired (warroom)", 1.0),
+        ];
+        let table = ratios(&lines, "warroom", "Node peer");
+        assert!(
+            table.contains(
+                "| writes | `acked_writes_per_s` | 4,000 (3,000 – 5,000) | 1,000 (1,000 – 2,000) | 4.00× | 2.50× – 4.00× |"
+            ),
+            "{table}"
+        );
+        assert!(!table.contains("unpaired"), "{table}");
     }
 
     #[test]
