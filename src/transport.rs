@@ -39,8 +39,8 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const PENDING_HANDSHAKES: usize = 512;
 /// Unauthenticated sessions alive at once, with or without a place: a polling session that lost
 /// its place, or a WebSocket one whose connection closed, lives on until Socket.IO's connect
-/// timeout (socketioxide offers no way to drop it earlier), so this bounds their memory (about 10 KB each with the flood's connections,
-/// measured: 2,048 raised RSS by 20 MB). Past it, handshakes get 503 and the official client
+/// timeout (socketioxide offers no way to drop it earlier), so this bounds their memory (about
+/// 10 KB each with the flood's connections, measured: 2,048 raised RSS by 20 MB). Past it, handshakes get 503 and the official client
 /// retries with its backoff.
 pub const UNAUTHENTICATED_SESSIONS: usize = 4096;
 /// Bytes a connection may send while its new Socket.IO session is not authenticated: the
@@ -198,10 +198,8 @@ enum Standing {
 impl PendingHandshake {
     /// It no longer counts against the pending ones: authenticated, or its connection is gone.
     pub fn settle(&self) {
-        let mut pending = self.0.lock().unwrap();
-        pending.place = None;
-        pending.session = None;
-        pending.reader = None;
+        self.vacate();
+        self.0.lock().unwrap().session = None;
     }
 
     /// Its connection is gone: the place is free for a newcomer, while the session (kept by
@@ -480,10 +478,11 @@ async fn handle(
     req.extensions_mut().insert(ConnectInfo(remote));
     // Only the requests whose parts a session keeps: the one that opens it and a WebSocket
     // upgrade; a polling session's later requests are dropped once answered.
-    if is_new_socket_session(&req) || (socket_session(&req).is_some() && is_websocket(&req)) {
+    let new_session = is_new_socket_session(&req);
+    if new_session || (socket_session(&req).is_some() && is_websocket(&req)) {
         detach_from_read_buffer(&mut req);
     }
-    if is_new_socket_session(&req) {
+    if new_session {
         match gate.pending_handshake() {
             Some(pending) => {
                 let bound = is_websocket(&req);

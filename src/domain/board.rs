@@ -76,19 +76,23 @@ impl Actor {
         }
     }
 
+    /// Refuses anyone but an admin: "Only an admin may {doing}".
+    fn ensure_admin(&self, doing: &str) -> AppResult<()> {
+        if self.role != Role::Admin {
+            return Err(AppError::Forbidden(format!("Only an admin may {doing}")));
+        }
+        Ok(())
+    }
+
     /// Webhooks are an admin's, within their boards.
     fn ensure_webhook_admin(&self, board: &str) -> AppResult<()> {
-        if self.role != Role::Admin {
-            return Err(AppError::Forbidden("Only an admin may see or change webhooks".into()));
-        }
+        self.ensure_admin("see or change webhooks")?;
         crate::auth::check_board(self.scope.as_deref(), board)
     }
 
     /// Boards are made, changed and deleted by admins, within their boards.
     fn ensure_admin_of(&self, board: &str) -> AppResult<()> {
-        if self.role != Role::Admin {
-            return Err(AppError::Forbidden("Only an admin may create, change or delete boards".into()));
-        }
+        self.ensure_admin("create, change or delete boards")?;
         crate::auth::check_board(self.scope.as_deref(), board)
     }
 }
@@ -781,9 +785,7 @@ impl Board {
     /// against the board's labels as they are now, and writes nothing.
     pub async fn import(&self, board: &str, actor: &Actor, file: &[u8], dry_run: bool) -> AppResult<Value> {
         let board = self.board_info(actor.scope.as_deref(), board).await?.id;
-        if actor.role != Role::Admin {
-            return Err(AppError::Forbidden("Only an admin may import into a board".into()));
-        }
+        actor.ensure_admin("import into a board")?;
         let plan = transfer::parse_import(file)?;
         if dry_run {
             let labels = self.store.labels(&board).await?;
@@ -952,9 +954,7 @@ impl Board {
         actor: &Actor,
         input: AppResult<CreateInvite>,
     ) -> AppResult<(String, Invite)> {
-        if actor.role != Role::Admin {
-            return Err(AppError::Forbidden("Only an admin may invite people".into()));
-        }
+        actor.ensure_admin("invite people")?;
         let CreateInvite { role, boards, expires_in_hours } = input?.check()?;
         // An invite reaches no further than its maker: naming no board means the maker's.
         let mut boards = boards.unwrap_or_default();

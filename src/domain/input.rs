@@ -66,6 +66,13 @@ impl Fields {
     }
 }
 
+/// A refusal's message, asserting it is a `VALIDATION_ERROR`: for the input types' tests.
+#[cfg(test)]
+pub fn validation_message(error: AppError) -> String {
+    assert_eq!(error.code(), "VALIDATION_ERROR");
+    error.to_string()
+}
+
 pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

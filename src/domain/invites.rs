@@ -177,6 +177,7 @@ pub fn url(base: &str, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::input::validation_message;
 
     #[test]
     fn a_scope_is_valid_board_ids_each_once_and_empty_means_every_board() {
@@ -184,11 +185,6 @@ mod tests {
         let scope = board_scope(&["web".into(), "ops".into(), "web".into()]).unwrap();
         assert_eq!(scope, Some(vec!["web".to_owned(), "ops".to_owned()]));
         assert_eq!(board_scope(&["Web".into()]).unwrap_err().code(), "VALIDATION_ERROR");
-    }
-
-    fn message(error: AppError) -> String {
-        assert_eq!(error.code(), "VALIDATION_ERROR");
-        error.to_string()
     }
 
     #[test]
@@ -205,27 +201,30 @@ mod tests {
         assert_eq!(invite.clone().check().unwrap(), invite);
         let empty = CreateInvite { role: None, boards: None, expires_in_hours: None };
         assert_eq!(CreateInvite::parse(json!({ "boards": null })).unwrap(), empty);
-        let bad = |body| message(CreateInvite::parse(body).unwrap_err());
+        let bad = |body| validation_message(CreateInvite::parse(body).unwrap_err());
         assert_eq!(bad(json!({ "role": "owner" })), "`role` must be viewer, editor or admin");
         assert_eq!(bad(json!({ "role": 1 })), "`role` must be a string, not a number");
         assert_eq!(bad(json!({ "boards": "web" })), "`boards` must be an array of board ids");
         assert_eq!(bad(json!({ "expiresInHours": -1 })), "`expiresInHours` must not be negative");
         assert_eq!(bad(json!({ "role": "viewer", "code": "x" })), "Unknown field `code`");
         let shouting = CreateInvite { boards: Some(vec!["Web".into()]), ..invite };
-        assert_eq!(message(shouting.check().unwrap_err()), "`boards` may hold only a–z, 0–9 and -");
+        assert_eq!(
+            validation_message(shouting.check().unwrap_err()),
+            "`boards` may hold only a–z, 0–9 and -"
+        );
 
         assert_eq!(
             AcceptInvite::parse(json!({ "name": " Jose\u{301} " })).unwrap(),
             AcceptInvite { name: "Jos\u{e9}".into() }
         );
-        assert_eq!(message(AcceptInvite::parse(json!({})).unwrap_err()), "`name` is required");
+        assert_eq!(validation_message(AcceptInvite::parse(json!({})).unwrap_err()), "`name` is required");
         assert_eq!(
-            message(AcceptInvite::parse(json!({ "name": "Ivy", "role": "admin" })).unwrap_err()),
+            validation_message(AcceptInvite::parse(json!({ "name": "Ivy", "role": "admin" })).unwrap_err()),
             "Unknown field `role`"
         );
         let nameless = AcceptInvite { name: "  ".into() };
         assert_eq!(
-            message(nameless.check().unwrap_err()),
+            validation_message(nameless.check().unwrap_err()),
             "`name` must be 1–64 characters after trimming (got 0)"
         );
     }

@@ -326,6 +326,7 @@ pub fn body(format: Format, id: i64, stored: &str) -> AppResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::input::validation_message;
 
     #[test]
     fn patterns_match_dotted_activity_types() {
@@ -335,11 +336,6 @@ mod tests {
         assert!(!wants(&p(&["task.*"]), "comment.created"));
         assert!(wants(&p(&["comment.created", "task.deleted"]), "task.deleted"));
         assert!(!wants(&p(&["task"]), "task.created"));
-    }
-
-    fn message(error: AppError) -> String {
-        assert_eq!(error.code(), "VALIDATION_ERROR");
-        error.to_string()
     }
 
     #[test]
@@ -352,17 +348,17 @@ mod tests {
         assert!(parse(json!({ "url": "http://x.test/", "events": ["Task.*"] })).is_err());
         assert!(parse(json!({ "url": "http://x.test/", "secret": "short" })).is_err());
         assert!(parse(json!({ "url": "http://x.test/", "format": "xml" })).is_err());
-        assert_eq!(message(parse(json!({ "events": ["**"] })).unwrap_err()), "`url` is required");
+        assert_eq!(validation_message(parse(json!({ "events": ["**"] })).unwrap_err()), "`url` is required");
         assert_eq!(
-            message(parse(json!({ "url": "http://x.test/", "extra": 1 })).unwrap_err()),
+            validation_message(parse(json!({ "url": "http://x.test/", "extra": 1 })).unwrap_err()),
             "Unknown field `extra`"
         );
         assert_eq!(
-            message(UpdateWebhook::parse(json!({ "active": "yes" })).unwrap_err()),
+            validation_message(UpdateWebhook::parse(json!({ "active": "yes" })).unwrap_err()),
             "`active` must be true or false"
         );
         assert_eq!(
-            message(UpdateWebhook::parse(json!({ "secret": "x" })).unwrap_err()),
+            validation_message(UpdateWebhook::parse(json!({ "secret": "x" })).unwrap_err()),
             "Unknown field `secret`"
         );
         let hook = parse(json!({ "url": "https://x.test/hook" })).unwrap();
@@ -372,7 +368,7 @@ mod tests {
         );
         let allowed = Some(vec!["hooks.example.com".to_owned()]);
         assert_eq!(
-            message(check_host("http://127.0.0.1:9/", &allowed).unwrap_err()),
+            validation_message(check_host("http://127.0.0.1:9/", &allowed).unwrap_err()),
             "`url`: the host 127.0.0.1 is not among this server's WEBHOOK_ALLOWED_HOSTS"
         );
         assert!(check_host("https://HOOKS.example.com/x", &allowed).is_ok());
@@ -396,13 +392,16 @@ mod tests {
         assert_eq!(sorted.check().unwrap().events, Some(vec!["**".to_owned(), "task.*".to_owned()]));
         let short = CreateWebhook { secret: Some("short".into()), ..hook.clone() };
         assert_eq!(
-            message(short.check().unwrap_err()),
+            validation_message(short.check().unwrap_err()),
             "`secret` must be 16–256 characters after trimming (got 5)"
         );
         let ftp = UpdateWebhook { url: Some("ftp://x.test/".into()), ..UpdateWebhook::default() };
-        assert_eq!(message(ftp.check().unwrap_err()), "`url` must be http:// or https://, not ftp://");
+        assert_eq!(
+            validation_message(ftp.check().unwrap_err()),
+            "`url` must be http:// or https://, not ftp://"
+        );
         let none = UpdateWebhook { events: Some(vec![]), ..UpdateWebhook::default() };
-        assert_eq!(message(none.check().unwrap_err()), "`events` holds 1 to 32 patterns");
+        assert_eq!(validation_message(none.check().unwrap_err()), "`events` holds 1 to 32 patterns");
         let pause = UpdateWebhook { active: Some(false), ..UpdateWebhook::default() };
         assert_eq!(serde_json::to_value(&pause).unwrap(), json!({ "active": false }));
         assert_eq!(UpdateWebhook::parse(json!({ "active": false })).unwrap(), pause);
