@@ -2,12 +2,12 @@
 //!
 //! Release builds carry the files inside the executable; debug builds read them from disk,
 //! so `npm run build` is enough to see a change. Hashed assets are cached forever, the page
-//! itself never, so a new release is picked up on the next load. Text files go out gzipped to
-//! browsers that accept it, each compressed once and kept: the script is ~380 KB as built and
-//! a fifth of that gzipped, which is most of a first load on a slow link.
+//! itself never, so a new release is picked up on the next load. The build writes a brotli and
+//! a gzip copy beside each text file (`web/vite.config.ts`, `precompress`), and a browser is
+//! sent the smallest one it accepts: the script is ~480 KB as built and about a quarter of that
+//! in brotli, which is most of a first load on a slow link.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::borrow::Cow;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -25,16 +25,8 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>warroom</titl
 <code>make run</code> (or <code>npm --prefix web ci && npm --prefix web run build</code>). \
 The Socket.IO API is at <code>/socket.io/</code> and the REST API under <code>/api/</code>.</p>";
 
-/// Files smaller than this gain too little from gzip to be worth a header.
-const GZIP_FROM: usize = 1024;
-
-/// Gzipped copies by path and content hash, made on first request. Bounded by the dashboard's
-/// own files (a debug build that reads a rebuilt file adds one entry per build). The lock is
-/// held for lookups and inserts only, never while compressing.
-static GZIPPED: LazyLock<Mutex<HashMap<GzipKey, Bytes>>> = LazyLock::new(Default::default);
-
-/// A file's path and the SHA-256 of its content.
-type GzipKey = (String, [u8; 32]);
+/// The compressed copies the build writes, smallest first: (content coding, file suffix).
+const ENCODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
 
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     // Unknown API routes answer in the API's shape, not with the dashboard.
@@ -42,84 +34,79 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
         return crate::error::AppError::NotFound(format!("No such API route: {}", uri.path()))
             .into_response();
     }
-    let gzip_ok = accepts_gzip(&headers);
     let path = uri.path().trim_start_matches('/');
-    if let Some(file) = Assets::get(path).filter(|_| !path.is_empty()) {
+    if !path.is_empty() && Assets::get(path).is_some() {
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         let cache =
             if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
         let content_type = HeaderValue::from_str(mime.as_ref())
             .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-        return file_response(path, file, content_type, cache, gzip_ok);
+        return file_response(path, content_type, cache, &headers);
     }
     if path.starts_with("assets/") {
         return StatusCode::NOT_FOUND.into_response();
     }
     // Any other path is the single-page app.
-    match Assets::get("index.html") {
-        Some(index) => file_response(
-            "index.html",
-            index,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-            "no-cache",
-            gzip_ok,
-        ),
-        None => Html(NOT_BUILT).into_response(),
+    if Assets::get("index.html").is_none() {
+        return Html(NOT_BUILT).into_response();
     }
+    file_response(
+        "index.html",
+        HeaderValue::from_static("text/html; charset=utf-8"),
+        "no-cache",
+        &headers,
+    )
 }
 
+/// `path` as stored, or its compressed copy in the first coding the browser accepts.
 fn file_response(
     path: &str,
-    file: rust_embed::EmbeddedFile,
     content_type: HeaderValue,
     cache: &'static str,
-    gzip_ok: bool,
+    headers: &HeaderMap,
 ) -> Response {
-    let compressible = is_text(&content_type) && file.data.len() >= GZIP_FROM;
-    let mut response = if gzip_ok && compressible {
-        let body = gzipped(path, &file);
-        ([(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], body).into_response()
-    } else {
-        Bytes::from(file.data.into_owned()).into_response()
+    let mut compressed = false;
+    let mut chosen = None;
+    for (coding, suffix) in ENCODINGS {
+        if let Some(file) = Assets::get(&format!("{path}{suffix}")) {
+            compressed = true;
+            if chosen.is_none() && accepts(headers, coding) {
+                chosen = Some((Some(coding), file));
+            }
+        }
+    }
+    let Some((coding, file)) = chosen.or_else(|| Assets::get(path).map(|file| (None, file))) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if compressible {
-        // Caches between us and the browser must keep the two encodings apart.
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // A release build's files are in the executable: sent from there, not copied per request.
+    let body = match file.data {
+        Cow::Borrowed(data) => Bytes::from_static(data),
+        Cow::Owned(data) => Bytes::from(data),
+    };
+    let mut response = body.into_response();
+    let out = response.headers_mut();
+    if let Some(coding) = coding {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    out.insert(header::CONTENT_TYPE, content_type);
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if compressed {
+        // Caches between us and the browser must keep the encodings apart.
+        out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }
 
-fn gzipped(path: &str, file: &rust_embed::EmbeddedFile) -> Bytes {
-    use std::io::Write;
-    let key = (path.to_owned(), file.metadata.sha256_hash());
-    if let Some(body) = GZIPPED.lock().unwrap().get(&key) {
-        return body.clone();
-    }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let body = Bytes::from(encoder.write_all(&file.data).and_then(|_| encoder.finish()).unwrap_or_default());
-    GZIPPED.lock().unwrap().insert(key, body.clone());
-    body
-}
-
-fn is_text(content_type: &HeaderValue) -> bool {
-    let t = content_type.to_str().unwrap_or("");
-    t.starts_with("text/") || t.contains("javascript") || t.contains("json") || t.contains("svg")
-}
-
-/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+/// Whether `Accept-Encoding` lists `coding` (or `*`) with a non-zero quality.
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
+        v.split(',').any(|listed| {
+            let mut parts = listed.split(';').map(str::trim);
             let name = parts.next().unwrap_or("");
             let refused = parts.any(|p| {
                 p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
             });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+            (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
         })
     })
 }
@@ -135,12 +122,15 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_used_only_when_the_browser_accepts_it() {
-        assert!(accepts_gzip(&with("gzip, deflate, br, zstd")));
-        assert!(accepts_gzip(&with("br;q=1.0, gzip;q=0.8")));
-        assert!(!accepts_gzip(&with("gzip;q=0")));
-        assert!(!accepts_gzip(&with("gzip; q=0.000")));
-        assert!(!accepts_gzip(&with("br, deflate")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+    fn a_coding_is_used_only_when_the_browser_accepts_it() {
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "gzip"));
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&with("br;q=1.0, gzip;q=0.8"), "gzip"));
+        assert!(accepts(&with("*"), "br"));
+        assert!(!accepts(&with("gzip;q=0"), "gzip"));
+        assert!(!accepts(&with("gzip; q=0.000"), "gzip"));
+        assert!(!accepts(&with("br;q=0, gzip"), "br"));
+        assert!(!accepts(&with("br, deflate"), "gzip"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
     }
 }

@@ -1,5 +1,8 @@
 import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import type { Plugin } from "vite";
 
 // During `npm run dev`, the API and the socket go to a running warroom server.
@@ -34,8 +37,42 @@ function prefetchLazyChunks(): Plugin {
   };
 }
 
+/** Text files smaller than this gain too little from compression to be worth a header. */
+const COMPRESS_FROM = 1024;
+const TEXT = /\.(html|js|mjs|css|svg|json|webmanifest|txt)$/;
+
+/**
+ * Writes a brotli (`.br`) and a gzip (`.gz`) copy beside every built text file of 1 KiB or more,
+ * at the strongest settings: the server embeds them and sends the one the browser accepts
+ * (brotli first), so it never compresses at run time and a first load gets the smallest bytes.
+ */
+function precompress(): Plugin {
+  let outDir = "dist";
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+  return {
+    name: "warroom-precompress",
+    apply: "build",
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    closeBundle() {
+      for (const path of walk(outDir).filter((p) => TEXT.test(p))) {
+        const data = readFileSync(path);
+        if (data.length < COMPRESS_FROM) continue;
+        const params = { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length };
+        writeFileSync(`${path}.br`, brotliCompressSync(data, { params }));
+        writeFileSync(`${path}.gz`, gzipSync(data, { level: 9 }));
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), prefetchLazyChunks()],
+  plugins: [react(), prefetchLazyChunks(), precompress()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -4,11 +4,11 @@
 // and the `warroom` command line for tokens.
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import { io } from 'socket.io-client';
+import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { BIN, startServer } from '../protocol/server.mjs';
 import { cli } from '../protocol/tokens.mjs';
+import { healthOnce, keyed } from './probes.mjs';
 
 export { BIN };
 
@@ -144,79 +144,45 @@ export async function rssReturn(pid, baseline) {
 // ---------------------------------------------------------------------------------------------------------------
 // Probes: what an honest client sees while the attack runs.
 
-/** GET /api/health on a new TCP connection (no keep-alive: a new visitor must get in, not only a kept socket).
- * Resolves with the latency in ms, or Infinity on an error, a non-200 answer or no answer within `timeout`. */
-export function healthOnce(url, timeout = 2000) {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const req = http.get(`${url}/api/health`, { agent: false, timeout }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? performance.now() - t0 : Infinity));
-      res.on('error', () => resolve(Infinity));
-    });
-    req.on('timeout', () => { req.destroy(); resolve(Infinity); });
-    req.on('error', () => resolve(Infinity));
-  });
-}
+export { healthOnce, keyed };
 
-/** A connected socket.io client with the team key (or `auth`), resolved on its first sync:full. */
-export function keyed(srv, { auth, timeout = 5000, ...opts } = {}) {
-  const socket = io(srv.url, {
-    auth: auth ?? { apiKey: srv.key }, transports: ['websocket'], reconnection: false, forceNew: true, timeout, ...opts,
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { socket.close(); reject(new Error('no sync:full within the deadline')); }, timeout);
-    socket.once('sync:full', () => { clearTimeout(timer); resolve(socket); });
-    socket.once('connect_error', (e) => { clearTimeout(timer); socket.close(); reject(e); });
-  });
-}
-
-/** The three probes together, every `every` ms until stop(): `/api/health` on a new connection, a keyed client's
- * `typing:start` → ack (a command that touches no disk, so the figure is the server's, not fsync's), and a new keyed
- * handshake every ten ticks (file descriptors must stay available to real clients). */
+/** The probes, in a worker thread of their own (probes.mjs): the scenario's floods cannot delay what they measure. */
 export class Probes {
   static async start(srv, every = 50) {
     const p = new Probes();
-    p.client = await keyed(srv);
-    p.health = [];
-    p.acks = [];
-    p.handshakes = { ok: 0, failed: 0 };
-    p.running = true;
-    let tick = 0;
-    p.loop = (async () => {
-      while (p.running) {
-        const t0 = performance.now();
-        const jobs = [
-          healthOnce(srv.url).then((ms) => p.health.push(ms)),
-          p.client.timeout(2000).emitWithAck('typing:start', {})
-            .then((a) => p.acks.push(a?.ok === true ? performance.now() - t0 : Infinity), () => p.acks.push(Infinity)),
-        ];
-        if (tick++ % 10 === 0) {
-          jobs.push(keyed(srv, { timeout: 3000 }).then((s) => { p.handshakes.ok++; s.close(); }, () => { p.handshakes.failed++; }));
-        }
-        await Promise.all(jobs);
-        await sleep(Math.max(0, every - (performance.now() - t0)));
-      }
-    })();
+    p.worker = new Worker(new URL('./probes.mjs', import.meta.url), { workerData: { probe: { url: srv.url, key: srv.key, every } } });
+    await p.next('ready');
     return p;
   }
-  /** Forget what was measured so far (after the idle baseline). */
-  reset() {
-    this.health = [];
-    this.acks = [];
-    this.handshakes = { ok: 0, failed: 0 };
+  /** The worker's next message of `type` (a probe that could not connect rejects). */
+  next(type) {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m) => {
+        if (m.type !== type && m.type !== 'failed') return;
+        this.worker.off('message', onMessage);
+        if (m.type === 'failed') reject(new Error(`the probes' keyed client did not connect: ${m.message}`));
+        else resolve(m);
+      };
+      this.worker.on('message', onMessage);
+    });
   }
-  summary() {
+  /** Forget what was measured so far (after the idle baseline). */
+  reset() { this.worker.postMessage('reset'); }
+  async summary() {
+    const answer = this.next('summary');
+    this.worker.postMessage('summary');
+    const { health, acks, handshakes } = (await answer).samples;
     return {
-      healthP99: percentile(this.health, 99), healthN: this.health.length,
-      ackP99: percentile(this.acks, 99), ackN: this.acks.length,
-      handshakesOk: this.handshakes.ok, handshakesFailed: this.handshakes.failed,
+      healthP99: percentile(health, 99), healthN: health.length,
+      ackP99: percentile(acks, 99), ackN: acks.length,
+      handshakesOk: handshakes.ok, handshakesFailed: handshakes.failed,
     };
   }
   async stop() {
-    this.running = false;
-    await this.loop;
-    this.client.close();
+    const stopped = this.next('stopped');
+    this.worker.postMessage('stop');
+    await stopped;
+    await this.worker.terminate();
   }
 }
 

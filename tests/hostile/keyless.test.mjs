@@ -39,7 +39,7 @@ async function flood(name, op, { concurrency = CONCURRENCY } = {}) {
   const probes = await Probes.start(srv);
   try {
     await sleep(2000); // warm-up: the probes' own allocations belong to the baseline; their figures are the idle ones
-    const idle = probes.summary();
+    const idle = await probes.summary();
     const baseline = await baselineRss(pid);
     probes.reset();
     let stop = false;
@@ -55,7 +55,7 @@ async function flood(name, op, { concurrency = CONCURRENCY } = {}) {
     }));
     const floodS = (Date.now() - t0) / 1000;
     watch.stop();
-    const during = probes.summary();
+    const during = await probes.summary();
     const ret = await rssReturn(pid, baseline);
     const s = `keyless ${name}`;
     figure(s, 'attack operations', ops);
@@ -187,7 +187,7 @@ test(`idle TCP (${IDLE_TCP}), slowloris (${SLOWLORIS}) and never-joining WebSock
   const all = [];
   try {
     await sleep(2000);
-    const idle = probes.summary();
+    const idle = await probes.summary();
     const baseline = await baselineRss(pid);
     probes.reset();
     const watch = new RssWatch(pid, baseline, () => { for (const c of all) (c.sock ?? c).destroy?.(); });
@@ -208,7 +208,7 @@ test(`idle TCP (${IDLE_TCP}), slowloris (${SLOWLORIS}) and never-joining WebSock
     const closed = all.filter((c) => c.closedAt !== null);
     const lastClose = closed.length ? (Math.max(...closed.map((c) => c.closedAt)) - t0) / 1000 : NaN;
     watch.stop();
-    const during = probes.summary();
+    const during = await probes.summary();
     for (const c of all) { if (c.closedAt === null) (c.sock ?? c).destroy?.(); }
     const ret = await rssReturn(pid, baseline);
     const s = 'keyless idle and slow connections';

@@ -1,9 +1,10 @@
 // The dashboard's files as a browser gets them: the page never cached, hashed assets cached
-// forever, text sent gzipped to a browser that accepts it (and plain to one that does not),
+// forever, text sent compressed as the build wrote it (brotli, else gzip) to a browser that
+// accepts it (and plain to one that does not),
 // and a Content-Security-Policy that lets canvas-confetti start its blob: worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { useServer, board } from './helpers.mjs';
 
@@ -23,7 +24,7 @@ function get(path, headers = {}) {
   });
 }
 
-test('the dashboard script is sent gzipped when accepted and plain otherwise, the same bytes either way', T, async () => {
+test('the dashboard script is sent in brotli or gzip when accepted and plain otherwise, the same bytes each way', T, async () => {
   const page = await get('/');
   assert.equal(page.status, 200);
   assert.equal(page.headers['cache-control'], 'no-cache');
@@ -34,16 +35,32 @@ test('the dashboard script is sent gzipped when accepted and plain otherwise, th
   assert.equal(plain.status, 200);
   assert.equal(plain.headers['content-encoding'], undefined);
   assert.match(plain.headers['cache-control'], /immutable/);
+  assert.match(plain.headers['content-type'], /javascript/);
 
-  const zipped = await get(script, { 'accept-encoding': 'gzip, deflate, br' });
-  assert.equal(zipped.status, 200);
+  const brotli = await get(script, { 'accept-encoding': 'gzip, deflate, br, zstd' });
+  assert.equal(brotli.status, 200);
+  assert.equal(brotli.headers['content-encoding'], 'br', 'brotli is preferred when both are accepted');
+  assert.match(brotli.headers.vary ?? '', /accept-encoding/i);
+  assert.match(brotli.headers['cache-control'], /immutable/);
+  assert.match(brotli.headers['content-type'], /javascript/);
+  assert.ok(brotliDecompressSync(brotli.body).equals(plain.body), 'the brotli script is the same script');
+
+  const zipped = await get(script, { 'accept-encoding': 'gzip, deflate' });
   assert.equal(zipped.headers['content-encoding'], 'gzip');
-  assert.match(zipped.headers.vary ?? '', /accept-encoding/i);
-  assert.ok(zipped.body.length * 2 < plain.body.length, `gzip shrinks the script (${zipped.body.length} of ${plain.body.length} bytes)`);
   assert.ok(gunzipSync(zipped.body).equals(plain.body), 'the gzipped script is the same script');
+  assert.ok(brotli.body.length < zipped.body.length, `brotli (${brotli.body.length} bytes) is smaller than gzip (${zipped.body.length})`);
+  assert.ok(zipped.body.length * 2 < plain.body.length, `gzip shrinks the script (${zipped.body.length} of ${plain.body.length} bytes)`);
 
-  const refused = await get(script, { 'accept-encoding': 'gzip;q=0' });
+  const refused = await get(script, { 'accept-encoding': 'br;q=0, gzip;q=0' });
   assert.equal(refused.headers['content-encoding'], undefined);
+  assert.ok(refused.body.equals(plain.body));
+
+  // A page route (the single-page app) is the same index.html, never cached.
+  const route = await get('/b/main/t/1', { 'accept-encoding': 'br' });
+  assert.equal(route.status, 200);
+  assert.equal(route.headers['cache-control'], 'no-cache');
+  const routeBody = route.headers['content-encoding'] === 'br' ? brotliDecompressSync(route.body) : route.body;
+  assert.ok(routeBody.equals(page.body));
 });
 
 test('the Content-Security-Policy allows blob: workers (confetti) and still no foreign or inline script', T, async () => {
