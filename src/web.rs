@@ -50,12 +50,7 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     if Assets::get("index.html").is_none() {
         return Html(NOT_BUILT).into_response();
     }
-    file_response(
-        "index.html",
-        HeaderValue::from_static("text/html; charset=utf-8"),
-        "no-cache",
-        &headers,
-    )
+    file_response("index.html", HeaderValue::from_static("text/html; charset=utf-8"), "no-cache", &headers)
 }
 
 /// `path` as stored, or its compressed copy in the first coding the browser accepts.
