@@ -39,7 +39,7 @@ const OVERSCAN = 3;
  * observer, which reports every new card at once after the frame's own layout; the window is then
  * corrected in a render of its own, after the card is painted.
  */
-function measuredHeight(
+export function measuredHeight(
   element: Element,
   entry: ResizeObserverEntry | undefined,
   virtualizer: Virtualizer<HTMLDivElement, Element>,
