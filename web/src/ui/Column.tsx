@@ -4,7 +4,7 @@
 import { memo, useCallback, useEffect, useMemo, useRef } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type Virtualizer } from "@tanstack/react-virtual";
 import { STATUS_LABELS, type Status, type Task } from "../protocol";
 import type { CardKeyAction } from "./types";
 import { SortableCard } from "./Card";
@@ -22,8 +22,33 @@ const WINDOW_FROM = 50;
 const ESTIMATED_CARD_PX = 88;
 /** The `.cards` list's gap (0.55rem), which the window adds between cards it has not drawn. */
 const CARD_GAP_PX = 8.8;
-/** Cards drawn beyond each edge of the viewport, so a fast scroll or a drag rarely shows a hole. */
-const OVERSCAN = 6;
+/**
+ * Cards drawn beyond each edge of the viewport, so a fast scroll or a drag rarely shows a hole
+ * (three cards are some 290 px). Every drawn card is a `useSortable` hook that renders again
+ * whenever its column's order changes or a drag starts, so each one costs every move: six a
+ * side made a keyboard move on a 1,000-card board 14–20 ms to the frame after, three 10.6.
+ */
+const OVERSCAN = 3;
+
+/**
+ * A drawn card's height, from the ResizeObserver only. The virtualiser also asks when a card is
+ * drawn (its ref), in the middle of React's commit; reading the height there forced a layout per
+ * commit, and when that height differed from the estimate, a second render and layout in the same
+ * task (a text filter drawing ~70 new cards spent 23 ms in two such layouts). Answering with what
+ * is known instead (the height measured before, else the estimate) leaves the measuring to the
+ * observer, which reports every new card at once after the frame's own layout; the window is then
+ * corrected in a render of its own, after the card is painted.
+ */
+export function measuredHeight(
+  element: Element,
+  entry: ResizeObserverEntry | undefined,
+  virtualizer: Virtualizer<HTMLDivElement, Element>,
+): number {
+  const box = entry?.borderBoxSize?.[0];
+  if (box) return box.blockSize;
+  const key = virtualizer.options.getItemKey(virtualizer.indexFromElement(element));
+  return virtualizer.itemSizeCache.get(key) ?? ESTIMATED_CARD_PX;
+}
 
 /**
  * Memoised: the board hands each column the same `tasks` array and callbacks while its cards are
@@ -61,6 +86,7 @@ export const Column = memo(function Column(props: {
     getScrollElement: () => body.current,
     getItemKey: keyOf,
     estimateSize: () => ESTIMATED_CARD_PX,
+    measureElement: measuredHeight,
     gap: CARD_GAP_PX,
     overscan: OVERSCAN,
     // Before the column is measured, assume it is as tall as the window, so the first frame
