@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import type { Plugin } from "vite";
 
@@ -48,19 +48,16 @@ const TEXT = /\.(html|js|mjs|css|svg|json|webmanifest|txt)$/;
  */
 function precompress(): Plugin {
   let outDir = "dist";
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
   return {
     name: "warroom-precompress",
     apply: "build",
     configResolved(config) {
-      outDir = config.build.outDir;
+      outDir = resolve(config.root, config.build.outDir);
     },
     closeBundle() {
-      for (const path of walk(outDir).filter((p) => TEXT.test(p))) {
+      const built = readdirSync(outDir, { recursive: true, withFileTypes: true });
+      for (const file of built.filter((f) => f.isFile() && TEXT.test(f.name))) {
+        const path = join(file.parentPath, file.name);
         const data = readFileSync(path);
         if (data.length < COMPRESS_FROM) continue;
         const params = { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length };
