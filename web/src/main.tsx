@@ -1,8 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./ui/App";
-import { loadBoard } from "./state/persist";
-import { boardToOpen, takeKeyFromUrl } from "./credentials";
+import { hasSavedBoard, loadBoard } from "./state/persist";
+import { boardToOpen, inviteInUrl, loadCredentials, takeKeyFromUrl } from "./credentials";
+import { preconnect } from "./net/connection";
 import "./ui/styles.css";
 import "./ui/cards.css";
 
@@ -12,6 +13,9 @@ function boot(): void {
   // The saved board is read in parallel with the first paint and shown as soon as it arrives.
   const board = boardToOpen();
   const cache = loadBoard(board);
+  // Signed in, and nothing saved of this board: the board will connect as it first renders.
+  const { apiKey, name } = loadCredentials();
+  if (apiKey && name && !inviteInUrl() && !hasSavedBoard(board)) preconnect();
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
       <App board={board} cache={cache} />

@@ -1,6 +1,6 @@
 //! Owns the server's base URL, the Socket.IO client and the REST calls; components never build URLs.
 
-import { io, type Socket } from "socket.io-client";
+import { Manager, type ManagerOptions, type Socket } from "socket.io-client";
 import type {
   AcceptedInvite,
   Agent,
@@ -38,9 +38,40 @@ export type WarroomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  */
 export const SERVER_URL: string = (import.meta.env.VITE_SERVER_URL as string | undefined) || window.location.origin;
 
+/** The connection's settings; `auth` is the socket's, per board (see `openSocket`). */
+const CONNECTION: Partial<ManagerOptions> = {
+  // WebSocket first; when a proxy blocks it, Socket.IO falls back to long-polling.
+  transports: ["websocket", "polling"],
+  tryAllTransports: true,
+  reconnectionDelay: 400,
+  reconnectionDelayMax: 2500,
+  randomizationFactor: 0.3,
+  timeout: 5000,
+  autoConnect: false,
+};
+
+/** A connection opened before the page rendered, for the first socket to take (`preconnect`). */
+let early: Manager | null = null;
+
+/**
+ * Opens the connection before the page renders, when its first board connects at once (nothing
+ * saved to restore first): in a new browser profile the first WebSocket takes some 100 ms to
+ * open, which then overlaps the first render instead of following it. Nothing reaches the
+ * page before `openSocket` takes it: the board is joined (and its events sent) only when a socket
+ * connects. A failed attempt is not retried here; the socket's own `connect` tries again and
+ * reports it. Only when the page will open a socket within moments: the server closes a
+ * connection that joins nothing within 2 s, and this one would then reconnect on its own.
+ */
+export function preconnect(): void {
+  early ??= new Manager(SERVER_URL, CONNECTION);
+  early.open(() => {});
+}
+
 /** A socket on `board`; another board is another socket (SPEC: a client switches by reconnecting). */
 export function openSocket(creds: Credentials, board: string, lastSeq: () => number | undefined): WarroomSocket {
-  return io(SERVER_URL, {
+  const manager = early ?? new Manager(SERVER_URL, CONNECTION);
+  early = null;
+  return manager.socket("/", {
     // A function, so every reconnect sends the sequence number it has reached (gap-free resume).
     auth: (cb) => {
       const auth: HandshakeAuth = { apiKey: creds.apiKey, name: creds.name, board };
@@ -48,14 +79,6 @@ export function openSocket(creds: Credentials, board: string, lastSeq: () => num
       if (seq !== undefined) auth.lastSeq = seq;
       cb(auth as unknown as object);
     },
-    // WebSocket first; when a proxy blocks it, Socket.IO falls back to long-polling.
-    transports: ["websocket", "polling"],
-    tryAllTransports: true,
-    reconnectionDelay: 400,
-    reconnectionDelayMax: 2500,
-    randomizationFactor: 0.3,
-    timeout: 5000,
-    autoConnect: false,
   });
 }
 

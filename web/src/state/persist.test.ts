@@ -2,7 +2,7 @@ import "fake-indexeddb/auto";
 import { openDB } from "idb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BoardInfo, Task } from "../protocol";
-import { clearBoards, forgetBoard, loadBoard, saveBoard } from "./persist";
+import { clearBoards, forgetBoard, hasSavedBoard, loadBoard, saveBoard } from "./persist";
 import type { CachedBoard } from "./reducer";
 
 function task(id: number, title: string, board: string): Task {
@@ -49,6 +49,47 @@ describe("the IndexedDB copy of each board", () => {
     expect(loaded?.tasks[0].title).toBe("Saved");
     expect(loaded?.seq).toBe(5);
     expect(loaded?.pending[0].opId).toBe("o1");
+  });
+
+  it("marks the boards it holds a copy of where a page reads it at once, until forgotten", async () => {
+    const stored = new Map<string, string>();
+    vi.stubGlobal("localStorage", {
+      get length() {
+        return stored.size;
+      },
+      key: (i: number) => [...stored.keys()][i] ?? null,
+      getItem: (k: string) => stored.get(k) ?? null,
+      setItem: (k: string, v: string) => stored.set(k, String(v)),
+      removeItem: (k: string) => stored.delete(k),
+    });
+    stored.set("warroom.name", "Adam");
+    try {
+      expect(hasSavedBoard("main")).toBe(false);
+      await saveBoard(copyOf("main", [task(1, "On main", "main")], 1));
+      await saveBoard(copyOf("web", [task(2, "On web", "web")], 1));
+      expect([hasSavedBoard("main"), hasSavedBoard("web"), hasSavedBoard("ops")]).toEqual([true, true, false]);
+      await forgetBoard("web");
+      expect([hasSavedBoard("main"), hasSavedBoard("web")]).toEqual([true, false]);
+      await clearBoards();
+      expect(hasSavedBoard("main")).toBe(false);
+      // Only the marks go: the name (and key) stay for whoever signs in next.
+      expect(stored.get("warroom.name")).toBe("Adam");
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("answers that a copy may exist when the browser refuses storage, so the page waits for it", () => {
+    vi.stubGlobal("localStorage", {
+      getItem: () => {
+        throw new DOMException("denied", "SecurityError");
+      },
+    });
+    try {
+      expect(hasSavedBoard("main")).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("keeps every board apart: saving one board leaves the others' copies as they were", async () => {

@@ -33,6 +33,41 @@ function db(): Promise<IDBPDatabase> {
   return dbPromise;
 }
 
+/**
+ * Which boards have a saved copy, kept where a page reads it at once: in a new browser profile,
+ * opening IndexedDB takes 150-200 ms (Chromium creates the database), and a page with nothing
+ * saved (no queue to send first, no seq to resume from) connects without waiting for it.
+ */
+const SAVED_MARK = "warroom.saved:";
+
+/** Whether `board` may have a saved copy; when storage cannot tell, it may (the page waits for it). */
+export function hasSavedBoard(board: string): boolean {
+  try {
+    return localStorage.getItem(SAVED_MARK + board) !== null;
+  } catch {
+    return true;
+  }
+}
+
+function markSaved(board: string, saved: boolean): void {
+  try {
+    if (saved) localStorage.setItem(SAVED_MARK + board, "1");
+    else localStorage.removeItem(SAVED_MARK + board);
+  } catch {
+    /* the mark only saves waiting; without it the page waits for IndexedDB */
+  }
+}
+
+function forgetMarks(): void {
+  try {
+    const keys: string[] = [];
+    for (let i = 0; i < localStorage.length; i++) keys.push(localStorage.key(i) ?? "");
+    for (const key of keys) if (key.startsWith(SAVED_MARK)) localStorage.removeItem(key);
+  } catch {
+    /* see markSaved */
+  }
+}
+
 /** The entry of one board; board ids are slugs, so they cannot collide with the legacy key. */
 function keyOf(board: string): string {
   return `board:${board}`;
@@ -137,6 +172,7 @@ export async function saveBoard(copy: CachedBoard, saved?: readonly Task[]): Pro
     }
     for (const task of changed) stored.put(task, [board, task.id]);
     await tx.done;
+    markSaved(board, true);
     return true;
   } catch {
     /* see loadBoard */
@@ -153,6 +189,7 @@ export async function forgetBoard(board: string): Promise<void> {
       tx.objectStore(TASKS).delete(tasksOf(board)),
       tx.done,
     ]);
+    markSaved(board, false);
   } catch {
     /* see loadBoard */
   }
@@ -163,6 +200,7 @@ export async function clearBoards(): Promise<void> {
   try {
     const tx = (await db()).transaction([STORE, TASKS], "readwrite");
     await Promise.all([tx.objectStore(STORE).clear(), tx.objectStore(TASKS).clear(), tx.done]);
+    forgetMarks();
   } catch {
     /* see loadBoard */
   }

@@ -1,7 +1,7 @@
 //! The top of the app: the invite or key screen until the person is known, then the dashboard
 //! of one board at a time.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import confetti from "canvas-confetti";
 import {
   boardInHistory,
@@ -15,7 +15,7 @@ import {
 import { api, type Credentials } from "../net/connection";
 import { isRole, MAIN_BOARD, type BoardInfo } from "../protocol";
 import { initialState, type CachedBoard } from "../state/reducer";
-import { clearBoards, loadBoard } from "../state/persist";
+import { clearBoards, hasSavedBoard, loadBoard } from "../state/persist";
 import { createStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { SyncEngine } from "../sync/engine";
@@ -220,7 +220,9 @@ function Session(props: {
     // The address names this board, so a copied link opens it; the next visit starts here too.
     rememberBoard(opened.board);
   }, [opened.board]);
-  useEffect(() => {
+  // A layout effect: the socket opens in the commit of the first render, while the browser lays
+  // out and paints the empty board, rather than after that paint.
+  useLayoutEffect(() => {
     // The saved board (and queue) is restored before connecting, so the queued changes are sent
     // first and in order. A stuck IndexedDB holds the connection back for 2 s at most; if it
     // answers later, its queue is still merged in and sent.
@@ -233,6 +235,8 @@ function Session(props: {
       }
     };
     const timer = setTimeout(start, 2000);
+    // Nothing saved for this board (a first visit): nothing to send first, no seq to resume from.
+    if (!hasSavedBoard(opened.board)) start();
     void opened.cache.then((saved) => {
       if (!active) return;
       if (saved) store.dispatch({ type: "hydrate", cache: saved });
