@@ -45,10 +45,12 @@ let cardViewModule: Promise<CardViewModule> | null = null;
  * The card view (with markdown-it, the comments and the history) is a chunk of its own: the board
  * does not need it to show, and parsing it made every load slower. index.html names the chunk
  * (`rel="prefetch"`, see vite.config.ts), so the service worker keeps it for offline use.
- * Loaded once, when the page is first idle, or at once if a card is opened before that. Not
+ * Loaded once, when the page is first idle after the board is shown (`shown`), or at once if a
+ * card is opened before that. Evaluating it takes some 50 ms (markdown-it builds its tables):
+ * idle while the page waited for its first sync, it held that sync back by as much. Not
  * `React.lazy`: a Suspense boundary holds back what it reveals by up to 300 ms.
  */
-function useCardView(wanted: boolean, close: () => void): CardViewModule["EditDialog"] | null {
+function useCardView(wanted: boolean, shown: boolean, close: () => void): CardViewModule["EditDialog"] | null {
   const [loaded, setLoaded] = useState<CardViewModule | null>(null);
   useEffect(() => {
     if (loaded) return;
@@ -73,6 +75,7 @@ function useCardView(wanted: boolean, close: () => void): CardViewModule["EditDi
         live = false;
       };
     }
+    if (!shown) return;
     const idle = typeof requestIdleCallback === "function";
     const handle = idle ? requestIdleCallback(load, { timeout: 3000 }) : window.setTimeout(load, 1000);
     return () => {
@@ -80,7 +83,7 @@ function useCardView(wanted: boolean, close: () => void): CardViewModule["EditDi
       if (idle) cancelIdleCallback(handle);
       else window.clearTimeout(handle);
     };
-  }, [wanted, loaded, close]);
+  }, [wanted, shown, loaded, close]);
   return loaded?.EditDialog ?? null;
 }
 
@@ -142,6 +145,7 @@ export function Board(props: {
   const [deleting, setDeleting] = useState<number | null>(null);
   const EditDialog = useCardView(
     editing !== null,
+    useStore(store, (s) => s.synced || s.savedAt !== null),
     useCallback(() => setEditing(null), [setEditing]),
   );
   const [focusId, setFocusId] = useState<number | null>(null);

@@ -51,6 +51,32 @@ export function measuredHeight(
 }
 
 /**
+ * The column's height, from a ResizeObserver only. The virtualiser's own way reads it at once
+ * when a column starts windowing, in the middle of React's commit: on a board's first render
+ * with cards, a forced layout of the whole board (20-40 ms at 1,000 cards), and when the height
+ * differed from `initialRect`, a second render and layout in the same task before anything was
+ * painted. The observer reports it after the frame's own layout; until then the window assumes
+ * `initialRect`, and a different height corrects it in a render of its own, after that paint.
+ */
+export function observedRect(
+  virtualizer: Virtualizer<HTMLDivElement, Element>,
+  report: (rect: { width: number; height: number }) => void,
+): (() => void) | undefined {
+  const element = virtualizer.scrollElement;
+  if (!element) return undefined;
+  // Without an observer (old browsers, unit tests), the one way left is to read it now.
+  const read = () => report({ width: element.clientWidth, height: element.clientHeight });
+  if (typeof ResizeObserver === "undefined") {
+    read();
+    return undefined;
+  }
+  // The observer fires once the layout is done, so reading the size there forces nothing.
+  const observer = new ResizeObserver(read);
+  observer.observe(element);
+  return () => observer.disconnect();
+}
+
+/**
  * Memoised: the board hands each column the same `tasks` array and callbacks while its cards are
  * unchanged, so a change in one column renders that column only. A card's lock and "saving" marks
  * are read by the card itself, for the same reason.
@@ -81,12 +107,16 @@ export const Column = memo(function Column(props: {
   // while the cards are the same spares the window a recount on every scroll.
   const keyOf = useCallback((index: number) => tasks[index].id, [tasks]);
   const virtualizer = useVirtualizer({
-    enabled: windowed,
-    count: tasks.length,
+    // Watching the column from its first render, even while it is short or empty (a board
+    // before its first sync): starting to watch reads the column's layout at once (its scroll
+    // position and height, in React's commit), which costs little on an empty board and 30 ms
+    // on a board that has just drawn its cards. Its window counts only the cards of a long column.
+    count: windowed ? tasks.length : 0,
     getScrollElement: () => body.current,
     getItemKey: keyOf,
     estimateSize: () => ESTIMATED_CARD_PX,
     measureElement: measuredHeight,
+    observeElementRect: observedRect,
     gap: CARD_GAP_PX,
     overscan: OVERSCAN,
     // Before the column is measured, assume it is as tall as the window, so the first frame
