@@ -55,9 +55,12 @@ export function freePort() {
   });
 }
 
-export function requireTools() {
+/** `bins`: the server builds the run starts (a benchmark may compare several). */
+export function requireTools(bins = [SERVER_BIN]) {
   const missing = [];
-  if (!existsSync(SERVER_BIN)) missing.push(`the warroom binary at ${SERVER_BIN} (cargo build, or set WARROOM_BIN)`);
+  for (const bin of bins) {
+    if (!existsSync(bin)) missing.push(`the warroom binary at ${bin} (cargo build, or set WARROOM_BIN)`);
+  }
   if (!existsSync(CHROMIUM)) missing.push(`Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   if (!existsSync(join(WEB_DIR, "dist", "index.html"))) missing.push("the built dashboard in web/dist (npm run build)");
   if (missing.length) throw new Error(`Cannot run the end-to-end tests without ${missing.join("; ")}`);
@@ -65,9 +68,13 @@ export function requireTools() {
 
 /** One warroom server with its own temp database; can be stopped and started again on the same port. */
 export class WarroomServer {
-  /** `env`: extra environment for the server, e.g. `{ RATE_LIMIT: "0" }` to seed a big board fast. */
-  constructor({ env = {} } = {}) {
+  /**
+   * `env`: extra environment for the server, e.g. `{ RATE_LIMIT: "0" }` to seed a big board fast.
+   * `bin`: another build than WARROOM_BIN's (a benchmark comparing two).
+   */
+  constructor({ env = {}, bin = SERVER_BIN } = {}) {
     this.env = env;
+    this.bin = bin;
     this.dir = mkdtempSync(join(tmpdir(), "warroom-e2e-"));
     this.key = `e2e-key-${Math.random().toString(36).slice(2)}`;
     this.port = 0;
@@ -82,9 +89,9 @@ export class WarroomServer {
   async start() {
     if (!this.port) this.port = await freePort();
     const args = ["serve", "--host", "127.0.0.1", "--port", String(this.port), "--db", join(this.dir, "tasks.db")];
-    const script = /\.(mjs|js)$/.test(SERVER_BIN);
+    const script = /\.(mjs|js)$/.test(this.bin);
     const log = createWriteStream(this.logPath, { flags: "a" });
-    this.child = spawn(script ? process.execPath : SERVER_BIN, script ? [SERVER_BIN, ...args] : args, {
+    this.child = spawn(script ? process.execPath : this.bin, script ? [this.bin, ...args] : args, {
       cwd: resolve(WEB_DIR, ".."),
       env: { ...process.env, WAAAH_API_KEY: this.key, RUST_LOG: process.env.RUST_LOG ?? "info", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -104,7 +111,7 @@ export class WarroomServer {
     const page = await (await fetch(`${this.url}/`)).text();
     if (!page.includes('<div id="root">')) {
       throw new Error(
-        `${SERVER_BIN} answers / without the dashboard: it must serve web/dist (in a debug build, the ` +
+        `${this.bin} answers / without the dashboard: it must serve web/dist (in a debug build, the ` +
           `web/dist beside the Cargo.toml it was built from). Run npm run build, then rebuild the binary.`,
       );
     }

@@ -1,0 +1,120 @@
+// A first visit to a board of CARDS cards (default 1,000), timed in headless Chromium: each load
+// in a browser profile of its own (empty IndexedDB, empty HTTP cache), from navigation start to
+// the first frame of a usable board (as board-1000.mjs's firstLoadMs). With several builds, one
+// seeded server each, their loads taking turns, so a machine that slows down or speeds up
+// meanwhile weighs on every build alike.
+// Usage: node bench/first-load.mjs [runs] [binary ...]   (default: WARROOM_BIN's build)
+// Prints, per build, the median and the 90th percentile of each step, one JSON line each:
+//   socketMs   the page creates its WebSocket       openMs   the WebSocket is open
+//   syncMs     `sync:full` reaches the page          paintedMs   the usable board is painted
+
+import { resolve } from "node:path";
+import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
+
+const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
+const CARDS = Number(process.env.CARDS ?? 1000);
+const RUNS = Number(process.argv[2] ?? 10);
+const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
+
+/** In the page, before its scripts: signed in, and when its first WebSocket opens and what it receives. */
+function instrument([key, name]) {
+  localStorage.setItem("warroom.apiKey", key);
+  localStorage.setItem("warroom.name", name);
+  const Native = window.WebSocket;
+  window.__socket = null;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      if (window.__socket) return;
+      const seen = { made: performance.now(), open: NaN, sync: NaN };
+      window.__socket = seen;
+      this.addEventListener("open", () => (seen.open = performance.now()));
+      this.addEventListener("message", (e) => {
+        if (Number.isNaN(seen.sync) && typeof e.data === "string" && e.data.startsWith('42["sync:full"')) {
+          seen.sync = performance.now();
+        }
+      });
+    }
+  };
+}
+
+/** In the page: performance.now() at the first frame where every column shows its count and first cards. */
+function paintedWith(count) {
+  return new Promise((resolve) => {
+    const ready = () => {
+      const columns = Array.from(document.querySelectorAll('[data-testid^="column-"][data-status]'));
+      if (columns.length === 0) return false;
+      let total = 0;
+      for (const column of columns) {
+        const n = Number(column.querySelector('[data-testid^="count-"]')?.textContent ?? NaN);
+        if (n > 0 && !column.querySelector('[data-testid="card"]')) return false;
+        total += n;
+      }
+      return total >= count;
+    };
+    const check = () => {
+      if (ready()) requestAnimationFrame(() => resolve(performance.now()));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+
+const quantile = (xs, q) => {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(s.length * q))]) : NaN;
+};
+
+async function main() {
+  requireTools(BINS);
+  const servers = [];
+  try {
+    const seed = Array.from({ length: CARDS }, (_, i) => ({
+      title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
+      status: STATUSES[i % STATUSES.length],
+      assignee: i % 3 === 0 ? "Adam" : null,
+      description: i % 4 === 0 ? "Some context for whoever picks this up." : "",
+    }));
+    for (const bin of BINS) {
+      const server = new WarroomServer({ env: { RATE_LIMIT: "0" }, bin });
+      servers.push(server);
+      await server.start();
+      await server.createTasks(seed);
+    }
+    const loads = BINS.map(() => []);
+    for (let run = 0; run < RUNS; run++) {
+      for (let b = 0; b < BINS.length; b++) {
+        const person = await new Person("Adam").launch();
+        try {
+          await person.page.addInitScript(instrument, [servers[b].key, "Adam"]);
+          await person.page.goto(servers[b].url);
+          const painted = await person.page.evaluate(paintedWith, CARDS);
+          const socket = await person.page.evaluate(() => window.__socket);
+          loads[b].push({ painted, ...socket });
+          if (person.errors.length) throw new Error(`page errors: ${person.errors.join("; ")}`);
+        } finally {
+          await person.close();
+        }
+      }
+    }
+    for (let b = 0; b < BINS.length; b++) {
+      const out = { bin: BINS[b], cards: CARDS, runs: RUNS };
+      for (const [name, key] of [
+        ["socket", "made"],
+        ["open", "open"],
+        ["sync", "sync"],
+        ["painted", "painted"],
+      ]) {
+        const xs = loads[b].map((load) => load[key]);
+        out[`${name}Ms`] = quantile(xs, 0.5);
+        out[`${name}P90Ms`] = quantile(xs, 0.9);
+      }
+      out.paintedAll = loads[b].map((load) => Math.round(load.painted));
+      console.log(JSON.stringify(out));
+    }
+  } finally {
+    for (const server of servers) await server.dispose();
+  }
+}
+
+await main();
