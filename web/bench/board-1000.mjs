@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
+import { paintedWith } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -71,32 +72,6 @@ function instrument() {
       }
     };
   }
-}
-
-/**
- * In the page: resolves with performance.now() at the first frame of a usable board: the column
- * counts add up to `count` and every column that has cards shows its first ones. (A column draws
- * only the cards near its viewport, so "every card in the DOM" is no longer what a person waits for.)
- */
-function paintedWith(count) {
-  return new Promise((resolve) => {
-    const ready = () => {
-      const columns = Array.from(document.querySelectorAll('[data-testid^="column-"][data-status]'));
-      if (columns.length === 0) return false;
-      let total = 0;
-      for (const column of columns) {
-        const n = Number(column.querySelector('[data-testid^="count-"]')?.textContent ?? NaN);
-        if (n > 0 && !column.querySelector('[data-testid="card"]')) return false;
-        total += n;
-      }
-      return total >= count;
-    };
-    const check = () => {
-      if (ready()) requestAnimationFrame(() => resolve(performance.now()));
-      else requestAnimationFrame(check);
-    };
-    check();
-  });
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import { resolve } from "node:path";
 import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { paintedWith } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -36,28 +37,6 @@ function instrument([key, name]) {
       });
     }
   };
-}
-
-/** In the page: performance.now() at the first frame where every column shows its count and first cards. */
-function paintedWith(count) {
-  return new Promise((resolve) => {
-    const ready = () => {
-      const columns = Array.from(document.querySelectorAll('[data-testid^="column-"][data-status]'));
-      if (columns.length === 0) return false;
-      let total = 0;
-      for (const column of columns) {
-        const n = Number(column.querySelector('[data-testid^="count-"]')?.textContent ?? NaN);
-        if (n > 0 && !column.querySelector('[data-testid="card"]')) return false;
-        total += n;
-      }
-      return total >= count;
-    };
-    const check = () => {
-      if (ready()) requestAnimationFrame(() => resolve(performance.now()));
-      else requestAnimationFrame(check);
-    };
-    check();
-  });
 }
 
 const quantile = (xs, q) => {
