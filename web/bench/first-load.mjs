@@ -45,7 +45,7 @@ const quantile = (xs, q) => {
 };
 
 async function main() {
-  requireTools(BINS);
+  requireTools({ bins: BINS });
   const servers = [];
   try {
     const seed = Array.from({ length: CARDS }, (_, i) => ({

@@ -55,8 +55,11 @@ export function freePort() {
   });
 }
 
-/** `bins`: the server builds the run starts (a benchmark may compare several). */
-export function requireTools(bins = [SERVER_BIN]) {
+/**
+ * `bins`: the server builds the run starts (a benchmark may compare several). An object, as
+ * node:test passes a hook its context: `before(requireTools)`.
+ */
+export function requireTools({ bins = [SERVER_BIN] } = {}) {
   const missing = [];
   for (const bin of bins) {
     if (!existsSync(bin)) missing.push(`the warroom binary at ${bin} (cargo build, or set WARROOM_BIN)`);

@@ -100,6 +100,15 @@ describe("the credential's role", () => {
     expect(page.href).toBe("http://w.test/");
     expect(loadCredentials().role).toBe("admin");
   });
+
+  it("is admin for a team key saved without one (before roles were kept), unknown for such a token", () => {
+    openPage("http://w.test/");
+    localStorage.setItem("warroom.apiKey", "team");
+    localStorage.setItem("warroom.name", "Adam");
+    expect(loadCredentials()).toEqual({ apiKey: "team", name: "Adam", role: "admin" });
+    localStorage.setItem("warroom.apiKey", "wr_a_b");
+    expect(loadCredentials().role).toBeNull();
+  });
 });
 
 describe("the open card in the address", () => {

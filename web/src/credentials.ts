@@ -14,7 +14,10 @@ const TOKEN_PREFIX = "wr_";
 export function loadCredentials(): { apiKey: string | null; name: string | null; role: Role | null } {
   try {
     const role = localStorage.getItem(ROLE);
-    return { apiKey: localStorage.getItem(KEY), name: localStorage.getItem(NAME), role: isRole(role) ? role : null };
+    const apiKey = localStorage.getItem(KEY);
+    // A team key saved before roles were kept is admin all the same: no need to ask the server.
+    const known = isRole(role) ? role : apiKey ? roleOfKey(apiKey) : null;
+    return { apiKey, name: localStorage.getItem(NAME), role: known };
   } catch {
     return { apiKey: null, name: null, role: null };
   }
