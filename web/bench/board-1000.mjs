@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
-import { paintedWith } from "./probes.mjs";
+import { paintedWith, signedIn } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -164,12 +164,6 @@ function openCard([id, count]) {
     document.querySelector(`[data-task-id="${id}"]`).click();
     check();
   });
-}
-
-/** In the page, before its scripts: signed in as a returning person would be, with no board saved. */
-function signedIn([key, name]) {
-  localStorage.setItem("warroom.apiKey", key);
-  localStorage.setItem("warroom.name", name);
 }
 
 async function longTasksSince(page, since) {

@@ -10,17 +10,15 @@
 
 import { resolve } from "node:path";
 import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
-import { paintedWith } from "./probes.mjs";
+import { paintedWith, signedIn } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
 const RUNS = Number(process.argv[2] ?? 10);
 const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
 
-/** In the page, before its scripts: signed in, and when its first WebSocket opens and what it receives. */
-function instrument([key, name]) {
-  localStorage.setItem("warroom.apiKey", key);
-  localStorage.setItem("warroom.name", name);
+/** In the page, before its scripts: when its first WebSocket opens and what it receives. */
+function instrument() {
   const Native = window.WebSocket;
   window.__socket = null;
   window.WebSocket = class extends Native {
@@ -65,7 +63,8 @@ async function main() {
       for (let b = 0; b < BINS.length; b++) {
         const person = await new Person("Adam").launch();
         try {
-          await person.page.addInitScript(instrument, [servers[b].key, "Adam"]);
+          await person.page.addInitScript(signedIn, [servers[b].key, "Adam"]);
+          await person.page.addInitScript(instrument);
           await person.page.goto(servers[b].url);
           const painted = await person.page.evaluate(paintedWith, CARDS);
           const socket = await person.page.evaluate(() => window.__socket);

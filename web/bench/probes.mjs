@@ -25,3 +25,9 @@ export function paintedWith(count) {
     check();
   });
 }
+
+/** In the page, before its scripts: signed in as a returning person would be, with no board saved. */
+export function signedIn([key, name]) {
+  localStorage.setItem("warroom.apiKey", key);
+  localStorage.setItem("warroom.name", name);
+}

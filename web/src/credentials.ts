@@ -23,6 +23,12 @@ export function loadCredentials(): { apiKey: string | null; name: string | null;
   }
 }
 
+/** The saved credential when it is complete (a key and a name): the board opens with it, no entry screen. */
+export function savedCredentials(): Credentials | null {
+  const saved = loadCredentials();
+  return saved.apiKey && saved.name ? { apiKey: saved.apiKey, name: saved.name, role: saved.role } : null;
+}
+
 export function saveCredentials(creds: Credentials): void {
   try {
     localStorage.setItem(KEY, creds.apiKey);

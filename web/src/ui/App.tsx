@@ -9,6 +9,7 @@ import {
   forgetKey,
   inviteInUrl,
   loadCredentials,
+  savedCredentials,
   rememberBoard,
   saveCredentials,
 } from "../credentials";
@@ -44,10 +45,7 @@ interface OpenBoard {
 export function App(props: { board: string; cache: Promise<CachedBoard | null> }) {
   const [opened, setOpened] = useState<OpenBoard>({ board: props.board, cache: props.cache, boards: [] });
   const [invite, setInvite] = useState(inviteInUrl);
-  const [creds, setCreds] = useState<Credentials | null>(() => {
-    const saved = loadCredentials();
-    return saved.apiKey && saved.name ? { apiKey: saved.apiKey, name: saved.name, role: saved.role } : null;
-  });
+  const [creds, setCreds] = useState<Credentials | null>(savedCredentials);
   const [authError, setAuthError] = useState<string | null>(null);
 
   useEffect(() => {

@@ -143,9 +143,11 @@ export function Board(props: {
   const [drag, setDragState] = useState<DragSession | null>(null);
   const refusedDrag = useRef<number | null>(null);
   const [deleting, setDeleting] = useState<number | null>(null);
+  // Shown: from the server, or from the copy saved on this device.
+  const boardShown = useStore(store, (s) => s.synced || s.savedAt !== null);
   const EditDialog = useCardView(
     editing !== null,
-    useStore(store, (s) => s.synced || s.savedAt !== null),
+    boardShown,
     useCallback(() => setEditing(null), [setEditing]),
   );
   const [focusId, setFocusId] = useState<number | null>(null);
