@@ -24,11 +24,3 @@ function boot(): void {
 }
 
 boot();
-
-// The app shell is kept by a service worker so the board still opens while the server is away.
-// Browsers allow it on https and on localhost; elsewhere the page simply needs the server.
-if (import.meta.env.PROD && "serviceWorker" in navigator && window.isSecureContext) {
-  window.addEventListener("load", () => {
-    navigator.serviceWorker.register("/sw.js").catch(() => {});
-  });
-}

@@ -33,7 +33,8 @@ import { canWrite, useApp } from "./appContext";
 import { CardView, noteDragEnd } from "./Card";
 import { Column } from "./Column";
 import { ConfirmDelete } from "./ConfirmDelete";
-import { useNow } from "./util";
+import { useNow, whenIdle } from "./util";
+import { keepShellOffline } from "../net/shell";
 import type { CardKeyAction } from "./types";
 
 type Ids = Record<Status, number[]>;
@@ -76,12 +77,10 @@ function useCardView(wanted: boolean, shown: boolean, close: () => void): CardVi
       };
     }
     if (!shown) return;
-    const idle = typeof requestIdleCallback === "function";
-    const handle = idle ? requestIdleCallback(load, { timeout: 3000 }) : window.setTimeout(load, 1000);
+    const cancel = whenIdle(load);
     return () => {
       live = false;
-      if (idle) cancelIdleCallback(handle);
-      else window.clearTimeout(handle);
+      cancel();
     };
   }, [wanted, shown, loaded, close]);
   return loaded?.EditDialog ?? null;
@@ -145,6 +144,9 @@ export function Board(props: {
   const [deleting, setDeleting] = useState<number | null>(null);
   // Shown: from the server, or from the copy saved on this device.
   const boardShown = useStore(store, (s) => s.synced || s.savedAt !== null);
+  // The service worker fetches the whole app shell again as it installs: on a first visit, in
+  // the middle of the board's handshake; once the board is shown, it waits for nobody.
+  useEffect(() => (boardShown ? whenIdle(keepShellOffline) : undefined), [boardShown]);
   const EditDialog = useCardView(
     editing !== null,
     boardShown,

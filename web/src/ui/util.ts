@@ -3,6 +3,19 @@
 import { useEffect, useState } from "react";
 import { STATUS_LABELS, type Status } from "../protocol";
 
+/**
+ * Runs `work` when the page is next idle (at the latest after `timeoutMs`); returns what cancels
+ * it. For work a person is not waiting for, so it stays out of the way of what they are.
+ */
+export function whenIdle(work: () => void, timeoutMs = 3000): () => void {
+  if (typeof requestIdleCallback === "function") {
+    const handle = requestIdleCallback(work, { timeout: timeoutMs });
+    return () => cancelIdleCallback(handle);
+  }
+  const handle = window.setTimeout(work, Math.min(timeoutMs, 1000));
+  return () => window.clearTimeout(handle);
+}
+
 export function timeAgo(iso: string | null | undefined, now: number): string {
   if (!iso) return "";
   const then = Date.parse(iso);
