@@ -1,7 +1,7 @@
 //! The filter bar above the board: text, label, assignee and due date, applied as they change
 //! and remembered per board on this device.
 
-import { useDeferredValue, useMemo } from "react";
+import { useMemo } from "react";
 import { isFiltering, NO_FILTER, UNASSIGNED, type CardFilter, type DueFilter } from "../state/filters";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
@@ -20,9 +20,7 @@ export function Filters(props: { filter: CardFilter; onChange: (filter: CardFilt
   const { store } = useApp();
   const { filter, onChange } = props;
   const labels = useBoardLabels();
-  // Deferred: the list of assignees walks every card, which a card moved or the board's first
-  // sync need not wait for; the list follows in a render of its own, after the board's.
-  const tasks = useDeferredValue(useStore(store, (s) => s.tasks));
+  const tasks = useStore(store, (s) => s.tasks);
   const assignees = useMemo(() => {
     const names = new Map<string, string>();
     for (const t of Object.values(tasks)) if (t.assignee) names.set(t.assignee.toLowerCase(), t.assignee);

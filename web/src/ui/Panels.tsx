@@ -1,7 +1,7 @@
 //! The side panels: who is online, what the agents are doing or waiting for, and the live
 //! activity feed.
 
-import { useDeferredValue, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import type { ActivityEntry } from "../protocol";
 import { agentRows } from "../state/graph";
 import { selectVisibleTasks } from "../state/reducer";
@@ -64,9 +64,7 @@ export function PeoplePanel() {
 export function AgentsPanel(props: { onOpen: (taskId: number) => void }) {
   const { store } = useApp();
   const agents = useStore(store, (s) => s.agents);
-  // Deferred: finding the cards agents hold walks every card, which a card moved or the board's
-  // first sync need not wait for; the panel follows in a render of its own, after the board's.
-  const tasks = useDeferredValue(useStore(store, selectVisibleTasks));
+  const tasks = useStore(store, selectVisibleTasks);
   const waiting = useStore(store, (s) => s.waiting);
   // Every second: the lease countdowns.
   const now = useNow(1000);
