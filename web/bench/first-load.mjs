@@ -9,10 +9,10 @@
 //   syncMs     `sync:full` reaches the page          paintedMs   the usable board is painted
 
 import { resolve } from "node:path";
-import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { Person, SERVER_BIN, requireTools } from "../e2e/harness.mjs";
+import { quantile, startBuilds } from "./builds.mjs";
 import { paintedWith, signedIn } from "./probes.mjs";
 
-const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
 const RUNS = Number(process.argv[2] ?? 10);
 const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
@@ -37,27 +37,11 @@ function instrument() {
   };
 }
 
-const quantile = (xs, q) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(s.length * q))]) : NaN;
-};
-
 async function main() {
   requireTools({ bins: BINS });
   const servers = [];
   try {
-    const seed = Array.from({ length: CARDS }, (_, i) => ({
-      title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
-      status: STATUSES[i % STATUSES.length],
-      assignee: i % 3 === 0 ? "Adam" : null,
-      description: i % 4 === 0 ? "Some context for whoever picks this up." : "",
-    }));
-    for (const bin of BINS) {
-      const server = new WarroomServer({ env: { RATE_LIMIT: "0" }, bin });
-      servers.push(server);
-      await server.start();
-      await server.createTasks(seed);
-    }
+    await startBuilds(BINS, CARDS, servers);
     const loads = BINS.map(() => []);
     for (let run = 0; run < RUNS; run++) {
       for (let b = 0; b < BINS.length; b++) {

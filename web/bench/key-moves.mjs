@@ -10,10 +10,10 @@
 //   paintedMs   until the frame after (board-1000.mjs's keyPaintedMs)
 
 import { resolve } from "node:path";
-import { Person, SERVER_BIN, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
+import { Person, SERVER_BIN, eventually, requireTools } from "../e2e/harness.mjs";
+import { quantile, startBuilds } from "./builds.mjs";
 import { paintedWith, signedIn } from "./probes.mjs";
 
-const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 20);
 const ROUNDS = Number(process.argv[2] ?? 2);
@@ -52,27 +52,11 @@ function keyboardMove(id) {
   });
 }
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(s.length * q))] * 10) / 10 : NaN;
-};
-
 async function main() {
   requireTools({ bins: BINS });
   const servers = [];
   try {
-    const seed = Array.from({ length: CARDS }, (_, i) => ({
-      title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
-      status: STATUSES[i % STATUSES.length],
-      assignee: i % 3 === 0 ? "Adam" : null,
-      description: i % 4 === 0 ? "Some context for whoever picks this up." : "",
-    }));
-    for (const bin of BINS) {
-      const server = new WarroomServer({ env: { RATE_LIMIT: "0" }, bin });
-      servers.push(server);
-      await server.start();
-      await server.createTasks(seed);
-    }
+    await startBuilds(BINS, CARDS, servers);
     const moves = BINS.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (let b = 0; b < BINS.length; b++) {
@@ -107,8 +91,8 @@ async function main() {
       const out = { bin: BINS[b], cards: CARDS, moves: moves[b].length };
       for (const key of ["task", "dom", "painted"]) {
         const xs = moves[b].map((move) => move[key]);
-        out[`${key}Ms`] = quantile(xs, 0.5);
-        out[`${key}P90Ms`] = quantile(xs, 0.9);
+        out[`${key}Ms`] = quantile(xs, 0.5, 1);
+        out[`${key}P90Ms`] = quantile(xs, 0.9, 1);
       }
       console.log(JSON.stringify(out));
     }
