@@ -59,6 +59,19 @@ describe("keeping the saved copy", () => {
     expect(vi.mocked(saveBoard).mock.calls[2][1]).toBeUndefined();
   });
 
+  it("after the copy was read back, hands the first save what the copy holds, not nothing", () => {
+    const copy = [task(1), task(5)];
+    autosave.restored(copy);
+    store.dispatch({ type: "taskCreated", task: task(2), seq: 2 });
+    vi.advanceTimersByTime(200);
+    expect(vi.mocked(saveBoard).mock.calls[0][1]).toBe(copy);
+    // Once a save has written, its tasks are what the next one starts from.
+    autosave.restored([task(9)]);
+    store.dispatch({ type: "taskCreated", task: task(3), seq: 3 });
+    vi.advanceTimersByTime(200);
+    expect(vi.mocked(saveBoard).mock.calls[1][1]).toBe(vi.mocked(saveBoard).mock.calls[0][0].tasks);
+  });
+
   it("writes a waiting save when the page is hidden or the engine stops, and never on an idle page", () => {
     window.dispatchEvent(new Event("pagehide"));
     autosave.stop();

@@ -48,6 +48,15 @@ export class Autosave {
     };
   }
 
+  /**
+   * The copy was read back and the store now shows it (`hydrate`): the next save writes only what
+   * changes from it. Without this, the first save after a reload (for an activity entry, an
+   * agent's report) rewrote every task of the board: 5,000 structured clones at 5,000 cards.
+   */
+  restored(tasks: readonly Task[]): void {
+    this.saved ??= tasks;
+  }
+
   /** Writes a save that is waiting, then stops watching. */
   stop(): void {
     this.flush();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BoardInfo } from "../protocol";
 import { saveBoard } from "../state/persist";
-import { initialState, selectVisibleTasks } from "../state/reducer";
+import { applySyncFull, initialState, selectVisibleTasks, toCache } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
 import { FakeSocket } from "../testing/fakeSocket";
 import { task } from "../testing/fixtures";
@@ -63,9 +63,8 @@ describe("the sync engine", () => {
   let store: Store;
   let engine: InstanceType<typeof SyncEngine>;
 
-  beforeEach(() => {
-    vi.stubGlobal("window", Object.assign(new EventTarget(), { location: { origin: "http://x" } }));
-    vi.stubGlobal("navigator", { onLine: true });
+  /** A page opening the board: a new store, engine and socket. */
+  function openPage() {
     socket = new FakeSocket();
     store = createStore(initialState("Adam"));
     engine = new SyncEngine(
@@ -74,6 +73,12 @@ describe("the sync engine", () => {
       { onAuthError: vi.fn(), onCelebration: vi.fn(), onBoardUnavailable: vi.fn() },
     );
     engine.start();
+  }
+
+  beforeEach(() => {
+    vi.stubGlobal("window", Object.assign(new EventTarget(), { location: { origin: "http://x" } }));
+    vi.stubGlobal("navigator", { onLine: true });
+    openPage();
   });
 
   afterEach(() => {
@@ -105,6 +110,33 @@ describe("the sync engine", () => {
     second.ack!({ ok: true, task: task(1, { status: "DONE", version: 2 }) });
     await flush();
     expect(store.getState().pending).toEqual([]);
+  });
+
+  it("saves only what changed since the copy it restored, and the whole board when the server's came first", () => {
+    vi.useFakeTimers();
+    try {
+      const copy = toCache(
+        applySyncFull(initialState("Adam"), { tasks: [task(1), task(2)], agents: [], users: [], seq: 3 }, "t"),
+      );
+      engine.restore(copy);
+      expect(Object.keys(store.getState().tasks)).toEqual(["1", "2"]);
+      vi.mocked(saveBoard).mockClear();
+      store.dispatch({ type: "taskCreated", task: task(3), seq: 4 });
+      vi.advanceTimersByTime(200);
+      expect(vi.mocked(saveBoard).mock.calls[0][1]).toBe(copy.tasks);
+
+      // Another page: the server's board arrives before the copy is read back, and stays.
+      engine.stop();
+      openPage();
+      socket.goLive({ tasks: [task(7)], agents: [], users: [], seq: 9 });
+      engine.restore(copy);
+      expect(Object.keys(store.getState().tasks)).toEqual(["7"]);
+      vi.mocked(saveBoard).mockClear();
+      vi.advanceTimersByTime(200);
+      expect(vi.mocked(saveBoard).mock.calls[0][1]).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("sends a change again with the same opId when the connection dropped before the ack", async () => {

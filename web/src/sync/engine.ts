@@ -10,7 +10,7 @@
 import type { Socket } from "socket.io-client";
 import { openSocket, type Credentials, type WarroomSocket } from "../net/connection";
 import type { Ack, ActivityEntry, Comment, ErrorBody, Label, Status, TaskFields } from "../protocol";
-import type { PendingOp } from "../state/reducer";
+import type { CachedBoard, PendingOp } from "../state/reducer";
 import type { Store } from "../state/store";
 import { showToast } from "../state/toasts";
 import { Autosave } from "./autosave";
@@ -242,6 +242,16 @@ export class SyncEngine {
 
   deleteTask(id: number): void {
     this.outbox.enqueue(deleteOp(this.store.getState(), id));
+  }
+
+  /**
+   * Shows the board's saved copy and queues its unsent changes (the server's board, when it came
+   * first, is newer and stays).
+   */
+  restore(cache: CachedBoard): void {
+    const synced = this.store.getState().synced;
+    this.store.dispatch({ type: "hydrate", cache });
+    if (!synced) this.autosave.restored(cache.tasks);
   }
 
   /** Sends whatever is queued, if the connection allows (e.g. after a late restore). */

@@ -237,7 +237,7 @@ function Session(props: {
     if (!hasSavedBoard(opened.board)) start();
     void opened.cache.then((saved) => {
       if (!active) return;
-      if (saved) store.dispatch({ type: "hydrate", cache: saved });
+      if (saved) engine.restore(saved);
       clearTimeout(timer);
       if (started) engine.kick();
       else start();
