@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
-import { paintedWith, signedIn } from "./probes.mjs";
+import { instrumentSaves, paintedWith, signedIn } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -40,38 +40,12 @@ const median = (xs) => {
 };
 const round = (x) => Math.round(x * 10) / 10;
 
-/**
- * Installed in every page before its scripts: long tasks, and the main thread's time in saves to
- * IndexedDB (from opening a readwrite transaction to the end of its last write request in the
- * same task: the structured clones, and what the page computes between them).
- */
+/** Installed in every page before its scripts: its long tasks. */
 function instrument() {
   window.__longTasks = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: "longtask", buffered: true });
-  let done = 0;
-  let open = null;
-  window.__saveMs = () => done + (open ? open.end - open.start : 0);
-  const transaction = IDBDatabase.prototype.transaction;
-  IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
-    if (mode === "readwrite") {
-      if (open) done += open.end - open.start;
-      const now = performance.now();
-      open = { start: now, end: now };
-    }
-    return transaction.call(this, stores, mode, ...rest);
-  };
-  for (const name of ["put", "delete", "clear"]) {
-    const write = IDBObjectStore.prototype[name];
-    IDBObjectStore.prototype[name] = function (...args) {
-      try {
-        return write.apply(this, args);
-      } finally {
-        if (open) open.end = performance.now();
-      }
-    };
-  }
 }
 
 /**
@@ -213,6 +187,7 @@ async function main() {
     await adam.launch();
     const page = adam.page;
     await page.addInitScript(instrument);
+    await page.addInitScript(instrumentSaves);
     await page.addInitScript(signedIn, [server.key, "Adam"]);
 
     const figures = {
@@ -291,7 +266,7 @@ async function main() {
       );
       // Past the saves of the reload (the hydration, the sync), so only the move's are counted.
       await page.waitForTimeout(500);
-      const savedBefore = await page.evaluate(() => window.__saveMs());
+      const savedBefore = await page.evaluate(() => window.__saves().ms);
       const key = await profiled(page, "key", run, () => page.evaluate(keyboardMove, id));
       figures.keyDom.push(key.dom);
       figures.keyPainted.push(key.painted);
@@ -300,7 +275,7 @@ async function main() {
       );
       // The saves of the move and of its confirmation: the autosave writes 150 ms after a change.
       await page.waitForTimeout(500);
-      figures.keySave.push((await page.evaluate(() => window.__saveMs())) - savedBefore);
+      figures.keySave.push((await page.evaluate(() => window.__saves().ms)) - savedBefore);
 
       // A remote change: someone else moves a card over REST to the top of the next column (in
       // view, so the card itself is painted there); until it is painted here.

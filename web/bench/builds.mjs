@@ -1,7 +1,9 @@
 // Server builds side by side for the benchmarks that compare them (first-load.mjs,
-// key-moves.mjs): one server each, seeded with the same board, and how their figures are summed up.
+// key-moves.mjs, reloads.mjs): one server each, seeded with the same board, visited in turns, so
+// that a machine that slows down or speeds up meanwhile weighs on every build alike.
 
-import { WarroomServer } from "../e2e/harness.mjs";
+import { Person, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { signedIn } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 
@@ -16,23 +18,58 @@ function plainCards(count) {
 }
 
 /**
- * Starts one server per build in `bins`, each seeded with the same `cards` plain cards; pushed
- * onto `servers` as they start, so that the caller disposes of every one that did.
+ * For each of `rounds` rounds, each build in `bins` in turn: a browser profile of its own, signed
+ * in as Adam on that build's server (seeded with `cards` plain cards), handed to `visit(person,
+ * server)`, which returns that visit's figures (a list). Returns every build's figures, in order.
  */
-export async function startBuilds(bins, cards, servers) {
-  const seed = plainCards(cards);
-  for (const bin of bins) {
-    const server = new WarroomServer({ env: { RATE_LIMIT: "0" }, bin });
-    servers.push(server);
-    await server.start();
-    await server.createTasks(seed);
+export async function takingTurns({ bins, cards, rounds }, visit) {
+  requireTools({ bins });
+  const servers = [];
+  try {
+    const seed = plainCards(cards);
+    for (const bin of bins) {
+      const server = new WarroomServer({ env: { RATE_LIMIT: "0" }, bin });
+      servers.push(server);
+      await server.start();
+      await server.createTasks(seed);
+    }
+    const figures = bins.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (let b = 0; b < bins.length; b++) {
+        const person = await new Person("Adam").launch();
+        try {
+          await person.page.addInitScript(signedIn, [servers[b].key, "Adam"]);
+          figures[b].push(...(await visit(person, servers[b])));
+          if (person.errors.length) throw new Error(`page errors: ${person.errors.join("; ")}`);
+        } finally {
+          await person.close();
+        }
+      }
+    }
+    return figures;
+  } finally {
+    for (const server of servers) await server.dispose();
   }
 }
 
 /** The `q` quantile of the figures in `xs` (NaN ones left out), rounded to `decimals`. */
-export function quantile(xs, q, decimals = 0) {
+function quantile(xs, q, decimals) {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
   const scale = 10 ** decimals;
   return Math.round(s[Math.min(s.length - 1, Math.floor(s.length * q))] * scale) / scale;
+}
+
+/**
+ * Adds to `out`, for each `[name, key, unit]` of `fields`, the median (`${name}${unit}`) and the
+ * 90th percentile (`${name}P90${unit}`) of `key` over `figures`; returns `out`. `unit` is `Ms`
+ * unless given (`""` for a count).
+ */
+export function summary(out, figures, fields, decimals = 0) {
+  for (const [name, key, unit = "Ms"] of fields) {
+    const xs = figures.map((figure) => figure[key]);
+    out[`${name}${unit}`] = quantile(xs, 0.5, decimals);
+    out[`${name}P90${unit}`] = quantile(xs, 0.9, decimals);
+  }
+  return out;
 }

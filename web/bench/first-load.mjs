@@ -9,9 +9,9 @@
 //   syncMs     `sync:full` reaches the page          paintedMs   the usable board is painted
 
 import { resolve } from "node:path";
-import { Person, SERVER_BIN, requireTools } from "../e2e/harness.mjs";
-import { quantile, startBuilds } from "./builds.mjs";
-import { paintedWith, signedIn } from "./probes.mjs";
+import { SERVER_BIN } from "../e2e/harness.mjs";
+import { summary, takingTurns } from "./builds.mjs";
+import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 1000);
 const RUNS = Number(process.argv[2] ?? 10);
@@ -37,46 +37,20 @@ function instrument() {
   };
 }
 
-async function main() {
-  requireTools({ bins: BINS });
-  const servers = [];
-  try {
-    await startBuilds(BINS, CARDS, servers);
-    const loads = BINS.map(() => []);
-    for (let run = 0; run < RUNS; run++) {
-      for (let b = 0; b < BINS.length; b++) {
-        const person = await new Person("Adam").launch();
-        try {
-          await person.page.addInitScript(signedIn, [servers[b].key, "Adam"]);
-          await person.page.addInitScript(instrument);
-          await person.page.goto(servers[b].url);
-          const painted = await person.page.evaluate(paintedWith, CARDS);
-          const socket = await person.page.evaluate(() => window.__socket);
-          loads[b].push({ painted, ...socket });
-          if (person.errors.length) throw new Error(`page errors: ${person.errors.join("; ")}`);
-        } finally {
-          await person.close();
-        }
-      }
-    }
-    for (let b = 0; b < BINS.length; b++) {
-      const out = { bin: BINS[b], cards: CARDS, runs: RUNS };
-      for (const [name, key] of [
-        ["socket", "made"],
-        ["open", "open"],
-        ["sync", "sync"],
-        ["painted", "painted"],
-      ]) {
-        const xs = loads[b].map((load) => load[key]);
-        out[`${name}Ms`] = quantile(xs, 0.5);
-        out[`${name}P90Ms`] = quantile(xs, 0.9);
-      }
-      out.paintedAll = loads[b].map((load) => Math.round(load.painted));
-      console.log(JSON.stringify(out));
-    }
-  } finally {
-    for (const server of servers) await server.dispose();
-  }
-}
-
-await main();
+const loads = await takingTurns({ bins: BINS, cards: CARDS, rounds: RUNS }, async (person, server) => {
+  await person.page.addInitScript(instrument);
+  await person.page.goto(server.url);
+  const painted = await person.page.evaluate(paintedWith, CARDS);
+  return [{ painted, ...(await person.page.evaluate(() => window.__socket)) }];
+});
+BINS.forEach((bin, b) => {
+  const fields = [
+    ["socket", "made"],
+    ["open", "open"],
+    ["sync", "sync"],
+    ["painted", "painted"],
+  ];
+  const out = summary({ bin, cards: CARDS, runs: RUNS }, loads[b], fields);
+  out.paintedAll = loads[b].map((load) => Math.round(load.painted));
+  console.log(JSON.stringify(out));
+});

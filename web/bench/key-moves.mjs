@@ -10,9 +10,9 @@
 //   paintedMs   until the frame after (board-1000.mjs's keyPaintedMs)
 
 import { resolve } from "node:path";
-import { Person, SERVER_BIN, eventually, requireTools } from "../e2e/harness.mjs";
-import { quantile, startBuilds } from "./builds.mjs";
-import { paintedWith, signedIn } from "./probes.mjs";
+import { SERVER_BIN, eventually } from "../e2e/harness.mjs";
+import { summary, takingTurns } from "./builds.mjs";
+import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 20);
@@ -52,53 +52,33 @@ function keyboardMove(id) {
   });
 }
 
-async function main() {
-  requireTools({ bins: BINS });
-  const servers = [];
-  try {
-    await startBuilds(BINS, CARDS, servers);
-    const moves = BINS.map(() => []);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let b = 0; b < BINS.length; b++) {
-        const person = await new Person("Adam").launch();
-        try {
-          const page = person.page;
-          await page.addInitScript(signedIn, [servers[b].key, "Adam"]);
-          await page.goto(servers[b].url);
-          await page.evaluate(paintedWith, CARDS);
-          await person.waitFor("live");
-          for (let m = 0; m < MOVES; m++) {
-            const id = Number(
-              await page
-                .locator('[data-testid="column-TODO"] [data-testid="card"]')
-                .nth(m % 3)
-                .getAttribute("data-task-id"),
-            );
-            // Past the last move's saves (the autosave writes 150 ms after a change).
-            await page.waitForTimeout(400);
-            moves[b].push(await page.evaluate(keyboardMove, id));
-            await eventually("the move to be confirmed", () =>
-              page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
-            );
-          }
-          if (person.errors.length) throw new Error(`page errors: ${person.errors.join("; ")}`);
-        } finally {
-          await person.close();
-        }
-      }
-    }
-    for (let b = 0; b < BINS.length; b++) {
-      const out = { bin: BINS[b], cards: CARDS, moves: moves[b].length };
-      for (const key of ["task", "dom", "painted"]) {
-        const xs = moves[b].map((move) => move[key]);
-        out[`${key}Ms`] = quantile(xs, 0.5, 1);
-        out[`${key}P90Ms`] = quantile(xs, 0.9, 1);
-      }
-      console.log(JSON.stringify(out));
-    }
-  } finally {
-    for (const server of servers) await server.dispose();
+const moves = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, async (person, server) => {
+  const page = person.page;
+  await page.goto(server.url);
+  await page.evaluate(paintedWith, CARDS);
+  await person.waitFor("live");
+  const times = [];
+  for (let m = 0; m < MOVES; m++) {
+    const id = Number(
+      await page
+        .locator('[data-testid="column-TODO"] [data-testid="card"]')
+        .nth(m % 3)
+        .getAttribute("data-task-id"),
+    );
+    // Past the last move's saves (the autosave writes 150 ms after a change).
+    await page.waitForTimeout(400);
+    times.push(await page.evaluate(keyboardMove, id));
+    await eventually("the move to be confirmed", () =>
+      page.evaluate(() => document.querySelectorAll(".card.is-pending").length === 0),
+    );
   }
-}
-
-await main();
+  return times;
+});
+BINS.forEach((bin, b) => {
+  const fields = [
+    ["task", "task"],
+    ["dom", "dom"],
+    ["painted", "painted"],
+  ];
+  console.log(JSON.stringify(summary({ bin, cards: CARDS, moves: moves[b].length }, moves[b], fields, 1)));
+});

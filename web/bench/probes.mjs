@@ -31,3 +31,36 @@ export function signedIn([key, name]) {
   localStorage.setItem("warroom.apiKey", key);
   localStorage.setItem("warroom.name", name);
 }
+
+/**
+ * In the page, before its scripts: the main thread's time in saves to IndexedDB, from opening a
+ * readwrite transaction to the end of its last write request in the same task (the structured
+ * clones, and what the page computes between them), and the records they put:
+ * `window.__saves()` → `{ ms, puts }`.
+ */
+export function instrumentSaves() {
+  let done = 0;
+  let open = null;
+  let puts = 0;
+  window.__saves = () => ({ ms: done + (open ? open.end - open.start : 0), puts });
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
+    if (mode === "readwrite") {
+      if (open) done += open.end - open.start;
+      const now = performance.now();
+      open = { start: now, end: now };
+    }
+    return transaction.call(this, stores, mode, ...rest);
+  };
+  for (const name of ["put", "delete", "clear"]) {
+    const write = IDBObjectStore.prototype[name];
+    IDBObjectStore.prototype[name] = function (...args) {
+      if (name === "put") puts++;
+      try {
+        return write.apply(this, args);
+      } finally {
+        if (open) open.end = performance.now();
+      }
+    };
+  }
+}
