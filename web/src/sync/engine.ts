@@ -249,9 +249,10 @@ export class SyncEngine {
    * first, is newer and stays).
    */
   restore(cache: CachedBoard): void {
-    const synced = this.store.getState().synced;
+    const before = this.store.getState().tasks;
     this.store.dispatch({ type: "hydrate", cache });
-    if (!synced) this.autosave.restored(cache.tasks);
+    // The store shows the copy's tasks only if the hydration took them (the reducer's call).
+    if (this.store.getState().tasks !== before) this.autosave.restored(cache.tasks);
   }
 
   /** Sends whatever is queued, if the connection allows (e.g. after a late restore). */
