@@ -2,8 +2,14 @@
 // key-moves.mjs, reloads.mjs): one server each, seeded with the same board, visited in turns, so
 // that a machine that slows down or speeds up meanwhile weighs on every build alike.
 
-import { Person, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { resolve } from "node:path";
+import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
 import { signedIn } from "./probes.mjs";
+
+/** The builds named on the command line after the first argument, else WARROOM_BIN's. */
+export function buildsToCompare() {
+  return process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
+}
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 

@@ -8,14 +8,12 @@
 //   socketMs   the page creates its WebSocket       openMs   the WebSocket is open
 //   syncMs     `sync:full` reaches the page          paintedMs   the usable board is painted
 
-import { resolve } from "node:path";
-import { SERVER_BIN } from "../e2e/harness.mjs";
-import { summary, takingTurns } from "./builds.mjs";
+import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
 import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 1000);
 const RUNS = Number(process.argv[2] ?? 10);
-const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
+const BINS = buildsToCompare();
 
 /** In the page, before its scripts: when its first WebSocket opens and what it receives. */
 function instrument() {

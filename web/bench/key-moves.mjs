@@ -9,15 +9,14 @@
 //   domMs       until the card is in the next column in the DOM
 //   paintedMs   until the frame after (board-1000.mjs's keyPaintedMs)
 
-import { resolve } from "node:path";
-import { SERVER_BIN, eventually } from "../e2e/harness.mjs";
-import { summary, takingTurns } from "./builds.mjs";
+import { eventually } from "../e2e/harness.mjs";
+import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
 import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 20);
 const ROUNDS = Number(process.argv[2] ?? 2);
-const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
+const BINS = buildsToCompare();
 
 /** In the page: presses Shift+→ on card `id` and resolves with the three times of that move. */
 function keyboardMove(id) {

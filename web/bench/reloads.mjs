@@ -8,16 +8,15 @@
 //               is live (as board-1000.mjs's keySaveMs measures it)
 //   puts        the records those saves wrote
 
-import { resolve } from "node:path";
-import { SERVER_BIN, eventually } from "../e2e/harness.mjs";
-import { summary, takingTurns } from "./builds.mjs";
+import { eventually } from "../e2e/harness.mjs";
+import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
 import { instrumentSaves, paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const RELOADS = Number(process.env.RELOADS ?? 8);
 const GAP = Number(process.env.GAP ?? 300);
 const ROUNDS = Number(process.argv[2] ?? 2);
-const BINS = process.argv.length > 3 ? process.argv.slice(3).map((bin) => resolve(bin)) : [SERVER_BIN];
+const BINS = buildsToCompare();
 
 /** In the page: whether the board's copy holds its tasks (written by the first visit's save). */
 function boardSaved(count) {
