@@ -2,7 +2,7 @@
 //! comment count, and its place in the work graph (the open blockers as chips, a ready mark,
 //! dimmed while blocked); sortable unless someone else is holding it.
 
-import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
+import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent, type PointerEvent } from "react";
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import type { Label, Task } from "../protocol";
@@ -14,12 +14,23 @@ import type { CardKeyAction } from "./types";
 import { Avatar } from "./Avatar";
 import { BotIcon, HandIcon } from "./Icons";
 import { CardBadges } from "./CardBadges";
-import { dateTime, hueFor, plainExcerpt, timeAgo, timeLeft } from "./util";
+import { dateTime } from "./dates";
+import { hueFor, plainExcerpt, timeAgo, timeLeft } from "./util";
 
 /** When the last drag ended: the click that ends a drag must not also open the card. */
 let lastDragEnd = 0;
 export function noteDragEnd(): void {
   lastDragEnd = Date.now();
+}
+
+/**
+ * The card's creation date in words, as its tooltip: written when the pointer comes to it rather
+ * than for every card drawn, since a page's first date format costs 25-50 ms (Chromium loads its
+ * locale data) and a board without due dates then draws its first cards without one.
+ */
+function nameCreation(event: PointerEvent<HTMLTimeElement>): void {
+  const time = event.currentTarget;
+  if (!time.title) time.title = `Created ${dateTime(time.dateTime)}`;
 }
 
 /**
@@ -68,7 +79,7 @@ export const CardView = memo(
               ready
             </span>
           )}
-          <time className="card-age" dateTime={task.createdAt} title={`Created ${dateTime(task.createdAt)}`}>
+          <time className="card-age" dateTime={task.createdAt} onPointerEnter={nameCreation}>
             {timeAgo(task.createdAt, now)}
           </time>
         </div>

@@ -4,7 +4,8 @@
 import type { Label, Task } from "../protocol";
 import { dueState } from "../state/filters";
 import { CommentIcon } from "./Icons";
-import { dateTime, dueLabel, readableText } from "./util";
+import { dateTime, dueLabel } from "./dates";
+import { readableText } from "./util";
 
 export function LabelChip({ label }: { label: Label }) {
   return (

@@ -3,7 +3,7 @@
 
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
-import { clockTime } from "./util";
+import { clockTime } from "./dates";
 
 const LABELS = {
   connecting: "Connecting…",

@@ -11,7 +11,8 @@ import { PeopleOptions } from "./PeopleOptions";
 import { History } from "./History";
 import { BlockersField } from "./BlockersField";
 import { TrashIcon } from "./Icons";
-import { clockTime, fromLocalInput, timeAgo, toLocalInput, useNow } from "./util";
+import { clockTime } from "./dates";
+import { fromLocalInput, timeAgo, toLocalInput, useNow } from "./util";
 import { DescriptionField, LabelPicker, Viewers } from "./CardFields";
 import { Comments } from "./Comments";
 

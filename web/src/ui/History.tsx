@@ -4,7 +4,8 @@ import { useEffect, useState } from "react";
 import type { ActivityEntry, Label } from "../protocol";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
-import { dateTime, timeAgo, useNow } from "./util";
+import { dateTime } from "./dates";
+import { timeAgo, useNow } from "./util";
 
 function show(value: unknown): string {
   if (value === null || value === undefined || value === "") return "—";

@@ -10,7 +10,8 @@ import { ACTIVITY_PAGE } from "../sync/requests";
 import { useApp } from "./appContext";
 import { Avatar } from "./Avatar";
 import { BotIcon, PulseIcon, UsersIcon } from "./Icons";
-import { activityText, clockTime, countdown, timeAgo, useNow } from "./util";
+import { clockTime } from "./dates";
+import { activityText, countdown, timeAgo, useNow } from "./util";
 
 export function PeoplePanel() {
   const { store, me } = useApp();

@@ -85,29 +85,6 @@ export function useNow(ms: number): number {
   return now;
 }
 
-/**
- * The viewer's date formats, built once: `toLocaleString` with options builds a formatter per
- * call, and a board's due badges made that most of the time a filter took to redraw them.
- */
-const FORMATS = {
-  clock: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }),
-  day: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" }),
-  dayOfYear: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" }),
-  instant: new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }),
-};
-
-export function clockTime(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return FORMATS.clock.format(d);
-}
-
-/** A date and time in the viewer's words: "Dec 4, 2026, 4:30 PM". */
-export function dateTime(iso: string): string {
-  return FORMATS.instant.format(new Date(iso));
-}
-
 const STATUS_WORD = /\b(TODO|IN_PROGRESS|BLOCKED|REVIEW|DONE)\b/g;
 
 /**
@@ -136,14 +113,6 @@ export function readableText(background: string): "#000000" | "#ffffff" {
   const luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
   // Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05): equal at L ≈ 0.179.
   return luminance > 0.179 ? "#000000" : "#ffffff";
-}
-
-/** A due date in the viewer's local time: "14:00" today, else "Mar 3" (with the year if not this one). */
-export function dueLabel(iso: string, now: number): string {
-  const due = new Date(iso);
-  const today = new Date(now);
-  if (due.toDateString() === today.toDateString()) return FORMATS.clock.format(due);
-  return (due.getFullYear() === today.getFullYear() ? FORMATS.day : FORMATS.dayOfYear).format(due);
 }
 
 /** An instant as `<input type=datetime-local>` wants it: the viewer's local wall time, to the minute. */
