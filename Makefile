@@ -30,6 +30,7 @@ bench: web
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/first-load.mjs 12
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/key-moves.mjs 2
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/reloads.mjs 2
+	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/idle.mjs 3
 	@[ -d tests/hostile/node_modules ] || npm --prefix tests/hostile ci --no-audit --no-fund
 	cd tests/hostile && WARROOM_BIN=$(CURDIR)/target/release/warroom node run.mjs --full
 

@@ -64,7 +64,7 @@ step mcp-install npm --prefix tests/mcp ci --no-audit --no-fund
 step mcp bash -c 'cd tests/mcp && npm test'
 step e2e npm --prefix web run e2e
 # The dashboard's benchmarks in Chromium (make bench) on a 60-card board, once: so they never rot.
-step dashboard-bench-smoke bash -c 'cd web && CARDS=60 node bench/first-load.mjs 1 && CARDS=60 MOVES=2 node bench/key-moves.mjs 1 && CARDS=60 RELOADS=2 node bench/reloads.mjs 1 && CARDS=60 node bench/board-1000.mjs 1'
+step dashboard-bench-smoke bash -c 'cd web && CARDS=60 node bench/first-load.mjs 1 && CARDS=60 MOVES=2 node bench/key-moves.mjs 1 && CARDS=60 RELOADS=2 node bench/reloads.mjs 1 && CARDS=60 IDLE_SECONDS=1 node bench/idle.mjs 1 && CARDS=60 node bench/board-1000.mjs 1'
 # Last: it builds release binaries; every scenario for a second, so the benchmark never rots.
 step bench-smoke bash scripts/bench.sh --smoke
 

@@ -4,7 +4,11 @@
 
 import { resolve } from "node:path";
 import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { delayingProxy } from "./latency.mjs";
 import { signedIn } from "./probes.mjs";
+
+/** With LATENCY_MS, each server is visited through a proxy that delays each way by that much. */
+const LATENCY_MS = Number(process.env.LATENCY_MS ?? 0);
 
 /** The builds named on the command line after the first argument, else WARROOM_BIN's. */
 export function buildsToCompare() {
@@ -27,10 +31,12 @@ function plainCards(count) {
  * For each of `rounds` rounds, each build in `bins` in turn: a browser profile of its own, signed
  * in as Adam on that build's server (seeded with `cards` plain cards), handed to `visit(person,
  * server)`, which returns that visit's figures (a list). Returns every build's figures, in order.
+ * With LATENCY_MS, `server.url` is a delaying proxy's (`latency.mjs`).
  */
 export async function takingTurns({ bins, cards, rounds }, visit) {
   requireTools({ bins });
   const servers = [];
+  const proxies = [];
   try {
     const seed = plainCards(cards);
     for (const bin of bins) {
@@ -38,6 +44,11 @@ export async function takingTurns({ bins, cards, rounds }, visit) {
       servers.push(server);
       await server.start();
       await server.createTasks(seed);
+      if (LATENCY_MS > 0) {
+        const proxy = await delayingProxy(server.url, LATENCY_MS);
+        proxies.push(proxy);
+        servers[servers.length - 1] = Object.create(server, { url: { value: proxy.url } });
+      }
     }
     const figures = bins.map(() => []);
     for (let round = 0; round < rounds; round++) {
@@ -54,6 +65,7 @@ export async function takingTurns({ bins, cards, rounds }, visit) {
     }
     return figures;
   } finally {
+    for (const proxy of proxies) await proxy.close();
     for (const server of servers) await server.dispose();
   }
 }

@@ -5,6 +5,7 @@
 // meanwhile weighs on every build alike.
 // Usage: node bench/first-load.mjs [runs] [binary ...]   (default: WARROOM_BIN's build)
 // Prints, per build, the median and the 90th percentile of each step, one JSON line each:
+//   restMs     REST has answered the board's tasks (a first visit asks as the page starts)
 //   socketMs   the page creates its WebSocket       openMs   the WebSocket is open
 //   syncMs     `sync:full` reaches the page          paintedMs   the usable board is painted
 
@@ -39,10 +40,14 @@ const loads = await takingTurns({ bins: BINS, cards: CARDS, rounds: RUNS }, asyn
   await person.page.addInitScript(instrument);
   await person.page.goto(server.url);
   const painted = await person.page.evaluate(paintedWith, CARDS);
-  return [{ painted, ...(await person.page.evaluate(() => window.__socket)) }];
+  const rest = await person.page.evaluate(
+    () => performance.getEntriesByType("resource").find((e) => e.name.endsWith("/tasks"))?.responseEnd ?? NaN,
+  );
+  return [{ painted, rest, ...(await person.page.evaluate(() => window.__socket)) }];
 });
 BINS.forEach((bin, b) => {
   const fields = [
+    ["rest", "rest"],
     ["socket", "made"],
     ["open", "open"],
     ["sync", "sync"],
