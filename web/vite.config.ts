@@ -37,6 +37,35 @@ function prefetchLazyChunks(): Plugin {
   };
 }
 
+/** The page's first script (`src/early.ts`), an entry of its own so it is small and runs first. */
+const FIRST_SCRIPT = "early";
+
+/**
+ * Names the first script in index.html before the app's, `async` so it runs as soon as it has
+ * arrived (the app's waits for the whole document): a first visit asks for its board while the
+ * app's script still loads.
+ */
+function firstScript(): Plugin {
+  return {
+    name: "warroom-first-script",
+    apply: "build",
+    transformIndexHtml: {
+      order: "post",
+      handler(_html, ctx) {
+        const chunk = Object.values(ctx.bundle ?? {}).find((c) => c.type === "chunk" && c.name === FIRST_SCRIPT);
+        if (!chunk) return;
+        return [
+          {
+            tag: "script",
+            attrs: { type: "module", async: true, crossorigin: "", src: `/${chunk.fileName}` },
+            injectTo: "head" as const,
+          },
+        ];
+      },
+    },
+  };
+}
+
 /** Text files smaller than this gain too little from compression to be worth a header. */
 const COMPRESS_FROM = 1024;
 const TEXT = /\.(html|js|mjs|css|svg|json|webmanifest|txt)$/;
@@ -69,8 +98,14 @@ function precompress(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), prefetchLazyChunks(), precompress()],
+  plugins: [react(), firstScript(), prefetchLazyChunks(), precompress()],
   build: {
+    rolldownOptions: {
+      input: {
+        index: resolve(import.meta.dirname, "index.html"),
+        [FIRST_SCRIPT]: resolve(import.meta.dirname, "src/early.ts"),
+      },
+    },
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: false,

@@ -314,6 +314,54 @@ describe("the warroom dashboard", () => {
     assertNoPageErrors(nick);
   });
 
+  test("a first visit shows the board from REST before the socket has joined, then goes live", async (t) => {
+    const server = new WarroomServer();
+    const eve = new Person("Eve");
+    t.after(async () => {
+      await eve.close();
+      await server.dispose();
+    });
+    await server.start();
+    const label = await server.api("POST", "/boards/main/labels", { name: "urgent", color: "#d73a4a" });
+    await server.api("POST", "/tasks", { title: "Known before Eve came", labels: [label.body.id] });
+    await server.api("POST", "/tasks", { title: "Under review", status: "REVIEW" });
+    await eve.launch();
+    // Eve signed in before (key and name kept), nothing of the board saved: a first visit.
+    await eve.page.addInitScript(
+      ([key, name]) => {
+        localStorage.setItem("warroom.apiKey", key);
+        localStorage.setItem("warroom.name", name);
+      },
+      [server.key, eve.name],
+    );
+    // Her socket is held back until the board is on screen, as a slow network would.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await eve.context.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      await held;
+      ws.connectToServer();
+    });
+    await eve.page.goto(server.url);
+    await eve.card("Known before Eve came").waitFor();
+    await eve.column("REVIEW").locator('[data-testid="card"]', { hasText: "Under review" }).waitFor();
+    assert.match(await eve.card("Known before Eve came").innerText(), /urgent/, "the label's chip, from REST too");
+    // The creation date is written into the card's tooltip when the pointer comes to it.
+    const age = eve.card("Known before Eve came").locator("time.card-age");
+    await age.hover();
+    assert.match(await age.getAttribute("title"), /^Created \w+/);
+    assert.notEqual(await eve.page.getByTestId("connection").getAttribute("data-state"), "live");
+    release();
+    await eve.waitFor("live");
+    await server.api("POST", "/tasks", { title: "Made once Eve was live" });
+    await eve.card("Made once Eve was live").waitFor();
+    assert.equal(
+      await eve.card("Known before Eve came").count(),
+      1,
+      "the socket's board replaced REST's, no card twice",
+    );
+    assertNoPageErrors(eve);
+  });
+
   test("a populated board on a wall screen: agents, people, activity, someone typing", async (t) => {
     const { adam, nick, server } = await warRoom(t, { width: 1920, height: 1080 });
     const seed = [

@@ -1,8 +1,15 @@
 //! Where the credential, the display name, the role and the last board are remembered, and the
 //! one-time `?key=` and `?invite=` links and the `?board=` address.
 
-import type { Credentials } from "./net/connection";
 import { isRole, MAIN_BOARD, type Role } from "./protocol";
+
+export interface Credentials {
+  /** The team key or a personal token (both go where the SPEC says `apiKey`). */
+  apiKey: string;
+  name: string;
+  /** What the credential may do, when known (see `roleOfKey`); null: ask the server by trying. */
+  role?: Role | null;
+}
 
 const KEY = "warroom.apiKey";
 const NAME = "warroom.name";

@@ -7,7 +7,8 @@
 //! gap found by the reducer is cured by `reconnect()`.
 
 import type { ErrorBody, ServerToClientEvents } from "../protocol";
-import { SERVER_URL, type Credentials } from "./connection";
+import type { Credentials } from "../credentials";
+import { SERVER_URL } from "./rest";
 
 /** One event as the stream framed it. */
 export interface StreamMessage {

@@ -2,7 +2,8 @@ import "fake-indexeddb/auto";
 import { openDB } from "idb";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { BoardInfo, Task } from "../protocol";
-import { clearBoards, forgetBoard, hasSavedBoard, loadBoard, saveBoard } from "./persist";
+import { clearBoards, forgetBoard, loadBoard, saveBoard } from "./persist";
+import { hasSavedBoard } from "./savedMarks";
 import type { CachedBoard } from "./reducer";
 
 function task(id: number, title: string, board: string): Task {

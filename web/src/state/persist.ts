@@ -7,7 +7,9 @@
 
 import { openDB, unwrap, type IDBPDatabase } from "idb";
 import { MAIN_BOARD, type Task } from "../protocol";
-import { sameValue, type CachedBoard } from "./reducer";
+import type { CachedBoard } from "./reducer";
+import { sameFields } from "./tasks";
+import { forgetMarks, markSaved } from "./savedMarks";
 
 const DB_NAME = "warroom";
 const STORE = "kv";
@@ -33,41 +35,6 @@ function db(): Promise<IDBPDatabase> {
   return dbPromise;
 }
 
-/**
- * Which boards have a saved copy, kept where a page reads it at once: in a new browser profile,
- * opening IndexedDB takes 150-200 ms (Chromium creates the database), and a page with nothing
- * saved (no queue to send first, no seq to resume from) connects without waiting for it.
- */
-const SAVED_MARK = "warroom.saved:";
-
-/** Whether `board` may have a saved copy; when storage cannot tell, it may (the page waits for it). */
-export function hasSavedBoard(board: string): boolean {
-  try {
-    return localStorage.getItem(SAVED_MARK + board) !== null;
-  } catch {
-    return true;
-  }
-}
-
-function markSaved(board: string, saved: boolean): void {
-  try {
-    if (saved) localStorage.setItem(SAVED_MARK + board, "1");
-    else localStorage.removeItem(SAVED_MARK + board);
-  } catch {
-    /* the mark only saves waiting; without it the page waits for IndexedDB */
-  }
-}
-
-function forgetMarks(): void {
-  try {
-    const keys: string[] = [];
-    for (let i = 0; i < localStorage.length; i++) keys.push(localStorage.key(i) ?? "");
-    for (const key of keys) if (key.startsWith(SAVED_MARK)) localStorage.removeItem(key);
-  } catch {
-    /* see markSaved */
-  }
-}
-
 /** The entry of one board; board ids are slugs, so they cannot collide with the legacy key. */
 function keyOf(board: string): string {
   return `board:${board}`;
@@ -88,15 +55,7 @@ type Entry = Omit<CachedBoard, "tasks"> & { tasks?: Task[]; positions?: number[]
 
 /** Whether a save must write `task` over `saved` (its last saved version): not for a new position alone. */
 function changedBeyondPosition(task: Task, saved: Task | undefined): boolean {
-  if (!saved) return true;
-  if (task === saved) return false;
-  // Runs for every task a move renumbers (thousands at 5,000 cards): no allocation per task.
-  for (const field in task) {
-    const key = field as keyof Task;
-    if (key !== "position" && !sameValue(task[key], saved[key])) return true;
-  }
-  for (const field in saved) if (!(field in task)) return true;
-  return false;
+  return saved === undefined || (task !== saved && !sameFields(task, saved, "position"));
 }
 
 export async function loadBoard(board: string): Promise<CachedBoard | null> {

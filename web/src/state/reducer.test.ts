@@ -387,6 +387,45 @@ describe("restoring the saved copy", () => {
   });
 });
 
+describe("a first visit's board from REST", () => {
+  const label = { id: 3, board: "main", name: "bug", color: "#d73a4a" };
+  const board: BoardInfo = {
+    id: "main",
+    name: "Main",
+    description: "",
+    archived: false,
+    createdAt: T0,
+    createdBy: "a",
+  };
+
+  it("shows the board, its labels and the boards list before the socket's board arrives", () => {
+    const state = run(initialState("Adam"), {
+      type: "prefetched",
+      tasks: [task(1), task(2, { status: "DONE" })],
+      labels: [label],
+      boards: [board],
+    });
+    expect(titles(state, "TODO")).toEqual(["Task 1"]);
+    expect(titles(state, "DONE")).toEqual(["Task 2"]);
+    expect(state.labels[3]).toEqual(label);
+    expect(selectBoardList(state)).toEqual([board]);
+    expect(state.synced).toBe(false);
+  });
+
+  it("gives way to the socket's board, whichever comes first", () => {
+    const rest: Action = { type: "prefetched", tasks: [task(1, { title: "Old" })], labels: null, boards: null };
+    const live = synced([task(1, { title: "New", version: 2 })]);
+    expect(run(live, rest)).toBe(live);
+    const after = run(initialState("Adam"), rest, {
+      type: "syncFull",
+      payload: { tasks: [task(1, { title: "New", version: 2 })], agents: [], users: [], seq: 10 },
+      at: T0,
+    });
+    expect(titles(after, "TODO")).toEqual(["New"]);
+    expect(after.synced).toBe(true);
+  });
+});
+
 describe("ephemeral signals", () => {
   it("lists others typing but never oneself", () => {
     const state = run(synced([]), { type: "typing", names: ["Nick", "adam"] });

@@ -29,7 +29,8 @@ import {
 } from "../protocol";
 import {
   EMPTY_BOARD,
-  boardOf,
+  boardFrom,
+  sameValue,
   mergePatch,
   placeTask,
   removeTask,
@@ -231,6 +232,7 @@ export type Action =
   | { type: "syncFull"; payload: SyncFull; at: string; connection?: "live" | "stream" }
   | { type: "syncResumed"; seq: number; at: string }
   | { type: "restSnapshot"; tasks: Task[]; agents: Agent[] | null; at: string }
+  | { type: "prefetched"; tasks: Task[]; labels: Label[] | null; boards: BoardInfo[] | null }
   | { type: "typing"; names: string[] }
   | { type: "waiting"; agents: string[] }
   | { type: "dragOther"; taskId: number; user: string | null; now: number }
@@ -284,7 +286,7 @@ export function applySyncFull(
   return {
     ...state,
     boards,
-    ...boardOf(payload.tasks ?? []),
+    ...boardFrom(state, payload.tasks ?? []),
     agents: Object.fromEntries((payload.agents ?? []).map((a) => [a.id, a])),
     users: payload.users ?? [],
     waiting: Array.isArray(payload.waitingAgents) ? payload.waitingAgents : [],
@@ -359,7 +361,7 @@ export function reducer(state: BoardState, action: Action): BoardState {
       return {
         ...state,
         boards: state.boards.length === 0 && Array.isArray(cache.boards) ? cache.boards : state.boards,
-        ...boardOf(cache.tasks),
+        ...boardFrom(state, cache.tasks),
         agents: Object.fromEntries(cache.agents.map((a) => [a.id, a])),
         labels: Array.isArray(cache.labels) ? byId(cache.labels) : state.labels,
         seq: cache.seq,
@@ -380,9 +382,19 @@ export function reducer(state: BoardState, action: Action): BoardState {
     case "restSnapshot":
       return {
         ...state,
-        ...boardOf(action.tasks),
+        ...boardFrom(state, action.tasks),
         agents: action.agents ? Object.fromEntries(action.agents.map((a) => [a.id, a])) : state.agents,
         savedAt: action.at,
+      };
+    case "prefetched":
+      // A first visit's board from REST, asked for as the page started (`net/prefetch.ts`): shown
+      // until the socket's arrives, and never over it.
+      if (state.synced) return state;
+      return {
+        ...state,
+        ...boardFrom(state, action.tasks),
+        labels: action.labels ? byId(action.labels) : state.labels,
+        boards: action.boards ?? state.boards,
       };
     case "typing":
       return { ...state, typing: action.names.filter((n) => n.toLowerCase() !== state.me.toLowerCase()) };
@@ -731,10 +743,4 @@ export function versionToSend(op: UpdateOp, current: Task | undefined): number |
     base !== undefined &&
     (Object.keys(op.fields) as (keyof TaskFields)[]).every((key) => key in base && sameValue(current[key], base[key]));
   return (untouched ? current.version : op.baseVersion) || undefined;
-}
-
-/** Field values compared as the server compares them: lists (`blockedBy`) by their items. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
-  return a === b;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { STATUSES, type Status, type Task } from "../protocol";
 import { task } from "../testing/fixtures";
 import {
+  boardFrom,
   boardOf,
   columnOf,
   mergePatch,
@@ -127,5 +128,43 @@ describe("reusing columns between renders", () => {
 
   it("returns the previous columns themselves when nothing changed", () => {
     expect(reuseColumns(board.columns, { ...board.columns })).toBe(board.columns);
+  });
+});
+
+describe("a whole board sent again", () => {
+  it("keeps the objects of unchanged tasks and the arrays of unchanged columns", () => {
+    const before = boardOf([
+      task(1, { labels: [2, 3] }),
+      task(2, { position: 1 }),
+      task(3, { status: "DONE", blockedBy: [1] }),
+    ]);
+    // As the server sends it: new objects, equal values (lists too), one task changed.
+    const again = [
+      task(1, { labels: [2, 3] }),
+      task(2, { position: 1, title: "Renamed", version: 2 }),
+      task(3, { status: "DONE", blockedBy: [1] }),
+    ];
+    const after = boardFrom(before, again);
+    expect(after.tasks[1]).toBe(before.tasks[1]);
+    expect(after.tasks[3]).toBe(before.tasks[3]);
+    expect(after.tasks[2]).toBe(again[1]);
+    expect(after.columns.DONE).toBe(before.columns.DONE);
+    expect(after.columns.TODO).not.toBe(before.columns.TODO);
+    expectConsistent(after, "after a partly changed board");
+  });
+
+  it("drops the tasks it no longer lists and takes new ones and changed lists", () => {
+    const before = boardOf([task(1, { labels: [2] }), task(2, { position: 1 })]);
+    const after = boardFrom(before, [task(1, { labels: [2, 5] }), task(4, { status: "REVIEW" })]);
+    expect(Object.keys(after.tasks)).toEqual(["1", "4"]);
+    expect(after.tasks[1].labels).toEqual([2, 5]);
+    expect(after.tasks[1]).not.toBe(before.tasks[1]);
+    expectConsistent(after, "after tasks came and went");
+  });
+
+  it("returns every column as it was when nothing changed", () => {
+    const before = boardOf([task(1), task(2, { status: "BLOCKED" })]);
+    const after = boardFrom(before, [task(1), task(2, { status: "BLOCKED" })]);
+    expect(after.columns).toBe(before.columns);
   });
 });

@@ -41,6 +41,8 @@ vi.mock("../net/connection", () => ({
     socket.lastSeq = lastSeq;
     return socket;
   },
+}));
+vi.mock("../net/rest", () => ({
   rest: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
   api: {
     tasks: vi.fn(async () => ({ ok: false, status: 0, error: { code: "NETWORK", message: "down" }, network: true })),
@@ -52,7 +54,7 @@ vi.mock("../net/connection", () => ({
 vi.mock("../state/persist", () => ({ saveBoard: vi.fn(async () => {}), forgetBoard: vi.fn(async () => {}) }));
 vi.mock("../state/toasts", () => ({ showToast: vi.fn() }));
 const { showToast } = await import("../state/toasts");
-const { api } = await import("../net/connection");
+const { api } = await import("../net/rest");
 
 const { SyncEngine } = await import("./engine");
 type EngineHooks = import("./engine").EngineHooks;

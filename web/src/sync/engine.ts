@@ -8,7 +8,8 @@
 //! open card; `commands` and `requests` carry labels, comments, the feed and notifications.
 
 import type { Socket } from "socket.io-client";
-import { openSocket, type Credentials, type WarroomSocket } from "../net/connection";
+import type { Credentials } from "../credentials";
+import { openSocket, type WarroomSocket } from "../net/connection";
 import type { Ack, ActivityEntry, Comment, ErrorBody, Label, Status, TaskFields } from "../protocol";
 import type { CachedBoard, PendingOp } from "../state/reducer";
 import type { Store } from "../state/store";

@@ -3,7 +3,6 @@
 
 import type { Status, Task, TaskFields } from "../protocol";
 import {
-  sameValue,
   selectVisibleTasks,
   type BoardState,
   type CreateOp,
@@ -11,6 +10,7 @@ import {
   type MoveOp,
   type UpdateOp,
 } from "../state/reducer";
+import { sameValue } from "../state/tasks";
 
 export function makeOpId(): string {
   // crypto.randomUUID needs a secure context; a LAN http:// address is not one.

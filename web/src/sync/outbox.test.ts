@@ -5,11 +5,11 @@ import { asSocket, FakeSocket } from "../testing/fakeSocket";
 import { task } from "../testing/fixtures";
 import { createOp, deleteOp, moveOp, updateOp } from "./ops";
 
-vi.mock("../net/connection", () => ({
+vi.mock("../net/rest", () => ({
   rest: vi.fn(),
   api: { createTask: vi.fn() },
 }));
-const { api, rest } = await import("../net/connection");
+const { api, rest } = await import("../net/rest");
 const { commandFor, MAX_ATTEMPTS, Outbox } = await import("./outbox");
 type OutboxDeps = import("./outbox").OutboxDeps;
 

@@ -6,7 +6,9 @@
 //! deduplication makes that safe. Rejected: sending ops side by side (a create and the move of
 //! the same card could arrive in the wrong order).
 
-import { api, rest, type Credentials, type WarroomSocket } from "../net/connection";
+import type { Credentials } from "../credentials";
+import type { WarroomSocket } from "../net/connection";
+import { api, rest } from "../net/rest";
 import type { ErrorBody, Task, TaskAck } from "../protocol";
 import { versionToSend, type BoardState, type PendingOp } from "../state/reducer";
 import type { Store } from "../state/store";

@@ -3,10 +3,10 @@ import type { ActivityEntry } from "../protocol";
 import { initialState } from "../state/reducer";
 import { createStore, type Store } from "../state/store";
 
-vi.mock("../net/connection", () => ({
+vi.mock("../net/rest", () => ({
   api: { activity: vi.fn(), history: vi.fn(), comments: vi.fn() },
 }));
-const { api } = await import("../net/connection");
+const { api } = await import("../net/rest");
 const { ACTIVITY_PAGE, Requests } = await import("./requests");
 
 const entry = (id: number): ActivityEntry => ({

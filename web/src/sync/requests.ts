@@ -1,7 +1,8 @@
 //! The REST requests of the dashboard beside the outbox: the activity feed's pages, a card's
 //! comments and history, and this person's notifications.
 
-import { api, type Credentials } from "../net/connection";
+import type { Credentials } from "../credentials";
+import { api } from "../net/rest";
 import type { ActivityEntry } from "../protocol";
 import type { Store } from "../state/store";
 

@@ -27,10 +27,10 @@ class FakeStream {
 }
 const streams: FakeStream[] = [];
 vi.mock("../net/events", () => ({ EventStream: FakeStream }));
-vi.mock("../net/connection", () => ({
+vi.mock("../net/rest", () => ({
   api: { tasks: vi.fn(), agents: vi.fn(async () => ({ ok: true, status: 200, data: [] })) },
 }));
-const { api } = await import("../net/connection");
+const { api } = await import("../net/rest");
 const { RestMode } = await import("./restMode");
 type RestModeDeps = import("./restMode").RestModeDeps;
 

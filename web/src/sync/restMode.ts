@@ -3,7 +3,8 @@
 //! board's event stream (Server-Sent Events) for everyone's changes. The socket keeps trying
 //! meanwhile, and takes over when it connects.
 
-import { api, type Credentials } from "../net/connection";
+import type { Credentials } from "../credentials";
+import { api } from "../net/rest";
 import { EventStream } from "../net/events";
 import type { Task } from "../protocol";
 import type { BoardState } from "../state/reducer";

@@ -13,10 +13,13 @@ import {
   rememberBoard,
   saveCredentials,
 } from "../credentials";
-import { api, type Credentials } from "../net/connection";
+import type { Credentials } from "../credentials";
+import type { BoardPrefetch } from "../net/prefetch";
+import { api } from "../net/rest";
 import { isRole, MAIN_BOARD, type BoardInfo } from "../protocol";
 import { initialState, type CachedBoard } from "../state/reducer";
-import { clearBoards, hasSavedBoard, loadBoard } from "../state/persist";
+import { clearBoards, loadBoard } from "../state/persist";
+import { hasSavedBoard } from "../state/savedMarks";
 import { createStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { SyncEngine } from "../sync/engine";
@@ -35,15 +38,24 @@ function explainAuthError(message: string): string {
   return "The server did not accept that team key. Check it with whoever runs warroom and try again.";
 }
 
-/** The board on screen, its saved copy (read while the page paints) and the boards known so far. */
+/**
+ * The board on screen, its saved copy (read while the page paints), the boards known so far, and
+ * on a first visit the board as REST answered it while the page loaded.
+ */
 interface OpenBoard {
   board: string;
   cache: Promise<CachedBoard | null>;
   boards: BoardInfo[];
+  first?: BoardPrefetch | null;
 }
 
-export function App(props: { board: string; cache: Promise<CachedBoard | null> }) {
-  const [opened, setOpened] = useState<OpenBoard>({ board: props.board, cache: props.cache, boards: [] });
+export function App(props: { board: string; cache: Promise<CachedBoard | null>; first: BoardPrefetch | null }) {
+  const [opened, setOpened] = useState<OpenBoard>({
+    board: props.board,
+    cache: props.cache,
+    boards: [],
+    first: props.first?.board === props.board ? props.first : null,
+  });
   const [invite, setInvite] = useState(inviteInUrl);
   const [creds, setCreds] = useState<Credentials | null>(savedCredentials);
   const [authError, setAuthError] = useState<string | null>(null);
@@ -174,7 +186,23 @@ function Session(props: {
   onSignOut: () => void;
 }) {
   const { creds, opened } = props;
-  const [store] = useState(() => createStore(initialState(creds.name, opened.board, opened.boards)));
+  const [store] = useState(() => {
+    const created = createStore(initialState(creds.name, opened.board, opened.boards));
+    // A first visit whose board REST has already answered renders it at once: no empty board first.
+    if (opened.first?.ready) created.dispatch({ type: "prefetched", ...opened.first.ready });
+    return created;
+  });
+  useEffect(() => {
+    const first = opened.first;
+    if (!first || first.ready !== undefined) return;
+    let active = true;
+    void first.answer.then((answer) => {
+      if (active && answer) store.dispatch({ type: "prefetched", ...answer });
+    });
+    return () => {
+      active = false;
+    };
+  }, [store, opened.first]);
   // The engine outlives renders; it reaches the latest callbacks through refs.
   const onAuthError = useRef(props.onAuthError);
   const onSwitch = useRef(props.onSwitch);

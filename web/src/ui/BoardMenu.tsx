@@ -2,7 +2,7 @@
 //! who may write) and, for admins, import a file into it and manage its webhooks.
 
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
-import { api } from "../net/connection";
+import { api } from "../net/rest";
 import type { ExportFormat } from "../protocol";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";

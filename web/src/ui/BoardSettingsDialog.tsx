@@ -2,7 +2,7 @@
 //! at once.
 
 import { useState, type FormEvent } from "react";
-import { api } from "../net/connection";
+import { api } from "../net/rest";
 import { MAIN_BOARD } from "../protocol";
 import { useStore } from "../state/store";
 import { FormFooter } from "./FormFooter";

@@ -3,7 +3,7 @@
 //! every screen on the board, this one too, gets the board afresh.
 
 import { useState, type FormEvent } from "react";
-import { api, type RestResult } from "../net/connection";
+import { api, type RestResult } from "../net/rest";
 import type { ImportReport } from "../protocol";
 import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";

@@ -2,7 +2,7 @@
 //! button, its role, its boards and when it expires.
 
 import { useState, type FormEvent } from "react";
-import { api } from "../net/connection";
+import { api } from "../net/rest";
 import { ROLES, type Invite, type Role } from "../protocol";
 import { selectBoardList } from "../state/reducer";
 import { useStore } from "../state/store";

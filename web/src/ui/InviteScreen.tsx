@@ -2,7 +2,7 @@
 //! exchanged for a personal token with the invite's role and boards.
 
 import { useState, type FormEvent } from "react";
-import { api } from "../net/connection";
+import { api } from "../net/rest";
 import type { AcceptedInvite } from "../protocol";
 import { Logo } from "./Icons";
 

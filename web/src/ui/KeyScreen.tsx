@@ -1,7 +1,8 @@
 //! The entry screen: the team key and a display name, checked with the server before going on.
 
 import { useState, type FormEvent } from "react";
-import { rest, type Credentials } from "../net/connection";
+import type { Credentials } from "../credentials";
+import { rest } from "../net/rest";
 import { roleOfKey } from "../credentials";
 import { Logo } from "./Icons";
 

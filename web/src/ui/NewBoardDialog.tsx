@@ -1,7 +1,7 @@
 //! Creating a board (admins): only a name; the server makes the id from it. The new board opens.
 
 import { useState, type FormEvent } from "react";
-import { api } from "../net/connection";
+import { api } from "../net/rest";
 import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
 import { useApp } from "./appContext";

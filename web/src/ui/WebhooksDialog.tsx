@@ -2,7 +2,7 @@
 //! while open), a form to add one (its secret shown once), pause/resume, a test ping, delete.
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, type RestResult } from "../net/connection";
+import { api, type RestResult } from "../net/rest";
 import type { Webhook, WebhookDelivery, WebhookFormat } from "../protocol";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";

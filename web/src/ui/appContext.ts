@@ -3,7 +3,7 @@
 //! which imports them.
 
 import { createContext, useContext } from "react";
-import type { Credentials } from "../net/connection";
+import type { Credentials } from "../credentials";
 import type { Store } from "../state/store";
 import type { SyncEngine } from "../sync/engine";
 
