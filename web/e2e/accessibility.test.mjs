@@ -7,7 +7,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { Person, WarroomServer, eventually, requireTools, warRoom } from "./harness.mjs";
+import { alone, eventually, requireTools, warRoom } from "./harness.mjs";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
@@ -39,13 +39,7 @@ describe("accessibility of the dashboard", () => {
   before(() => requireTools());
 
   test("axe finds nothing serious on the key screen, the board, the card dialog and the shortcuts", async (t) => {
-    const server = new WarroomServer();
-    const adam = new Person("Adam");
-    t.after(async () => {
-      await adam.close();
-      await server.dispose();
-    });
-    await server.start();
+    const { server, person: adam } = await alone(t, "Adam");
     const [first] = await server.createTasks([
       {
         title: "Migrate billing to the new ledger",
@@ -89,13 +83,7 @@ describe("accessibility of the dashboard", () => {
 
   for (const width of [1280, 1440, 1920]) {
     test(`column names are never cut at ${width} px`, async (t) => {
-      const server = new WarroomServer();
-      const adam = new Person("Adam");
-      t.after(async () => {
-        await adam.close();
-        await server.dispose();
-      });
-      await server.start();
+      const { server, person: adam } = await alone(t, "Adam");
       await adam.launch({ width, height: 900 });
       await adam.signIn(server);
       const cut = await adam.page.evaluate(() =>

@@ -3,7 +3,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Person, WarroomServer, eventually, pickUpAndHoldOver, requireTools, warRoom } from "./harness.mjs";
+import { alone, eventually, pickUpAndHoldOver, requireTools, warRoom } from "./harness.mjs";
 
 /** A fresh server and two signed-in people for one test; everything is torn down after it. */
 function assertNoPageErrors(...people) {
@@ -27,13 +27,7 @@ describe("the warroom dashboard", () => {
   before(() => requireTools());
 
   test("a wrong key gets a clear message, and ?key= is taken once then removed from the address", async (t) => {
-    const server = new WarroomServer();
-    const eve = new Person("Eve");
-    t.after(async () => {
-      await eve.close();
-      await server.dispose();
-    });
-    await server.start();
+    const { server, person: eve } = await alone(t, "Eve");
     await eve.launch();
     // The wrong key is refused with 401, which Chromium logs; that is this test's point.
     eve.expectConsole(/401 \(Unauthorized\)/);
@@ -293,13 +287,7 @@ describe("the warroom dashboard", () => {
   });
 
   test("when Socket.IO cannot connect at all, the board is live over Server-Sent Events and written over REST", async (t) => {
-    const server = new WarroomServer();
-    const nick = new Person("Nick");
-    t.after(async () => {
-      await nick.close();
-      await server.dispose();
-    });
-    await server.start();
+    const { server, person: nick } = await alone(t, "Nick");
     await server.api("POST", "/tasks", { title: "Made before Nick arrived" });
     await nick.launch();
     await nick.blockSocketIo();
@@ -315,13 +303,7 @@ describe("the warroom dashboard", () => {
   });
 
   test("a first visit shows the board from REST before the socket has joined, then goes live", async (t) => {
-    const server = new WarroomServer();
-    const eve = new Person("Eve");
-    t.after(async () => {
-      await eve.close();
-      await server.dispose();
-    });
-    await server.start();
+    const { server, person: eve } = await alone(t, "Eve");
     const label = await server.api("POST", "/boards/main/labels", { name: "urgent", color: "#d73a4a" });
     await server.api("POST", "/tasks", { title: "Known before Eve came", labels: [label.body.id] });
     await server.api("POST", "/tasks", { title: "Under review", status: "REVIEW" });

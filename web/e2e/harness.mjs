@@ -288,6 +288,18 @@ export async function pickUpAndHoldOver(person, cardLocator, targetLocator) {
   };
 }
 
+/** One person and a started server of their own for one test (`t`), both torn down after it. */
+export async function alone(t, name) {
+  const server = new WarroomServer();
+  const person = new Person(name);
+  t.after(async () => {
+    await person.close();
+    await server.dispose();
+  });
+  await server.start();
+  return { server, person };
+}
+
 /**
  * Adam and Nick signed in side by side on a fresh server (`env` for its settings, `seed` to fill
  * the board before they arrive); both close, and the server log is shown, when the test ends.
