@@ -6,6 +6,7 @@ import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent, type P
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import type { Label, Task } from "../protocol";
+import { sameFields } from "../state/tasks";
 import { selectWorkGraph, type CardGraph } from "../state/graph";
 import { selectPendingIds, type DragMark } from "../state/reducer";
 import { useStore } from "../state/store";
@@ -38,11 +39,7 @@ function nameCreation(event: PointerEvent<HTMLTimeElement>): void {
  * both columns (new objects, new `position`), and none of them needs drawing again for that.
  */
 function sameFace(a: Task, b: Task): boolean {
-  if (a === b) return true;
-  for (const key of Object.keys(b) as (keyof Task)[]) {
-    if (key !== "position" && a[key] !== b[key]) return false;
-  }
-  return Object.keys(a).length === Object.keys(b).length;
+  return a === b || sameFields(a, b, "position");
 }
 
 /**
