@@ -211,7 +211,7 @@ async function main() {
     figures.firstLoad.push(
       await profiled(page, "first-load", 0, async () => {
         await page.goto(server.url);
-        return page.evaluate(paintedWith, CARDS);
+        return page.evaluate(paintedWith(CARDS));
       }),
     );
     for (let run = 1; run < RUNS; run++) {
@@ -219,7 +219,7 @@ async function main() {
       try {
         await newcomer.page.addInitScript(signedIn, [server.key, "Adam"]);
         await newcomer.page.goto(server.url);
-        figures.firstLoad.push(await newcomer.page.evaluate(paintedWith, CARDS));
+        figures.firstLoad.push(await newcomer.page.evaluate(paintedWith(CARDS)));
       } finally {
         await newcomer.close();
       }
@@ -253,7 +253,7 @@ async function main() {
       figures.reload.push(
         await profiled(page, "reload", run, async () => {
           await page.reload();
-          return page.evaluate(paintedWith, CARDS);
+          return page.evaluate(paintedWith(CARDS));
         }),
       );
       const long = await longTasksSince(page, 0);

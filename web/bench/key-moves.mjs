@@ -54,7 +54,7 @@ function keyboardMove(id) {
 const moves = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, async (person, server) => {
   const page = person.page;
   await page.goto(server.url);
-  await page.evaluate(paintedWith, CARDS);
+  await page.evaluate(paintedWith(CARDS));
   await person.waitFor("live");
   const times = [];
   for (let m = 0; m < MOVES; m++) {

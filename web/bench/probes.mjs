@@ -1,29 +1,67 @@
 // What the dashboard benches measure inside the page (each is passed to page.evaluate).
 
 /**
- * In the page: resolves with performance.now() at the first frame of a usable board: the column
- * counts add up to `count` and every column that has cards shows its first ones. (A column draws
- * only the cards near its viewport, so "every card in the DOM" is no longer what a person waits for.)
+ * In the page: whether the board is usable: the column counts add up to `count` and every column
+ * that has cards shows its first ones. (A column draws only the cards near its viewport, so
+ * "every card in the DOM" is no longer what a person waits for.)
  */
-export function paintedWith(count) {
+function usableBoard(count) {
+  const columns = Array.from(document.querySelectorAll('[data-testid^="column-"][data-status]'));
+  if (columns.length === 0) return false;
+  let total = 0;
+  for (const column of columns) {
+    const n = Number(column.querySelector('[data-testid^="count-"]')?.textContent ?? NaN);
+    if (n > 0 && !column.querySelector('[data-testid="card"]')) return false;
+    total += n;
+  }
+  return total >= count;
+}
+
+/** In the page: resolves with performance.now() at the frame after the board is usable. */
+function frameAfterUsable(usable, count) {
   return new Promise((resolve) => {
-    const ready = () => {
-      const columns = Array.from(document.querySelectorAll('[data-testid^="column-"][data-status]'));
-      if (columns.length === 0) return false;
-      let total = 0;
-      for (const column of columns) {
-        const n = Number(column.querySelector('[data-testid^="count-"]')?.textContent ?? NaN);
-        if (n > 0 && !column.querySelector('[data-testid="card"]')) return false;
-        total += n;
-      }
-      return total >= count;
-    };
     const check = () => {
-      if (ready()) requestAnimationFrame(() => resolve(performance.now()));
+      if (usable(count)) requestAnimationFrame(() => resolve(performance.now()));
       else requestAnimationFrame(check);
     };
     check();
   });
+}
+
+/**
+ * In the page, before its scripts: watches every frame from the first for the usable board, and
+ * sets `window.__board`, which resolves with (performance.now() ms):
+ *   frame    the frame that first has the usable board in the DOM starts (its rAF callbacks);
+ *   painted  that frame's rendering is done (a message posted from its rAF runs after its paint);
+ *   next     the frame after starts, what `paintedWith` reports when the page is idle by then. On
+ *            a first visit it is not: the socket's handshake and board come in between.
+ * Watching from before the page's scripts, unlike `paintedWith` once `goto` has returned, does
+ * not wait for the load event and a round trip to the page to start looking.
+ */
+function watchFromStart(usable, count) {
+  window.__board = new Promise((resolve) => {
+    const check = () => {
+      if (!usable(count)) return requestAnimationFrame(check);
+      const frame = performance.now();
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        const painted = performance.now();
+        requestAnimationFrame(() => resolve({ frame, painted, next: performance.now() }));
+      };
+      channel.port2.postMessage(null);
+    };
+    requestAnimationFrame(check);
+  });
+}
+
+/** For `page.evaluate`: the time of the frame after the board of `count` cards is usable. */
+export function paintedWith(count) {
+  return `(${frameAfterUsable})(${usableBoard}, ${count})`;
+}
+
+/** For `page.addInitScript({ content })`: sets `window.__board` (`watchFromStart`) on each load. */
+export function boardWatch(count) {
+  return `(${watchFromStart})(${usableBoard}, ${count})`;
 }
 
 /** In the page, before its scripts: signed in as a returning person would be, with no board saved. */

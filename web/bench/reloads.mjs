@@ -37,13 +37,13 @@ const reloads = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, 
   const page = person.page;
   await page.addInitScript(instrumentSaves);
   await page.goto(server.url);
-  await page.evaluate(paintedWith, CARDS);
+  await page.evaluate(paintedWith(CARDS));
   await person.waitFor("live");
   await eventually("the board to be saved", () => page.evaluate(boardSaved, CARDS));
   const times = [];
   for (let r = 0; r < RELOADS; r++) {
     await page.reload();
-    const painted = await page.evaluate(paintedWith, CARDS);
+    const painted = await page.evaluate(paintedWith(CARDS));
     await person.waitFor("live");
     await page.waitForTimeout(GAP);
     const saves = await page.evaluate(() => window.__saves());
