@@ -288,9 +288,12 @@ export async function pickUpAndHoldOver(person, cardLocator, targetLocator) {
   };
 }
 
-/** One person and a started server of their own for one test (`t`), both torn down after it. */
-export async function alone(t, name) {
-  const server = new WarroomServer();
+/**
+ * One person and a started server of their own for one test (`t`), both torn down after it;
+ * `env`: the server's settings.
+ */
+export async function alone(t, name, { env } = {}) {
+  const server = new WarroomServer({ env });
   const person = new Person(name);
   t.after(async () => {
     await person.close();

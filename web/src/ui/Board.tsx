@@ -31,7 +31,7 @@ import { useStore } from "../state/store";
 import { showToast } from "../state/toasts";
 import { canWrite, useApp } from "./appContext";
 import { CardView, noteDragEnd } from "./Card";
-import { Column } from "./Column";
+import { Column, useOverscan } from "./Column";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { useNow, whenIdle } from "./util";
 import { keepShellOffline } from "../net/shell";
@@ -353,6 +353,7 @@ export function Board(props: {
     useMemo(() => (drag ? columnsFromIds(drag.ids, tasks) : columns), [drag, tasks, columns]),
   );
   const active = drag ? tasks[drag.activeId] : undefined;
+  const overscan = useOverscan(STATUSES.some((status) => shown[status].length > 0));
 
   return (
     <DndContext
@@ -385,6 +386,7 @@ export function Board(props: {
             composerOpen={composer === status}
             onComposer={onComposer}
             canAdd={canAdd}
+            overscan={overscan}
           />
         ))}
       </main>

@@ -1,7 +1,7 @@
 //! One status column: its header and count, its sortable cards (only those near the viewport
 //! once there are many), and the inline new-task form.
 
-import { memo, useCallback, useEffect, useMemo, useRef } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { useVirtualizer, type Virtualizer } from "@tanstack/react-virtual";
@@ -10,6 +10,7 @@ import type { CardKeyAction } from "./types";
 import { SortableCard } from "./Card";
 import { Composer } from "./Composer";
 import { PlusIcon } from "./Icons";
+import { whenIdle } from "./util";
 
 /**
  * From this many cards on, a column draws only the cards near its viewport. dnd-kit keeps every
@@ -27,8 +28,27 @@ const CARD_GAP_PX = 8.8;
  * (three cards are some 290 px). Every drawn card is a `useSortable` hook that renders again
  * whenever its column's order changes or a drag starts, so each one costs every move: six a
  * side made a keyboard move on a 1,000-card board 14–20 ms to the frame after, three 10.6.
+ * Not in the board's first frame (`useOverscan`).
  */
 const OVERSCAN = 3;
+/**
+ * What lies above a column's first card on a wide screen: the top bar, the filter bar and the
+ * column's header (163 px at 1440 × 900). A narrow screen has more above its columns, so the
+ * first window then draws a card too many rather than too few.
+ */
+const ABOVE_CARDS_PX = 160;
+
+/**
+ * The overscan of the board's columns: none until the page is first idle after the board has
+ * cards, then OVERSCAN. The first frame of a long board draws only the cards in view: a first
+ * render's cards are its costliest part (React creates every element, then the page lays them
+ * out for the first time), and the six a column drew below the fold were a third of them.
+ */
+export function useOverscan(hasCards: boolean): number {
+  const [settled, setSettled] = useState(false);
+  useEffect(() => (hasCards && !settled ? whenIdle(() => setSettled(true)) : undefined), [hasCards, settled]);
+  return settled ? OVERSCAN : 0;
+}
 
 /**
  * A drawn card's height, from the ResizeObserver only. The virtualiser also asks when a card is
@@ -94,6 +114,8 @@ export const Column = memo(function Column(props: {
   onComposer: (status: Status, open: boolean) => void;
   /** False for a viewer: no way to add a card is offered (the server would refuse it). */
   canAdd: boolean;
+  /** Cards drawn beyond each edge of the viewport in a long column (`useOverscan`). */
+  overscan: number;
 }) {
   const { status, tasks } = props;
   // A new array would tell every sortable card in the column that the list changed.
@@ -118,10 +140,13 @@ export const Column = memo(function Column(props: {
     measureElement: measuredHeight,
     observeElementRect: observedRect,
     gap: CARD_GAP_PX,
-    overscan: OVERSCAN,
-    // Before the column is measured, assume it is as tall as the window, so the first frame
-    // already shows a full column rather than a few cards.
-    initialRect: { width: 0, height: typeof window === "undefined" ? 0 : window.innerHeight },
+    overscan: props.overscan,
+    // Before the column is measured, assume it reaches the bottom of the window, so the first
+    // frame already shows a full column rather than a few cards.
+    initialRect: {
+      width: 0,
+      height: typeof window === "undefined" ? 0 : Math.max(0, window.innerHeight - ABOVE_CARDS_PX),
+    },
     // React 19 refuses flushSync inside its own commit; a scroll re-renders on the next tick.
     useFlushSync: false,
   });
