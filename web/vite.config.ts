@@ -9,8 +9,8 @@ import type { Plugin } from "vite";
 const target = process.env.WARROOM_URL ?? "http://127.0.0.1:8080";
 
 /**
- * Names in index.html, as `<link rel="prefetch">`, every built file the page does not load at
- * once (the lazy chunks: the card view). The service worker keeps the files index.html names, so
+ * Names in index.html, as `<link rel="prefetch">`, every built script and style sheet the page
+ * does not load at once (the lazy chunks: the card view). The service worker keeps the files index.html names, so
  * it keeps these too and the card view opens offline; the browser fetches them when idle, so the
  * first opening does not wait for the network.
  */
@@ -24,7 +24,7 @@ function prefetchLazyChunks(): Plugin {
         if (!ctx.bundle) return;
         const named = new Set(Array.from(html.matchAll(/(?:src|href)="\/([^"]+)"/g), (m) => m[1]));
         return Object.keys(ctx.bundle)
-          .filter((file) => file.startsWith("assets/") && !named.has(file))
+          .filter((file) => /^assets\/.*\.(js|css)$/.test(file) && !named.has(file))
           .sort()
           .map((file) => ({
             tag: "link",
