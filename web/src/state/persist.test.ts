@@ -169,6 +169,41 @@ describe("the IndexedDB copy of each board", () => {
     expect((await loadBoard("main"))?.tasks.map((t) => t.title)).toEqual(["After a full sync"]);
   });
 
+  it("saves a big board in turns of 250 tasks, each turn a task of its own", async () => {
+    const tasks = Array.from({ length: 1_100 }, (_, i) => task(i + 1, `Card ${i + 1}`, "main"));
+    // The puts issued in each turn of the event loop (a turn ends at its microtask checkpoint).
+    const turns: number[] = [];
+    let inTurn = false;
+    const put = IDBObjectStore.prototype.put;
+    vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, ...args) {
+      if (!inTurn) {
+        turns.push(0);
+        inTurn = true;
+        queueMicrotask(() => (inTurn = false));
+      }
+      turns[turns.length - 1]++;
+      return put.apply(this, args);
+    });
+    expect(await saveBoard(copyOf("main", tasks, 1))).toBe(true);
+    // The board's entry and the first 250 tasks, then the rest 250 at a time.
+    expect(turns).toEqual([251, 250, 250, 250, 100]);
+    const loaded = await loadBoard("main");
+    expect(loaded?.tasks.map((t) => t.id)).toEqual(tasks.map((t) => t.id));
+  });
+
+  it("saves whole or not at all: a task that cannot be stored, in any turn, leaves the copy before", async () => {
+    await saveBoard(copyOf("main", [task(1, "Saved before", "main")], 1));
+    for (const broken of [100, 550]) {
+      const tasks = Array.from({ length: 600 }, (_, i) => task(i + 1, `Card ${i + 1}`, "main"));
+      // A value IndexedDB cannot clone: in the first turn, then in the third.
+      (tasks[broken] as unknown as Record<string, unknown>).broken = () => {};
+      expect(await saveBoard(copyOf("main", tasks, 2))).toBe(false);
+      const loaded = await loadBoard("main");
+      expect(loaded?.seq).toBe(1);
+      expect(loaded?.tasks.map((t) => t.title)).toEqual(["Saved before"]);
+    }
+  });
+
   it("keeps the tasks of two boards apart through changes, deletions and forgetting", async () => {
     const main = [task(1, "On main", "main")];
     const web = [task(1, "On web", "web"), task(2, "Also on web", "web")];

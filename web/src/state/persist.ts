@@ -97,6 +97,36 @@ function placed(tasks: Task[], positions: number[] = []): Task[] {
 }
 
 /**
+ * Task writes issued per turn of the page's event loop. Each `put` clones its task on the main
+ * thread: a first save writes every task, and at 5,000 cards all at once was a 100 ms task just
+ * after the board was first shown, holding back whatever the person did then.
+ */
+const PUTS_PER_TURN = 250;
+
+/**
+ * Puts `tasks` in `stored`, PUTS_PER_TURN at a time: the next ones are issued when the last of
+ * the previous ones has succeeded, in a task of its own. The transaction stays open meanwhile (it
+ * commits once no request is left), so the save stays one transaction, whole or not at all: a
+ * task that cannot be stored aborts it, which its `done` reports.
+ */
+function putInTurns(stored: IDBObjectStore, board: string, tasks: readonly Task[]): void {
+  let next = 0;
+  const turn = () => {
+    let last: IDBRequest | undefined;
+    try {
+      for (const end = Math.min(tasks.length, next + PUTS_PER_TURN); next < end; next++) {
+        last = stored.put(tasks[next], [board, tasks[next].id]);
+      }
+    } catch {
+      stored.transaction.abort();
+      return;
+    }
+    if (last && next < tasks.length) last.onsuccess = turn;
+  };
+  turn();
+}
+
+/**
  * Saves the copy under the board it names (`main` for a copy made before boards), in one
  * transaction. `saved`: the tasks this page saved last for this board; then only the tasks that
  * are not the same objects as there (the reducer replaces a task it changes, never edits it) and
@@ -129,7 +159,7 @@ export async function saveBoard(copy: CachedBoard, saved?: readonly Task[]): Pro
     } else {
       stored.delete(tasksOf(board));
     }
-    for (const task of changed) stored.put(task, [board, task.id]);
+    putInTurns(stored, board, changed);
     await tx.done;
     markSaved(board, true);
     return true;
