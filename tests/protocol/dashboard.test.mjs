@@ -1,12 +1,13 @@
 // The dashboard's files as a browser gets them: the page never cached, hashed assets cached
 // forever, text sent compressed as the build wrote it (brotli, else gzip) to a browser that
 // accepts it (and plain to one that does not),
-// and a Content-Security-Policy that lets canvas-confetti start its blob: worker.
+// and a Content-Security-Policy that lets canvas-confetti start its blob: worker. The REST API's
+// answers are compressed too (at run time), and the event stream never is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
-import { useServer, board } from './helpers.mjs';
+import { useServer, board, restCreate, uid } from './helpers.mjs';
 
 useServer();
 const T = { timeout: 20000 };
@@ -15,6 +16,11 @@ const T = { timeout: 20000 };
 function get(path, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, board.url), { headers }, (res) => {
+      // A stream that never ends: its headers are the answer.
+      if (/event-stream/.test(res.headers['content-type'] ?? '')) {
+        res.destroy();
+        return resolve({ status: res.statusCode, headers: res.headers });
+      }
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -69,4 +75,36 @@ test('the Content-Security-Policy allows blob: workers (confetti) and still no f
   const directive = (name) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? '';
   assert.match(directive('worker-src'), /blob:/);
   assert.equal(directive('script-src'), "script-src 'self'");
+});
+
+test('the REST API answers in brotli or gzip when accepted, the same JSON each way; the event stream stays plain', T, async () => {
+  const tag = uid('zip');
+  for (let i = 0; i < 20; i++) await restCreate({ title: `${tag} ${i}`, description: 'Some context for whoever picks this up.' });
+  const key = { 'x-api-key': board.key };
+  const plain = await get('/api/boards/main/tasks', { ...key, 'accept-encoding': 'identity' });
+  assert.equal(plain.status, 200);
+  assert.equal(plain.headers['content-encoding'], undefined);
+  const tasks = JSON.parse(plain.body.toString());
+  assert.ok(tasks.filter((t) => t.title.startsWith(tag)).length === 20);
+
+  const brotli = await get('/api/boards/main/tasks', { ...key, 'accept-encoding': 'gzip, deflate, br, zstd' });
+  assert.equal(brotli.headers['content-encoding'], 'br');
+  assert.match(brotli.headers.vary ?? '', /accept-encoding/i);
+  assert.deepEqual(JSON.parse(brotliDecompressSync(brotli.body).toString()), tasks);
+  assert.ok(brotli.body.length * 4 < plain.body.length, `brotli shrinks the tasks (${brotli.body.length} of ${plain.body.length} bytes)`);
+
+  const zipped = await get('/api/boards/main/tasks', { ...key, 'accept-encoding': 'gzip' });
+  assert.equal(zipped.headers['content-encoding'], 'gzip');
+  assert.deepEqual(JSON.parse(gunzipSync(zipped.body).toString()), tasks);
+
+  // An error is JSON in the same shape, whichever way it travels.
+  const refused = await get('/api/boards/main/tasks', { 'accept-encoding': 'gzip' });
+  assert.equal(refused.status, 401);
+  const error = refused.headers['content-encoding'] === 'gzip' ? gunzipSync(refused.body) : refused.body;
+  assert.equal(JSON.parse(error.toString()).error.code, 'UNAUTHORIZED');
+
+  // Compressed, the events would wait in the compressor's buffer instead of reaching the watcher.
+  const events = await get('/api/events', { ...key, 'accept-encoding': 'gzip, br' });
+  assert.equal(events.status, 200);
+  assert.equal(events.headers['content-encoding'], undefined);
 });
