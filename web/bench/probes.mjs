@@ -73,31 +73,40 @@ export function signedIn([key, name]) {
 /**
  * In the page, before its scripts: the main thread's time in saves to IndexedDB, from opening a
  * readwrite transaction to the end of its last write request in the same task (the structured
- * clones, and what the page computes between them), and the records they put:
- * `window.__saves()` → `{ ms, puts }`.
+ * clones, and what the page computes between them), plus, for a save that writes in several turns
+ * (`persist.ts`), each later turn from its first write request to its last; and the records they
+ * put: `window.__saves()` → `{ ms, puts }`.
  */
 export function instrumentSaves() {
   let done = 0;
-  let open = null;
   let puts = 0;
-  window.__saves = () => ({ ms: done + (open ? open.end - open.start : 0), puts });
+  // The span of saving in the current task, closed at its microtask checkpoint.
+  let span = null;
+  const touch = (start) => {
+    if (!span) {
+      span = { start, end: start };
+      queueMicrotask(() => {
+        done += span.end - span.start;
+        span = null;
+      });
+    }
+    span.end = performance.now();
+  };
+  window.__saves = () => ({ ms: done + (span ? span.end - span.start : 0), puts });
   const transaction = IDBDatabase.prototype.transaction;
   IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
-    if (mode === "readwrite") {
-      if (open) done += open.end - open.start;
-      const now = performance.now();
-      open = { start: now, end: now };
-    }
+    if (mode === "readwrite") touch(performance.now());
     return transaction.call(this, stores, mode, ...rest);
   };
   for (const name of ["put", "delete", "clear"]) {
     const write = IDBObjectStore.prototype[name];
     IDBObjectStore.prototype[name] = function (...args) {
       if (name === "put") puts++;
+      const start = performance.now();
       try {
         return write.apply(this, args);
       } finally {
-        if (open) open.end = performance.now();
+        touch(start);
       }
     };
   }
