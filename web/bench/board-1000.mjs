@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
-import { instrumentSaves, paintedWith, signedIn } from "./probes.mjs";
+import { boardWatch, instrumentSaves, paintedWith, signedIn } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -189,9 +189,11 @@ async function main() {
     await page.addInitScript(instrument);
     await page.addInitScript(instrumentSaves);
     await page.addInitScript(signedIn, [server.key, "Adam"]);
+    await page.addInitScript({ content: boardWatch(CARDS) });
 
     const figures = {
       firstLoad: [],
+      firstLoadPainted: [],
       reload: [],
       reloadLongest: [],
       keyDom: [],
@@ -214,12 +216,15 @@ async function main() {
         return page.evaluate(paintedWith(CARDS));
       }),
     );
+    figures.firstLoadPainted.push((await page.evaluate(() => window.__board)).painted);
     for (let run = 1; run < RUNS; run++) {
       const newcomer = await new Person("Adam").launch();
       try {
         await newcomer.page.addInitScript(signedIn, [server.key, "Adam"]);
+        await newcomer.page.addInitScript({ content: boardWatch(CARDS) });
         await newcomer.page.goto(server.url);
         figures.firstLoad.push(await newcomer.page.evaluate(paintedWith(CARDS)));
+        figures.firstLoadPainted.push((await newcomer.page.evaluate(() => window.__board)).painted);
       } finally {
         await newcomer.close();
       }
