@@ -10,9 +10,9 @@ const target = process.env.WARROOM_URL ?? "http://127.0.0.1:8080";
 
 /**
  * Names in index.html, as `<link rel="prefetch">`, every built script and style sheet the page
- * does not load at once (the lazy chunks: the card view). The service worker keeps the files index.html names, so
- * it keeps these too and the card view opens offline; the browser fetches them when idle, so the
- * first opening does not wait for the network.
+ * does not load at once (the lazy chunks: the card view). The service worker keeps the files
+ * index.html names, so it keeps these too and the card view opens offline; the browser fetches
+ * them when idle, so the first opening does not wait for the network.
  */
 function prefetchLazyChunks(): Plugin {
   return {
