@@ -9,8 +9,8 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Person, WarroomServer, eventually, requireTools } from "../e2e/harness.mjs";
-import { boardWatch, instrumentSaves, paintedWith, signedIn } from "./probes.mjs";
+import { Person, WarroomServer, eventually, requireTools, signedIn } from "../e2e/harness.mjs";
+import { boardWatch, instrumentSaves, paintedWith } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);

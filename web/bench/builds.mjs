@@ -3,9 +3,8 @@
 // that a machine that slows down or speeds up meanwhile weighs on every build alike.
 
 import { resolve } from "node:path";
-import { Person, SERVER_BIN, WarroomServer, requireTools } from "../e2e/harness.mjs";
+import { Person, SERVER_BIN, WarroomServer, requireTools, signedIn } from "../e2e/harness.mjs";
 import { delayingProxy } from "./latency.mjs";
-import { signedIn } from "./probes.mjs";
 
 /** With LATENCY_MS, each server is visited through a proxy that delays each way by that much. */
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 0);

@@ -64,12 +64,6 @@ export function boardWatch(count) {
   return `(${watchFromStart})(${usableBoard}, ${count})`;
 }
 
-/** In the page, before its scripts: signed in as a returning person would be, with no board saved. */
-export function signedIn([key, name]) {
-  localStorage.setItem("warroom.apiKey", key);
-  localStorage.setItem("warroom.name", name);
-}
-
 /**
  * In the page, before its scripts: the main thread's time in saves to IndexedDB, from opening a
  * readwrite transaction to the end of its last write request in the same task (the structured

@@ -3,7 +3,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { alone, eventually, pickUpAndHoldOver, requireTools, warRoom } from "./harness.mjs";
+import { alone, eventually, pickUpAndHoldOver, requireTools, signedIn, warRoom } from "./harness.mjs";
 
 /** A fresh server and two signed-in people for one test; everything is torn down after it. */
 function assertNoPageErrors(...people) {
@@ -309,13 +309,7 @@ describe("the warroom dashboard", () => {
     await server.api("POST", "/tasks", { title: "Under review", status: "REVIEW" });
     await eve.launch();
     // Eve signed in before (key and name kept), nothing of the board saved: a first visit.
-    await eve.page.addInitScript(
-      ([key, name]) => {
-        localStorage.setItem("warroom.apiKey", key);
-        localStorage.setItem("warroom.name", name);
-      },
-      [server.key, eve.name],
-    );
+    await eve.page.addInitScript(signedIn, [server.key, eve.name]);
     // Her socket is held back until the board is on screen, as a slow network would.
     let release;
     const held = new Promise((resolve) => (release = resolve));

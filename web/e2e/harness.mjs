@@ -289,6 +289,15 @@ export async function pickUpAndHoldOver(person, cardLocator, targetLocator) {
 }
 
 /**
+ * In the page, before its scripts (`page.addInitScript(signedIn, [key, name])`): signed in as a
+ * returning person would be, with nothing of the board saved: a first visit.
+ */
+export function signedIn([key, name]) {
+  localStorage.setItem("warroom.apiKey", key);
+  localStorage.setItem("warroom.name", name);
+}
+
+/**
  * One person and a started server of their own for one test (`t`), both torn down after it;
  * `env`: the server's settings.
  */

@@ -4,7 +4,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { alone, eventually, requireTools, warRoom } from "./harness.mjs";
+import { alone, eventually, requireTools, signedIn, warRoom } from "./harness.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = 1000;
@@ -87,21 +87,17 @@ describe("a board of 1,000 cards", () => {
       Array.from({ length: CARDS }, (_, i) => ({ title: `Card ${i + 1}`, status: STATUSES[i % 5] })),
     );
     await eve.launch();
-    await eve.page.addInitScript(
-      ([key, name]) => {
-        localStorage.setItem("warroom.apiKey", key);
-        localStorage.setItem("warroom.name", name);
-        // Each column's cards in the first frame that has any.
-        const look = () => {
-          const columns = Array.from(document.querySelectorAll("[data-status]"));
-          const drawn = columns.map((column) => column.querySelectorAll('[data-testid="card"]').length);
-          if (drawn.some((n) => n > 0)) window.__firstFrame = drawn;
-          else requestAnimationFrame(look);
-        };
-        requestAnimationFrame(look);
-      },
-      [server.key, eve.name],
-    );
+    await eve.page.addInitScript(signedIn, [server.key, eve.name]);
+    await eve.page.addInitScript(() => {
+      // Each column's cards in the first frame that has any.
+      const look = () => {
+        const columns = Array.from(document.querySelectorAll("[data-status]"));
+        const drawn = columns.map((column) => column.querySelectorAll('[data-testid="card"]').length);
+        if (drawn.some((n) => n > 0)) window.__firstFrame = drawn;
+        else requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    });
     await eve.page.goto(server.url);
     const first = await eventually("the first frame with cards", () => eve.page.evaluate(() => window.__firstFrame));
     // 900 px high: some 740 px of column below the header, 88 px and a gap per card unmeasured.
