@@ -8,6 +8,21 @@ import { delayingProxy } from "./latency.mjs";
 
 /** With LATENCY_MS, each server is visited through a proxy that delays each way by that much. */
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 0);
+/** With MBPS, Chromium's own throttling holds each page's traffic to that many megabits a second. */
+const MBPS = Number(process.env.MBPS ?? 0);
+
+/** Holds `page`'s downloads and uploads to MBPS (Chromium's network emulation). */
+async function throttled(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const bytesPerSecond = (MBPS * 1e6) / 8;
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: bytesPerSecond,
+    uploadThroughput: bytesPerSecond,
+  });
+}
 
 /** The builds named on the command line after the first argument, else WARROOM_BIN's. */
 export function buildsToCompare() {
@@ -30,7 +45,7 @@ function plainCards(count) {
  * For each of `rounds` rounds, each build in `bins` in turn: a browser profile of its own, signed
  * in as Adam on that build's server (seeded with `cards` plain cards), handed to `visit(person,
  * server)`, which returns that visit's figures (a list). Returns every build's figures, in order.
- * With LATENCY_MS, `server.url` is a delaying proxy's (`latency.mjs`).
+ * With LATENCY_MS, `server.url` is a delaying proxy's (`latency.mjs`); with MBPS, the page is throttled.
  */
 export async function takingTurns({ bins, cards, rounds }, visit) {
   requireTools({ bins });
@@ -54,6 +69,7 @@ export async function takingTurns({ bins, cards, rounds }, visit) {
       for (let b = 0; b < bins.length; b++) {
         const person = await new Person("Adam").launch();
         try {
+          if (MBPS > 0) await throttled(person.page);
           await person.page.addInitScript(signedIn, [servers[b].key, "Adam"]);
           figures[b].push(...(await visit(person, servers[b])));
           if (person.errors.length) throw new Error(`page errors: ${person.errors.join("; ")}`);

@@ -4,7 +4,7 @@
 // seeded server each, their loads taking turns, so a machine that slows down or speeds up
 // meanwhile weighs on every build alike.
 // Usage: node bench/first-load.mjs [runs] [binary ...]   (default: WARROOM_BIN's build)
-// CARDS, LATENCY_MS (builds.mjs) and MBPS (the page's bandwidth, Chromium's throttling) set the scene.
+// CARDS, and LATENCY_MS and MBPS (builds.mjs: the network's delay and bandwidth) set the scene.
 // Prints, per build, the median and the 90th percentile of each step, one JSON line each:
 //   restMs     REST has answered the board's tasks (a first visit asks as the page starts)
 //   socketMs   the page creates its WebSocket       openMs   the WebSocket is open
@@ -20,8 +20,6 @@ import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
 import { boardWatch, paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 1000);
-/** With MBPS, Chromium's own throttling holds the page's downloads to that many megabits a second. */
-const MBPS = Number(process.env.MBPS ?? 0);
 const RUNS = Number(process.argv[2] ?? 10);
 const BINS = buildsToCompare();
 
@@ -46,17 +44,6 @@ function instrument() {
 }
 
 const loads = await takingTurns({ bins: BINS, cards: CARDS, rounds: RUNS }, async (person, server) => {
-  if (MBPS > 0) {
-    const cdp = await person.page.context().newCDPSession(person.page);
-    await cdp.send("Network.enable");
-    const bytesPerSecond = (MBPS * 1e6) / 8;
-    await cdp.send("Network.emulateNetworkConditions", {
-      offline: false,
-      latency: 0,
-      downloadThroughput: bytesPerSecond,
-      uploadThroughput: bytesPerSecond,
-    });
-  }
   await person.page.addInitScript(instrument);
   await person.page.addInitScript({ content: boardWatch(CARDS) });
   await person.page.goto(server.url);
