@@ -2,9 +2,10 @@
 //! comment count, and its place in the work graph (the open blockers as chips, a ready mark,
 //! dimmed while blocked); sortable unless someone else is holding it.
 
-import { memo, useEffect, useRef, type CSSProperties, type KeyboardEvent, type PointerEvent } from "react";
+import { memo, useCallback, useEffect, useRef, type CSSProperties, type KeyboardEvent, type PointerEvent } from "react";
+import type { DraggableAttributes, DraggableSyntheticListeners } from "@dnd-kit/core";
 import { useSortable } from "@dnd-kit/sortable";
-import { CSS } from "@dnd-kit/utilities";
+import { CSS, type Transform } from "@dnd-kit/utilities";
 import type { Label, Task } from "../protocol";
 import { sameFields } from "../state/tasks";
 import { selectWorkGraph, type CardGraph } from "../state/graph";
@@ -171,42 +172,104 @@ function graphLabel(graph: CardGraph | undefined): string {
   return "";
 }
 
-export const SortableCard = memo(
-  function SortableCard(props: {
-    task: Task;
-    /** The card's place in its column, and the column's measuring ref when it draws a window. */
-    index: number;
-    measure?: (node: HTMLLIElement | null) => void;
-    now: number;
-    placeholder: boolean;
-    autoFocus: boolean;
-    onOpen: (id: number) => void;
-    onKey: (task: Task, action: CardKeyAction) => void;
-  }) {
-    const { task } = props;
-    const { store, creds } = useApp();
-    // A viewer's cards open, and nothing more: no handle to grab, no keys that move.
-    const writable = canWrite(creds);
-    const dragMark = useStore(store, (s) => s.drags[task.id]);
+/** What the column hands each of its cards. */
+interface CardProps {
+  task: Task;
+  /** The card's place in its column, and the column's measuring ref when it draws a window. */
+  index: number;
+  measure?: (node: HTMLLIElement | null) => void;
+  now: number;
+  placeholder: boolean;
+  autoFocus: boolean;
+  onOpen: (id: number) => void;
+  onKey: (task: Task, action: CardKeyAction) => void;
+}
+
+/** Whether a card is handed what it was: the focused card follows its own moves (see the shell), so its position counts. */
+function sameCard(a: CardProps, b: CardProps): boolean {
+  return (
+    a.now === b.now &&
+    a.index === b.index &&
+    a.measure === b.measure &&
+    a.placeholder === b.placeholder &&
+    a.autoFocus === b.autoFocus &&
+    a.onOpen === b.onOpen &&
+    a.onKey === b.onKey &&
+    sameFace(a.task, b.task) &&
+    (!b.autoFocus || a.task.position === b.task.position)
+  );
+}
+
+/**
+ * A card in a sortable column: dnd-kit's hook, and nothing else. Every drawn card renders again
+ * whenever any card mounts or unmounts anywhere on the board (dnd-kit's droppable registry is
+ * one context): 48 of them for one keyboard move at 5,000 cards. What they render, the shell,
+ * is memoised apart, and renders only when what dnd-kit hands it changes (a drag).
+ */
+export const SortableCard = memo(function SortableCard(props: CardProps) {
+  const { store, creds } = useApp();
+  // A viewer's cards open, and nothing more: no handle to grab, no keys that move.
+  const writable = canWrite(creds);
+  const dragMark = useStore(store, (s) => s.drags[props.task.id]);
+  const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
+    id: props.task.id,
+    disabled: Boolean(dragMark) || !writable,
+    // A card is an item of its column's list (dnd-kit's default, a button, breaks the list for
+    // screen readers and nests the card's own buttons inside one); it stays focusable.
+    attributes: { role: "listitem" },
+  });
+  return (
+    <CardShell
+      {...props}
+      writable={writable}
+      dragMark={dragMark}
+      attributes={attributes}
+      listeners={listeners}
+      setNodeRef={setNodeRef}
+      transform={transform}
+      transition={transition}
+    />
+  );
+}, sameCard);
+
+interface ShellProps extends CardProps {
+  writable: boolean;
+  dragMark: DragMark | undefined;
+  attributes: DraggableAttributes;
+  listeners: DraggableSyntheticListeners;
+  setNodeRef: (node: HTMLElement | null) => void;
+  transform: Transform | null;
+  transition: string | undefined;
+}
+
+/** The card's element: its marks, its keys, its face. */
+const CardShell = memo(
+  function CardShell(props: ShellProps) {
+    const { task, dragMark, writable, setNodeRef, measure } = props;
+    const { store } = useApp();
     const pending = useStore(store, (s) => selectPendingIds(s).has(task.id));
     const graph = useStore(store, (s) => selectWorkGraph(s).get(task.id));
     const labels = useStore(store, (s) => s.labels);
-    const { attributes, listeners, setNodeRef, transform, transition } = useSortable({
-      id: task.id,
-      disabled: Boolean(dragMark) || !writable,
-      // A card is an item of its column's list (dnd-kit's default, a button, breaks the list for
-      // screen readers and nests the card's own buttons inside one); it stays focusable.
-      attributes: { role: "listitem" },
-    });
     const ref = useRef<HTMLLIElement | null>(null);
+    // The same function while the card keeps its element: React hands a new ref function the
+    // element again, and the card would be registered again with dnd-kit and with the column's
+    // window each time.
+    const attach = useCallback(
+      (node: HTMLLIElement | null) => {
+        ref.current = node;
+        setNodeRef(node);
+        measure?.(node);
+      },
+      [setNodeRef, measure],
+    );
 
     useEffect(() => {
       if (props.autoFocus) ref.current?.focus({ preventScroll: false });
     }, [props.autoFocus, task.status, task.position]);
 
     const style: CSSProperties = {
-      transform: CSS.Translate.toString(transform),
-      transition,
+      transform: CSS.Translate.toString(props.transform),
+      transition: props.transition,
       ["--hue" as string]: dragMark ? hueFor(dragMark.user) : undefined,
     };
 
@@ -234,11 +297,7 @@ export const SortableCard = memo(
 
     return (
       <li
-        ref={(node) => {
-          ref.current = node;
-          setNodeRef(node);
-          props.measure?.(node);
-        }}
+        ref={attach}
         style={style}
         className={classes.join(" ")}
         data-testid="card"
@@ -247,8 +306,8 @@ export const SortableCard = memo(
         data-locked-by={dragMark?.user}
         data-blocked={graph?.blocked ? "true" : undefined}
         title={graph?.blocked ? `Blocked: waiting on ${graph.open.map((id) => `#${id}`).join(", ")}` : undefined}
-        {...attributes}
-        {...listeners}
+        {...props.attributes}
+        {...props.listeners}
         aria-roledescription="task card"
         aria-label={`#${task.id} ${task.title}${task.assignee ? `, assigned to ${task.assignee}` : ""}${graphLabel(graph)}${dragMark ? `, ${dragMark.user} is moving this` : ""}`}
         onKeyDown={onKeyDown}
@@ -270,15 +329,13 @@ export const SortableCard = memo(
       </li>
     );
   },
-  // The focused card follows its own moves (see the effect above), so its position counts.
   (a, b) =>
-    a.now === b.now &&
-    a.index === b.index &&
-    a.measure === b.measure &&
-    a.placeholder === b.placeholder &&
-    a.autoFocus === b.autoFocus &&
-    a.onOpen === b.onOpen &&
-    a.onKey === b.onKey &&
-    sameFace(a.task, b.task) &&
-    (!b.autoFocus || a.task.position === b.task.position),
+    sameCard(a, b) &&
+    a.writable === b.writable &&
+    a.dragMark === b.dragMark &&
+    a.attributes === b.attributes &&
+    a.listeners === b.listeners &&
+    a.setNodeRef === b.setNodeRef &&
+    a.transform === b.transform &&
+    a.transition === b.transition,
 );
