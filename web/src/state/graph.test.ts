@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Agent, Task } from "../protocol";
 import { agentRows, cardGraph, resolveTaskRef, selectWorkGraph } from "./graph";
 import { initialState, reducer, type Action, type BoardState } from "./reducer";
-import { fromList } from "./tasks";
+import { boardOf, fromList } from "./tasks";
 import { T0, task } from "../testing/fixtures";
 
 function board(tasks: Task[], ...actions: Action[]): BoardState {
@@ -69,6 +69,18 @@ describe("a card's place in the work graph", () => {
     expect(second.get(2)).toEqual({ open: [], blocked: false, ready: true });
     expect(second.has(1)).toBe(false);
   });
+
+  it("follows a blocker that moves while the blocked card's column stays as it was", () => {
+    const before = board([task(3), task(4, { status: "REVIEW", blockedBy: [3] })]);
+    expect(selectWorkGraph(before).get(4)).toMatchObject({ blocked: true });
+    const after = reducer(before, {
+      type: "taskPatched",
+      patch: { id: 3, status: "DONE", version: 2, updatedAt: T0 },
+      seq: 2,
+    });
+    expect(after.columns.REVIEW).toBe(before.columns.REVIEW);
+    expect(selectWorkGraph(after).get(4)).toEqual({ open: [], blocked: false, ready: false });
+  });
 });
 
 describe("naming a blocker in the card dialog", () => {
@@ -98,26 +110,26 @@ describe("naming a blocker in the card dialog", () => {
 
 describe("the agents panel", () => {
   const lease = "2026-01-01T10:05:00Z";
-  const tasks = fromList([
+  const work = boardOf([
     task(7, { title: "Index the logs", status: "IN_PROGRESS", claimedBy: "bot-a", leaseExpiresAt: lease }),
     task(8, { title: "Old", status: "DONE" }),
   ]);
 
   it("shows each agent's task and the lease it holds on it", () => {
-    const rows = agentRows({ "bot-a": agent("bot-a", { status: "busy", currentTaskId: 7 }) }, tasks, []);
+    const rows = agentRows({ "bot-a": agent("bot-a", { status: "busy", currentTaskId: 7 }) }, work, []);
     expect(rows).toEqual([
-      expect.objectContaining({ id: "bot-a", taskId: 7, task: tasks[7], leaseExpiresAt: lease, waiting: false }),
+      expect.objectContaining({ id: "bot-a", taskId: 7, task: work.tasks[7], leaseExpiresAt: lease, waiting: false }),
     ]);
   });
 
   it("finds the task an agent claims even when its status report named none", () => {
-    const [row] = agentRows({ "bot-a": agent("bot-a") }, tasks, []);
+    const [row] = agentRows({ "bot-a": agent("bot-a") }, work, []);
     expect(row.taskId).toBe(7);
     expect(row.leaseExpiresAt).toBe(lease);
   });
 
   it("shows no lease for a task the agent no longer holds", () => {
-    const [row] = agentRows({ "bot-b": agent("bot-b", { currentTaskId: 8 }) }, tasks, []);
+    const [row] = agentRows({ "bot-b": agent("bot-b", { currentTaskId: 8 }) }, work, []);
     expect(row).toMatchObject({ taskId: 8, leaseExpiresAt: null });
   });
 
@@ -129,7 +141,7 @@ describe("the agents panel", () => {
         gone: agent("gone", { status: "offline" }),
         patient: agent("patient"),
       },
-      tasks,
+      work,
       ["newcomer", "patient"],
     );
     expect(rows.map((r) => [r.id, r.waiting])).toEqual([

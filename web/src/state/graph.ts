@@ -5,8 +5,8 @@
 //! the rules are unit-tested without a browser.
 
 import type { Agent, AgentStatus, Task } from "../protocol";
-import { selectVisibleTasks, type BoardState } from "./reducer";
-import type { TaskMap } from "./tasks";
+import { selectVisibleBoard, type BoardState } from "./reducer";
+import { picking, type Board, type TaskMap } from "./tasks";
 
 /** A card's place in the graph; only cards with blockers have one. */
 export interface CardGraph {
@@ -39,17 +39,18 @@ function sameGraph(a: CardGraph, b: CardGraph): boolean {
 }
 
 let graphCache: { tasks: TaskMap; graph: ReadonlyMap<number, CardGraph> } | null = null;
+const withBlockers = picking((task) => (task.blockedBy?.length ?? 0) > 0);
 
 /**
  * Every card's graph entry, by task id. An entry that did not change keeps its object, so a card
  * that reads its own entry renders again only when its chips or marks change.
  */
 export function selectWorkGraph(state: BoardState): ReadonlyMap<number, CardGraph> {
-  const tasks = selectVisibleTasks(state);
+  const { tasks, columns } = selectVisibleBoard(state);
   if (graphCache && graphCache.tasks === tasks) return graphCache.graph;
   const previous = graphCache?.graph;
   const graph = new Map<number, CardGraph>();
-  for (const task of Object.values(tasks)) {
+  for (const task of withBlockers(columns)) {
     const entry = cardGraph(task, tasks);
     if (!entry) continue;
     const before = previous?.get(task.id);
@@ -90,6 +91,8 @@ export interface AgentRow {
   leaseExpiresAt: string | null;
 }
 
+const claimedTasks = picking((task) => Boolean(task.claimedBy));
+
 const ORDER: Record<AgentStatus, number> = { busy: 0, error: 1, idle: 2, offline: 3 };
 
 /**
@@ -99,12 +102,12 @@ const ORDER: Record<AgentStatus, number> = { busy: 0, error: 1, idle: 2, offline
  */
 export function agentRows(
   agents: Readonly<Record<string, Agent>>,
-  tasks: TaskMap,
+  { tasks, columns }: Board,
   waiting: readonly string[],
 ): AgentRow[] {
   const line = new Set(waiting);
   const claimed = new Map<string, Task>();
-  for (const task of Object.values(tasks)) if (task.claimedBy) claimed.set(task.claimedBy, task);
+  for (const task of claimedTasks(columns)) if (task.claimedBy) claimed.set(task.claimedBy, task);
   const all: Agent[] = Object.values(agents);
   for (const id of waiting) {
     if (!agents[id]) all.push({ id, name: id, status: "idle", currentTaskId: null, lastSeen: "" });

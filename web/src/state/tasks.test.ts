@@ -6,6 +6,7 @@ import {
   boardOf,
   columnOf,
   mergePatch,
+  picking,
   placeTask,
   removeTask,
   reuseColumns,
@@ -166,5 +167,31 @@ describe("a whole board sent again", () => {
     const before = boardOf([task(1), task(2, { status: "BLOCKED" })]);
     const after = boardFrom(before, [task(1), task(2, { status: "BLOCKED" })]);
     expect(after.columns).toBe(before.columns);
+  });
+});
+
+describe("picking tasks out of the columns", () => {
+  it("picks column by column in display order, and looks again only through the columns that changed", () => {
+    const board = boardOf([
+      task(1, { claimedBy: "bot" }),
+      task(2, { position: 1 }),
+      task(3, { status: "DONE", claimedBy: "bot" }),
+      task(4, { status: "REVIEW", claimedBy: "bot" }),
+      task(5, { status: "REVIEW", position: 1 }),
+    ]);
+    const looked: number[] = [];
+    const claimed = picking((t) => {
+      looked.push(t.id);
+      return Boolean(t.claimedBy);
+    });
+    expect(claimed(board.columns).map((t) => t.id)).toEqual([1, 4, 3]);
+    expect(looked.sort()).toEqual([1, 2, 3, 4, 5]);
+
+    looked.length = 0;
+    const after = placeTask(board, board.tasks[2], "DONE", 0);
+    expect(claimed(after.columns).map((t) => t.id)).toEqual([1, 4, 3]);
+    expect(looked.sort()).toEqual([1, 2, 3]);
+    // The picked task is the board's own object: renumbered where its column was.
+    expect(claimed(after.columns)[2]).toBe(after.tasks[3]);
   });
 });

@@ -195,6 +195,29 @@ export function removeTask(board: Board, id: number): Board {
   return { tasks, columns: { ...board.columns, [current.status]: column } };
 }
 
+/**
+ * The tasks of a board's columns that `keep` picks, column by column in display order. Each
+ * column's pick is kept by its array, so after a change only the columns it touched are looked
+ * through again (a move: two of five): what looks for a few tasks among thousands after every
+ * change (the work graph, the agents panel) costs the change rather than the board.
+ */
+export function picking(keep: (task: Task) => boolean): (columns: Columns) => Task[] {
+  const picked = new WeakMap<readonly Task[], Task[]>();
+  return (columns) => {
+    const out: Task[] = [];
+    for (const status of STATUSES) {
+      const column = columns[status];
+      let some = picked.get(column);
+      if (!some) {
+        some = column.filter(keep);
+        picked.set(column, some);
+      }
+      out.push(...some);
+    }
+    return out;
+  };
+}
+
 export function fromList(list: readonly Task[]): Record<number, Task> {
   const out: Record<number, Task> = {};
   for (const task of list) out[task.id] = task;

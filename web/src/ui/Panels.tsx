@@ -4,7 +4,7 @@
 import { useMemo, useState } from "react";
 import type { ActivityEntry } from "../protocol";
 import { agentRows } from "../state/graph";
-import { selectVisibleTasks } from "../state/reducer";
+import { selectVisibleBoard } from "../state/reducer";
 import { useStore } from "../state/store";
 import { ACTIVITY_PAGE } from "../sync/requests";
 import { useApp } from "./appContext";
@@ -65,11 +65,11 @@ export function PeoplePanel() {
 export function AgentsPanel(props: { onOpen: (taskId: number) => void }) {
   const { store } = useApp();
   const agents = useStore(store, (s) => s.agents);
-  const tasks = useStore(store, selectVisibleTasks);
+  const board = useStore(store, selectVisibleBoard);
   const waiting = useStore(store, (s) => s.waiting);
   // Every second: the lease countdowns.
   const now = useNow(1000);
-  const rows = useMemo(() => agentRows(agents, tasks, waiting), [agents, tasks, waiting]);
+  const rows = useMemo(() => agentRows(agents, board, waiting), [agents, board, waiting]);
   const active = rows.filter((a) => a.status !== "offline").length;
   return (
     <section className="panel" aria-labelledby="agents-title" data-testid="agents">
