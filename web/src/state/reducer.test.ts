@@ -6,6 +6,7 @@ import {
   reducer,
   selectBoardList,
   selectPendingIds,
+  selectVisibleBoard,
   selectVisibleTasks,
   toCache,
   type Action,
@@ -315,6 +316,26 @@ describe("optimistic updates and rollback", () => {
   it("returns the same view object while nothing changed (cheap re-renders)", () => {
     const state = synced([task(1)]);
     expect(selectVisibleTasks(state)).toBe(selectVisibleTasks(state));
+  });
+
+  it("keeps the view while a change is only sent or queued again, and not once it shows differently", () => {
+    const create = op("create", { tempId: -4, title: "New", description: "", status: "TODO", assignee: null });
+    const move = op("move", { id: 1, status: "DONE", position: 0, baseVersion: 1 });
+    const queued = run(synced([task(1), task(2, { position: 1 })]), { type: "enqueue", op: create });
+    const view = selectVisibleBoard(run(queued, { type: "enqueue", op: move }));
+    let state = run(queued, { type: "enqueue", op: move }, { type: "opSent", opId: create.opId });
+    expect(selectVisibleBoard(state)).toBe(view);
+    state = run(state, { type: "opRequeued", opId: create.opId }, { type: "opSent", opId: create.opId });
+    expect(selectVisibleBoard(state)).toBe(view);
+    // The broadcast of the creation: the server's card takes the temporary one's place.
+    state = run(state, { type: "taskCreated", task: task(3, { title: "New", createdBy: "adam", position: 2 }) });
+    expect(selectVisibleBoard(state)).not.toBe(view);
+    expect(titles(state, "TODO")).toEqual(["Task 2", "New"]);
+    expect(titles(state, "DONE")).toEqual(["Task 1"]);
+    // Another op, even one that is equal in all but its id, is another change.
+    const again = selectVisibleBoard(state);
+    const twin = { ...move, opId: "twin" };
+    expect(selectVisibleBoard(run(state, { type: "enqueue", op: twin }))).not.toBe(again);
   });
 });
 
