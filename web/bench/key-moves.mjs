@@ -8,6 +8,7 @@
 //               (the optimistic render and its commit included) has ended; the vsync plays no part
 //   domMs       until the card is in the next column in the DOM
 //   paintedMs   until the frame after (board-1000.mjs's keyPaintedMs)
+// and `byRound`, each round's median paintedMs.
 
 import { eventually } from "../e2e/harness.mjs";
 import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
@@ -79,5 +80,8 @@ BINS.forEach((bin, b) => {
     ["dom", "dom"],
     ["painted", "painted"],
   ];
-  console.log(JSON.stringify(summary({ bin, cards: CARDS, moves: moves[b].length }, moves[b], fields, 1)));
+  // Each round's median too: rounds of two builds that took turns are the pairs to compare.
+  const rounds = Array.from({ length: ROUNDS }, (_, r) => moves[b].slice(r * MOVES, (r + 1) * MOVES));
+  const byRound = rounds.map((round) => summary({}, round, [["painted", "painted"]], 1).paintedMs);
+  console.log(JSON.stringify(summary({ bin, cards: CARDS, moves: moves[b].length, byRound }, moves[b], fields, 1)));
 });
