@@ -95,6 +95,15 @@ interface DragSession {
 
 const COLUMN_PREFIX = "column:";
 
+/**
+ * A mouse lifts a card after a few pixels; a finger must rest a moment first, so that swiping
+ * through the columns on a phone scrolls instead of dragging. The same objects on every render:
+ * dnd-kit builds every card's event listeners from them, and new options (an object literal per
+ * render) gave every drawn card new listeners, and so a render, on every change of the board.
+ */
+const MOUSE = { activationConstraint: { distance: 6 } };
+const TOUCH = { activationConstraint: { delay: 220, tolerance: 8 } };
+
 /** The columns as a drag has rearranged them (ids of cards deleted meanwhile are skipped). */
 function columnsFromIds(ids: Ids, tasks: TaskMap): Columns {
   const out = {} as Record<Status, Task[]>;
@@ -211,12 +220,7 @@ export function Board(props: {
     return lastOver.current != null ? [{ id: lastOver.current }] : [];
   }, []);
 
-  // A mouse lifts a card after a few pixels; a finger must rest a moment first, so that swiping
-  // through the columns on a phone scrolls instead of dragging.
-  const sensors = useSensors(
-    useSensor(MouseSensor, { activationConstraint: { distance: 6 } }),
-    useSensor(TouchSensor, { activationConstraint: { delay: 220, tolerance: 8 } }),
-  );
+  const sensors = useSensors(useSensor(MouseSensor, MOUSE), useSensor(TouchSensor, TOUCH));
 
   // "N" opens the new-task form from anywhere on the board.
   useEffect(() => {
