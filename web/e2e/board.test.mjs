@@ -224,6 +224,10 @@ describe("the warroom dashboard", () => {
     await nick.card("Keep me").waitFor();
     await nick.waitFor("offline");
     assert.equal(await nick.page.getByTestId("count-TODO").innerText(), "2", "the saved board opens offline");
+    // The badge's tooltip says how old the saved board is (written when the pointer comes).
+    const badge = nick.page.getByTestId("connection");
+    await badge.hover();
+    assert.match(await badge.getAttribute("title"), /^The server cannot be reached\..*Showing the board as of \d/);
     // The card view is a chunk of its own, loaded on first use: from the cache, offline.
     await nick.card("Keep me").click();
     await nick.page.locator("dialog.card-detail").getByLabel("Title").waitFor();

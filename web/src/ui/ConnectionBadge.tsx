@@ -1,6 +1,7 @@
 //! The connection state, always visible: live, reconnecting, offline, live without presence
 //! (the event stream), or REST-only.
 
+import type { PointerEvent } from "react";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
 import { clockTime } from "./dates";
@@ -30,9 +31,22 @@ export function ConnectionBadge() {
   const waiting = useStore(store, (s) => s.pending.length);
   const savedAt = useStore(store, (s) => s.savedAt);
   const stale = connection !== "live" && connection !== "rest" && connection !== "stream";
-  const title = `${HINTS[connection]}${stale && savedAt ? `. Showing the board as of ${clockTime(savedAt)}.` : ""}`;
+  const hint = HINTS[connection];
+  // The saved copy's time is written into the tooltip when the pointer comes to the badge: a
+  // reload draws the badge with the saved board, and formatting a time there built the page's
+  // first date formats in the middle of the reload's first render (8 ms at 5,000 cards).
+  const asOf = (event: PointerEvent<HTMLDivElement>) => {
+    if (stale && savedAt) event.currentTarget.title = `${hint}. Showing the board as of ${clockTime(savedAt)}.`;
+  };
   return (
-    <div className="connection" data-state={connection} data-testid="connection" title={title} role="status">
+    <div
+      className="connection"
+      data-state={connection}
+      data-testid="connection"
+      title={hint}
+      role="status"
+      onPointerEnter={asOf}
+    >
       <span className="connection-dot" aria-hidden="true" />
       <span className="connection-label">{LABELS[connection]}</span>
       {waiting > 0 && stale && (
