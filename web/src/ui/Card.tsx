@@ -44,9 +44,9 @@ function sameFace(a: Task, b: Task): boolean {
 }
 
 /**
- * The card's face. Memoised apart from the sortable shell: dnd-kit renders every sortable card
- * again whenever any card mounts or unmounts (its droppable registry is one context), and the
- * face, the costly part, then stays as it was.
+ * The card's face. Memoised apart from the card's element (`CardShell`), which renders again
+ * for its place in the column (`index`, the focus, a drag); the face, the costly part, then
+ * stays as it was.
  */
 export const CardView = memo(
   function CardView(props: {
@@ -201,10 +201,10 @@ function sameCard(a: CardProps, b: CardProps): boolean {
 }
 
 /**
- * A card in a sortable column: dnd-kit's hook, and nothing else. Every drawn card renders again
- * whenever any card mounts or unmounts anywhere on the board (dnd-kit's droppable registry is
- * one context): 48 of them for one keyboard move at 5,000 cards. What they render, the shell,
- * is memoised apart, and renders only when what dnd-kit hands it changes (a drag).
+ * A card in a sortable column: dnd-kit's hook, and nothing else. dnd-kit renders the hook again
+ * for changes that leave the card as it was (its column's list changed, a drag moved on); what
+ * the card renders, the shell, is memoised apart, and renders only when what dnd-kit hands it
+ * changes.
  */
 export const SortableCard = memo(function SortableCard(props: CardProps) {
   const { store, creds } = useApp();
