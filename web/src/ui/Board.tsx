@@ -344,11 +344,11 @@ export function Board(props: {
         if (target < 0 || target >= column.length) return;
       }
       setFocusId(task.id);
-      // The card's element goes (to another column, or to another place in this one: React moves
-      // it). Removing the element that has the focus makes the page work out its style there
-      // and then, in the middle of React's commit (1–2 ms at 5,000 cards); letting go of the
-      // focus now, while the page is as it was painted, costs nothing. The card takes it back
-      // once drawn in its new place.
+      // The card's element goes to another column (or, moved down in this one, React moves it).
+      // Removing the element that has the focus makes the page work out its style there and
+      // then, in the middle of React's commit (1–2 ms at 5,000 cards); letting go of the focus
+      // now, while the page is as it was painted, costs nothing. The card takes it back once
+      // drawn in its new place.
       if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
       const shown = cols[status].map((t) => t.id).filter((id) => id !== task.id);
       shown.splice(target, 0, task.id);
