@@ -212,7 +212,8 @@ export function picking(keep: (task: Task) => boolean): (columns: Columns) => Ta
         some = column.filter(keep);
         picked.set(column, some);
       }
-      out.push(...some);
+      // One by one: a spread passes every task as an argument, and a long pick outgrows that.
+      for (const task of some) out.push(task);
     }
     return out;
   };

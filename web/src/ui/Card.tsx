@@ -185,7 +185,10 @@ interface CardProps {
   onKey: (task: Task, action: CardKeyAction) => void;
 }
 
-/** Whether a card is handed what it was: the focused card follows its own moves (see the shell), so its position counts. */
+/**
+ * Whether a card is handed what it was. The focused card follows its own moves (the shell's
+ * focus effect), so its position counts.
+ */
 function sameCard(a: CardProps, b: CardProps): boolean {
   return (
     a.now === b.now &&
