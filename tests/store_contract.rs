@@ -60,6 +60,7 @@ macro_rules! contract {
 contract![
     new_tasks_go_to_the_end_of_their_column_or_to_the_index_asked,
     moving_a_task_renumbers_the_column_it_lands_in,
+    a_move_to_the_top_of_a_long_column_shifts_every_card_as_it_was,
     an_update_at_an_old_version_is_refused_with_conflict_and_changes_nothing,
     an_update_to_the_current_values_is_unchanged_and_takes_no_sequence_number,
     a_deleted_task_is_gone_but_its_history_stays,
@@ -304,6 +305,51 @@ async fn moving_a_task_renumbers_the_column_it_lands_in(backend: Backend) {
     let reordered = board.commit(WriteOp::UpdateTask { id: a.id, patch: below }).await;
     assert_eq!(reordered.activity[0].kind, "task.updated");
     assert_eq!(board.column(Status::Todo).await, col(&[("b", 0), ("a", 1)]));
+    board.close().await;
+}
+
+/// More cards than one renumbering statement writes (64), with a hole in their numbers (a card
+/// moved away, which the cards above it close; those below keep their numbers) and cards that
+/// keep their blockers and comments while they shift.
+async fn a_move_to_the_top_of_a_long_column_shifts_every_card_as_it_was(backend: Backend) {
+    let board = backend.open().await;
+    let mut column = Vec::new();
+    for k in 0..150 {
+        column.push(board.create(&format!("t{k}")).await);
+    }
+    let hole = column.remove(120);
+    board
+        .commit(WriteOp::UpdateTask {
+            id: hole.id,
+            patch: TaskPatch { status: Some(Status::Done), ..TaskPatch::default() },
+        })
+        .await;
+    board.commit(WriteOp::UpdateTask { id: column[100].id, patch: blocked(&[column[3].id]) }).await;
+    board.commit(WriteOp::CreateComment { task_id: column[110].id, body: "still here".into() }).await;
+    let mover = board.create_with(in_column("mover", Status::InProgress, None)).await;
+
+    let moved = board
+        .commit(WriteOp::UpdateTask {
+            id: mover.id,
+            patch: TaskPatch { status: Some(Status::Todo), position: Some(0), ..TaskPatch::default() },
+        })
+        .await;
+
+    let Change::TaskUpdated { task, shifted, .. } = &moved.change else { panic!("{:?}", moved.change) };
+    assert_eq!(task.position, 0);
+    let expected: Vec<(i64, i64)> =
+        column[..120].iter().enumerate().map(|(k, t)| (t.id, k as i64 + 1)).collect();
+    let got: Vec<(i64, i64)> = shifted.iter().map(|t| (t.id, t.position)).collect();
+    assert_eq!(got, expected, "the cards above the hole, in order, one place down");
+    for (before, after) in column.iter().zip(shifted) {
+        assert_eq!(after, &board.task(before.id).await, "a shifted card is answered as stored");
+        assert_eq!(after.version, board.task(before.id).await.version, "shifted, not edited");
+    }
+    assert_eq!(shifted[100].blocked_by, vec![column[3].id]);
+    assert_eq!(shifted[110].comment_count, 1);
+    let titles: Vec<String> = board.column(Status::Todo).await.into_iter().map(|(title, _)| title).collect();
+    assert_eq!(titles[0], "mover");
+    assert_eq!(titles.len(), 150);
     board.close().await;
 }
 

@@ -115,10 +115,7 @@ fn create_task(tx: &mut dyn Tx, req: &WriteRequest, new: &NewTask, now: &str) ->
     };
     check_blockers(tx, &req.board, None, &new.blocked_by)?;
     check_labels(tx, &req.board, &new.labels)?;
-    let mut shifted = Vec::with_capacity(shifts.len());
-    for shift in shifts {
-        shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
-    }
+    let shifted = tx.shift_tasks(&req.board, &shifts)?;
     let mut created = tx.insert_task(&req.board, new, position, &req.actor, now)?;
     tx.set_blockers(&req.board, created.id, &new.blocked_by)?;
     created.blocked_by = new.blocked_by.clone();
@@ -181,9 +178,7 @@ fn update_task(
                     );
                 }
                 edit.task.position = position;
-                for shift in shifts {
-                    shifted.push(tx.shift_task(&req.board, shift.id, shift.position)?);
-                }
+                shifted = tx.shift_tasks(&req.board, &shifts)?;
             }
         }
     }
@@ -265,10 +260,7 @@ fn move_to_board(
         None => (tx.end_of_column(target, status)?, Vec::new()),
         Some(_) => task::place(&tx.column(target, status)?, position),
     };
-    let mut shifted = Vec::with_capacity(shifts.len());
-    for shift in shifts {
-        shifted.push(tx.shift_task(target, shift.id, shift.position)?);
-    }
+    let shifted = tx.shift_tasks(target, &shifts)?;
     let moved = Task {
         board: target.to_owned(),
         status,

@@ -28,7 +28,7 @@ use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::change::{Applied, WriteRequest};
 use crate::domain::notifications::{NewNotification, Notification};
 use crate::domain::storage::{Attempt, DueDelivery, Snapshot, Store, TaskFilter, Tx};
-use crate::domain::task::{NewTask, Status, Task};
+use crate::domain::task::{NewTask, Shift, Status, Task};
 use crate::domain::transfer::BoardContents;
 use crate::domain::webhooks::{DELIVERIES_SHOWN, Delivery, Format, NewWebhook, Webhook};
 use crate::domain::write;
@@ -170,6 +170,24 @@ const TASK_ORDER: &str = "CASE status WHEN 'TODO' THEN 0 WHEN 'IN_PROGRESS' THEN
 const AGENT_COLUMNS: &str = "id, name, status, current_task_id, last_seen";
 
 const ACTIVITY_COLUMNS: &str = "id, kind, \"user\", message, task_id, timestamp, seq, changes";
+
+/// How many shifts one renumbering statement writes ([`SHIFT_STATEMENT`]). A move to the top of
+/// a long column shifts every card in it: one statement each was a round trip each on
+/// PostgreSQL (a 400-card column took 117 ms).
+const SHIFTS_PER_STATEMENT: usize = 64;
+
+/// Sets the positions of SHIFTS_PER_STATEMENT tasks of board `$1`: `$2` to `$3`, `$4` to `$5`…
+static SHIFT_STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let pairs = (0..SHIFTS_PER_STATEMENT).map(|k| (2 + 2 * k, 3 + 2 * k));
+    let cases: String = pairs.clone().map(|(id, position)| format!(" WHEN ${id} THEN ${position}")).collect();
+    let ids: Vec<String> = pairs.map(|(id, _)| format!("${id}")).collect();
+    // `ELSE position` types the CASE for PostgreSQL, which cannot tell a parameter's type alone.
+    format!(
+        "UPDATE tasks SET position = CASE id{cases} ELSE position END WHERE board = $1 AND id IN ({}) \
+         RETURNING {TASK_COLUMNS}",
+        ids.join(", ")
+    )
+});
 
 fn task_row(row: &dyn Row) -> anyhow::Result<Task> {
     let status = row.text(3)?;
@@ -1315,13 +1333,29 @@ impl Tx for SqlTx<'_> {
             .map_err(internal("saving a task"))
     }
 
-    fn shift_task(&mut self, board: &str, id: i64, position: i64) -> AppResult<Task> {
-        let sql =
-            format!("UPDATE tasks SET position = $3 WHERE board = $1 AND id = $2 RETURNING {TASK_COLUMNS}");
-        let task = self.0.one(&sql, &[board.into(), id.into(), position.into()], task_row);
-        task.and_then(|t| with_blockers(self.0, board, vec![t]))
-            .map(|mut t| t.remove(0))
-            .map_err(internal("renumbering a column"))
+    fn shift_tasks(&mut self, board: &str, shifts: &[Shift]) -> AppResult<Vec<Task>> {
+        let mut moved = std::collections::HashMap::with_capacity(shifts.len());
+        for chunk in shifts.chunks(SHIFTS_PER_STATEMENT) {
+            let mut args: Vec<Arg<'_>> = vec![board.into()];
+            // The last shift again in the places a short chunk leaves: the same id to the same
+            // place, so that one prepared statement serves every chunk.
+            let last = &chunk[chunk.len() - 1];
+            for k in 0..SHIFTS_PER_STATEMENT {
+                let shift = chunk.get(k).unwrap_or(last);
+                args.extend([Arg::from(shift.id), Arg::from(shift.position)]);
+            }
+            let tasks =
+                self.0.rows(&SHIFT_STATEMENT, &args, task_row).map_err(internal("renumbering a column"))?;
+            moved.extend(tasks.into_iter().map(|task| (task.id, task)));
+        }
+        let tasks = shifts
+            .iter()
+            .map(|shift| moved.remove(&shift.id).ok_or(shift.id))
+            .collect::<Result<Vec<_>, i64>>()
+            .map_err(|id| {
+                AppError::Internal(anyhow!("renumbering a column: task {id} is not on board {board}"))
+            })?;
+        with_blockers(self.0, board, tasks).map_err(internal("renumbering a column"))
     }
 
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()> {
