@@ -4,7 +4,9 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { alone, eventually, requireTools, signedIn, warRoom } from "./harness.mjs";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { SCREENSHOTS, WEB_DIR, alone, eventually, requireTools, signedIn, warRoom } from "./harness.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = 1000;
@@ -177,6 +179,7 @@ describe("a board of 1,000 cards", () => {
       assert.ok(place >= 0 && place <= toIndex + 1, `#${id} dropped near index ${toIndex} of ${to}, is at ${place}`);
     }
     await adam.screenshot("20-thousand-cards");
+    copyFileSync(join(SCREENSHOTS, "20-thousand-cards.png"), join(WEB_DIR, "..", "docs", "thousand-cards.png"));
     assert.deepEqual(adam.errors, [], "Adam's page threw");
     assert.deepEqual(nick.errors, [], "Nick's page threw");
   });
