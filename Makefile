@@ -20,9 +20,11 @@ web-deps:
 
 # The benchmark suite (docs/performance.md), then the dashboard's figures in Chromium at 1,000
 # and 5,000 cards, its first visits, keyboard moves, others' moves and reloads
-# (docs/performance.md, "Dashboard at 1,000 cards"), then the hostile-load suite in full (60-s
-# floods, the issue's counts; docs/security.md), all against the release build bench.sh made
-# (the dashboard built first, as it is embedded); and the benchmark's seconds-long smoke run.
+# (docs/performance.md, "Dashboard at 1,000 cards"), moves to the top of a long column on the
+# server alone (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), then the hostile-load
+# suite in full (60-s floods, the issue's counts; docs/security.md), all against the release
+# build bench.sh made (the dashboard built first, as it is embedded); and the benchmark's
+# seconds-long smoke run.
 bench: web
 	bash scripts/bench.sh
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/board-1000.mjs 5
@@ -30,6 +32,8 @@ bench: web
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/first-load.mjs 12
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/key-moves.mjs 2
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/remote-moves.mjs 2
+	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/moves-to-top.mjs 2
+	@[ -z "$$TEST_DATABASE_URL" ] || (cd web && DATABASE_URL=$$TEST_DATABASE_URL WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/moves-to-top.mjs 2)
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/reloads.mjs 2
 	cd web && WARROOM_BIN=$(CURDIR)/target/release/warroom node bench/idle.mjs 3
 	@[ -d tests/hostile/node_modules ] || npm --prefix tests/hostile ci --no-audit --no-fund
