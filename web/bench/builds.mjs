@@ -106,3 +106,14 @@ export function summary(out, figures, fields, decimals = 0) {
   }
   return out;
 }
+
+/**
+ * Each round's median `paintedMs` of one build's `figures`, `perRound` a round in the order
+ * `takingTurns` gathered them: rounds of two builds that took turns are the pairs to compare.
+ */
+export function paintedByRound(figures, perRound) {
+  const rounds = Math.ceil(figures.length / perRound);
+  return Array.from({ length: rounds }, (_, r) => figures.slice(r * perRound, (r + 1) * perRound)).map(
+    (round) => summary({}, round, [["painted", "painted"]], 1).paintedMs,
+  );
+}

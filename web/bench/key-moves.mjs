@@ -11,7 +11,7 @@
 // and `byRound`, each round's median paintedMs.
 
 import { eventually } from "../e2e/harness.mjs";
-import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
+import { buildsToCompare, paintedByRound, summary, takingTurns } from "./builds.mjs";
 import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
@@ -80,8 +80,6 @@ BINS.forEach((bin, b) => {
     ["dom", "dom"],
     ["painted", "painted"],
   ];
-  // Each round's median too: rounds of two builds that took turns are the pairs to compare.
-  const rounds = Array.from({ length: ROUNDS }, (_, r) => moves[b].slice(r * MOVES, (r + 1) * MOVES));
-  const byRound = rounds.map((round) => summary({}, round, [["painted", "painted"]], 1).paintedMs);
+  const byRound = paintedByRound(moves[b], MOVES);
   console.log(JSON.stringify(summary({ bin, cards: CARDS, moves: moves[b].length, byRound }, moves[b], fields, 1)));
 });

@@ -13,7 +13,7 @@
 //   longestMs   the longest of those tasks: how long a key press could wait behind them
 // and `byRound`, each round's median paintedMs.
 
-import { buildsToCompare, summary, takingTurns } from "./builds.mjs";
+import { buildsToCompare, paintedByRound, summary, takingTurns } from "./builds.mjs";
 import { paintedWith } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
@@ -98,7 +98,6 @@ BINS.forEach((bin, b) => {
     ["busy", "busy"],
     ["longest", "longest"],
   ];
-  const rounds = Array.from({ length: ROUNDS }, (_, r) => moves[b].slice(r * MOVES, (r + 1) * MOVES));
-  const byRound = rounds.map((round) => summary({}, round, [["painted", "painted"]], 1).paintedMs);
+  const byRound = paintedByRound(moves[b], MOVES);
   console.log(JSON.stringify(summary({ bin, cards: CARDS, moves: moves[b].length, byRound }, moves[b], fields, 1)));
 });
