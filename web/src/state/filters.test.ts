@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { task } from "../testing/fixtures";
+import type { Task } from "../protocol";
 import {
+  assigneeNames,
   cardMatcher,
   columnFilter,
   dueState,
@@ -84,5 +86,40 @@ describe("filtering columns change by change", () => {
     expect(after.TODO).not.toBe(before.TODO);
     expect(after.REVIEW).toEqual([]);
     expect(filtered(placeTask(board, board.tasks[2], "REVIEW", 0).columns).DONE).toBe(before.DONE);
+  });
+});
+
+describe("the assignee filter's choices", () => {
+  it("are the names cards are assigned to, once each whatever the case, sorted", () => {
+    const board = boardOf([
+      task(1, { assignee: "nick" }),
+      task(2, { assignee: "Adam", status: "DONE" }),
+      task(3, { assignee: "Nick", status: "REVIEW" }),
+      task(4),
+      task(5, { assignee: "bot-7", status: "BLOCKED" }),
+    ]);
+    const names = assigneeNames(board.columns);
+    expect(names.map((n) => n.toLowerCase())).toEqual(["adam", "bot-7", "nick"]);
+  });
+
+  it("follow a change, looking again only through the columns it touched", () => {
+    const read: number[] = [];
+    const watched = (t: Task) =>
+      new Proxy(t, { get: (target, key) => (read.push(target.id), Reflect.get(target, key)) });
+    const nick = task(1, { assignee: "Nick" });
+    const before = {
+      TODO: [watched(nick)],
+      IN_PROGRESS: [],
+      BLOCKED: [],
+      REVIEW: [],
+      DONE: [watched(task(2, { assignee: "Eve", status: "DONE" }))],
+    };
+    expect(assigneeNames(before)).toEqual(["Eve", "Nick"]);
+    read.length = 0;
+    // Nick's card moves from TODO to REVIEW: DONE is the same array, so its card is not read again.
+    const after = { ...before, TODO: [], REVIEW: [watched({ ...nick, status: "REVIEW" })] };
+    expect(assigneeNames(after)).toEqual(["Eve", "Nick"]);
+    expect([...new Set(read)]).toEqual([1]);
+    expect(assigneeNames({ ...after, DONE: [] })).toEqual(["Nick"]);
   });
 });

@@ -2,7 +2,7 @@
 //! and remembered per board on this device.
 
 import { useMemo } from "react";
-import { isFiltering, NO_FILTER, UNASSIGNED, type CardFilter, type DueFilter } from "../state/filters";
+import { assigneeNames, isFiltering, NO_FILTER, UNASSIGNED, type CardFilter, type DueFilter } from "../state/filters";
 import { useStore } from "../state/store";
 import { useApp } from "./appContext";
 import { useBoardLabels } from "./boardLabels";
@@ -20,12 +20,8 @@ export function Filters(props: { filter: CardFilter; onChange: (filter: CardFilt
   const { store } = useApp();
   const { filter, onChange } = props;
   const labels = useBoardLabels();
-  const tasks = useStore(store, (s) => s.tasks);
-  const assignees = useMemo(() => {
-    const names = new Map<string, string>();
-    for (const t of Object.values(tasks)) if (t.assignee) names.set(t.assignee.toLowerCase(), t.assignee);
-    return [...names.values()].sort((a, b) => a.localeCompare(b));
-  }, [tasks]);
+  const columns = useStore(store, (s) => s.columns);
+  const assignees = useMemo(() => assigneeNames(columns), [columns]);
   const set = (change: Partial<CardFilter>) => onChange({ ...filter, ...change });
   const active = isFiltering(filter);
 
