@@ -2,7 +2,7 @@
 //! as pure functions of a task and the local clock; and where a board's filter is remembered.
 
 import { STATUSES, type Status, type Task } from "../protocol";
-import type { Columns } from "./tasks";
+import { perColumn, type Columns } from "./tasks";
 
 export type DueFilter = "all" | "overdue" | "today" | "week" | "none";
 export const DUE_FILTERS: readonly DueFilter[] = ["all", "overdue", "today", "week", "none"];
@@ -126,26 +126,20 @@ export function columnFilter(match: (task: Task) => boolean): (columns: Columns)
   };
 }
 
-/** Each column's assignees by their name in lower case, kept while the column is the same array. */
-const columnAssignees = new WeakMap<readonly Task[], Map<string, string>>();
+/** Each column's assignees by their name in lower case. */
+const assigneesByColumn = perColumn((column) => {
+  const names = new Map<string, string>();
+  for (const task of column) if (task.assignee) names.set(task.assignee.toLowerCase(), task.assignee);
+  return names;
+});
 
 /**
  * The names cards are assigned to, each once (case aside) and sorted: the assignee filter's
- * choices. A column's names are kept while it is the same array, so a change looks through the
- * columns it touched rather than every card of the board (5,000 on every change, before).
+ * choices. A change looks through the columns it touched (`perColumn`), not every card.
  */
 export function assigneeNames(columns: Columns): string[] {
   const names = new Map<string, string>();
-  for (const status of STATUSES) {
-    const column = columns[status];
-    let known = columnAssignees.get(column);
-    if (!known) {
-      known = new Map();
-      for (const task of column) if (task.assignee) known.set(task.assignee.toLowerCase(), task.assignee);
-      columnAssignees.set(column, known);
-    }
-    for (const [key, name] of known) names.set(key, name);
-  }
+  for (const column of assigneesByColumn(columns)) for (const [key, name] of column) names.set(key, name);
   return [...names.values()].sort((a, b) => a.localeCompare(b));
 }
 

@@ -196,27 +196,25 @@ export function removeTask(board: Board, id: number): Board {
 }
 
 /**
- * The tasks of a board's columns that `keep` picks, column by column in display order. Each
- * column's pick is kept by its array, so after a change only the columns it touched are looked
- * through again (a move: two of five): what looks for a few tasks among thousands after every
- * change (the work graph, the agents panel) costs the change rather than the board.
+ * `derive` of each of a board's columns, in display order. Each column's answer is kept by its
+ * array, so after a change only the columns it touched are looked through again (a move: two of
+ * five): what looks through thousands of tasks after every change (the work graph, the agents
+ * panel, the assignee filter's choices) costs the change rather than the board.
  */
-export function picking(keep: (task: Task) => boolean): (columns: Columns) => Task[] {
-  const picked = new WeakMap<readonly Task[], Task[]>();
-  return (columns) => {
-    const out: Task[] = [];
-    for (const status of STATUSES) {
+export function perColumn<T>(derive: (column: readonly Task[]) => T): (columns: Columns) => T[] {
+  const known = new WeakMap<readonly Task[], T>();
+  return (columns) =>
+    STATUSES.map((status) => {
       const column = columns[status];
-      let some = picked.get(column);
-      if (!some) {
-        some = column.filter(keep);
-        picked.set(column, some);
-      }
-      // One by one: a spread passes every task as an argument, and a long pick outgrows that.
-      for (const task of some) out.push(task);
-    }
-    return out;
-  };
+      if (!known.has(column)) known.set(column, derive(column));
+      return known.get(column) as T;
+    });
+}
+
+/** The tasks of a board's columns that `keep` picks, column by column in display order. */
+export function picking(keep: (task: Task) => boolean): (columns: Columns) => Task[] {
+  const picks = perColumn((column) => column.filter(keep));
+  return (columns) => picks(columns).flat();
 }
 
 export function fromList(list: readonly Task[]): Record<number, Task> {
