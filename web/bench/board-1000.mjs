@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools, signedIn } from "../e2e/harness.mjs";
-import { boardWatch, instrumentSaves, paintedWith } from "./probes.mjs";
+import { boardWatch, instrumentSaves, paintedWith, remoteArrival } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -67,20 +67,6 @@ function keyboardMove(id) {
     });
     observer.observe(document.querySelector("main"), { childList: true, subtree: true });
     card.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", shiftKey: true, bubbles: true }));
-  });
-}
-
-/** In the page: resolves with Date.now() at the frame after task `id` shows up in column `status`. */
-function remoteArrival([id, status]) {
-  return new Promise((resolve) => {
-    const done = () => requestAnimationFrame(() => resolve(Date.now()));
-    const observer = new MutationObserver(() => {
-      const card = document.querySelector(`[data-testid="column-${status}"] [data-task-id="${id}"]`);
-      if (!card) return;
-      observer.disconnect();
-      done();
-    });
-    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
   });
 }
 

@@ -32,7 +32,7 @@ export function buildsToCompare() {
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 
 /** `count` plain cards spread over the five columns (no labels, due dates or comments). */
-function plainCards(count) {
+export function plainCards(count) {
   return Array.from({ length: count }, (_, i) => ({
     title: `Card ${i + 1}: ${["rotate keys", "fix flaky test", "write docs", "review PR"][i % 4]}`,
     status: STATUSES[i % STATUSES.length],

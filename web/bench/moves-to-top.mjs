@@ -7,14 +7,14 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { SERVER_BIN, WarroomServer } from "../e2e/harness.mjs";
-import { buildsToCompare, summary } from "./builds.mjs";
+import { WarroomServer } from "../e2e/harness.mjs";
+import { buildsToCompare, plainCards, summary } from "./builds.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 20);
 const ROUNDS = Number(process.argv[2] ?? 2);
 const DATABASE_URL = process.env.DATABASE_URL;
-const BINS = process.argv.length > 3 ? buildsToCompare() : [SERVER_BIN];
+const BINS = buildsToCompare();
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 
 const psql = (url, sql) => execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql]);
@@ -39,9 +39,7 @@ try {
     const server = new WarroomServer({ env, bin });
     servers.push(server);
     await server.start();
-    await server.createTasks(
-      Array.from({ length: CARDS }, (_, i) => ({ title: `Card ${i + 1}`, status: STATUSES[i % 5] })),
-    );
+    await server.createTasks(plainCards(CARDS));
     if (database) psql(database.url, "ANALYZE");
   }
   const times = BINS.map(() => []);

@@ -105,3 +105,17 @@ export function instrumentSaves() {
     };
   }
 }
+
+/** In the page: resolves with Date.now() at the frame after task `id` shows up in column `status`. */
+export function remoteArrival([id, status]) {
+  return new Promise((resolve) => {
+    const done = () => requestAnimationFrame(() => resolve(Date.now()));
+    const observer = new MutationObserver(() => {
+      const card = document.querySelector(`[data-testid="column-${status}"] [data-task-id="${id}"]`);
+      if (!card) return;
+      observer.disconnect();
+      done();
+    });
+    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
+  });
+}

@@ -14,7 +14,7 @@
 // and `byRound`, each round's median paintedMs.
 
 import { buildsToCompare, paintedByRound, summary, takingTurns } from "./builds.mjs";
-import { paintedWith } from "./probes.mjs";
+import { paintedWith, remoteArrival } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 15);
@@ -28,7 +28,8 @@ const SETTLE_MS = 300;
 /**
  * In the page, from before its scripts: records every task over BUSY_FROM_MS (`longtask` entries
  * start at 50 ms, so a task is timed by a MessageChannel ping-pong: the gap between pings is the
- * task that held the thread) into `window.__busy`.
+ * task that held the thread) into `window.__busy`, each with its start on the epoch clock (as
+ * Node's `Date.now()`).
  */
 function watchTasks(busyFrom) {
   window.__busy = [];
@@ -36,24 +37,11 @@ function watchTasks(busyFrom) {
   let last = performance.now();
   channel.port1.onmessage = () => {
     const now = performance.now();
-    if (now - last > busyFrom) window.__busy.push({ start: last, ms: now - last });
+    if (now - last > busyFrom) window.__busy.push({ start: performance.timeOrigin + last, ms: now - last });
     last = now;
     setTimeout(() => channel.port2.postMessage(null), 0);
   };
   channel.port2.postMessage(null);
-}
-
-/** In the page: resolves with performance.now() at the frame after task `id` shows in column `status`. */
-function arrival([id, status]) {
-  return new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      const card = document.querySelector(`[data-testid="column-${status}"] [data-task-id="${id}"]`);
-      if (!card) return;
-      observer.disconnect();
-      requestAnimationFrame(() => resolve(performance.now()));
-    });
-    observer.observe(document.querySelector("main"), { childList: true, subtree: true });
-  });
 }
 
 const moves = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, async (person, server) => {
@@ -69,17 +57,15 @@ const moves = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, as
     const to = STATUSES[(m + 1) % STATUSES.length];
     const column = (await server.api("GET", `/tasks?status=${from}`)).body;
     const task = column[column.length - 1];
-    const landed = page.evaluate(arrival, [task.id, to]);
-    // The page's clock at the call: both clocks are this machine's, read a round trip apart.
-    const before = await page.evaluate(() => performance.now());
+    const landed = page.evaluate(remoteArrival, [task.id, to]);
     const sent = Date.now();
     await server.api("PUT", `/tasks/${task.id}`, { status: to, position: 0 });
     const serverMs = Date.now() - sent;
-    const painted = (await landed) - before;
+    const painted = (await landed) - sent;
     await page.waitForTimeout(SETTLE_MS);
     const busy = await page.evaluate(
       ([from, until]) => window.__busy.filter((t) => t.start >= from && t.start <= until),
-      [before, before + painted + SETTLE_MS],
+      [sent, sent + painted + SETTLE_MS],
     );
     times.push({
       server: serverMs,
