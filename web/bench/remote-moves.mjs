@@ -7,7 +7,7 @@
 // Prints, per build, the median and the 90th percentile over every move, one JSON line each:
 //   serverMs    the REST call → the server's answer (its share: committed and sent)
 //   paintedMs   the REST call → the frame after the card shows at the top of its new column
-//               (board-1000.mjs's remoteMs)
+//               (board-1000.mjs's remoteMs, without its wait for a frame before the call)
 //   busyMs      the page's main thread busy with the move's events, in tasks over 5 ms, from
 //               the call until 300 ms after the frame (long enough for the renumbering's events)
 //   longestMs   the longest of those tasks: how long a key press could wait behind them
