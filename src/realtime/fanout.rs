@@ -43,6 +43,44 @@ pub struct Outgoing {
     pub seq: i64,
     pub name: String,
     pub payload: Value,
+    /// Only for the clients that take a column's renumbering this way; `None`: for every client.
+    pub only: Option<Renumbering>,
+}
+
+impl Outgoing {
+    /// Whether a client that takes renumberings `as` is sent this event.
+    pub fn reaches(&self, renumbering: Renumbering) -> bool {
+        self.only.is_none_or(|only| only == renumbering)
+    }
+}
+
+/// How a client is told of the cards a placement pushed down its column: one
+/// `task:{id}:updated` each (SPEC's events, the default), or all of them in one `task:shifted`
+/// (`auth.batchShifts`). A move to the top of a 1,000-card column is 1,000 WebSocket messages
+/// the first way; each costs a browser a task of its own (~150 ms of a page's main thread
+/// in all, and the card's own paint waits behind them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renumbering {
+    Each,
+    Batched,
+}
+
+impl Renumbering {
+    /// The room of a board's sockets that take renumberings this way: events for the other
+    /// way leave it out.
+    pub fn room(self, board: &str) -> String {
+        match self {
+            Renumbering::Each => format!("{board}/renumbering/each"),
+            Renumbering::Batched => format!("{board}/renumbering/batched"),
+        }
+    }
+
+    fn other(self) -> Renumbering {
+        match self {
+            Renumbering::Each => Renumbering::Batched,
+            Renumbering::Batched => Renumbering::Each,
+        }
+    }
 }
 
 pub struct Fanout {
@@ -169,6 +207,8 @@ pub struct SyncRequest<'a> {
     pub board: &'a str,
     pub last_seq: Option<i64>,
     pub patterns: Option<&'a Patterns>,
+    /// How it takes renumberings.
+    pub renumbering: Renumbering,
     /// The room the socket's patterns map to.
     pub room: String,
     /// The boards its credential can see (listed in `sync:full`).
@@ -340,7 +380,11 @@ impl Fanout {
         crate::metrics::event_sent(&out.name);
         // After shutdown closed the namespace there is nobody left to send to.
         let Some(ns) = self.io.of("/") else { return };
-        if let Err(e) = ns.to(rooms).emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
+        let mut op = ns.to(rooms);
+        if let Some(only) = out.only {
+            op = op.except(only.other().room(board));
+        }
+        if let Err(e) = op.emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))).await {
             tracing::debug!(error = %e, "broadcast of {} failed", out.name);
         }
     }
@@ -355,7 +399,7 @@ impl Fanout {
             if let Some(last_seq) = req.last_seq
                 && let Some(ring) = ring.filter(|r| r.covers(last_seq))
             {
-                for out in ring.after(last_seq).filter(|out| wants(req.patterns, &out.name)) {
+                for out in ring.after(last_seq).filter(|out| req.wants(out)) {
                     emit_to(socket, out);
                 }
                 let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
@@ -394,12 +438,12 @@ impl Fanout {
                 seq: snapshot.seq,
                 users,
                 waiting,
-                boards: req.boards,
+                boards: req.boards.clone(),
                 unread: req.unread,
                 json,
             });
             for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
-                if wants(req.patterns, &out.name) {
+                if req.wants(out) {
                     emit_to(socket, out);
                 }
             }
@@ -482,7 +526,22 @@ impl Fanout {
     /// Every event one change produces, both seeds' families, in the order they are sent.
     fn describe(&self, event: &DomainEvent) -> Vec<Outgoing> {
         let seq = event.seq;
-        let out = |name: String, payload: Value| Outgoing { seq, name, payload };
+        let out = |name: String, payload: Value| Outgoing { seq, name, payload, only: None };
+        // The cards a placement pushed down, both ways (see `Renumbering`).
+        let shifts = |list: &mut Vec<Outgoing>, shifted: &[Task]| {
+            if shifted.is_empty() {
+                return;
+            }
+            list.extend(shifted.iter().map(|t| Outgoing {
+                only: Some(Renumbering::Each),
+                ..out(format!("task:{}:updated", t.id), position_patch(t))
+            }));
+            let tasks: Vec<Value> = shifted.iter().map(position_patch).collect();
+            list.push(Outgoing {
+                only: Some(Renumbering::Batched),
+                ..out("task:shifted".into(), json!({ "tasks": tasks }))
+            });
+        };
         let mut list = Vec::new();
         match &event.change {
             Change::TaskCreated { task, shifted } => {
@@ -491,7 +550,7 @@ impl Fanout {
                     "task:created".into(),
                     json!({ "task": task, "user": event.actor, "timestamp": event.at }),
                 ));
-                list.extend(shifted.iter().map(|t| out(format!("task:{}:updated", t.id), position_patch(t))));
+                shifts(&mut list, shifted);
             }
             Change::TaskUpdated { task, changes, moved_from, shifted, agent } => {
                 let mut patch = serde_json::Map::new();
@@ -522,7 +581,7 @@ impl Fanout {
                         ));
                     }
                 }
-                list.extend(shifted.iter().map(|t| out(format!("task:{}:updated", t.id), position_patch(t))));
+                shifts(&mut list, shifted);
                 list.extend(agent.iter().map(|a| out(format!("agent:{}:status", a.id), agent_status(a))));
             }
             Change::TaskDeleted { task, dependents } => {
@@ -638,9 +697,12 @@ pub fn connection_room(conn: &str) -> String {
     format!("conn/{conn}")
 }
 
-/// Whether a socket with `patterns` (None: it never subscribed) wants the event `name`.
-fn wants(patterns: Option<&Patterns>, name: &str) -> bool {
-    patterns.is_none_or(|p| p.matches(name))
+impl SyncRequest<'_> {
+    /// Whether the socket is sent `out`: its renumbering's, and matching its patterns (if it
+    /// ever subscribed).
+    fn wants(&self, out: &Outgoing) -> bool {
+        out.reaches(self.renumbering) && self.patterns.is_none_or(|p| p.matches(&out.name))
+    }
 }
 
 fn emit_to(socket: &SocketRef, out: &Outgoing) {
@@ -658,7 +720,7 @@ mod tests {
     use super::*;
 
     fn change(seq: i64) -> Vec<Outgoing> {
-        vec![Outgoing { seq, name: format!("task:{seq}:created"), payload: Value::Null }]
+        vec![Outgoing { seq, name: format!("task:{seq}:created"), payload: Value::Null, only: None }]
     }
 
     #[test]

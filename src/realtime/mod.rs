@@ -21,7 +21,7 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use socketioxide::{ParserError, SocketIo};
 
-use self::fanout::{Fanout, SyncRequest, board_room, connection_room, person_room, seer_rooms};
+use self::fanout::{Fanout, Renumbering, SyncRequest, board_room, connection_room, person_room, seer_rooms};
 use self::subscriptions::{Patterns, Rooms};
 use crate::App;
 use crate::auth::Credential;
@@ -64,6 +64,7 @@ struct Session {
     name: Option<String>,
     last_seq: Option<i64>,
     patterns: Mutex<Option<Patterns>>,
+    renumbering: Renumbering,
     room: Mutex<String>,
     bucket: Bucket,
     /// Counted under the credential's connection limit since the handshake; `connected` hands
@@ -208,6 +209,7 @@ impl Realtime {
             .map(|v| input::non_negative_int(v, "lastSeq"))
             .transpose()
             .map_err(invalid)?;
+        let renumbering = renumbering(auth.remove("batchShifts"), "batchShifts").map_err(invalid)?;
         let board = match auth.remove("board") {
             None | Some(Value::Null) => crate::MAIN_BOARD.to_owned(),
             Some(v) => boards::board_id(v, "board").map_err(invalid)?,
@@ -241,6 +243,7 @@ impl Realtime {
             name,
             last_seq,
             patterns: Mutex::new(patterns),
+            renumbering,
             room: Mutex::new(String::new()),
             bucket,
             seat: Mutex::new(Some(seat)),
@@ -283,6 +286,8 @@ impl Realtime {
         socket.join(connection_room(&conn));
         socket.join(credential_room(&session.credential.id));
         socket.join(board_room(&session.board));
+        // Before its patterns' room (in `sync`): until then it is sent nothing anyway.
+        socket.join(session.renumbering.room(&session.board));
         socket.join(seer_rooms(session.credential.boards.as_deref()));
         // Authenticated against the tokens as they were: if the revocation was read since, the
         // sweep of the credential's room may have run before this socket joined it. Joined
@@ -319,6 +324,7 @@ impl Realtime {
                 board: &session.board,
                 last_seq: session.last_seq,
                 patterns: patterns.as_ref(),
+                renumbering: session.renumbering,
                 room,
                 boards,
                 unread,
@@ -519,6 +525,18 @@ impl Realtime {
             socket.leave(old);
         }
         Ok(())
+    }
+}
+
+/// `auth.batchShifts`: `true` asks for a renumbering as one `task:shifted`; absent, null or
+/// `false`, one `task:{id}:updated` per card.
+fn renumbering(value: Option<Value>, field: &str) -> AppResult<Renumbering> {
+    match value {
+        None | Some(Value::Null | Value::Bool(false)) => Ok(Renumbering::Each),
+        Some(Value::Bool(true)) => Ok(Renumbering::Batched),
+        Some(other) => {
+            Err(AppError::validation(format!("`{field}` must be true or false, not {}", input::kind(&other))))
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use futures_util::Stream;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::fanout::{Fanout, Follow, Outgoing, Start};
+use super::fanout::{Fanout, Follow, Outgoing, Renumbering, Start};
 use super::subscriptions::Patterns;
 use crate::App;
 use crate::auth::Credential;
@@ -50,6 +50,7 @@ async fn events(
         .get("patterns")
         .map(|list| Patterns::parse(Value::Array(list.split(',').map(|p| Value::String(p.into())).collect())))
         .transpose()?;
+    let renumbering = if params.flag("batchShifts")? { Renumbering::Batched } else { Renumbering::Each };
     let last_seq = match headers.get("last-event-id") {
         Some(id) => {
             let id = id.to_str().map_err(|_| AppError::validation("`Last-Event-ID` must be a seq"))?;
@@ -63,7 +64,7 @@ async fn events(
         None => 0,
     };
     let follow = fanout.follow(&board, last_seq, &boards, unread).await?;
-    let stream = stream(app, credential, follow, patterns, board);
+    let stream = stream(app, credential, follow, Wanted { patterns, renumbering }, board);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -73,10 +74,12 @@ fn stream(
     app: App,
     credential: Credential,
     follow: Follow,
-    patterns: Option<Patterns>,
+    wanted: Wanted,
     board: String,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let wanted = move |out: &Outgoing| patterns.as_ref().is_none_or(|p| p.matches(&out.name));
+    let wanted = move |out: &Outgoing| {
+        out.reaches(wanted.renumbering) && wanted.patterns.as_ref().is_none_or(|p| p.matches(&out.name))
+    };
     let first: Vec<Event> = match follow.start {
         Start::Replay(missed) => missed.iter().filter(|out| wanted(out)).map(event).collect(),
         Start::Full { seq, json } => {
@@ -115,6 +118,13 @@ fn stream(
     futures_util::stream::iter(first)
         .chain(live.flat_map(futures_util::stream::iter))
         .map(Ok::<Event, Infallible>)
+}
+
+/// Which events a stream sends: those of its renumbering (`?batchShifts=true`: `task:shifted`)
+/// that match its `?patterns=`, if any.
+struct Wanted {
+    patterns: Option<Patterns>,
+    renumbering: Renumbering,
 }
 
 fn event(out: &Outgoing) -> Event {

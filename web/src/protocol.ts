@@ -223,6 +223,8 @@ export interface HandshakeAuth {
   lastSeq?: number;
   /** The board this socket is on (default `main`). */
   board?: string;
+  /** A column's renumbering as one `task:shifted` rather than a `task:{id}:updated` per card. */
+  batchShifts?: boolean;
 }
 
 /**
@@ -236,6 +238,8 @@ export interface ServerToClientEvents {
   "task:created": (payload: { task: Task; user: string; timestamp: string }, meta?: SeqMeta) => void;
   "task:moved": (payload: { taskId: number; newStatus: Status; movedBy: string }, meta?: SeqMeta) => void;
   "task:deleted": (payload: { taskId: number; deletedBy: string }, meta?: SeqMeta) => void;
+  /** The cards a placement pushed down their column (with `batchShifts`), under its seq. */
+  "task:shifted": (payload: { tasks: TaskPatch[] }, meta?: SeqMeta) => void;
   "users:update": (users: User[], meta?: SeqMeta) => void;
   "typing:update": (names: string[]) => void;
   "task:drag:other": (payload: { taskId: number; user: string | null }) => void;

@@ -41,7 +41,7 @@ describe("the connection", () => {
     expect(managers[1].opens).toBe(0);
   });
 
-  it("sends the credential, the board and the sequence reached on every (re)connect", () => {
+  it("sends the credential, the board, batched renumberings and the sequence reached on every (re)connect", () => {
     managers.length = 0;
     let seq: number | undefined;
     openSocket({ apiKey: "k", name: "Adam" }, "web", () => seq);
@@ -51,8 +51,8 @@ describe("the connection", () => {
     seq = 41;
     opts.auth((auth) => sent.push(auth));
     expect(sent).toEqual([
-      { apiKey: "k", name: "Adam", board: "web" },
-      { apiKey: "k", name: "Adam", board: "web", lastSeq: 41 },
+      { apiKey: "k", name: "Adam", board: "web", batchShifts: true },
+      { apiKey: "k", name: "Adam", board: "web", batchShifts: true, lastSeq: 41 },
     ]);
   });
 });

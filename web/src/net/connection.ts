@@ -44,7 +44,7 @@ export function openSocket(creds: Credentials, board: string, lastSeq: () => num
   return manager.socket("/", {
     // A function, so every reconnect sends the sequence number it has reached (gap-free resume).
     auth: (cb) => {
-      const auth: HandshakeAuth = { apiKey: creds.apiKey, name: creds.name, board };
+      const auth: HandshakeAuth = { apiKey: creds.apiKey, name: creds.name, board, batchShifts: true };
       const seq = lastSeq();
       if (seq !== undefined) auth.lastSeq = seq;
       cb(auth as unknown as object);

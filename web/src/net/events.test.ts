@@ -62,7 +62,7 @@ describe("EventStream", () => {
     await vi.waitFor(() => expect(seen).toHaveLength(3));
     stream.close();
     expect(opened).toBe(1);
-    expect(calls[0].url).toBe("http://board.test/api/events?board=web");
+    expect(calls[0].url).toBe("http://board.test/api/events?board=web&batchShifts=true");
     expect(calls[0].headers["X-API-Key"]).toBe("k");
     expect(calls[0].headers["Last-Event-ID"]).toBe("7");
     expect(seen).toEqual([

@@ -141,11 +141,14 @@ export class EventStream {
     let status = 0;
     let error: ErrorBody | null = null;
     try {
-      const response = await fetch(`${SERVER_URL}/api/events?board=${encodeURIComponent(this.board)}`, {
-        headers,
-        signal: controller.signal,
-        cache: "no-store",
-      });
+      const response = await fetch(
+        `${SERVER_URL}/api/events?board=${encodeURIComponent(this.board)}&batchShifts=true`,
+        {
+          headers,
+          signal: controller.signal,
+          cache: "no-store",
+        },
+      );
       status = response.status;
       if (!response.ok || !response.body) {
         const body = (await response.json().catch(() => null)) as { error?: ErrorBody } | null;

@@ -172,6 +172,22 @@ describe("merging task:{id}:updated patches", () => {
     expect(run(moved, { type: "taskPatched", patch: renumbered, seq: 11 })).toBe(moved);
   });
 
+  it("applies a task:shifted batch as its patches one by one would, in one state change", () => {
+    // The mover's own patch left its position out (its number stayed while its neighbours moved
+    // round a hole), so the batch is this page's only news of the new order.
+    const start = synced([task(1, { position: 0 }), task(2, { position: 2 }), task(3, { position: 3 })]);
+    const patches = [
+      { id: 2, position: 0, version: 1, updatedAt: T0 },
+      { id: 1, position: 1, version: 1, updatedAt: T0 },
+    ];
+    const batched = run(start, { type: "tasksShifted", patches, seq: 11 });
+    const oneByOne = run(start, ...patches.map((patch): Action => ({ type: "taskPatched", patch, seq: 11 })));
+    expect(titles(batched, "TODO")).toEqual(["Task 2", "Task 1", "Task 3"]);
+    expect(batched.columns).toEqual(oneByOne.columns);
+    expect(batched.seq).toBe(11);
+    expect(run(batched, { type: "tasksShifted", patches, seq: 11 }), "already applied").toBe(batched);
+  });
+
   it("ignores a patch for a task it does not know", () => {
     const state = synced([task(1)]);
     expect(run(state, { type: "taskPatched", patch: { id: 7, version: 9, updatedAt: T0 } }).tasks).toBe(state.tasks);

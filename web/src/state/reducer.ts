@@ -198,6 +198,8 @@ export interface CachedBoard {
 export type EventAction =
   | { type: "taskCreated"; task: Task; seq?: number }
   | { type: "taskPatched"; patch: TaskPatch; seq?: number }
+  /** `task:shifted`: the cards a placement pushed down, in one event. */
+  | { type: "tasksShifted"; patches: TaskPatch[]; seq?: number }
   | { type: "taskDeleted"; id: number; seq?: number }
   | { type: "agentStatus"; agent: Partial<Agent> & { id: string }; seq?: number }
   | { type: "users"; users: User[]; seq?: number }
@@ -211,6 +213,7 @@ export type EventAction =
 const EVENT_ACTIONS: ReadonlySet<Action["type"]> = new Set<EventAction["type"]>([
   "taskCreated",
   "taskPatched",
+  "tasksShifted",
   "taskDeleted",
   "agentStatus",
   "users",
@@ -545,12 +548,15 @@ function applyEvent(state: BoardState, action: EventAction): BoardState {
         pending: markEcho(state.pending, action.task, state.me),
         seq: bumpSeq(state, action.seq),
       };
-    case "taskPatched": {
-      const { tasks, columns } = mergePatch(state, action.patch);
+    case "taskPatched":
+    case "tasksShifted": {
+      const patches = action.type === "taskPatched" ? [action.patch] : action.patches;
+      const { tasks, columns } = patches.reduce<Board>(mergePatch, state);
       const seq = bumpSeq(state, action.seq);
-      // A move to the top of a long column is followed by one patch per card pushed down, which
-      // this page has already renumbered alike: the same state tells the store to wake nobody
-      // (a new copy would run every subscriber's selector once per card of the column).
+      // A move to the top of a long column is followed by the cards it pushed down, which this
+      // page has already renumbered alike: the same state tells the store to wake nobody (a new
+      // copy would run every subscriber's selector again, once per card for a server that sends
+      // them one by one).
       if (tasks === state.tasks && seq === state.seq) return state;
       return { ...state, tasks, columns, seq };
     }

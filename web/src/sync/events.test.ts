@@ -49,6 +49,22 @@ describe("server events as reducer actions", () => {
     expect(store.getState()).toMatchObject({ tasks: {}, seq: 7 });
   });
 
+  it("applies a column's renumbering sent as one task:shifted, under the move's seq", () => {
+    listen(source, "live", context);
+    const column = [task(1, { position: 0 }), task(2, { position: 1 }), task(3, { status: "REVIEW", position: 0 })];
+    source.serverSends("sync:full", { tasks: column, agents: [], users: [], seq: 4 });
+    source.serverSends("task:3:updated", { status: "TODO", position: 0, version: 2 }, { seq: 5 });
+    const shifted = [1, 2].map((id) => ({ id, position: id, version: 1, updatedAt: "t" }));
+    source.serverSends("task:shifted", { tasks: shifted }, { seq: 5 });
+    const { tasks, columns, seq } = store.getState();
+    expect(columns.TODO.map((t) => [t.id, t.position])).toEqual([
+      [3, 0],
+      [1, 1],
+      [2, 2],
+    ]);
+    expect([tasks[1].position, seq]).toEqual([1, 5]);
+  });
+
   it("celebrates a finished card once, with its title, and not from a duplicate", () => {
     listen(source, "live", context);
     source.serverSends("sync:full", { tasks: [task(1, { title: "Ship" })], agents: [], users: [], seq: 4 });

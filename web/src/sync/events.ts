@@ -49,6 +49,9 @@ export function listen(source: ServerEvents, via: "live" | "stream", context: Ev
   source.on("task:created", (p, meta) => {
     if (p?.task) dispatch({ type: "taskCreated", task: p.task, seq: meta?.seq });
   });
+  source.on("task:shifted", (p, meta) => {
+    if (Array.isArray(p?.tasks)) dispatch({ type: "tasksShifted", patches: p.tasks, seq: meta?.seq });
+  });
   source.on("task:deleted", (p, meta) => dispatch({ type: "taskDeleted", id: Number(p.taskId), seq: meta?.seq }));
   source.on("board:created", (board) => dispatch({ type: "boardUpserted", board }));
   source.on("board:updated", (board) => dispatch({ type: "boardUpserted", board }));
