@@ -9,7 +9,7 @@ use super::activity::Activity;
 use super::agent::{Agent, AgentReport};
 use super::cards::{Comment, Label, LabelPatch, NewLabel};
 use super::notifications::Notification;
-use super::task::{Changes, NewTask, Status, Task, TaskPatch};
+use super::task::{Changes, NewTask, Shifted, Status, Task, TaskPatch};
 use super::transfer::ImportPlan;
 use crate::presence::User;
 
@@ -141,14 +141,14 @@ pub enum Change {
     TaskCreated {
         task: Task,
         /// Tasks renumbered because this one was put before them.
-        shifted: Vec<Task>,
+        shifted: Vec<Shifted>,
     },
     TaskUpdated {
         task: Task,
         changes: Changes,
         moved_from: Option<Status>,
         /// Tasks renumbered because this one was put before them.
-        shifted: Vec<Task>,
+        shifted: Vec<Shifted>,
         /// The agent whose current task this change set or cleared (claims, releases).
         agent: Option<Agent>,
     },

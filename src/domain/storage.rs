@@ -15,7 +15,7 @@ use crate::domain::boards::BoardInfo;
 use crate::domain::cards::{Comment, Label, NewLabel};
 use crate::domain::change::{Applied, WriteRequest};
 use crate::domain::notifications::{NewNotification, Notification};
-use crate::domain::task::{NewTask, Shift, Status, Task};
+use crate::domain::task::{NewTask, Shift, Shifted, Status, Task};
 use crate::domain::transfer::BoardContents;
 use crate::domain::webhooks::{Delivery, Format, NewWebhook, Webhook};
 use crate::error::AppResult;
@@ -190,7 +190,7 @@ pub trait Tx {
     /// Moves tasks to new positions because another was put before them, returned as stored,
     /// in the order given. Not edits of those tasks: their versions stay, so nobody's edit of
     /// one meets a false conflict.
-    fn shift_tasks(&mut self, board: &str, shifts: &[Shift]) -> AppResult<Vec<Task>>;
+    fn shift_tasks(&mut self, board: &str, shifts: &[Shift]) -> AppResult<Vec<Shifted>>;
     fn delete_task(&mut self, board: &str, id: i64) -> AppResult<()>;
     /// Moves a task from board `from` to `task.board`, saved as `task` (its id stays), with
     /// its history.

@@ -656,6 +656,19 @@ pub struct Shift {
     pub position: i64,
 }
 
+/// A task after its `Shift`, as clients are told of it (`task:{id}:updated` / `task:shifted`):
+/// all that changed is its position, as its version and time stay. Only these are read back,
+/// and carried between instances, for a move to the top of a long column that shifts
+/// thousands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shifted {
+    pub id: i64,
+    pub position: i64,
+    pub version: i64,
+    pub updated_at: String,
+}
+
 /// Decides where a task lands in a column. `others` are the column's other tasks in display
 /// order, as `(id, position)`. Without an index it goes to the end, touching nobody; with one,
 /// the column is renumbered 0, 1, 2… so that `position` is the index every client sees.

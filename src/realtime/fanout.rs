@@ -21,7 +21,7 @@ use crate::domain::boards::BoardInfo;
 use crate::domain::cards::Label;
 use crate::domain::change::Change;
 use crate::domain::storage::Snapshot;
-use crate::domain::task::{Status, Task};
+use crate::domain::task::{Shifted, Status, Task};
 use crate::error::AppResult;
 use crate::presence::{Signal, User};
 
@@ -528,7 +528,7 @@ impl Fanout {
         let seq = event.seq;
         let out = |name: String, payload: Value| Outgoing { seq, name, payload, only: None };
         // The cards a placement pushed down, both ways (see `Renumbering`).
-        let shifts = |list: &mut Vec<Outgoing>, shifted: &[Task]| {
+        let shifts = |list: &mut Vec<Outgoing>, shifted: &[Shifted]| {
             if shifted.is_empty() {
                 return;
             }
@@ -637,7 +637,7 @@ fn agent_status(agent: &Agent) -> Value {
     })
 }
 
-fn position_patch(task: &Task) -> Value {
+fn position_patch(task: &Shifted) -> Value {
     json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
 }
 
