@@ -45,7 +45,7 @@ use async_trait::async_trait;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::Durability;
-use super::sql::{self, Arg, Backend, Db, EachRow, Job, Read, WriteConnection};
+use super::sql::{self, Arg, Backend, Db, Dialect, EachRow, Job, Read, WriteConnection};
 
 mod tls;
 
@@ -389,6 +389,10 @@ impl Db for Conn {
 
     fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
         Ok(self.client.batch_execute(sql)?)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
     }
 }
 

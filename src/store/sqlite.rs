@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::mpsc;
 
 use super::Durability;
-use super::sql::{self, Arg, Backend, Db, EachRow, Job, Read, WriteConnection};
+use super::sql::{self, Arg, Backend, Db, Dialect, EachRow, Job, Read, WriteConnection};
 use crate::error::{AppError, AppResult};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -249,6 +249,10 @@ impl Db for Connection {
 
     fn batch(&mut self, sql: &str) -> anyhow::Result<()> {
         Ok(self.execute_batch(sql)?)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
     }
 }
 
