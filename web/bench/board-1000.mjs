@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Person, WarroomServer, eventually, requireTools, signedIn } from "../e2e/harness.mjs";
-import { boardWatch, instrumentSaves, paintedWith, remoteArrival } from "./probes.mjs";
+import { ARRIVAL_TIMEOUT_MS, arrival, boardWatch, instrumentSaves, paintedWith, watchArrival } from "./probes.mjs";
 
 const STATUSES = ["TODO", "IN_PROGRESS", "BLOCKED", "REVIEW", "DONE"];
 const CARDS = Number(process.env.CARDS ?? 1000);
@@ -273,14 +273,14 @@ async function main() {
       const remote = tasks[tasks.length - 1 - run * 5];
       const current = (await server.api("GET", `/tasks/${remote.id}`)).body;
       const to = STATUSES[(STATUSES.indexOf(current.status) + 1) % STATUSES.length];
-      const arrival = page.evaluate(remoteArrival, [remote.id, to]);
+      await page.evaluate(watchArrival, [remote.id, to, ARRIVAL_TIMEOUT_MS]);
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
       await profiled(page, "remote", run, async () => {
         const sent = Date.now();
         await server.api("PUT", `/tasks/${remote.id}`, { status: to, position: 0 });
         // The server's share: until its answer, which it sends once the change is committed and out.
         figures.remoteServer.push(Date.now() - sent);
-        figures.remote.push((await arrival) - sent);
+        figures.remote.push((await page.evaluate(arrival)) - sent);
       });
 
       // A drag across three columns: frames and long tasks from pickup to drop.

@@ -106,16 +106,29 @@ export function instrumentSaves() {
   }
 }
 
-/** In the page: resolves with Date.now() at the frame after task `id` shows up in column `status`. */
-export function remoteArrival([id, status]) {
-  return new Promise((resolve) => {
-    const done = () => requestAnimationFrame(() => resolve(Date.now()));
+/**
+ * In the page: starts watching for task `id` to show up in column `status`; `arrival` then gives
+ * Date.now() at the frame after. Awaited before the change is sent: a watch still on its way to
+ * the page would miss a change that arrives first, and wait for ever (it did, now and then).
+ */
+export function watchArrival([id, status, timeoutMs]) {
+  window.__arrival = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`task ${id} never showed in ${status}`)), timeoutMs);
     const observer = new MutationObserver(() => {
       const card = document.querySelector(`[data-testid="column-${status}"] [data-task-id="${id}"]`);
       if (!card) return;
       observer.disconnect();
-      done();
+      clearTimeout(timer);
+      requestAnimationFrame(() => resolve(Date.now()));
     });
     observer.observe(document.querySelector("main"), { childList: true, subtree: true });
   });
 }
+
+/** In the page: what `watchArrival` started (pass to `page.evaluate`). */
+export function arrival() {
+  return window.__arrival;
+}
+
+/** How long `watchArrival` waits before it fails the bench. */
+export const ARRIVAL_TIMEOUT_MS = 10_000;

@@ -14,7 +14,7 @@
 // and `byRound`, each round's median paintedMs.
 
 import { buildsToCompare, paintedByRound, summary, takingTurns } from "./builds.mjs";
-import { paintedWith, remoteArrival } from "./probes.mjs";
+import { ARRIVAL_TIMEOUT_MS, arrival, paintedWith, watchArrival } from "./probes.mjs";
 
 const CARDS = Number(process.env.CARDS ?? 5000);
 const MOVES = Number(process.env.MOVES ?? 15);
@@ -57,11 +57,11 @@ const moves = await takingTurns({ bins: BINS, cards: CARDS, rounds: ROUNDS }, as
     const to = STATUSES[(m + 1) % STATUSES.length];
     const column = (await server.api("GET", `/tasks?status=${from}`)).body;
     const task = column[column.length - 1];
-    const landed = page.evaluate(remoteArrival, [task.id, to]);
+    await page.evaluate(watchArrival, [task.id, to, ARRIVAL_TIMEOUT_MS]);
     const sent = Date.now();
     await server.api("PUT", `/tasks/${task.id}`, { status: to, position: 0 });
     const serverMs = Date.now() - sent;
-    const painted = (await landed) - sent;
+    const painted = (await page.evaluate(arrival)) - sent;
     await page.waitForTimeout(SETTLE_MS);
     const busy = await page.evaluate(
       ([from, until]) => window.__busy.filter((t) => t.start >= from && t.start <= until),
