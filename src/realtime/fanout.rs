@@ -48,9 +48,10 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// Whether a client that takes renumberings `as` is sent this event.
-    pub fn reaches(&self, renumbering: Renumbering) -> bool {
-        self.only.is_none_or(|only| only == renumbering)
+    /// Whether a client is sent this event: one that takes renumberings `renumbering`, with
+    /// `patterns` if it ever subscribed (`None`: it gets everything).
+    pub fn is_for(&self, renumbering: Renumbering, patterns: Option<&Patterns>) -> bool {
+        self.only.is_none_or(|only| only == renumbering) && patterns.is_none_or(|p| p.matches(&self.name))
     }
 }
 
@@ -399,7 +400,7 @@ impl Fanout {
             if let Some(last_seq) = req.last_seq
                 && let Some(ring) = ring.filter(|r| r.covers(last_seq))
             {
-                for out in ring.after(last_seq).filter(|out| req.wants(out)) {
+                for out in ring.after(last_seq).filter(|out| out.is_for(req.renumbering, req.patterns)) {
                     emit_to(socket, out);
                 }
                 let _ = socket.emit("sync:resumed", &json!({ "seq": ring.last }));
@@ -443,7 +444,7 @@ impl Fanout {
                 json,
             });
             for out in ring.into_iter().flat_map(|r| r.after(snapshot.seq)) {
-                if req.wants(out) {
+                if out.is_for(req.renumbering, req.patterns) {
                     emit_to(socket, out);
                 }
             }
@@ -697,14 +698,6 @@ pub fn connection_room(conn: &str) -> String {
     format!("conn/{conn}")
 }
 
-impl SyncRequest<'_> {
-    /// Whether the socket is sent `out`: its renumbering's, and matching its patterns (if it
-    /// ever subscribed).
-    fn wants(&self, out: &Outgoing) -> bool {
-        out.reaches(self.renumbering) && self.patterns.is_none_or(|p| p.matches(&out.name))
-    }
-}
-
 fn emit_to(socket: &SocketRef, out: &Outgoing) {
     if let Err(e) = socket.emit(&out.name, &(&out.payload, json!({ "seq": out.seq }))) {
         // A catch-up that cannot be queued whole must not pass for complete: disconnect the
@@ -733,6 +726,24 @@ mod tests {
         assert!(ring.covers(10) && ring.covers(12) && ring.covers(13));
         assert!(!ring.covers(9), "seq 10 itself was never in the ring");
         assert_eq!(ring.after(11).map(|e| e.seq).collect::<Vec<_>>(), vec![12, 13]);
+    }
+
+    #[test]
+    fn a_renumbering_reaches_each_client_one_way_and_patterns_still_apply() {
+        let event = |name: &str, only| Outgoing { seq: 1, name: name.into(), payload: Value::Null, only };
+        let per_card = event("task:7:updated", Some(Renumbering::Each));
+        let batch = event("task:shifted", Some(Renumbering::Batched));
+        let moved = event("task:moved", None);
+        let tasks = Patterns::parse(json!(["task:*:updated", "task:moved"])).unwrap();
+
+        for (client, got) in
+            [(Renumbering::Each, [true, false, true]), (Renumbering::Batched, [false, true, true])]
+        {
+            assert_eq!([&per_card, &batch, &moved].map(|e| e.is_for(client, None)), got, "{client:?}");
+        }
+        assert!(per_card.is_for(Renumbering::Each, Some(&tasks)));
+        assert!(!batch.is_for(Renumbering::Batched, Some(&tasks)), "task:shifted is its own name");
+        assert!(moved.is_for(Renumbering::Batched, Some(&tasks)));
     }
 
     #[test]

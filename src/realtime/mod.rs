@@ -209,7 +209,7 @@ impl Realtime {
             .map(|v| input::non_negative_int(v, "lastSeq"))
             .transpose()
             .map_err(invalid)?;
-        let renumbering = renumbering(auth.remove("batchShifts"), "batchShifts").map_err(invalid)?;
+        let renumbering = renumbering(auth.remove("batchShifts")).map_err(invalid)?;
         let board = match auth.remove("board") {
             None | Some(Value::Null) => crate::MAIN_BOARD.to_owned(),
             Some(v) => boards::board_id(v, "board").map_err(invalid)?,
@@ -530,13 +530,14 @@ impl Realtime {
 
 /// `auth.batchShifts`: `true` asks for a renumbering as one `task:shifted`; absent, null or
 /// `false`, one `task:{id}:updated` per card.
-fn renumbering(value: Option<Value>, field: &str) -> AppResult<Renumbering> {
+fn renumbering(value: Option<Value>) -> AppResult<Renumbering> {
     match value {
         None | Some(Value::Null | Value::Bool(false)) => Ok(Renumbering::Each),
         Some(Value::Bool(true)) => Ok(Renumbering::Batched),
-        Some(other) => {
-            Err(AppError::validation(format!("`{field}` must be true or false, not {}", input::kind(&other))))
-        }
+        Some(other) => Err(AppError::validation(format!(
+            "`batchShifts` must be true or false, not {}",
+            input::kind(&other)
+        ))),
     }
 }
 

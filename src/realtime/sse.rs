@@ -77,9 +77,7 @@ fn stream(
     wanted: Wanted,
     board: String,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let wanted = move |out: &Outgoing| {
-        out.reaches(wanted.renumbering) && wanted.patterns.as_ref().is_none_or(|p| p.matches(&out.name))
-    };
+    let wanted = move |out: &Outgoing| out.is_for(wanted.renumbering, wanted.patterns.as_ref());
     let first: Vec<Event> = match follow.start {
         Start::Replay(missed) => missed.iter().filter(|out| wanted(out)).map(event).collect(),
         Start::Full { seq, json } => {
