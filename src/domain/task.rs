@@ -656,8 +656,9 @@ pub struct Shift {
     pub position: i64,
 }
 
-/// A task after its `Shift`, as clients are told of it (`task:{id}:updated` / `task:shifted`):
-/// all that changed is its position, as its version and time stay. Only these are read back,
+/// A task after its `Shift`, serialised as clients are told of it (the payload of its
+/// `task:{id}:updated`, an item of `task:shifted`): all that changed is its position, as its
+/// version and time stay. Only these are read back,
 /// and carried between instances, for a move to the top of a long column that shifts
 /// thousands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -535,12 +535,11 @@ impl Fanout {
             }
             list.extend(shifted.iter().map(|t| Outgoing {
                 only: Some(Renumbering::Each),
-                ..out(format!("task:{}:updated", t.id), position_patch(t))
+                ..out(format!("task:{}:updated", t.id), json!(t))
             }));
-            let tasks: Vec<Value> = shifted.iter().map(position_patch).collect();
             list.push(Outgoing {
                 only: Some(Renumbering::Batched),
-                ..out("task:shifted".into(), json!({ "tasks": tasks }))
+                ..out("task:shifted".into(), json!({ "tasks": shifted }))
             });
         };
         let mut list = Vec::new();
@@ -636,10 +635,6 @@ fn agent_status(agent: &Agent) -> Value {
         "lastSeen": agent.last_seen,
         "currentTaskId": agent.current_task_id,
     })
-}
-
-fn position_patch(task: &Shifted) -> Value {
-    json!({ "id": task.id, "position": task.position, "version": task.version, "updatedAt": task.updated_at })
 }
 
 /// `sync:full` as sent: `{ tasks, agents, users, seq, board, boards, labels,

@@ -181,7 +181,7 @@ const AGENT_COLUMNS: &str = "id, name, status, current_task_id, last_seen";
 
 const ACTIVITY_COLUMNS: &str = "id, kind, \"user\", message, task_id, timestamp, seq, changes";
 
-/// How many shifts one renumbering statement writes (([`shift_statement`])). A move to the top of
+/// How many shifts one renumbering statement writes ([`shift_statement`]). A move to the top of
 /// a long column shifts every card in it: one statement each was a round trip each on
 /// PostgreSQL (a 400-card column took 117 ms).
 const SHIFTS_PER_STATEMENT: usize = 64;
